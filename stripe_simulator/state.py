@@ -1,0 +1,116 @@
+"""In-memory state: stored objects, balances, idempotency records.
+
+Objects are plain dicts shaped like Stripe's (built from the official fixtures,
+see `fixtures.py`). Each object has an owner: `None` for the platform, or the
+connected account id when it was created with a `Stripe-Account` header, so
+objects on a connected account are invisible to the platform, as on Stripe.
+Simulator-only facts (a card's test behaviour, how much of a charge was
+already transferred, ...) live in `meta`, never in the returned object.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import secrets
+import string
+import threading
+import time
+
+_ALPHABET = string.ascii_letters + string.digits
+
+# Id prefix -> stored object type; used for lookups and `expand[]`.
+PREFIXES = {
+    "cus": "customer",
+    "pm": "payment_method",
+    "seti": "setup_intent",
+    "pi": "payment_intent",
+    "ch": "charge",
+    "txn": "balance_transaction",
+    "re": "refund",
+    "cs": "checkout.session",
+    "acct": "account",
+    "tr": "transfer",
+    "trr": "transfer_reversal",
+    "po": "payout",
+    "evt": "event",
+    "py": "charge",
+}
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    return f"{prefix}_{''.join(secrets.choice(_ALPHABET) for _ in range(length))}"
+
+
+def now() -> int:
+    return int(time.time())
+
+
+class State:
+    """All mutable simulator state. Callers hold `lock` while mutating."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with getattr(self, "lock", threading.RLock()):
+            self.objects: dict[str, dict[str, dict]] = {}
+            self.owner: dict[str, str | None] = {}
+            self.meta: dict[str, dict] = {}
+            # Insertion order breaks ties between objects created in the same second.
+            self.seq: dict[str, int] = {}
+            self._counter = itertools.count()
+            # account (None = platform) -> {"available": {cur: amt}, "pending": {cur: amt}}
+            self.balances: dict[str | None, dict[str, dict[str, int]]] = {}
+            # (api_key, account, idempotency key) -> record
+            self.idempotency: dict[tuple, dict] = {}
+
+    # ------------------------------------------------------------------ objects
+    def put(self, obj: dict, owner: str | None = None) -> dict:
+        kind = obj["object"]
+        self.objects.setdefault(kind, {})[obj["id"]] = obj
+        self.owner.setdefault(obj["id"], owner)
+        self.seq.setdefault(obj["id"], next(self._counter))
+        return obj
+
+    def get(self, kind: str, obj_id: str, owner: str | None = None, *, any_owner: bool = False) -> dict | None:
+        obj = self.objects.get(kind, {}).get(obj_id)
+        if obj is None:
+            return None
+        if not any_owner and self.owner.get(obj_id) != owner:
+            return None
+        return obj
+
+    def find(self, obj_id: str) -> dict | None:
+        """Look an object up by id alone (for expansion)."""
+        kind = PREFIXES.get(obj_id.split("_", 1)[0])
+        if kind is None:
+            return None
+        return self.objects.get(kind, {}).get(obj_id)
+
+    def all(self, kind: str, owner: str | None = None, *, any_owner: bool = False) -> list[dict]:
+        items = [
+            o for o in self.objects.get(kind, {}).values() if any_owner or self.owner.get(o["id"]) == owner
+        ]
+        # Stripe lists newest first.
+        items.sort(key=lambda o: (o.get("created", 0), self.seq[o["id"]]), reverse=True)
+        return items
+
+    def meta_of(self, obj_id: str) -> dict:
+        return self.meta.setdefault(obj_id, {})
+
+    # ------------------------------------------------------------------ money
+    def balance_of(self, account: str | None) -> dict[str, dict[str, int]]:
+        return self.balances.setdefault(account, {"available": {}, "pending": {}})
+
+    def credit(self, account: str | None, currency: str, amount: int, bucket: str = "available") -> None:
+        b = self.balance_of(account)[bucket]
+        b[currency] = b.get(currency, 0) + amount
+
+    def available(self, account: str | None, currency: str) -> int:
+        return self.balance_of(account)["available"].get(currency, 0)
+
+
+def snapshot(obj: dict) -> dict:
+    return copy.deepcopy(obj)
