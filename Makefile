@@ -1,0 +1,41 @@
+# Two commands for a fresh machine (Python 3.11, Node 20+; PostgreSQL only for DATABASE_URL):
+#   make run   install everything, migrate, load demo data, start site + worker + emulators
+#   make test  install everything, lint, run the whole test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: run test install lint fmt e2e
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.env:
+	cp .env.example .env
+
+run: install .env
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py setup_schedules
+	firebase emulators:exec --only auth --project demo-campaign \
+		"$(BIN)/python manage.py demo_data && $(BIN)/honcho start"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)

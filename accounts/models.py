@@ -1,0 +1,308 @@
+"""Who uses the product: one `User` table for both roles, plus each role's profile."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.countries import COUNTRIES
+
+
+class Role(models.TextChoices):
+    ADVERTISER = "advertiser", "Advertiser"
+    PROMOTER = "promoter", "Promoter"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **fields):
+        if not email:
+            raise ValueError("Users need an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            # Firebase users sign in with Firebase, never with a Django password.
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **fields):
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """The seed's `users`: identity (Firebase uid), role, and campaign statistics.
+
+    `wallet_balance` is a cached projection of the promoter's ledger accounts, written only by
+    the ledger's posting service and checked by `manage.py audit_ledger`.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    firebase_uid = models.CharField(max_length=128, unique=True, null=True, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    wallet_balance = models.BigIntegerField(default=0, editable=False, help_text="Cents; ledger projection.")
+    campaigns_completed = models.PositiveIntegerField(default=0)
+    campaigns_cancelled = models.PositiveIntegerField(default=0)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        db_table = "users"
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=["", *Role.values]), name="users_role_valid"),
+            models.CheckConstraint(condition=Q(wallet_balance__gte=0), name="users_wallet_balance_non_negative"),
+            # An empty string would collide with other empty strings; "no uid" is NULL.
+            models.CheckConstraint(condition=~Q(firebase_uid=""), name="users_firebase_uid_not_blank"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def display_name(self):
+        return self.full_name or self.email.split("@")[0]
+
+    @property
+    def is_advertiser(self):
+        return self.role == Role.ADVERTISER
+
+    @property
+    def is_promoter(self):
+        return self.role == Role.PROMOTER
+
+    @property
+    def completion_rate(self):
+        """Share of finished campaigns that completed rather than being cancelled (0-100)."""
+        finished = self.campaigns_completed + self.campaigns_cancelled
+        return round(100 * self.campaigns_completed / finished) if finished else None
+
+    def has_profile(self):
+        if self.is_advertiser:
+            return hasattr(self, "advertiser_details")
+        if self.is_promoter:
+            return hasattr(self, "promoter_details")
+        return False
+
+
+class AdvertiserType(models.Model):
+    """A business category an advertiser can belong to (retail, software, ...)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        db_table = "advertiser_types"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class VerificationStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Unverified"
+    PENDING = "pending", "Pending review"
+    VERIFIED = "verified", "Verified"
+    REJECTED = "rejected", "Rejected"
+
+
+class AdvertiserDetails(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="advertiser_details")
+    company_name = models.CharField(max_length=200)
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True, max_length=2000)
+    verification_status = models.CharField(
+        max_length=20, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
+    )
+    verification_note = models.CharField(max_length=500, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    business_types = models.ManyToManyField(
+        AdvertiserType, through="AdvertiserTypeMapping", related_name="advertisers", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "advertiser_details"
+        verbose_name_plural = "advertiser details"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verification_status__in=VerificationStatus.values),
+                name="advertiser_details_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(verification_status="verified", verified_at__isnull=False)
+                | ~Q(verification_status="verified"),
+                name="advertiser_details_verified_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return self.company_name
+
+
+class AdvertiserTypeMapping(models.Model):
+    advertiser = models.ForeignKey(AdvertiserDetails, on_delete=models.CASCADE)
+    advertiser_type = models.ForeignKey(AdvertiserType, on_delete=models.PROTECT)
+
+    class Meta:
+        db_table = "advertiser_type_mappings"
+        constraints = [
+            models.UniqueConstraint(fields=["advertiser", "advertiser_type"], name="advertiser_type_mapping_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.advertiser} · {self.advertiser_type}"
+
+
+class AgeRange(models.TextChoices):
+    UNDER_25 = "18-24", "18-24"
+    FROM_25 = "25-34", "25-34"
+    FROM_35 = "35-44", "35-44"
+    FROM_45 = "45-54", "45-54"
+    OVER_55 = "55+", "55+"
+
+
+class PromoterDetails(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="promoter_details")
+    display_name = models.CharField(max_length=80)
+    bio = models.TextField(blank=True, max_length=2000)
+    country = models.CharField(max_length=2, choices=COUNTRIES)
+    city = models.CharField(max_length=100, blank=True)
+    age_range = models.CharField(max_length=10, choices=AgeRange.choices, blank=True)
+    audience_description = models.CharField(
+        max_length=300, blank=True, help_text="Who follows you: ages, interests, regions."
+    )
+    languages = models.ManyToManyField("Language", through="PromoterLanguage", related_name="promoters", blank=True)
+    skills = models.ManyToManyField("Skill", through="PromoterSkill", related_name="promoters", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "promoter_details"
+        verbose_name_plural = "promoter details"
+        constraints = [
+            models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="promoter_details_country_iso2"),
+            models.CheckConstraint(condition=Q(age_range__in=["", *AgeRange.values]), name="promoter_age_range_valid"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def total_followers(self):
+        return sum(estimate.followers for estimate in self.follower_estimates.all())
+
+
+class Language(models.Model):
+    code = models.CharField(max_length=8, unique=True, help_text="ISO 639-1 code, e.g. en.")
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        db_table = "languages"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Proficiency(models.TextChoices):
+    NATIVE = "native", "Native"
+    FLUENT = "fluent", "Fluent"
+    CONVERSATIONAL = "conversational", "Conversational"
+
+
+class PromoterLanguage(models.Model):
+    promoter = models.ForeignKey(PromoterDetails, on_delete=models.CASCADE, related_name="language_links")
+    language = models.ForeignKey(Language, on_delete=models.PROTECT)
+    proficiency = models.CharField(max_length=20, choices=Proficiency.choices, default=Proficiency.FLUENT)
+
+    class Meta:
+        db_table = "promoter_languages"
+        constraints = [
+            models.UniqueConstraint(fields=["promoter", "language"], name="promoter_language_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.language} ({self.get_proficiency_display()})"
+
+
+class Skill(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        db_table = "skills"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PromoterSkill(models.Model):
+    promoter = models.ForeignKey(PromoterDetails, on_delete=models.CASCADE, related_name="skill_links")
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT)
+    years_experience = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(60)])
+
+    class Meta:
+        db_table = "promoter_skills"
+        constraints = [
+            models.UniqueConstraint(fields=["promoter", "skill"], name="promoter_skill_unique"),
+            models.CheckConstraint(condition=Q(years_experience__lte=60), name="promoter_skill_years_sane"),
+        ]
+
+    def __str__(self):
+        return str(self.skill)
+
+
+class SocialPlatform(models.TextChoices):
+    INSTAGRAM = "instagram", "Instagram"
+    TIKTOK = "tiktok", "TikTok"
+    YOUTUBE = "youtube", "YouTube"
+    X = "x", "X (Twitter)"
+    FACEBOOK = "facebook", "Facebook"
+    LINKEDIN = "linkedin", "LinkedIn"
+    TWITCH = "twitch", "Twitch"
+    BLOG = "blog", "Blog / website"
+
+
+class FollowerEstimate(models.Model):
+    """Audience size per platform, used to match promoters to campaigns and judge rates."""
+
+    promoter = models.ForeignKey(PromoterDetails, on_delete=models.CASCADE, related_name="follower_estimates")
+    platform = models.CharField(max_length=20, choices=SocialPlatform.choices)
+    handle = models.CharField(max_length=100, blank=True)
+    followers = models.BigIntegerField(validators=[MinValueValidator(0), MaxValueValidator(10_000_000_000)])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "follower_estimates"
+        ordering = ["-followers"]
+        constraints = [
+            models.UniqueConstraint(fields=["promoter", "platform"], name="follower_estimate_one_per_platform"),
+            models.CheckConstraint(condition=Q(followers__gte=0), name="follower_estimate_non_negative"),
+            models.CheckConstraint(condition=Q(platform__in=SocialPlatform.values), name="follower_platform_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_platform_display()}: {self.followers:,}"

@@ -1,0 +1,96 @@
+"""Account services: signing in through Firebase, choosing a role, saving profiles."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.firebase import FirebaseIdentity, SignInError
+from accounts.models import AdvertiserDetails, PromoterDetails, Role, User, VerificationStatus
+
+
+def user_sign_in_with_firebase(*, identity: FirebaseIdentity) -> User:
+    """Find the user behind a verified Firebase identity, creating them on first sign-in.
+
+    An email that already belongs to a *different* Firebase uid is refused: linking on email
+    alone would let anyone who registers that address elsewhere take over the account. A
+    local account without a uid yet (made by staff) is linked only for a verified email.
+    """
+    user = User.objects.filter(firebase_uid=identity.uid).first()
+    if user is None:
+        user = _user_create_or_link(identity=identity)
+    if not user.is_active:
+        raise SignInError("This account has been deactivated. Contact support if you think this is a mistake.")
+    return user
+
+
+def _user_create_or_link(*, identity: FirebaseIdentity) -> User:
+    if not identity.email:
+        raise SignInError("Your sign-in account has no email address. Use an account with an email.")
+    existing = User.objects.filter(email__iexact=identity.email).first()
+    if existing is not None:
+        if existing.firebase_uid is None and identity.email_verified:
+            existing.firebase_uid = identity.uid
+            existing.save(update_fields=["firebase_uid"])
+            return existing
+        raise SignInError(
+            "An account with this email already exists under another sign-in. "
+            "Sign in the way you did before, or contact support."
+        )
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=identity.email, firebase_uid=identity.uid, full_name=identity.name)
+    except IntegrityError:
+        # Two first sign-ins raced (double click, two tabs): the other one created the row.
+        user = User.objects.filter(firebase_uid=identity.uid).first()
+        if user is None:
+            raise SignInError("An account with this email already exists under another sign-in.") from None
+        return user
+
+
+class RoleAlreadyChosen(Exception):
+    pass
+
+
+def user_choose_role(*, user: User, role: str) -> User:
+    """Set the role once; it decides every page the user sees, so it cannot be switched later."""
+    if role not in Role.values:
+        raise ValueError(f"Unknown role {role!r}")
+    updated = User.objects.filter(pk=user.pk, role="").update(role=role)
+    if not updated:
+        raise RoleAlreadyChosen("Your account type is already set.")
+    user.role = role
+    return user
+
+
+@transaction.atomic
+def advertiser_profile_save(*, user: User, form) -> AdvertiserDetails:
+    details = form.save(commit=False)
+    details.user = user
+    details.save()
+    details.business_types.set(form.cleaned_data["business_types"])
+    return details
+
+
+@transaction.atomic
+def promoter_profile_save(*, user: User, form) -> PromoterDetails:
+    details = form.save(commit=False)
+    details.user = user
+    details.save()
+    details.languages.set(form.cleaned_data["languages"])
+    details.skills.set(form.cleaned_data["skills"])
+    _follower_estimates_replace(promoter=details, counts=form.follower_counts())
+    return details
+
+
+def _follower_estimates_replace(*, promoter: PromoterDetails, counts: dict):
+    """Keep one estimate per platform the promoter filled in; blank platforms are removed."""
+    promoter.follower_estimates.exclude(platform__in=counts.keys()).delete()
+    for platform, (handle, followers) in counts.items():
+        promoter.follower_estimates.update_or_create(
+            platform=platform, defaults={"handle": handle, "followers": followers}
+        )
+
+
+def advertisers_set_verification(*, queryset, status: str, note: str = "") -> int:
+    """Staff decision on advertisers; `verified_at` records when they were verified."""
+    verified_at = timezone.now() if status == VerificationStatus.VERIFIED else None
+    return queryset.update(verification_status=status, verified_at=verified_at, verification_note=note)

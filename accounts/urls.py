@@ -1,0 +1,16 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("session/", views.session_create, name="session_create"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("home/", views.home, name="home"),
+    path("onboarding/", views.onboarding, name="onboarding"),
+    path("profile/", views.profile_edit, name="profile_edit"),
+    path("advertiser/", views.advertiser_dashboard, name="advertiser_dashboard"),
+    path("promoter/", views.promoter_dashboard, name="promoter_dashboard"),
+]

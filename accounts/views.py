@@ -1,0 +1,136 @@
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import firebase, services
+from accounts.decorators import advertiser_required, promoter_required
+from accounts.forms import AdvertiserProfileForm, PromoterProfileForm, RoleForm
+from accounts.models import Role
+
+MAX_SIGN_IN_BODY_BYTES = 16 * 1024
+
+
+@login_not_required
+@require_GET
+def sign_in(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    firebase_config = {
+        "apiKey": settings.FIREBASE_API_KEY,
+        "authDomain": settings.FIREBASE_AUTH_DOMAIN,
+        "projectId": settings.FIREBASE_PROJECT_ID,
+        "emulatorHost": settings.FIREBASE_AUTH_EMULATOR_HOST,
+    }
+    return render(request, "accounts/sign_in.html", {"firebase_config": firebase_config})
+
+
+@login_not_required
+@require_POST
+def session_create(request):
+    """Exchange a Firebase ID token (posted by the sign-in page) for a Django session."""
+    try:
+        user = services.user_sign_in_with_firebase(identity=firebase.verify_id_token(_posted_id_token(request)))
+    except firebase.SignInError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return JsonResponse({"redirect": reverse("accounts:home")})
+
+
+def _posted_id_token(request):
+    """The token from a JSON body `{"id_token": ...}` or a form field; None when absent."""
+    if len(request.body) > MAX_SIGN_IN_BODY_BYTES:
+        return None
+    if request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return payload.get("id_token") if isinstance(payload, dict) else None
+    return request.POST.get("id_token")
+
+
+@require_POST
+def sign_out(request):
+    logout(request)
+    messages.info(request, "You are signed out.")
+    return redirect("landing")
+
+
+@require_GET
+def home(request):
+    """Send each user to the next thing they need: onboarding, or their role's dashboard."""
+    user = request.user
+    if user.is_staff and not user.role:
+        return redirect("admin:index")
+    if not user.role or not user.has_profile():
+        return redirect("accounts:onboarding")
+    return redirect("accounts:advertiser_dashboard" if user.is_advertiser else "accounts:promoter_dashboard")
+
+
+@require_http_methods(["GET", "POST"])
+def onboarding(request):
+    user = request.user
+    if not user.role:
+        return _choose_role(request)
+    if user.has_profile():
+        return redirect("accounts:home")
+    return _profile_form_page(request, template="accounts/onboarding_profile.html", success_message="Welcome aboard!")
+
+
+def _choose_role(request):
+    form = RoleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_choose_role(user=request.user, role=form.cleaned_data["role"])
+        except services.RoleAlreadyChosen as error:
+            messages.info(request, str(error))
+        return redirect("accounts:onboarding")
+    return render(request, "accounts/onboarding_role.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def profile_edit(request):
+    if not request.user.role:
+        return redirect("accounts:onboarding")
+    return _profile_form_page(request, template="accounts/profile_edit.html", success_message="Profile saved.")
+
+
+def _profile_form_page(request, *, template, success_message):
+    user = request.user
+    if user.is_advertiser:
+        form_class, save, instance = (
+            AdvertiserProfileForm,
+            services.advertiser_profile_save,
+            getattr(user, "advertiser_details", None),
+        )
+    else:
+        form_class, save, instance = (
+            PromoterProfileForm,
+            services.promoter_profile_save,
+            getattr(user, "promoter_details", None),
+        )
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        save(user=user, form=form)
+        messages.success(request, success_message)
+        return redirect("accounts:home")
+    return render(request, template, {"form": form, "role": Role(user.role)})
+
+
+@advertiser_required
+@require_GET
+def advertiser_dashboard(request):
+    return render(request, "accounts/advertiser_dashboard.html", {"details": request.user.advertiser_details})
+
+
+@promoter_required
+@require_GET
+def promoter_dashboard(request):
+    return render(request, "accounts/promoter_dashboard.html", {"details": request.user.promoter_details})

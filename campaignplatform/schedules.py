@@ -1,0 +1,16 @@
+"""Every recurring job, in one list, so `setup_schedules` can create them idempotently.
+
+Each app adds its jobs here as it gains them. Times are UTC.
+"""
+
+from django_q.models import Schedule
+
+SCHEDULES = [
+    {
+        "name": "accounts.clear_expired_sessions",
+        "func": "django.core.management.call_command",
+        "args": "'clearsessions'",
+        "schedule_type": Schedule.DAILY,
+        "time": "03:00",
+    },
+]

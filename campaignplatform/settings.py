@@ -1,0 +1,201 @@
+"""Settings for Campaign Platform, read from the environment (and a local `.env`) through
+django-environ. Production values that are missing fail loudly at start-up, naming the variable.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A local `.env` is for development only; real deployments set the environment itself.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _secret(name, *, dev_default):
+    """A secret that production must set. `NAME_FILE` may point at a file holding it."""
+    file_path = env.str(f"{name}_FILE", default="")
+    if file_path:
+        return Path(file_path).read_text().strip()
+    if DEBUG:
+        return env.str(name, default=dev_default)
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(f"Set the {name} environment variable (required when DEBUG is off).")
+    return value
+
+
+SECRET_KEY = _secret("SECRET_KEY", dev_default="dev-insecure-3b9f0c1e7d2a4f6b8c0e2d4f6a8b0c2e4d6f8a0b2c4e6d8f")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "campaignplatform",
+    "accounts",
+    "campaigns",
+    "billing",
+    "payouts",
+    "tracking",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "campaignplatform.urls"
+WSGI_APPLICATION = "campaignplatform.wsgi.application"
+ASGI_APPLICATION = "campaignplatform.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Money services open their own `transaction.atomic(durable=True)`; per-request transactions
+# would hide those boundaries and hold row locks across Stripe calls.
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:sign_in"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "landing"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Uploaded work files are private: never under STATIC/MEDIA URLs, served only through views
+# that check who is asking.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private_media")))
+
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Campaign Platform <noreply@campaignplatform.local>")
+
+# --- Firebase Auth -------------------------------------------------------------------------
+# With FIREBASE_AUTH_EMULATOR_HOST set, firebase-admin talks to the local emulator; the
+# browser SDK is pointed at the same host.
+FIREBASE_PROJECT_ID = env.str("FIREBASE_PROJECT_ID", default="demo-campaign" if DEBUG else "")
+FIREBASE_API_KEY = env.str("FIREBASE_API_KEY", default="demo-api-key" if DEBUG else "")
+FIREBASE_AUTH_DOMAIN = env.str("FIREBASE_AUTH_DOMAIN", default=f"{FIREBASE_PROJECT_ID}.firebaseapp.com")
+FIREBASE_AUTH_EMULATOR_HOST = env.str("FIREBASE_AUTH_EMULATOR_HOST", default="")
+# Path to a service-account JSON; optional (verifying ID tokens needs only the project id).
+FIREBASE_CREDENTIALS_FILE = env.str("FIREBASE_CREDENTIALS_FILE", default="")
+# Revocation and disabled-user checks cost a call to Firebase per sign-in; worth it.
+FIREBASE_CHECK_REVOKED = env.bool("FIREBASE_CHECK_REVOKED", default=True)
+if not DEBUG:
+    for _name in ("FIREBASE_PROJECT_ID", "FIREBASE_API_KEY"):
+        if not vars()[_name]:
+            raise ImproperlyConfigured(f"Set the {_name} environment variable (required when DEBUG is off).")
+
+# --- Stripe --------------------------------------------------------------------------------
+STRIPE_SECRET_KEY = _secret("STRIPE_SECRET_KEY", dev_default="sk_test_simulator")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_simulator")
+STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET", dev_default="whsec_simulator")
+# Empty means the real Stripe API. The local simulator (stripe_simulator/) is used only when set.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="http://127.0.0.1:12111" if DEBUG else "")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+
+# --- Money rules ---------------------------------------------------------------------------
+CURRENCY = "usd"
+PLATFORM_FEE_PERCENT = env.int("PLATFORM_FEE_PERCENT", default=10)
+PAYOUT_THRESHOLD_CENTS = env.int("PAYOUT_THRESHOLD_CENTS", default=2000)
+AUTO_APPROVE_DAYS = env.int("AUTO_APPROVE_DAYS", default=14)
+SALE_AUTO_VERIFY_DAYS = env.int("SALE_AUTO_VERIFY_DAYS", default=30)
+
+# --- Background jobs (django-q2, ORM broker) -----------------------------------------------
+Q_CLUSTER = {
+    "name": "campaignplatform",
+    "orm": "default",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 120,
+    "retry": 180,
+    "max_attempts": 3,
+    "catch_up": False,
+    "sync": env.bool("Q_SYNC", default=False),
+    "label": "Background jobs",
+}
+
+# --- Security ------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not the cookie.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"  # Google sign-in popup
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views.decorators.http import require_GET
+from django.views.generic import TemplateView
+
+
+@login_not_required
+@require_GET
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", login_not_required(TemplateView.as_view(template_name="landing.html")), name="landing"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "Campaign Platform operations"
+admin.site.site_title = "Campaign Platform admin"
