@@ -1,0 +1,40 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+from django.db import connection
+
+
+@pytest.fixture
+def advertiser(db):
+    from accounts.tests.factories import AdvertiserFactory
+
+    return AdvertiserFactory()
+
+
+@pytest.fixture
+def promoter(db):
+    from accounts.tests.factories import PromoterFactory
+
+    return PromoterFactory()
+
+
+@pytest.fixture
+def advertiser_client(client, advertiser):
+    client.force_login(advertiser)
+    return client
+
+
+@pytest.fixture
+def promoter_client(client, promoter):
+    client.force_login(promoter)
+    return client
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip `postgres`-marked tests, with the reason, when the suite runs on SQLite."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks, concurrency): set DATABASE_URL to run it")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
