@@ -74,7 +74,12 @@ RESETS: dict[str, dict] = {
         "shipping_address_collection": None,
         "shipping_cost": None,
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "custom_text": {"after_submit": None, "shipping_address": None, "submit": None, "terms_of_service_acceptance": None},
+        "custom_text": {
+            "after_submit": None,
+            "shipping_address": None,
+            "submit": None,
+            "terms_of_service_acceptance": None,
+        },
         "customer_details": None,
         "payment_intent": None,
         "payment_method_configuration_details": None,

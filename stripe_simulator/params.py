@@ -19,8 +19,8 @@ import typing
 from urllib.parse import parse_qsl
 
 import stripe.params
-from stripe._request_options import RequestOptions
 import typing_extensions
+from stripe._request_options import RequestOptions
 
 from .errors import StripeError
 
@@ -140,7 +140,7 @@ def _resolve(ann, globalns):
     if origin in (typing.Union, types.UnionType):
         shapes = [s for s in (_resolve(a, globalns) for a in args) if s is not None]
         return shapes[0] if shapes else None
-    if origin in (list, typing.List):
+    if origin in (list, list):
         inner = _resolve(args[0], globalns) if args else None
         return ("list", inner) if inner is not None else None
     if origin in _WRAPPERS and args:
@@ -148,7 +148,7 @@ def _resolve(ann, globalns):
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fields(cls) -> tuple[frozenset, frozenset, dict]:
     globalns = vars(sys.modules[cls.__module__])
     allowed = frozenset(cls.__annotations__) - _REQUEST_OPTION_KEYS

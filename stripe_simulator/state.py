@@ -90,9 +90,7 @@ class State:
         return self.objects.get(kind, {}).get(obj_id)
 
     def all(self, kind: str, owner: str | None = None, *, any_owner: bool = False) -> list[dict]:
-        items = [
-            o for o in self.objects.get(kind, {}).values() if any_owner or self.owner.get(o["id"]) == owner
-        ]
+        items = [o for o in self.objects.get(kind, {}).values() if any_owner or self.owner.get(o["id"]) == owner]
         # Stripe lists newest first.
         items.sort(key=lambda o: (o.get("created", 0), self.seq[o["id"]]), reverse=True)
         return items

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from ..errors import StripeError, missing
 from ..fixtures import build
@@ -32,7 +33,7 @@ class Route:
 
 @dataclass
 class Ctx:
-    sim: "StripeSimulator"
+    sim: StripeSimulator
     params: dict
     account: str | None = None
     base_url: str = ""

@@ -105,7 +105,9 @@ def resolve_payment_method(ctx: Ctx, pm_id: str, param: str = "payment_method") 
 def create_payment_method(ctx: Ctx) -> dict:
     p = ctx.params
     if p.get("type", "card") != "card":
-        raise StripeError(f"The payment method type `{p.get('type')}` is not supported by this simulator.", param="type")
+        raise StripeError(
+            f"The payment method type `{p.get('type')}` is not supported by this simulator.", param="type"
+        )
     card = p.get("card")
     if not isinstance(card, dict):
         raise StripeError("Missing required param: card.", code="parameter_missing", param="card", cacheable=False)
@@ -209,13 +211,13 @@ ROUTES = [
     Route("GET", "/v1/customers/<id>", "CustomerRetrieveParams", retrieve_customer),
     Route("POST", "/v1/customers/<id>", "CustomerUpdateParams", update_customer),
     Route("DELETE", "/v1/customers/<id>", "CustomerDeleteParams", delete_customer),
-    Route("GET", "/v1/customers/<id>/payment_methods", "CustomerListPaymentMethodsParams", list_customer_payment_methods),
+    Route(
+        "GET", "/v1/customers/<id>/payment_methods", "CustomerListPaymentMethodsParams", list_customer_payment_methods
+    ),
     Route("POST", "/v1/payment_methods", "PaymentMethodCreateParams", create_payment_method),
     Route("GET", "/v1/payment_methods", "PaymentMethodListParams", list_payment_methods),
     Route("GET", "/v1/payment_methods/<id>", "PaymentMethodRetrieveParams", retrieve_payment_method),
     Route("POST", "/v1/payment_methods/<id>", "PaymentMethodUpdateParams", update_payment_method),
-    Route(
-        "POST", "/v1/payment_methods/<id>/attach", "PaymentMethodAttachParams", attach_payment_method, ("customer",)
-    ),
+    Route("POST", "/v1/payment_methods/<id>/attach", "PaymentMethodAttachParams", attach_payment_method, ("customer",)),
     Route("POST", "/v1/payment_methods/<id>/detach", "PaymentMethodDetachParams", detach_payment_method),
 ]

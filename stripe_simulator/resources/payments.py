@@ -611,7 +611,6 @@ def list_charge_refunds(ctx: Ctx, id: str) -> dict:
     return paginate(items, ctx.params, f"/v1/charges/{id}/refunds")
 
 
-
 ROUTES = [
     Route("POST", "/v1/payment_intents", "PaymentIntentCreateParams", create_payment_intent, ("amount", "currency")),
     Route("GET", "/v1/payment_intents", "PaymentIntentListParams", list_payment_intents),

@@ -1,0 +1,330 @@
+"""The simulator object: API request handling, test switches, server lifecycle.
+
+`handle_api()` is transport-independent: the HTTP server (`server.py`) and the
+in-process HTTP client (`inprocess.py`) both go through it, so both behave the
+same (auth, idempotency, validation, injected failures, events).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from . import params as P
+from .errors import StripeError
+from .resources import checkout, connect, customers, events, payments
+from .resources.base import Ctx, Route, expand
+from .state import State, new_id
+from .webhooks import WebhookDispatcher
+
+ROUTES: list[Route] = [
+    *customers.ROUTES,
+    *payments.ROUTES,
+    *checkout.ROUTES,
+    *connect.ROUTES,
+    *events.ROUTES,
+]
+
+API_VERSION = "2026-10-28.endive"
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: dict
+    headers: dict = field(default_factory=dict)
+
+    def json(self) -> str:
+        return json.dumps(self.body, indent=2)
+
+
+class StripeSimulator:
+    """A local Stripe. All switches are plain methods; `server.py` exposes them under `/_sim/`."""
+
+    api_key = "sk_test_simulator"
+    api_version = API_VERSION
+
+    def __init__(
+        self,
+        *,
+        webhook_url: str | None = None,
+        webhook_secret: str = "whsec_simulator",
+        connect_webhook_url: str | None = None,
+        connect_webhook_secret: str | None = None,
+        synchronous_webhooks: bool = False,
+        timeout_seconds: float = 2.0,
+        public_url: str | None = None,
+    ):
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.connect_webhook_url = connect_webhook_url
+        self.connect_webhook_secret = connect_webhook_secret
+        self.synchronous_webhooks = synchronous_webhooks
+        # How long `fail_next(mode="timeout")` stalls a request.
+        self.timeout_seconds = timeout_seconds
+        self.public_url = public_url
+        self.enabled_events: list[str] = ["*"]
+        self.webhook_retry_delays: list[float] = [0.05, 0.2, 0.5]
+        self.webhook_timeout = 5.0
+        self.state = State()
+        self.webhooks = WebhookDispatcher(self)
+        self._failures: list[str] = []
+        self._fail_lock = threading.Lock()
+        self.server = None
+        self.base_url: str | None = None
+        self._defaults = self._config_snapshot()
+
+    # ================================================================== config & switches
+    _CONFIG_KEYS = (
+        "webhook_url",
+        "webhook_secret",
+        "connect_webhook_url",
+        "connect_webhook_secret",
+        "synchronous_webhooks",
+        "timeout_seconds",
+        "public_url",
+        "enabled_events",
+        "webhook_retry_delays",
+        "webhook_timeout",
+    )
+
+    def _config_snapshot(self) -> dict:
+        return {k: copy.copy(getattr(self, k)) for k in self._CONFIG_KEYS}
+
+    def configure(self, **options) -> dict:
+        unknown = set(options) - set(self._CONFIG_KEYS)
+        if unknown:
+            raise ValueError(f"unknown simulator option(s): {', '.join(sorted(unknown))}")
+        for key, value in options.items():
+            setattr(self, key, value)
+        return self.config()
+
+    def config(self) -> dict:
+        return {**self._config_snapshot(), "base_url": self.base_url, "api_key": self.api_key}
+
+    def reset(self, *, keep_config: bool = True) -> None:
+        """Forget every object, event and switch. Fast: safe to call before each test."""
+        self.webhooks.reset()
+        self.state.reset()
+        with self._fail_lock:
+            self._failures.clear()
+        if not keep_config:
+            self.configure(**copy.deepcopy(self._defaults))
+
+    def fail_next(self, count: int = 1, mode: str = "500") -> None:
+        """The next `count` API requests fail: "500" (not processed) or "timeout" (stall, then processed)."""
+        if mode not in ("500", "timeout"):
+            raise ValueError("mode must be '500' or 'timeout'")
+        with self._fail_lock:
+            self._failures.extend([mode] * int(count))
+
+    def hold_events(self) -> None:
+        self.webhooks.hold()
+
+    def release_events(self, reverse: bool = False) -> int:
+        return self.webhooks.release(reverse=reverse)
+
+    def duplicate_next_events(self, count: int = 1) -> None:
+        self.webhooks.duplicate_next(count)
+
+    def wait_for_webhooks(self, timeout: float = 5.0) -> bool:
+        return self.webhooks.wait_idle(timeout)
+
+    @property
+    def events(self) -> list[dict]:
+        """Every event created so far, oldest first."""
+        with self.state.lock:
+            return list(reversed(self.state.all("event", any_owner=True)))
+
+    @property
+    def deliveries(self) -> list[dict]:
+        with self.webhooks.cond:
+            return list(self.webhooks.deliveries)
+
+    def event_types(self) -> list[str]:
+        return [e["type"] for e in self.events]
+
+    # ================================================================== test helpers (act like a person)
+    def complete_onboarding(self, account_id: str) -> dict:
+        return self.run_action(connect.complete_onboarding, account_id)
+
+    def set_capability(self, account_id: str, name: str, status: str) -> dict:
+        return self.run_action(connect.set_capability, account_id, name, status)
+
+    def fail_payout(self, account: str, payout_id: str | None = None, amount: int | None = None,
+                    failure_code: str = "account_closed") -> dict:
+        return self.run_action(connect.fail_payout, account, payout_id, amount, failure_code)
+
+    def complete_authentication(self, intent_id: str, success: bool = True) -> dict:
+        return self.run_action(payments.complete_authentication, intent_id, success)
+
+    def pay_checkout_session(self, session_id: str, card_number: str = "4242424242424242",
+                             email: str | None = None) -> str:
+        """Pay on the hosted page; returns the success_url redirect (raises StripeError on decline)."""
+        return self.run_action(checkout.pay_session, session_id, card_number, email)
+
+    def add_balance(self, amount: int, currency: str = "usd", account: str | None = None) -> None:
+        """Top up available balance directly (Stripe's 4000000000000077 card does this)."""
+        with self.state.lock:
+            self.state.credit(account, currency, amount)
+
+    def run_action(self, fn, *args, base_url: str | None = None):
+        """Run a state-changing helper like a request: under the lock, then deliver its events."""
+        ctx = Ctx(sim=self, params={}, base_url=base_url or self.public_url or self.base_url or "",
+                  request_id=new_id("req", 14))
+        try:
+            with self.state.lock:
+                result = fn(ctx, *args)
+                return copy.deepcopy(result)
+        finally:
+            self.webhooks.submit(ctx.pending_events)
+
+    # ================================================================== the API
+    def handle_api(self, method: str, path: str, params: dict, headers: dict, base_url: str = "") -> ApiResponse:
+        """Handle one `/v1/...` request. `headers` keys are lower-case."""
+        request_id = new_id("req", 14)
+        resp = self._handle_api(method.upper(), path, params, headers, base_url, request_id)
+        resp.headers.setdefault("Request-Id", request_id)
+        resp.headers.setdefault("Stripe-Version", headers.get("stripe-version") or self.api_version)
+        if headers.get("idempotency-key"):
+            resp.headers.setdefault("Idempotency-Key", headers["idempotency-key"])
+        return resp
+
+    def _handle_api(self, method, path, params, headers, base_url, request_id) -> ApiResponse:
+        api_key, auth_error = self._authenticate(headers.get("authorization"))
+        if auth_error:
+            return auth_error
+        with self._fail_lock:
+            failure = self._failures.pop(0) if self._failures else None
+        if failure == "500":
+            return _error(StripeError("An unknown error occurred (injected by the simulator).",
+                                      status=500, type="api_error"))
+        if failure == "timeout":
+            # Stall past the client's timeout, then carry on: the request still takes effect,
+            # which is what makes retrying with the same idempotency key matter.
+            time.sleep(self.timeout_seconds)
+
+        route, path_args = self._route(method, path)
+        if route is None:
+            return _error(StripeError(
+                f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can help "
+                "at https://support.stripe.com/.", status=404))
+        account = headers.get("stripe-account") or None
+        idem_key = headers.get("idempotency-key") if method == "POST" else None
+        with self.state.lock:
+            if account and self.state.get("account", account, None) is None:
+                return _error(StripeError(
+                    f"The provided key '{_mask(api_key)}' does not have access to account '{account}' (or that "
+                    "account does not exist). Application access may have been revoked.",
+                    status=403, code="account_invalid"))
+            record_key = (api_key, account, idem_key)
+            fingerprint = json.dumps([method, path, params], sort_keys=True)
+            if idem_key:
+                replay = self._replay(record_key, fingerprint, idem_key)
+                if replay is not None:
+                    return replay
+            ctx = Ctx(sim=self, params=params, account=account, base_url=self.public_url or base_url,
+                      request_id=request_id, idempotency_key=idem_key)
+            resp, cacheable = self._execute(route, ctx, path_args)
+            if idem_key and cacheable:
+                self.state.idempotency[record_key] = {"fingerprint": fingerprint, "response": copy.deepcopy(resp)}
+        self.webhooks.submit(ctx.pending_events)
+        return resp
+
+    def _authenticate(self, header: str | None):
+        key = None
+        if header:
+            scheme, _, value = header.partition(" ")
+            if scheme.lower() == "bearer":
+                key = value.strip()
+            elif scheme.lower() == "basic":
+                try:
+                    key = base64.b64decode(value).decode().split(":", 1)[0]
+                except Exception:
+                    key = None
+        if not key:
+            return None, _error(StripeError(
+                "You did not provide an API key. You need to provide your API key in the Authorization header, "
+                "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api"
+                "#authentication for details, or we can help at https://support.stripe.com/.", status=401))
+        if not key.startswith("sk_test_"):
+            return None, _error(StripeError(f"Invalid API Key provided: {_mask(key)}", status=401,
+                                            code="api_key_invalid" if key.startswith("sk_live_") else None))
+        return key, None
+
+    @staticmethod
+    def _route(method: str, path: str):
+        for route in ROUTES:
+            m = route.regex.match(path)
+            if m and route.method == method:
+                return route, m.groupdict()
+        return None, None
+
+    def _replay(self, record_key, fingerprint, idem_key) -> ApiResponse | None:
+        record = self.state.idempotency.get(record_key)
+        if record is None:
+            return None
+        if record["fingerprint"] != fingerprint:
+            return _error(StripeError(
+                "Keys for idempotent requests can only be used with the same parameters they were first used with. "
+                f"Try using a key other than '{idem_key}' if you meant to execute a different request.",
+                type="idempotency_error"))
+        resp = copy.deepcopy(record["response"])
+        resp.headers["Idempotent-Replayed"] = "true"
+        return resp
+
+    def _execute(self, route: Route, ctx: Ctx, path_args: dict) -> tuple[ApiResponse, bool]:
+        try:
+            if route.params:
+                P.check_params(P.params_class(route.params), ctx.params, extra_required=route.required)
+            result = route.handler(ctx, **path_args)
+            if ctx.params.get("expand"):
+                result = expand(self.state, result, ctx.params["expand"])
+            return ApiResponse(200, copy.deepcopy(result)), True
+        except StripeError as exc:
+            return _error(exc), exc.cacheable
+        except Exception as exc:  # a simulator bug: say so the way Stripe would say "api_error"
+            traceback.print_exc(file=sys.stderr)
+            return _error(StripeError(f"Simulator internal error: {exc!r}", status=500, type="api_error")), False
+
+    # ================================================================== server lifecycle
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve HTTP on a daemon thread; returns the base URL."""
+        from .server import make_server
+
+        self.server = make_server(self, host, port)
+        bound_host, bound_port = self.server.server_address[:2]
+        self.base_url = f"http://{bound_host}:{bound_port}"
+        threading.Thread(target=self.server.serve_forever, name="stripe-sim-http", daemon=True).start()
+        return self.base_url
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def client(self, **kwargs):
+        """A `stripe.StripeClient` pointed at this simulator (no retries unless asked)."""
+        import stripe
+
+        base = self.base_url
+        kwargs.setdefault("max_network_retries", 0)
+        kwargs.setdefault("base_addresses", {"api": base, "connect": base, "files": base})
+        return stripe.StripeClient(kwargs.pop("api_key", self.api_key), **kwargs)
+
+
+def _error(exc: StripeError) -> ApiResponse:
+    return ApiResponse(exc.status, exc.body())
+
+
+def _mask(key: str | None) -> str:
+    if not key:
+        return ""
+    return key[:8] + "*" * 12 + key[-4:] if len(key) > 12 else key[:3] + "****"
