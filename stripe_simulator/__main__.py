@@ -1,0 +1,69 @@
+"""Run the simulator as a process.
+
+    python -m stripe_simulator --host 127.0.0.1 --port 12111 \
+        --webhook-url http://127.0.0.1:8000/billing/stripe/webhook/ --webhook-secret whsec_simulator
+
+Every option can also come from the environment: STRIPE_SIM_HOST, STRIPE_SIM_PORT,
+STRIPE_SIM_WEBHOOK_URL, STRIPE_SIM_WEBHOOK_SECRET, STRIPE_SIM_CONNECT_WEBHOOK_URL,
+STRIPE_SIM_CONNECT_WEBHOOK_SECRET, STRIPE_SIM_PUBLIC_URL, STRIPE_SIM_TIMEOUT_SECONDS,
+STRIPE_SIM_SYNCHRONOUS_WEBHOOKS (1/true).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+
+from .simulator import StripeSimulator
+
+
+def _env(name: str, default=None):
+    return os.environ.get(f"STRIPE_SIM_{name}", default)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m stripe_simulator", description="Local Stripe API simulator")
+    p.add_argument("--host", default=_env("HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(_env("PORT", "12111")))
+    p.add_argument("--webhook-url", default=_env("WEBHOOK_URL"))
+    p.add_argument("--webhook-secret", default=_env("WEBHOOK_SECRET", "whsec_simulator"))
+    p.add_argument("--connect-webhook-url", default=_env("CONNECT_WEBHOOK_URL"))
+    p.add_argument("--connect-webhook-secret", default=_env("CONNECT_WEBHOOK_SECRET"))
+    p.add_argument("--public-url", default=_env("PUBLIC_URL"), help="base URL for hosted pages (default: Host header)")
+    p.add_argument("--timeout-seconds", type=float, default=float(_env("TIMEOUT_SECONDS", "2.0")))
+    p.add_argument(
+        "--synchronous-webhooks",
+        action="store_true",
+        default=_env("SYNCHRONOUS_WEBHOOKS", "").lower() in ("1", "true", "yes"),
+    )
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sim = StripeSimulator(
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+        connect_webhook_url=args.connect_webhook_url,
+        connect_webhook_secret=args.connect_webhook_secret,
+        synchronous_webhooks=args.synchronous_webhooks,
+        timeout_seconds=args.timeout_seconds,
+        public_url=args.public_url,
+    )
+    base = sim.start(args.host, args.port)
+    print(f"stripe-simulator listening on {base} (webhooks -> {args.webhook_url or 'none'})", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
