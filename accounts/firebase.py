@@ -9,8 +9,10 @@ import itertools
 from dataclasses import dataclass
 
 import firebase_admin
+import google.auth.credentials
+import google.auth.exceptions
 from django.conf import settings
-from firebase_admin import auth
+from firebase_admin import auth, credentials
 
 
 class SignInError(Exception):
@@ -29,9 +31,20 @@ class FirebaseIdentity:
 _app_numbers = itertools.count(1)
 
 
+class _VerifyOnlyCredential(credentials.Base):
+    """No service account: enough to verify ID tokens (Google's certificates are public).
+
+    Without it firebase-admin looks for Application Default Credentials and fails. Revocation
+    checks need a service account (FIREBASE_CREDENTIALS_FILE); settings insist on one then.
+    """
+
+    def get_credential(self):
+        return google.auth.credentials.AnonymousCredentials()
+
+
 @functools.cache
 def _app(project_id: str, credentials_file: str) -> firebase_admin.App:
-    credential = firebase_admin.credentials.Certificate(credentials_file) if credentials_file else None
+    credential = credentials.Certificate(credentials_file) if credentials_file else _VerifyOnlyCredential()
     # A named app per configuration, so changing settings (tests) never reuses a stale verifier.
     return firebase_admin.initialize_app(
         credential, options={"projectId": project_id}, name=f"campaignplatform-{next(_app_numbers)}"
@@ -67,7 +80,7 @@ def verify_id_token(id_token) -> FirebaseIdentity:
         raise SignInError("We could not reach the sign-in service. Please try again in a minute.") from error
     except (auth.InvalidIdTokenError, ValueError) as error:
         raise SignInError("The sign-in token is not valid. Please sign in again.") from error
-    except firebase_admin.exceptions.FirebaseError as error:
+    except (firebase_admin.exceptions.FirebaseError, google.auth.exceptions.GoogleAuthError) as error:
         raise SignInError("We could not reach the sign-in service. Please try again in a minute.") from error
     return FirebaseIdentity(
         uid=claims["uid"],

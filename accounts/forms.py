@@ -33,6 +33,7 @@ class RoleForm(forms.Form):
 
 
 class AdvertiserProfileForm(forms.ModelForm):
+    website = forms.URLField(required=False, assume_scheme="https", max_length=200)
     business_types = forms.ModelMultipleChoiceField(
         queryset=AdvertiserType.objects.all(),
         widget=forms.CheckboxSelectMultiple,

@@ -11,7 +11,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 # A local `.env` is for development only; real deployments set the environment itself.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# ENV_FILE names another file (or none: ENV_FILE=/dev/null).
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -145,6 +146,11 @@ if not DEBUG:
     for _name in ("FIREBASE_PROJECT_ID", "FIREBASE_API_KEY"):
         if not vars()[_name]:
             raise ImproperlyConfigured(f"Set the {_name} environment variable (required when DEBUG is off).")
+    if FIREBASE_CHECK_REVOKED and not (FIREBASE_CREDENTIALS_FILE or FIREBASE_AUTH_EMULATOR_HOST):
+        raise ImproperlyConfigured(
+            "Set the FIREBASE_CREDENTIALS_FILE environment variable (a service account is needed to refuse "
+            "revoked or disabled users), or set FIREBASE_CHECK_REVOKED=false."
+        )
 
 # --- Stripe --------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = _secret("STRIPE_SECRET_KEY", dev_default="sk_test_simulator")
