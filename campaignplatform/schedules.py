@@ -13,4 +13,9 @@ SCHEDULES = [
         "schedule_type": Schedule.DAILY,
         "time": "03:00",
     },
+    {
+        "name": "campaigns.auto_approve_overdue_work",
+        "func": "campaigns.tasks.auto_approve_overdue_work",
+        "schedule_type": Schedule.HOURLY,
+    },
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", login_not_required(TemplateView.as_view(template_name="landing.html")), name="landing"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("campaigns/", include("campaigns.urls")),
     path("admin/", admin.site.urls),
 ]
 
