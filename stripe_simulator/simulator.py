@@ -301,7 +301,9 @@ class StripeSimulator:
         self.server = make_server(self, host, port)
         bound_host, bound_port = self.server.server_address[:2]
         self.base_url = f"http://{bound_host}:{bound_port}"
-        threading.Thread(target=self.server.serve_forever, name="stripe-sim-http", daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="stripe-sim-http", daemon=True
+        ).start()
         return self.base_url
 
     def stop(self) -> None:
