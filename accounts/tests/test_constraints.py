@@ -38,4 +38,4 @@ def test_one_follower_estimate_per_platform_and_never_negative():
 
 def test_country_is_an_iso_code():
     details = PromoterFactory().promoter_details
-    violates(lambda: PromoterDetails.objects.filter(pk=details.pk).update(country="usa"))
+    violates(lambda: PromoterDetails.objects.filter(pk=details.pk).update(country="us"))
