@@ -203,13 +203,9 @@ class StripeSimulator:
         with self._fail_lock:
             failure = self._failures.pop(0) if self._failures else None
         if failure == "500":
+            # Fails before doing anything, so a retry is safe even without an idempotency key.
             return _error(StripeError("An unknown error occurred (injected by the simulator).",
                                       status=500, type="api_error"))
-        if failure == "timeout":
-            # Stall past the client's timeout, then carry on: the request still takes effect,
-            # which is what makes retrying with the same idempotency key matter.
-            time.sleep(self.timeout_seconds)
-
         route, path_args = self._route(method, path)
         if route is None:
             return _error(StripeError(
@@ -217,23 +213,39 @@ class StripeSimulator:
                 "at https://support.stripe.com/.", status=404))
         account = headers.get("stripe-account") or None
         idem_key = headers.get("idempotency-key") if method == "POST" else None
+        record_key = (api_key, account, idem_key)
+        fingerprint = json.dumps([method, path, params], sort_keys=True)
         with self.state.lock:
             if account and self.state.get("account", account, None) is None:
                 return _error(StripeError(
                     f"The provided key '{_mask(api_key)}' does not have access to account '{account}' (or that "
                     "account does not exist). Application access may have been revoked.",
                     status=403, code="account_invalid"))
-            record_key = (api_key, account, idem_key)
-            fingerprint = json.dumps([method, path, params], sort_keys=True)
             if idem_key:
-                replay = self._replay(record_key, fingerprint, idem_key)
-                if replay is not None:
-                    return replay
-            ctx = Ctx(sim=self, params=params, account=account, base_url=self.public_url or base_url,
-                      request_id=request_id, idempotency_key=idem_key)
-            resp, cacheable = self._execute(route, ctx, path_args)
-            if idem_key and cacheable:
-                self.state.idempotency[record_key] = {"fingerprint": fingerprint, "response": copy.deepcopy(resp)}
+                early = self._replay(record_key, fingerprint, idem_key)
+                if early is not None:
+                    return early
+                self.state.idempotency[record_key] = {"fingerprint": fingerprint, "response": None}
+        try:
+            if failure == "timeout":
+                # Stall past the client's timeout, then carry on: the request still takes effect,
+                # which is what makes retrying with the same idempotency key matter.
+                time.sleep(self.timeout_seconds)
+            with self.state.lock:
+                ctx = Ctx(sim=self, params=params, account=account, base_url=self.public_url or base_url,
+                          request_id=request_id, idempotency_key=idem_key)
+                resp, cacheable = self._execute(route, ctx, path_args)
+                if idem_key:
+                    if cacheable:
+                        self.state.idempotency[record_key] = {"fingerprint": fingerprint,
+                                                              "response": copy.deepcopy(resp)}
+                    else:
+                        self.state.idempotency.pop(record_key, None)
+        except BaseException:
+            with self.state.lock:
+                if idem_key and self.state.idempotency.get(record_key, {}).get("response") is None:
+                    self.state.idempotency.pop(record_key, None)
+            raise
         self.webhooks.submit(ctx.pending_events)
         return resp
 
@@ -270,6 +282,10 @@ class StripeSimulator:
         record = self.state.idempotency.get(record_key)
         if record is None:
             return None
+        if record["response"] is None:
+            return _error(StripeError(
+                "There is currently another in-progress request using this Stripe-Account and Idempotency-Key. "
+                "Try again later.", status=409, type="idempotency_error"))
         if record["fingerprint"] != fingerprint:
             return _error(StripeError(
                 "Keys for idempotent requests can only be used with the same parameters they were first used with. "
