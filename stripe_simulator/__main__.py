@@ -12,6 +12,7 @@ STRIPE_SIM_SYNCHRONOUS_WEBHOOKS (1/true).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -57,10 +58,8 @@ def main(argv=None) -> int:
     print(f"stripe-simulator listening on {base} (webhooks -> {args.webhook_url or 'none'})", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     sim.stop()
     return 0
 

@@ -30,7 +30,7 @@ def checkout(session: dict, items: list[dict], error: str | None = None) -> str:
     if session["status"] != "open":
         return _page("Checkout", f"<p id='status'>This Checkout Session is {escape(session['status'])}.</p>")
     rows = "".join(
-        f"<li>{escape(i['description'] or '')} × {i['quantity']}: {money(i['amount_total'], i['currency'])}</li>"
+        f"<li>{escape(i['description'] or '')} x {i['quantity']}: {money(i['amount_total'], i['currency'])}</li>"
         for i in items
     )
     total = (

@@ -1,9 +1,9 @@
 """HTTP front end (standard library only).
 
-  /v1/...                 the Stripe API (see simulator.handle_api)
-  /checkout/<id>          hosted Checkout page (pay / cancel)
-  /connect/onboard/<acct> Express onboarding page
-  /_sim/...               test switches (JSON in, JSON out)
+/v1/...                 the Stripe API (see simulator.handle_api)
+/checkout/<id>          hosted Checkout page (pay / cancel)
+/connect/onboard/<acct> Express onboarding page
+/_sim/...               test switches (JSON in, JSON out)
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length).decode("utf-8") if length else ""
 
     def _base_url(self) -> str:
-        return f"http://{self.headers.get('Host') or '%s:%s' % self.server.server_address[:2]}"
+        host, port = self.server.server_address[:2]
+        return f"http://{self.headers.get('Host') or f'{host}:{port}'}"
 
     def _send(self, status: int, body: str, content_type: str, headers: dict | None = None) -> None:
         data = body.encode("utf-8")
@@ -114,26 +115,53 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", r"/_sim/reset", lambda: sim.reset() or {"ok": True}),
             ("GET", r"/_sim/config", sim.config),
             ("POST", r"/_sim/config", lambda: sim.configure(**data)),
-            ("POST", r"/_sim/fail_next",
-             lambda: sim.fail_next(int(data.get("count", 1)), str(data.get("mode", "500"))) or {"ok": True}),
+            (
+                "POST",
+                r"/_sim/fail_next",
+                lambda: sim.fail_next(int(data.get("count", 1)), str(data.get("mode", "500"))) or {"ok": True},
+            ),
             ("POST", r"/_sim/hold_events", lambda: sim.hold_events() or {"ok": True}),
-            ("POST", r"/_sim/release_events",
-             lambda: {"released": sim.release_events(reverse=to_bool(data.get("reverse")))}),
-            ("POST", r"/_sim/duplicate_next_events",
-             lambda: sim.duplicate_next_events(int(data.get("count", 1))) or {"ok": True}),
+            (
+                "POST",
+                r"/_sim/release_events",
+                lambda: {"released": sim.release_events(reverse=to_bool(data.get("reverse")))},
+            ),
+            (
+                "POST",
+                r"/_sim/duplicate_next_events",
+                lambda: sim.duplicate_next_events(int(data.get("count", 1))) or {"ok": True},
+            ),
             ("POST", r"/_sim/wait", lambda: {"idle": sim.wait_for_webhooks(float(data.get("timeout", 5)))}),
             ("GET", r"/_sim/events", lambda: {"events": sim.events, "deliveries": sim.deliveries}),
             ("POST", r"/_sim/accounts/(?P<id>[^/]+)/complete_onboarding", lambda id: sim.complete_onboarding(id)),
-            ("POST", r"/_sim/accounts/(?P<id>[^/]+)/capabilities",
-             lambda id: sim.set_capability(id, data["name"], data.get("status", "active"))),
-            ("POST", r"/_sim/payouts/fail",
-             lambda: sim.fail_payout(data["account"], data.get("payout"),
-                                     int(data["amount"]) if data.get("amount") else None,
-                                     data.get("failure_code", "account_closed"))),
-            ("POST", r"/_sim/balance", lambda: sim.add_balance(int(data["amount"]), data.get("currency", "usd"),
-                                                                data.get("account")) or {"ok": True}),
-            ("POST", r"/_sim/checkout/(?P<id>[^/]+)/pay",
-             lambda id: {"redirect": sim.pay_checkout_session(id, data.get("card_number", "4242424242424242"))}),
+            (
+                "POST",
+                r"/_sim/accounts/(?P<id>[^/]+)/capabilities",
+                lambda id: sim.set_capability(id, data["name"], data.get("status", "active")),
+            ),
+            (
+                "POST",
+                r"/_sim/payouts/fail",
+                lambda: sim.fail_payout(
+                    data["account"],
+                    data.get("payout"),
+                    int(data["amount"]) if data.get("amount") else None,
+                    data.get("failure_code", "account_closed"),
+                ),
+            ),
+            (
+                "POST",
+                r"/_sim/balance",
+                lambda: (
+                    sim.add_balance(int(data["amount"]), data.get("currency", "usd"), data.get("account"))
+                    or {"ok": True}
+                ),
+            ),
+            (
+                "POST",
+                r"/_sim/checkout/(?P<id>[^/]+)/pay",
+                lambda id: {"redirect": sim.pay_checkout_session(id, data.get("card_number", "4242424242424242"))},
+            ),
             ("GET", r"/_sim/authenticate/(?P<id>[^/]+)", None),
             ("POST", r"/_sim/authenticate/(?P<id>[^/]+)", None),
             ("GET", r"/_sim/health", lambda: {"ok": True, "time": now()}),
@@ -160,8 +188,12 @@ class Handler(BaseHTTPRequestHandler):
             return self._html(200, pages.authenticate(intent))
         return_url = sim.state.meta_of(intent_id).get("return_url")
         try:
-            result = sim.run_action(payments.complete_authentication, intent_id, to_bool(data.get("success"), True),
-                                    base_url=self._base_url())
+            result = sim.run_action(
+                payments.complete_authentication,
+                intent_id,
+                to_bool(data.get("success"), True),
+                base_url=self._base_url(),
+            )
         except StripeError as exc:
             result = {"status": intent["status"], "error": exc.message}
         if return_url and "json" not in self.headers.get("Accept", ""):

@@ -54,7 +54,7 @@ class StripeSimulator:
         self,
         *,
         webhook_url: str | None = None,
-        webhook_secret: str = "whsec_simulator",
+        webhook_secret: str = "whsec_simulator",  # noqa: S107 - the documented simulator default
         connect_webhook_url: str | None = None,
         connect_webhook_secret: str | None = None,
         synchronous_webhooks: bool = False,
@@ -157,15 +157,21 @@ class StripeSimulator:
     def set_capability(self, account_id: str, name: str, status: str) -> dict:
         return self.run_action(connect.set_capability, account_id, name, status)
 
-    def fail_payout(self, account: str, payout_id: str | None = None, amount: int | None = None,
-                    failure_code: str = "account_closed") -> dict:
+    def fail_payout(
+        self,
+        account: str,
+        payout_id: str | None = None,
+        amount: int | None = None,
+        failure_code: str = "account_closed",
+    ) -> dict:
         return self.run_action(connect.fail_payout, account, payout_id, amount, failure_code)
 
     def complete_authentication(self, intent_id: str, success: bool = True) -> dict:
         return self.run_action(payments.complete_authentication, intent_id, success)
 
-    def pay_checkout_session(self, session_id: str, card_number: str = "4242424242424242",
-                             email: str | None = None) -> str:
+    def pay_checkout_session(
+        self, session_id: str, card_number: str = "4242424242424242", email: str | None = None
+    ) -> str:
         """Pay on the hosted page; returns the success_url redirect (raises StripeError on decline)."""
         return self.run_action(checkout.pay_session, session_id, card_number, email)
 
@@ -176,8 +182,12 @@ class StripeSimulator:
 
     def run_action(self, fn, *args, base_url: str | None = None):
         """Run a state-changing helper like a request: under the lock, then deliver its events."""
-        ctx = Ctx(sim=self, params={}, base_url=base_url or self.public_url or self.base_url or "",
-                  request_id=new_id("req", 14))
+        ctx = Ctx(
+            sim=self,
+            params={},
+            base_url=base_url or self.public_url or self.base_url or "",
+            request_id=new_id("req", 14),
+        )
         try:
             with self.state.lock:
                 result = fn(ctx, *args)
@@ -204,23 +214,32 @@ class StripeSimulator:
             failure = self._failures.pop(0) if self._failures else None
         if failure == "500":
             # Fails before doing anything, so a retry is safe even without an idempotency key.
-            return _error(StripeError("An unknown error occurred (injected by the simulator).",
-                                      status=500, type="api_error"))
+            return _error(
+                StripeError("An unknown error occurred (injected by the simulator).", status=500, type="api_error")
+            )
         route, path_args = self._route(method, path)
         if route is None:
-            return _error(StripeError(
-                f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can help "
-                "at https://support.stripe.com/.", status=404))
+            return _error(
+                StripeError(
+                    f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can help "
+                    "at https://support.stripe.com/.",
+                    status=404,
+                )
+            )
         account = headers.get("stripe-account") or None
         idem_key = headers.get("idempotency-key") if method == "POST" else None
         record_key = (api_key, account, idem_key)
         fingerprint = json.dumps([method, path, params], sort_keys=True)
         with self.state.lock:
             if account and self.state.get("account", account, None) is None:
-                return _error(StripeError(
-                    f"The provided key '{_mask(api_key)}' does not have access to account '{account}' (or that "
-                    "account does not exist). Application access may have been revoked.",
-                    status=403, code="account_invalid"))
+                return _error(
+                    StripeError(
+                        f"The provided key '{_mask(api_key)}' does not have access to account '{account}' (or that "
+                        "account does not exist). Application access may have been revoked.",
+                        status=403,
+                        code="account_invalid",
+                    )
+                )
             if idem_key:
                 early = self._replay(record_key, fingerprint, idem_key)
                 if early is not None:
@@ -232,13 +251,21 @@ class StripeSimulator:
                 # which is what makes retrying with the same idempotency key matter.
                 time.sleep(self.timeout_seconds)
             with self.state.lock:
-                ctx = Ctx(sim=self, params=params, account=account, base_url=self.public_url or base_url,
-                          request_id=request_id, idempotency_key=idem_key)
+                ctx = Ctx(
+                    sim=self,
+                    params=params,
+                    account=account,
+                    base_url=self.public_url or base_url,
+                    request_id=request_id,
+                    idempotency_key=idem_key,
+                )
                 resp, cacheable = self._execute(route, ctx, path_args)
                 if idem_key:
                     if cacheable:
-                        self.state.idempotency[record_key] = {"fingerprint": fingerprint,
-                                                              "response": copy.deepcopy(resp)}
+                        self.state.idempotency[record_key] = {
+                            "fingerprint": fingerprint,
+                            "response": copy.deepcopy(resp),
+                        }
                     else:
                         self.state.idempotency.pop(record_key, None)
         except BaseException:
@@ -261,13 +288,22 @@ class StripeSimulator:
                 except Exception:
                     key = None
         if not key:
-            return None, _error(StripeError(
-                "You did not provide an API key. You need to provide your API key in the Authorization header, "
-                "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api"
-                "#authentication for details, or we can help at https://support.stripe.com/.", status=401))
+            return None, _error(
+                StripeError(
+                    "You did not provide an API key. You need to provide your API key in the Authorization header, "
+                    "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api"
+                    "#authentication for details, or we can help at https://support.stripe.com/.",
+                    status=401,
+                )
+            )
         if not key.startswith("sk_test_"):
-            return None, _error(StripeError(f"Invalid API Key provided: {_mask(key)}", status=401,
-                                            code="api_key_invalid" if key.startswith("sk_live_") else None))
+            return None, _error(
+                StripeError(
+                    f"Invalid API Key provided: {_mask(key)}",
+                    status=401,
+                    code="api_key_invalid" if key.startswith("sk_live_") else None,
+                )
+            )
         return key, None
 
     @staticmethod
@@ -283,14 +319,22 @@ class StripeSimulator:
         if record is None:
             return None
         if record["response"] is None:
-            return _error(StripeError(
-                "There is currently another in-progress request using this Stripe-Account and Idempotency-Key. "
-                "Try again later.", status=409, type="idempotency_error"))
+            return _error(
+                StripeError(
+                    "There is currently another in-progress request using this Stripe-Account and Idempotency-Key. "
+                    "Try again later.",
+                    status=409,
+                    type="idempotency_error",
+                )
+            )
         if record["fingerprint"] != fingerprint:
-            return _error(StripeError(
-                "Keys for idempotent requests can only be used with the same parameters they were first used with. "
-                f"Try using a key other than '{idem_key}' if you meant to execute a different request.",
-                type="idempotency_error"))
+            return _error(
+                StripeError(
+                    "Keys for idempotent requests can only be used with the same parameters they were first used with. "
+                    f"Try using a key other than '{idem_key}' if you meant to execute a different request.",
+                    type="idempotency_error",
+                )
+            )
         resp = copy.deepcopy(record["response"])
         resp.headers["Idempotent-Replayed"] = "true"
         return resp

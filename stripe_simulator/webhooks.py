@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import queue
 import threading
 import time
@@ -21,6 +22,8 @@ import urllib.error
 import urllib.request
 
 from stripe import WebhookSignature
+
+logger = logging.getLogger(__name__)
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 
@@ -118,7 +121,7 @@ class WebhookDispatcher:
             try:
                 self._deliver_with_retries(event, epoch)
             except Exception:  # never let one bad delivery kill the thread
-                pass
+                logger.exception("webhook delivery of %s failed", event.get("id"))
 
     def _target(self, event: dict) -> tuple[str | None, str | None]:
         cfg = self.config
@@ -149,9 +152,11 @@ class WebhookDispatcher:
                 self.cond.notify_all()
 
     def _post(self, url: str, secret: str, event: dict) -> tuple[int | None, str | None]:
+        if not url.startswith(("http://", "https://")):
+            return None, f"unsupported webhook URL: {url}"
         payload = json.dumps(event, indent=2)
         header = WebhookSignature.generate_signature_header(payload, secret)
-        req = urllib.request.Request(
+        req = urllib.request.Request(  # noqa: S310 - scheme checked above
             url,
             data=payload.encode("utf-8"),
             method="POST",
@@ -163,7 +168,7 @@ class WebhookDispatcher:
             },
         )
         try:
-            with urllib.request.urlopen(req, timeout=self.config.webhook_timeout) as resp:
+            with urllib.request.urlopen(req, timeout=self.config.webhook_timeout) as resp:  # noqa: S310
                 return resp.status, None
         except urllib.error.HTTPError as exc:
             return exc.code, exc.reason

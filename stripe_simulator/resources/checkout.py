@@ -136,8 +136,8 @@ def expire_session(ctx: Ctx, id: str) -> dict:
     session = get_or_404(ctx, "checkout.session", id, "checkout.session")
     if session["status"] != "open":
         raise StripeError(
-            f"Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status "
-            f"of \"{session['status']}\".",
+            f'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status '
+            f'of "{session["status"]}".',
         )
     session.update(status="expired", url=None)
     ctx.emit("checkout.session.expired", session)
@@ -157,9 +157,7 @@ def pay_session(ctx: Ctx, id: str, card_number: str, email: str | None = None, n
     if session["status"] != "open":
         raise StripeError(f"This Checkout Session is {session['status']}.", code="checkout_session_unexpected_state")
     email = email or session["customer_email"]
-    pm = card_payment_method(
-        ctx, card_number.replace(" ", ""), billing_details={"email": email, "name": name or None}
-    )
+    pm = card_payment_method(ctx, card_number.replace(" ", ""), billing_details={"email": email, "name": name or None})
     customer = session["customer"]
     if not customer and session.get("customer_creation") == "always":
         customer = create_customer(dataclasses.replace(ctx, params={"email": email} if email else {}))["id"]

@@ -52,7 +52,7 @@ def create_account(ctx: Ctx) -> dict:
         charges_enabled=False,
         payouts_enabled=False,
         details_submitted=False,
-        capabilities={name: "inactive" for name in requested},
+        capabilities=dict.fromkeys(requested, "inactive"),
         controller={"is_controller": True, "type": "application"},
     )
     acct["external_accounts"]["url"] = f"/v1/accounts/{acct_id}/external_accounts"
@@ -123,7 +123,7 @@ def complete_onboarding(ctx: Ctx, acct_id: str) -> dict:
         for key in ("capabilities", "charges_enabled", "payouts_enabled", "details_submitted", "requirements")
     }
     capabilities = acct["capabilities"] or {"card_payments": "inactive", "transfers": "inactive"}
-    acct["capabilities"] = {name: "active" for name in capabilities}
+    acct["capabilities"] = dict.fromkeys(capabilities, "active")
     acct.update(charges_enabled=True, payouts_enabled=True, details_submitted=True)
     acct["requirements"].update(
         currently_due=[], eventually_due=[], past_due=[], pending_verification=[], disabled_reason=None
@@ -217,7 +217,13 @@ def create_transfer(ctx: Ctx) -> dict:
         raise StripeError(INSUFFICIENT_BALANCE, code="balance_insufficient")
     tr_id = new_id("tr")
     txn = record_balance_transaction(
-        ctx, amount=-amount, currency=currency, type_="transfer", source=tr_id, owner=None, description=p.get("description")
+        ctx,
+        amount=-amount,
+        currency=currency,
+        type_="transfer",
+        source=tr_id,
+        owner=None,
+        description=p.get("description"),
     )
     py_id = new_id("py")
     record_balance_transaction(ctx, amount=amount, currency=currency, type_="payment", source=py_id, owner=acct["id"])
@@ -336,7 +342,9 @@ def make_payout(ctx: Ctx, account: str | None, amount: int, currency: str, metad
     if ctx.state.available(account, currency) < amount:
         raise StripeError(INSUFFICIENT_BALANCE, code="balance_insufficient", param="amount")
     po_id = new_id("po")
-    txn = record_balance_transaction(ctx, amount=-amount, currency=currency, type_="payout", source=po_id, owner=account)
+    txn = record_balance_transaction(
+        ctx, amount=-amount, currency=currency, type_="payout", source=po_id, owner=account
+    )
     po = build(
         "payout",
         id=po_id,
@@ -357,7 +365,11 @@ def make_payout(ctx: Ctx, account: str | None, amount: int, currency: str, metad
 
 
 def fail_payout(
-    ctx: Ctx, account: str, payout_id: str | None = None, amount: int | None = None, failure_code: str = "account_closed"
+    ctx: Ctx,
+    account: str,
+    payout_id: str | None = None,
+    amount: int | None = None,
+    failure_code: str = "account_closed",
 ) -> dict:
     """Test helper: fail a connected account's payout (creating one if needed) -> `payout.failed`."""
     ctx.account = account

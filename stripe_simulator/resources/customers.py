@@ -188,10 +188,8 @@ def detach_payment_method(ctx: Ctx, id: str) -> dict:
 def list_payment_methods(ctx: Ctx) -> dict:
     items = ctx.state.all("payment_method", ctx.account)
     p = ctx.params
-    if p.get("customer"):
-        items = [pm for pm in items if pm["customer"] == p["customer"]]
-    else:
-        items = []  # Stripe only lists PaymentMethods of a customer here
+    # Stripe only lists PaymentMethods of a customer here.
+    items = [pm for pm in items if pm["customer"] == p["customer"]] if p.get("customer") else []
     if p.get("type"):
         items = [pm for pm in items if pm["type"] == p["type"]]
     return paginate(items, p, "/v1/payment_methods")

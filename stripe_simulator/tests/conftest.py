@@ -37,7 +37,7 @@ class WebhookReceiver:
                 self.end_headers()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/webhook/" % self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def event_ids(self) -> list[str]:

@@ -181,7 +181,9 @@ def test_failed_payout_event_carries_account(stripe_client, stripe_sim, webhook_
     acct = _onboarded(stripe_client, stripe_sim)
     _fund(stripe_client)
     stripe_client.v1.transfers.create(params={"amount": 2000, "currency": "usd", "destination": acct.id})
-    po = stripe_client.v1.payouts.create(params={"amount": 2000, "currency": "usd"}, options={"stripe_account": acct.id})
+    po = stripe_client.v1.payouts.create(
+        params={"amount": 2000, "currency": "usd"}, options={"stripe_account": acct.id}
+    )
     failed = stripe_sim.fail_payout(acct.id)
     assert failed["id"] == po.id and failed["status"] == "failed"
     assert stripe_sim.wait_for_webhooks()

@@ -179,7 +179,9 @@ def test_authentication_required_off_session_declines(stripe_client):
 def test_setup_intent_then_off_session_payment(stripe_client, stripe_sim):
     cus = stripe_client.v1.customers.create()
     si = stripe_client.v1.setup_intents.create(params={"customer": cus.id, "usage": "off_session"})
-    si = stripe_client.v1.setup_intents.confirm(si.id, params={"payment_method": "pm_card_authenticationRequiredOnSetup"})
+    si = stripe_client.v1.setup_intents.confirm(
+        si.id, params={"payment_method": "pm_card_authenticationRequiredOnSetup"}
+    )
     assert si.status == "requires_action"
     stripe_sim.complete_authentication(si.id)
     si = stripe_client.v1.setup_intents.retrieve(si.id)
@@ -254,9 +256,7 @@ def test_idempotent_replay_and_conflict(stripe_client, stripe_sim):
     assert again.last_response.headers.get("Idempotent-Replayed") == "true"
     assert len(stripe_client.v1.charges.list().data) == 1
     with pytest.raises(stripe.IdempotencyError):
-        stripe_client.v1.payment_intents.create(
-            params={**params, "amount": 2000}, options={"idempotency_key": "key-1"}
-        )
+        stripe_client.v1.payment_intents.create(params={**params, "amount": 2000}, options={"idempotency_key": "key-1"})
 
 
 def test_validation_errors_are_not_saved_for_idempotency(stripe_client):

@@ -34,9 +34,7 @@ def test_signature_verifies_with_construct_event(stripe_client, stripe_sim, webh
     by_type = {r["event"]["type"]: r for r in webhook_receiver.received}
     assert {"payment_intent.succeeded", "charge.succeeded"} <= set(by_type)
     delivery = by_type["payment_intent.succeeded"]
-    event = stripe.Webhook.construct_event(
-        delivery["body"], delivery["headers"]["Stripe-Signature"], "whsec_contract"
-    )
+    event = stripe.Webhook.construct_event(delivery["body"], delivery["headers"]["Stripe-Signature"], "whsec_contract")
     assert event.type == "payment_intent.succeeded"
     assert event.data.object.id == pi.id
     assert event.data.object.latest_charge == pi.latest_charge
@@ -139,8 +137,12 @@ def test_timeout_then_retry_with_same_key_replays(stripe_sim):
 
 
 def test_connect_events_can_go_to_their_own_endpoint(stripe_client, stripe_sim, webhook_receiver):
-    stripe_sim.configure(webhook_url="http://127.0.0.1:9/unused", connect_webhook_url=webhook_receiver.url,
-                         connect_webhook_secret="whsec_connect", webhook_retry_delays=[])
+    stripe_sim.configure(
+        webhook_url="http://127.0.0.1:9/unused",
+        connect_webhook_url=webhook_receiver.url,
+        connect_webhook_secret="whsec_connect",
+        webhook_retry_delays=[],
+    )
     acct = stripe_client.v1.accounts.create(params={"type": "express"})
     stripe_sim.complete_onboarding(acct.id)
     assert stripe_sim.wait_for_webhooks()
