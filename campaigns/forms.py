@@ -78,6 +78,12 @@ class CampaignForm(forms.ModelForm):
         label="Languages wanted",
     )
     category = forms.ModelChoiceField(queryset=AdvertiserType.objects.all(), required=False, empty_label="Any")
+    target_url = forms.URLField(
+        label="Target URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text="Where promoters send people (http or https).",
+    )
 
     class Meta:
         model = Campaign
@@ -97,12 +103,10 @@ class CampaignForm(forms.ModelForm):
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "end_date": forms.DateInput(attrs={"type": "date"}),
         }
-        labels = {"target_url": "Target URL"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.campaign_type = self.campaign_type
-        self.fields["target_url"].assume_scheme = "https"
 
     def clean_title(self):
         title = self.cleaned_data["title"].strip()
@@ -177,7 +181,7 @@ class BudgetRangeCampaignForm(CampaignForm):
     class Meta(CampaignForm.Meta):
         fields = [*CampaignForm.Meta.fields, "deliverables", "timeline"]
         widgets = {**CampaignForm.Meta.widgets, "deliverables": forms.Textarea(attrs={"rows": 3})}
-        labels = {**CampaignForm.Meta.labels, "timeline": "Timeline (e.g. 6 weeks, 3 milestones)"}
+        labels = {"timeline": "Timeline (e.g. 6 weeks, 3 milestones)"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

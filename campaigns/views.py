@@ -120,7 +120,12 @@ def advertiser_list(request):
     return render(
         request,
         "campaigns/advertiser_list.html",
-        {"page": page, "status": status, "statuses": CampaignStatus.choices},
+        {
+            "page": page,
+            "status": status,
+            "statuses": CampaignStatus.choices,
+            "query": f"status={status}" if status else "",
+        },
     )
 
 
@@ -438,14 +443,16 @@ def application_action(request, public_id, action):
 def _render_participation(request, participation, *, deliverable_form=None, work_forms=None, status=200):
     participation = _participations_with_work(PromoterCampaign.objects.filter(pk=participation.pk)).get()
     is_advertiser = request.user.pk == participation.campaign.advertiser_id
+    work_forms = work_forms or {}
+    for deliverable in participation.deliverables.all():
+        # One submission form per open milestone; distinct ids keep labels pointing at their own inputs.
+        deliverable.work_form = work_forms.get(deliverable.pk) or WorkForm(auto_id=f"id_%s_{deliverable.pk}")
     context = {
         "participation": participation,
         "campaign": participation.campaign,
         "is_advertiser": is_advertiser,
         "is_promoter": request.user.pk == participation.promoter_id,
         "deliverable_form": deliverable_form or DeliverableForm(),
-        "work_forms": work_forms or {},
-        "work_form": WorkForm(),
         "review_form": ReasonForm(),
     }
     return render(request, "campaigns/participation_detail.html", context, status=status)
@@ -491,7 +498,7 @@ def work_submit(request, public_id):
         promoter_campaign__promoter=request.user,
     )
     participation = deliverable.promoter_campaign
-    form = WorkForm(request.POST, request.FILES)
+    form = WorkForm(request.POST, request.FILES, auto_id=f"id_%s_{deliverable.pk}")
     if not form.is_valid():
         return _render_participation(request, participation, work_forms={deliverable.pk: form})
     try:
