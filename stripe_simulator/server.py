@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import pages
 from .errors import StripeError
@@ -197,8 +197,16 @@ class Handler(BaseHTTPRequestHandler):
         except StripeError as exc:
             result = {"status": intent["status"], "error": exc.message}
         if return_url and "json" not in self.headers.get("Accept", ""):
+            # The query Stripe.js appends when it sends the customer back.
+            query = urlencode(
+                {
+                    kind: intent_id,
+                    f"{kind}_client_secret": intent["client_secret"],
+                    "redirect_status": "succeeded" if intent["status"] in ("succeeded", "processing") else "failed",
+                }
+            )
             sep = "&" if "?" in return_url else "?"
-            return self._redirect(f"{return_url}{sep}{kind}={intent_id}")
+            return self._redirect(f"{return_url}{sep}{query}")
         return self._json(200, result)
 
     # ------------------------------------------------------------------ hosted pages

@@ -168,3 +168,38 @@ def test_cli_reads_env(monkeypatch):
     args = parse_args([])
     assert args.port == 12345 and args.webhook_url.endswith("/webhook/")
     assert parse_args(["--port", "1", "--webhook-secret", "whsec_x"]).webhook_secret == "whsec_x"
+
+
+def test_in_process_transport_shares_state(stripe_sim):
+    from stripe_simulator.inprocess import InProcessHTTPClient
+
+    client = stripe.StripeClient("sk_test_inproc", http_client=InProcessHTTPClient(stripe_sim), max_network_retries=0)
+    pi = client.v1.payment_intents.create(
+        params={"amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+    )
+    assert pi.status == "succeeded"
+    assert stripe_sim.client().v1.payment_intents.retrieve(pi.id).id == pi.id
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.transfers.create(params={"amount": 1, "currency": "usd", "destination": "acct_x", "x": "1"})
+
+
+def test_three_d_secure_page_redirects_to_return_url(stripe_client, stripe_sim):
+    from stripe_simulator.tests.test_connect_checkout import http
+
+    pi = stripe_client.v1.payment_intents.create(
+        params={
+            "amount": 1000,
+            "currency": "usd",
+            "payment_method": "pm_card_authenticationRequired",
+            "confirm": True,
+            "return_url": "http://app.test/after-3ds",
+        }
+    )
+    assert pi.next_action.type == "redirect_to_url"
+    url = pi.next_action.redirect_to_url.url
+    assert http(url)[0] == 200
+    status, headers, _ = http(url, {"success": "true"})
+    assert status == 303
+    assert headers["Location"].startswith(f"http://app.test/after-3ds?payment_intent={pi.id}&")
+    assert headers["Location"].endswith("&redirect_status=succeeded")
+    assert stripe_client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
