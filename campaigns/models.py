@@ -73,6 +73,11 @@ def _null(*fields):
     return Q(**{f"{name}__isnull": True for name in fields})
 
 
+def _not_null(*fields):
+    # Explicit, because a CHECK whose comparison meets NULL passes (NULL is not false).
+    return Q(**{f"{name}__isnull": False for name in fields})
+
+
 class CampaignQuerySet(models.QuerySet):
     def listed(self):
         """What promoters see in the marketplace.
@@ -160,7 +165,8 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=~Q(campaign_type=CampaignType.VISIBILITY)
                 | (
-                    Q(cpv__gt=0, cpv__lte=MAX_CPV_CENTS, max_views__gt=0, max_views__lte=MAX_VIEWS)
+                    _not_null("cpv", "max_views")
+                    & Q(cpv__gt=0, cpv__lte=MAX_CPV_CENTS, max_views__gt=0, max_views__lte=MAX_VIEWS)
                     & _null("min_budget", "max_budget", "commission_per_sale")
                     & Q(tracking_method="")
                 ),
@@ -169,7 +175,8 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=~Q(campaign_type__in=APPLICATION_TYPES)
                 | (
-                    Q(min_budget__gt=0, max_budget__lte=MAX_BUDGET_CENTS, min_budget__lte=models.F("max_budget"))
+                    _not_null("min_budget", "max_budget")
+                    & Q(min_budget__gt=0, max_budget__lte=MAX_BUDGET_CENTS, min_budget__lte=models.F("max_budget"))
                     & _null("cpv", "max_views", "commission_per_sale")
                     & Q(tracking_method="")
                 ),
@@ -178,7 +185,8 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=~Q(campaign_type=CampaignType.SALESMAN)
                 | (
-                    Q(commission_per_sale__gt=0, commission_per_sale__lte=MAX_COMMISSION_PERCENT)
+                    _not_null("commission_per_sale")
+                    & Q(commission_per_sale__gt=0, commission_per_sale__lte=MAX_COMMISSION_PERCENT)
                     & Q(tracking_method__in=TrackingMethod.values)
                     & _null("cpv", "max_views", "min_budget", "max_budget")
                 ),
