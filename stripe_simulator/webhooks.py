@@ -135,6 +135,8 @@ class WebhookDispatcher:
         delays = list(self.config.webhook_retry_delays)
         try:
             while True:
+                if epoch != self.epoch:
+                    break  # the simulator was reset: don't leak an old event into the next test
                 record["attempts"] += 1
                 record["status"], record["error"] = self._post(url, secret, event)
                 if record["status"] and 200 <= record["status"] < 300:

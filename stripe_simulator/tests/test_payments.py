@@ -272,3 +272,24 @@ def test_declines_are_replayed_for_the_same_key(stripe_client):
         with pytest.raises(stripe.CardError):
             stripe_client.v1.payment_intents.create(params=params, options={"idempotency_key": "decline"})
     assert len(stripe_client.v1.payment_intents.list().data) == 1
+
+
+def test_list_params_are_validated_and_data_expands(stripe_client):
+    cus = stripe_client.v1.customers.create(params={"email": "e@example.com"})
+    stripe_client.v1.payment_intents.create(params={"amount": 1000, "currency": "usd", "customer": cus.id})
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        stripe_client.v1.payment_intents.list(params={"colour": "red"})
+    assert exc.value.code == "parameter_unknown"
+    listed = stripe_client.v1.payment_intents.list(params={"customer": cus.id, "expand": ["data.customer"]})
+    assert listed.data[0].customer.email == "e@example.com"
+    assert listed.url == "/v1/payment_intents"
+
+
+def test_objects_on_a_connected_account_are_invisible_to_the_platform(stripe_client, stripe_sim):
+    acct = stripe_client.v1.accounts.create(params={"type": "express"})
+    stripe_sim.complete_onboarding(acct.id)
+    on_acct = {"stripe_account": acct.id}
+    cus = stripe_client.v1.customers.create(options=on_acct)
+    assert stripe_client.v1.customers.retrieve(cus.id, options=on_acct).id == cus.id
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client.v1.customers.retrieve(cus.id)
