@@ -42,10 +42,6 @@ class StripeError(Exception):
         return {"error": err}
 
 
-def invalid(message: str, *, code: str | None = None, param: str | None = None, **kw) -> StripeError:
-    return StripeError(message, code=code, param=param, **kw)
-
-
 def missing(kind: str, obj_id: str, param: str = "id") -> StripeError:
     return StripeError(
         f"No such {kind}: '{obj_id}'",

@@ -113,7 +113,3 @@ def build(kind: str, **fields) -> dict:
         obj["metadata"] = {}
     obj.update(fields)
     return obj
-
-
-def example(kind: str) -> dict:
-    return copy.deepcopy(_examples()[kind])

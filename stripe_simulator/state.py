@@ -10,7 +10,6 @@ already transferred, ...) live in `meta`, never in the returned object.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import secrets
 import string
@@ -34,7 +33,6 @@ PREFIXES = {
     "trr": "transfer_reversal",
     "po": "payout",
     "evt": "event",
-    "py": "charge",
 }
 
 
@@ -54,7 +52,7 @@ class State:
         self.reset()
 
     def reset(self) -> None:
-        with getattr(self, "lock", threading.RLock()):
+        with self.lock:
             self.objects: dict[str, dict[str, dict]] = {}
             self.owner: dict[str, str | None] = {}
             self.meta: dict[str, dict] = {}
@@ -108,7 +106,3 @@ class State:
 
     def available(self, account: str | None, currency: str) -> int:
         return self.balance_of(account)["available"].get(currency, 0)
-
-
-def snapshot(obj: dict) -> dict:
-    return copy.deepcopy(obj)

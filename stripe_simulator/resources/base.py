@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..errors import StripeError, missing
 from ..fixtures import build
 from ..params import to_int
-from ..state import new_id, now
+from ..state import new_id
 
 if TYPE_CHECKING:
     from ..simulator import StripeSimulator
@@ -146,7 +146,3 @@ def _expand_path(state, node, parts, full):
             _expand_path(state, item, rest, full)
     else:
         _expand_path(state, value, rest, full)
-
-
-def timestamp() -> int:
-    return now()
