@@ -27,13 +27,14 @@ def dollars(cents):
     return f"${cents / 100:,.2f}"
 
 
-class DollarField(forms.CharField):
+class DollarField(forms.Field):
     """Dollars typed as text ("125.50", "$1,250") to integer cents, exactly (Decimal, never float)."""
 
     def __init__(self, *, min_cents=1, max_cents=MAX_BUDGET_CENTS, **kwargs):
         self.min_cents, self.max_cents = min_cents, max_cents
-        kwargs.setdefault("max_length", 20)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"}))
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00", "maxlength": 20})
+        )
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -43,9 +44,13 @@ class DollarField(forms.CharField):
         return value
 
     def to_python(self, value):
-        value = super().to_python(value).strip().replace(",", "").replace(" ", "").removeprefix("$")
         if value in self.empty_values:
             return None
+        value = str(value).strip().replace(",", "").replace(" ", "").removeprefix("$")
+        if not value:
+            return None
+        if len(value) > 20:
+            raise forms.ValidationError(f"Enter at most {dollars(self.max_cents)}.", code="max_value")
         if value.startswith("-"):
             raise forms.ValidationError("Enter a positive amount.", code="negative")
         if not _DOLLARS.match(value):

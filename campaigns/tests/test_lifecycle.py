@@ -14,7 +14,7 @@ ALL_PAIRS = list(itertools.product(CampaignStatus.values, CampaignStatus.values)
 
 
 def test_transition_map_is_the_documented_lifecycle():
-    assert VALID == {
+    assert {
         ("draft", "awaiting_funding"),
         ("draft", "cancelled"),
         ("awaiting_funding", "active"),
@@ -25,7 +25,7 @@ def test_transition_map_is_the_documented_lifecycle():
         ("paused", "active"),
         ("paused", "completed"),
         ("paused", "cancelled"),
-    }
+    } == VALID
 
 
 @pytest.mark.parametrize(("source", "target"), sorted(VALID))
