@@ -87,6 +87,8 @@ RESETS: dict[str, dict] = {
         "invoice_creation": None,
         "adaptive_pricing": None,
         "collected_information": None,
+        "currency_conversion": None,
+        "managed_payments": None,
     },
     "transfer": {"destination_payment": None},
     "payout": {"trace_id": None},
