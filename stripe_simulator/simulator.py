@@ -260,6 +260,7 @@ class StripeSimulator:
                     idempotency_key=idem_key,
                 )
                 resp, cacheable = self._execute(route, ctx, path_args)
+                resp.headers["Request-Id"] = request_id  # replays repeat the original request's id
                 if idem_key:
                     if cacheable:
                         self.state.idempotency[record_key] = {

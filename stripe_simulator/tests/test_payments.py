@@ -293,3 +293,9 @@ def test_objects_on_a_connected_account_are_invisible_to_the_platform(stripe_cli
     assert stripe_client.v1.customers.retrieve(cus.id, options=on_acct).id == cus.id
     with pytest.raises(stripe.InvalidRequestError):
         stripe_client.v1.customers.retrieve(cus.id)
+
+
+def test_replay_keeps_the_original_request_id(stripe_client):
+    first = stripe_client.v1.customers.create(options={"idempotency_key": "rid"})
+    again = stripe_client.v1.customers.create(options={"idempotency_key": "rid"})
+    assert again.last_response.request_id == first.last_response.request_id
