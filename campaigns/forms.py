@@ -20,7 +20,7 @@ from campaigns.models import (
 
 MAX_CAMPAIGN_YEARS = 5
 MAX_WORK_FILE_BYTES = 10 * 1024 * 1024
-_DOLLARS = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+_DOLLARS = re.compile(r"^\d+(\.\d{1,2})?$")
 
 
 def dollars(cents):
@@ -108,6 +108,7 @@ class CampaignForm(forms.ModelForm):
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "end_date": forms.DateInput(attrs={"type": "date"}),
         }
+        error_messages = {"title": {"required": "Give the campaign a title."}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -223,10 +224,11 @@ class SalesmanCampaignForm(CampaignForm):
         min_value=Decimal("0.01"),
         max_value=MAX_COMMISSION_PERCENT,
         error_messages={
-            "min_value": "Enter a commission above 0%.",
-            "max_value": "A commission cannot be more than 100%.",
-            "max_digits": "A commission cannot be more than 100%.",
-            "max_whole_digits": "A commission cannot be more than 100%.",
+            # Django formats these with parameters, hence "%%".
+            "min_value": "Enter a commission above 0%%.",
+            "max_value": "A commission cannot be more than 100%%.",
+            "max_digits": "A commission cannot be more than 100%%.",
+            "max_whole_digits": "A commission cannot be more than 100%%.",
             "max_decimal_places": "Use at most two decimals, like 12.50.",
         },
     )
