@@ -510,7 +510,8 @@ def work_submit(request, public_id):
             file=form.cleaned_data["file"],
         )
     except services.CampaignError as error:
-        form.add_error(None, str(error))
+        # A message, not a form error: the form is hidden when the milestone or campaign is closed.
+        _error(request, error)
         return _render_participation(request, participation, work_forms={deliverable.pk: form})
     messages.success(request, "Work submitted for review.")
     return redirect("campaigns:participation_detail", public_id=participation.public_id)
