@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 
 from campaigns import services
 from campaigns.models import (
@@ -59,8 +60,12 @@ class CampaignStatusChangeInline(admin.TabularInline):
         return False
 
 
+URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELD_OVERRIDES
     list_display = [
         "title",
         "campaign_type",
@@ -215,6 +220,7 @@ class CampaignDeliverableAdmin(admin.ModelAdmin):
 
 @admin.register(CampaignWork)
 class CampaignWorkAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELD_OVERRIDES
     list_display = ["deliverable", "submitted_by", "status", "submitted_at", "auto_approve_after", "auto_approved"]
     list_filter = ["status", "auto_approved", "submitted_at"]
     search_fields = ["deliverable__title", "submitted_by__email", "public_id"]

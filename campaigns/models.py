@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +23,8 @@ MAX_VIEWS = 100_000_000
 MAX_BUDGET_CENTS = 1_000_000_000  # $10,000,000
 MAX_COMMISSION_PERCENT = Decimal("100")
 TRACKING_CODE_LENGTH = 10
+# Links shown to other people: http(s) only, never javascript:, data: or ftp:.
+http_url_validator = URLValidator(schemes=["http", "https"])
 
 
 class CampaignType(models.TextChoices):
@@ -107,7 +110,9 @@ class Campaign(models.Model):
     category = models.ForeignKey(
         "accounts.AdvertiserType", on_delete=models.PROTECT, null=True, blank=True, related_name="campaigns"
     )
-    target_url = models.URLField(max_length=500, help_text="Where promoters send people (http or https).")
+    target_url = models.URLField(
+        max_length=500, validators=[http_url_validator], help_text="Where promoters send people (http or https)."
+    )
     requirements = models.TextField(max_length=5000, blank=True)
     languages = models.ManyToManyField("accounts.Language", blank=True, related_name="campaigns")
     start_date = models.DateField()
@@ -501,7 +506,7 @@ class CampaignWork(models.Model):
     deliverable = models.ForeignKey(CampaignDeliverable, on_delete=models.CASCADE, related_name="works")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(max_length=10000, blank=True)
-    link = models.URLField(max_length=500, blank=True)
+    link = models.URLField(max_length=500, blank=True, validators=[http_url_validator])
     file = models.FileField(storage=private_storage, upload_to=work_upload_to, max_length=255, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=20, choices=WorkStatus.choices, default=WorkStatus.SUBMITTED)
