@@ -29,6 +29,19 @@ class Leg:
     amount: int
 
 
+# Functions called with the accounts whose balances a posting changed, inside the posting's
+# transaction and locks. Apps that keep cached money figures (the payouts app's wallets)
+# register here so those figures move in the same transaction as the ledger.
+_balance_listeners = []
+
+
+def on_balances_changed(listener):
+    """Register `listener(accounts)`; it must only update its own projections."""
+    if listener not in _balance_listeners:
+        _balance_listeners.append(listener)
+    return listener
+
+
 def account(kind, *, campaign=None, user=None, currency="usd") -> LedgerAccount:
     """The ledger account for (kind, owner), created on first use."""
     lookup = {"kind": kind, "campaign": campaign, "user": user, "currency": currency}
@@ -140,6 +153,9 @@ def ledger_post(*, kind: str, legs: list[Leg], idempotency_key: str, memo: str =
     for leg in legs:
         leg.source.balance = locked[leg.source.pk].balance
         leg.destination.balance = locked[leg.destination.pk].balance
+    changed = [locked[pk] for pk, delta in deltas.items() if delta]
+    for listener in _balance_listeners:
+        listener(changed)
     return rows
 
 
