@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import advertiser_required, promoter_required
 from campaigns import services
 from campaigns.forms import (
+    MAX_WORK_FILE_BYTES,
     ApplicationForm,
     CounterOfferForm,
     DeliverableForm,
@@ -34,6 +35,7 @@ from campaigns.models import (
 from campaigns.storage import private_storage
 
 MARKETPLACE_PAGE_SIZE = 12
+MAX_FORM_OVERHEAD_BYTES = 64 * 1024
 LIST_PAGE_SIZE = 20
 ADVERTISER_TABS = [
     ("overview", "Overview"),
@@ -498,6 +500,10 @@ def work_submit(request, public_id):
         promoter_campaign__promoter=request.user,
     )
     participation = deliverable.promoter_campaign
+    # Refuse an oversized body before Django spools it to disk (the form checks the file itself too).
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_WORK_FILE_BYTES + MAX_FORM_OVERHEAD_BYTES:
+        messages.error(request, f"The upload is too large; files can be at most {MAX_WORK_FILE_BYTES // 2**20} MB.")
+        return _render_participation(request, participation)
     form = WorkForm(request.POST, request.FILES, auto_id=f"id_%s_{deliverable.pk}")
     if not form.is_valid():
         return _render_participation(request, participation, work_forms={deliverable.pk: form})

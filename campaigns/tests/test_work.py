@@ -175,3 +175,16 @@ def test_hourly_schedule_is_registered():
     entry = next(s for s in SCHEDULES if s["name"] == "campaigns.auto_approve_overdue_work")
     assert entry["func"] == "campaigns.tasks.auto_approve_overdue_work"
     assert entry["schedule_type"] == Schedule.HOURLY
+
+
+def test_oversized_request_body_is_refused_before_parsing(client):
+    deliverable = DeliverableFactory()
+    client.force_login(deliverable.promoter_campaign.promoter)
+    response = client.post(
+        reverse("campaigns:work_submit", args=[deliverable.public_id]),
+        {"text": "x"},
+        CONTENT_LENGTH=str(11 * 1024 * 1024),
+    )
+    assert response.status_code == 200
+    assert "The upload is too large" in response.text
+    assert not CampaignWork.objects.exists()
