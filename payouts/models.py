@@ -1,1 +1,282 @@
+"""Money out: Connect accounts, wallets, transfers, the monthly close and its statements.
 
+Amounts are integer cents. Wallet figures are projections of the promoter's ledger accounts
+(billing.ledger), written only by `payouts.services.wallets_sync` inside a ledger posting.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class StripeConnectAccount(models.Model):
+    """A promoter's Stripe Express account: where their money goes."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="connect_account")
+    stripe_account_id = models.CharField(max_length=64, unique=True)
+    charges_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    transfers_active = models.BooleanField(default=False, help_text="The `transfers` capability is active.")
+    requirements_currently_due = models.JSONField(default=list, blank=True)
+    disabled_reason = models.CharField(max_length=120, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "stripe_connect_accounts"
+
+    def __str__(self):
+        return f"{self.stripe_account_id} ({self.user})"
+
+    @property
+    def can_receive_money(self):
+        """No money goes to an account that cannot pass it on to the promoter's bank."""
+        return self.payouts_enabled and self.transfers_active
+
+    def missing_items(self):
+        """Stripe's requirement codes in words a promoter understands, each said once."""
+        labels = (
+            REQUIREMENT_LABELS.get(code, code.replace("_", " ").replace(".", ": "))
+            for code in self.requirements_currently_due
+        )
+        return list(dict.fromkeys(labels))
+
+
+REQUIREMENT_LABELS = {
+    "external_account": "a bank account for payouts",
+    "individual.verification.document": "an identity document",
+    "individual.id_number": "your national ID / tax number",
+    "individual.ssn_last_4": "the last four digits of your SSN",
+    "individual.dob.day": "your date of birth",
+    "individual.dob.month": "your date of birth",
+    "individual.dob.year": "your date of birth",
+    "individual.address.line1": "your address",
+    "individual.address.city": "your address",
+    "individual.address.postal_code": "your address",
+    "individual.first_name": "your first name",
+    "individual.last_name": "your last name",
+    "individual.email": "your email address",
+    "individual.phone": "your phone number",
+    "business_profile.url": "your website or social profile",
+    "business_profile.mcc": "what you do (business category)",
+    "tos_acceptance.date": "accepting Stripe's terms",
+    "tos_acceptance.ip": "accepting Stripe's terms",
+}
+
+
+class Wallet(models.Model):
+    """The seed's `wallets`: what the platform owes a promoter, by stage."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet")
+    currency = models.CharField(max_length=3, default="usd")
+    pending_balance = models.BigIntegerField(default=0, help_text="Earned this period or in a holding period.")
+    current_balance = models.BigIntegerField(default=0, help_text="Payable at the next payout run.")
+    direct_balance = models.BigIntegerField(default=0, help_text="Consultant/Seller payments not yet transferred.")
+    direct_paid_total = models.BigIntegerField(default=0, help_text="Consultant/Seller payments transferred so far.")
+    paid_out_total = models.BigIntegerField(default=0, help_text="Monthly payouts transferred so far.")
+    minimum_threshold = models.BigIntegerField(default=2000)
+    payout_hold = models.BooleanField(default=False, help_text="Skip this wallet in payout runs (under review).")
+    payout_hold_reason = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "wallets"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pending_balance__gte=0, current_balance__gte=0, direct_balance__gte=0)
+                & Q(direct_paid_total__gte=0, paid_out_total__gte=0),
+                name="wallet_figures_non_negative",
+            ),
+            models.CheckConstraint(condition=Q(minimum_threshold__gte=0), name="wallet_threshold_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"Wallet of {self.user}"
+
+    @property
+    def total_owed(self):
+        return self.pending_balance + self.current_balance + self.direct_balance
+
+    @property
+    def threshold_progress_percent(self):
+        if not self.minimum_threshold:
+            return 100
+        return min(100, self.current_balance * 100 // self.minimum_threshold)
+
+    @property
+    def short_of_threshold(self):
+        return max(0, self.minimum_threshold - self.current_balance)
+
+
+class TransferKind(models.TextChoices):
+    IMMEDIATE = "immediate", "Consultant/Seller payment"
+    PAYOUT = "payout", "Monthly payout"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Sent"
+    FAILED = "failed", "Failed"
+    REVERSED = "reversed", "Reversed"
+
+
+class StripeTransfer(models.Model):
+    """The seed's `stripe_transfers`: one Stripe transfer to a promoter's Connect account.
+
+    Written as `pending` and committed before Stripe is called; the idempotency key comes from
+    this row, so a retry after a timeout can never pay twice.
+    """
+
+    promoter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stripe_transfers")
+    kind = models.CharField(max_length=20, choices=TransferKind.choices)
+    status = models.CharField(max_length=20, choices=TransferStatus.choices, default=TransferStatus.PENDING)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="stripe_transfers"
+    )
+    work = models.OneToOneField(
+        "campaigns.CampaignWork", on_delete=models.PROTECT, null=True, blank=True, related_name="stripe_transfer"
+    )
+    payout_record = models.OneToOneField(
+        "PayoutRecord", on_delete=models.PROTECT, null=True, blank=True, related_name="stripe_transfer"
+    )
+    transfer_group = models.CharField(max_length=100, blank=True)
+    source_transaction = models.CharField(max_length=64, blank=True, help_text="Funding charge id.")
+    destination = models.CharField(max_length=64, blank=True)
+    stripe_transfer_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "stripe_transfers"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="stripe_transfer_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="immediate", work__isnull=False) | Q(kind="payout", payout_record__isnull=False),
+                name="stripe_transfer_serves_one_row",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} to {self.promoter} ({self.status})"
+
+
+class PayoutStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+    REVERSED = "reversed", "Reversed"
+
+
+class PayoutRecord(models.Model):
+    """The seed's `payout_records`: one monthly payout per promoter and period, at most."""
+
+    promoter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_records")
+    period = models.DateField(help_text="First day of the month the payout closes.")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    status = models.CharField(max_length=20, choices=PayoutStatus.choices, default=PayoutStatus.PENDING)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "payout_records"
+        ordering = ["-period", "promoter_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["promoter", "period"], name="payout_once_per_promoter_and_period"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"Payout {self.period:%Y-%m} {self.amount} to {self.promoter} ({self.status})"
+
+
+class PeriodClose(models.Model):
+    """One row per closed month: makes the close idempotent and records when it ran."""
+
+    period = models.DateField(unique=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    summarised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "period_closes"
+
+    def __str__(self):
+        return f"Close of {self.period:%Y-%m}"
+
+
+class SummaryRole(models.TextChoices):
+    ADVERTISER = "advertiser", "Advertiser"
+    PROMOTER = "promoter", "Promoter"
+
+
+class BillingPeriodSummary(models.Model):
+    """The seed's `billing_period_summaries`: a month's statement figures for one user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="period_summaries")
+    role = models.CharField(max_length=20, choices=SummaryRole.choices)
+    period = models.DateField()
+    currency = models.CharField(max_length=3, default="usd")
+    # Advertisers
+    funded = models.BigIntegerField(default=0)
+    spent = models.BigIntegerField(default=0)
+    fees = models.BigIntegerField(default=0)
+    refunded = models.BigIntegerField(default=0)
+    # Promoters
+    earned_visibility = models.BigIntegerField(default=0)
+    earned_consultant = models.BigIntegerField(default=0)
+    earned_seller = models.BigIntegerField(default=0)
+    earned_salesman = models.BigIntegerField(default=0)
+    paid_out = models.BigIntegerField(default=0)
+    carried_forward = models.BigIntegerField(default=0)
+    short_of_threshold = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "billing_period_summaries"
+        ordering = ["-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period"], name="billing_summary_once_per_user_and_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_role_display()} statement {self.period:%Y-%m} for {self.user}"
+
+    @property
+    def earned_total(self):
+        return self.earned_visibility + self.earned_consultant + self.earned_seller + self.earned_salesman
+
+
+class PromoterBalance(models.Model):
+    """The seed's `promoter_balances`: a snapshot of a wallet at a moment (e.g. each close)."""
+
+    promoter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="balance_snapshots")
+    period = models.DateField(null=True, blank=True)
+    pending_balance = models.BigIntegerField()
+    current_balance = models.BigIntegerField()
+    direct_balance = models.BigIntegerField()
+    taken_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "promoter_balances"
+        ordering = ["-taken_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["promoter", "period"], name="promoter_balance_once_per_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.promoter} at {self.taken_at:%Y-%m-%d}"
+
+    @property
+    def total(self):
+        return self.pending_balance + self.current_balance + self.direct_balance
