@@ -85,14 +85,14 @@ class CampaignQuerySet(models.QuerySet):
     def listed(self):
         """What promoters see in the marketplace.
 
-        Active campaigns of every type, plus Consultant/Seller campaigns awaiting funding that
-        have not selected a promoter yet: those are funded with the *accepted* amount, so they
-        must take applications before they can be funded and go live.
+        Active Visibility/Salesman campaigns, and Consultant/Seller campaigns that have not
+        selected a promoter yet, from "awaiting funding" on: those are funded with the *accepted*
+        amount, so they must take applications before they can be funded and go live.
         """
         return self.filter(
-            Q(status=CampaignStatus.ACTIVE)
+            Q(status=CampaignStatus.ACTIVE, campaign_type__in=JOINABLE_TYPES)
             | Q(
-                status=CampaignStatus.AWAITING_FUNDING,
+                status__in=[CampaignStatus.AWAITING_FUNDING, CampaignStatus.ACTIVE],
                 campaign_type__in=APPLICATION_TYPES,
                 has_selected_promoter=False,
             )
@@ -470,7 +470,7 @@ class CampaignDeliverable(models.Model):
 
     class Meta:
         db_table = "campaign_deliverables"
-        ordering = ["due_date", "created_at", "id"]
+        ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0, amount__lte=MAX_BUDGET_CENTS), name="campaign_deliverable_amount_sane"

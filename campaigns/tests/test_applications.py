@@ -186,3 +186,10 @@ def test_apply_page_converts_dollars_exactly(promoter_client, promoter):
     )
     assert response.status_code == 302
     assert CampaignApplication.objects.get().current_amount == 12_557
+
+
+def test_selected_active_campaign_is_not_listed_but_open_ones_are():
+    selected = CampaignFactory(seller=True, active=True, has_selected_promoter=True)
+    open_active = CampaignFactory(seller=True, active=True)
+    listed = set(Campaign.objects.listed().values_list("pk", flat=True))
+    assert open_active.pk in listed and selected.pk not in listed
