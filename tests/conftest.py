@@ -152,3 +152,39 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def browser_as(browser, live_server):
+    """A browser context signed in as `user` (session cookie; Firebase sign-in has its own test)."""
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    contexts = []
+
+    def open_as(user):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+        context.add_cookies(
+            [
+                {
+                    "name": django_settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def save_screenshot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
