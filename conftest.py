@@ -3,6 +3,8 @@
 import pytest
 from django.db import connection
 
+pytest_plugins = ["stripe_simulator.pytest_plugin"]
+
 
 @pytest.fixture
 def advertiser(db):
@@ -38,3 +40,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def reference_data(django_db_setup, django_db_blocker):
+    """The migration-loaded lists (categories, languages, skills), put back after a
+    transactional test elsewhere has flushed every table."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        import_module("accounts.migrations.0002_reference_data").add_reference_data(apps, None)

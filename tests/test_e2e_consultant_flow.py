@@ -14,7 +14,7 @@ from campaigns.models import Campaign, CampaignApplication, CampaignWork
 from campaigns.services import campaign_activate
 from tests.conftest import save_screenshot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 
 def test_consultant_campaign_negotiation_milestones_and_approval(browser_as):

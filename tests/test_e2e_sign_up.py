@@ -4,7 +4,12 @@ import pytest
 
 from accounts.models import PromoterDetails, User
 
-pytestmark = [pytest.mark.e2e, pytest.mark.emulator, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.emulator,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("reference_data"),
+]
 
 
 def test_new_promoter_signs_up_onboards_and_sees_dashboard(live_server, emulator, page, screenshot):
