@@ -79,3 +79,103 @@ def _load_app_checks():
         module = f"{app.name}.audit"
         if app.name != "billing" and find_spec(module) is not None:
             import_module(module)
+
+
+# --- Billing's own cached figures ---------------------------------------------------------------
+
+
+@projection_check
+def allocations_match_campaign_budgets():
+    """Per funded campaign (one with allocations): sum(allocated - spent - refunded) over its
+    allocations == its campaign_budget balance, and sum(spent) == the SPEND postings out of that
+    account. (Campaigns without allocations are skipped: ledger-level tests post to them directly.)"""
+    from billing.models import AccountKind, CampaignBudgetAllocation, TransactionKind
+
+    differences = []
+    allocations = {
+        row["campaign_id"]: row
+        for row in CampaignBudgetAllocation.objects.values("campaign_id")
+        .annotate(
+            allocated=Sum("allocated_amount"),
+            spent=Sum("spent_amount"),
+            refunded=Sum("refunded_amount"),
+            fee=Sum("fee_amount"),
+            fee_refunded=Sum("fee_refunded_amount"),
+        )
+        .order_by()
+    }
+    budgets = dict(LedgerAccount.objects.filter(kind=AccountKind.CAMPAIGN_BUDGET).values_list("campaign_id", "balance"))
+    spends = dict(
+        Transaction.objects.filter(kind=TransactionKind.SPEND, source__kind=AccountKind.CAMPAIGN_BUDGET)
+        .values_list("source__campaign_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for campaign_id, row in allocations.items():
+        remaining = row["allocated"] - row["spent"] - row["refunded"]
+        if remaining != budgets.get(campaign_id, 0):
+            differences.append(
+                f"campaign {campaign_id}: allocations leave {remaining}, budget account holds "
+                f"{budgets.get(campaign_id, 0)}"
+            )
+        if row["spent"] != spends.get(campaign_id, 0):
+            differences.append(
+                f"campaign {campaign_id}: allocations spent {row['spent']}, ledger spends {spends.get(campaign_id, 0)}"
+            )
+    return differences
+
+
+@projection_check
+def fees_match_ledger():
+    """Recognised platform_fees rows == fee_held -> platform_revenue postings, per campaign; the
+    Stripe fee on each charge row == its stripe_fees posting."""
+    from billing.models import AccountKind, AdvertiserCharge, PlatformFee, PlatformFeeKind
+
+    differences = []
+    recognised = dict(
+        PlatformFee.objects.filter(kind=PlatformFeeKind.RECOGNISED)
+        .values_list("campaign_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    posted = dict(
+        Transaction.objects.filter(
+            source__kind=AccountKind.CAMPAIGN_FEE_HELD, destination__kind=AccountKind.PLATFORM_REVENUE
+        )
+        .values_list("source__campaign_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for campaign_id in set(recognised) | set(posted):
+        if recognised.get(campaign_id, 0) != posted.get(campaign_id, 0):
+            differences.append(
+                f"campaign {campaign_id}: platform_fees {recognised.get(campaign_id, 0)} != ledger "
+                f"{posted.get(campaign_id, 0)}"
+            )
+    stripe_fee_rows = PlatformFee.objects.filter(kind=PlatformFeeKind.STRIPE_PROCESSING).select_related("transaction")
+    for fee in stripe_fee_rows:
+        if fee.amount != fee.transaction.amount:
+            differences.append(f"platform fee {fee.pk}: {fee.amount} != ledger {fee.transaction.amount}")
+    charged = AdvertiserCharge.objects.filter(kind="charge", status="succeeded").aggregate(
+        total=Sum("stripe_fee_amount")
+    )
+    recorded = stripe_fee_rows.aggregate(total=Sum("amount"))
+    if (charged["total"] or 0) != (recorded["total"] or 0):
+        differences.append(f"Stripe fees on charges {charged['total']} != platform_fees rows {recorded['total']}")
+    return differences
+
+
+@projection_check
+def advertiser_spends_match_allocations():
+    """Daily advertiser_spends, summed per campaign, == the campaign's spent budget."""
+    from billing.models import AdvertiserSpend, CampaignBudgetAllocation
+
+    spends = dict(AdvertiserSpend.objects.values_list("campaign_id").annotate(total=Sum("amount_spent")).order_by())
+    spent = dict(
+        CampaignBudgetAllocation.objects.values_list("campaign_id").annotate(total=Sum("spent_amount")).order_by()
+    )
+    return [
+        f"campaign {campaign_id}: advertiser_spends {spends.get(campaign_id, 0)} != spent {spent.get(campaign_id, 0)}"
+        for campaign_id in set(spends) | set(spent)
+        if spends.get(campaign_id, 0) != spent.get(campaign_id, 0)
+    ]

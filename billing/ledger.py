@@ -170,3 +170,11 @@ def balance_from_transactions(account_pk: int) -> int:
     incoming = Transaction.objects.filter(destination_id=account_pk).aggregate(total=Sum("amount"))["total"] or 0
     outgoing = Transaction.objects.filter(source_id=account_pk).aggregate(total=Sum("amount"))["total"] or 0
     return incoming - outgoing
+
+
+def accounts_lock(*accounts: LedgerAccount) -> dict:
+    """Lock `accounts` (primary-key order) for the rest of the transaction and return fresh
+    copies keyed by pk: read balances here when the amount to post depends on them."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("accounts_lock must run inside transaction.atomic().")
+    return _lock_accounts({account.pk for account in accounts})

@@ -132,3 +132,358 @@ class Transaction(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableLedgerError("Ledger transactions are never deleted; post a correcting transaction.")
+
+
+# --- Money in: customers, cards, payments, allocations, charges, fees, spends, webhooks ---------
+
+
+class BillingCustomer(models.Model):
+    """The advertiser's Stripe customer. Written pending (no id) first, then filled after Stripe
+    answers, so a retried creation reuses the same idempotency key (`customer-create-<pk>`)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="billing_customer")
+    stripe_customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "billing_customers"
+
+    def __str__(self):
+        return f"{self.user} ({self.stripe_customer_id or 'pending'})"
+
+
+class PaymentMethod(models.Model):
+    """A saved card (the seed's `payment_methods`). Removed cards are kept (charges point at
+    them) with `removed_at` set."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_methods")
+    stripe_payment_method_id = models.CharField(max_length=255, unique=True)
+    brand = models.CharField(max_length=30)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "payment_methods"
+        ordering = ["-is_default", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(is_default=True, removed_at__isnull=True),
+                name="payment_method_one_default",
+            ),
+            models.CheckConstraint(condition=Q(exp_month__gte=1, exp_month__lte=12), name="payment_method_exp_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.brand.title()} ending {self.last4}"
+
+    @property
+    def label(self):
+        return f"{self.brand.title()} •••• {self.last4} (exp {self.exp_month:02d}/{self.exp_year})"
+
+
+class IntentPurpose(models.TextChoices):
+    FUNDING = "funding", "Initial funding"
+    TOP_UP = "top_up", "Top-up"
+
+
+class IntentMethod(models.TextChoices):
+    CHECKOUT = "checkout", "Stripe Checkout"
+    SAVED_CARD = "saved_card", "Saved card"
+
+
+class IntentStatus(models.TextChoices):
+    PENDING = "pending", "Pending (not sent to Stripe yet)"
+    OPEN = "open", "Waiting for the payer"
+    REQUIRES_ACTION = "requires_action", "Waiting for authentication"
+    FAILED = "failed", "Failed"
+    SUCCEEDED = "succeeded", "Succeeded"
+    CANCELED = "canceled", "Abandoned"
+
+
+# Where a payment intent row may go. A failed or abandoned attempt can still succeed later (the
+# payer retries on the same Checkout page), so only SUCCEEDED is final.
+INTENT_TRANSITIONS = {
+    IntentStatus.PENDING: {
+        IntentStatus.OPEN,
+        IntentStatus.REQUIRES_ACTION,
+        IntentStatus.FAILED,
+        IntentStatus.SUCCEEDED,
+        IntentStatus.CANCELED,
+    },
+    IntentStatus.OPEN: {
+        IntentStatus.REQUIRES_ACTION,
+        IntentStatus.FAILED,
+        IntentStatus.SUCCEEDED,
+        IntentStatus.CANCELED,
+    },
+    IntentStatus.REQUIRES_ACTION: {
+        IntentStatus.OPEN,
+        IntentStatus.FAILED,
+        IntentStatus.SUCCEEDED,
+        IntentStatus.CANCELED,
+    },
+    IntentStatus.FAILED: {
+        IntentStatus.OPEN,
+        IntentStatus.REQUIRES_ACTION,
+        IntentStatus.SUCCEEDED,
+        IntentStatus.CANCELED,
+    },
+    IntentStatus.CANCELED: {IntentStatus.SUCCEEDED},
+    IntentStatus.SUCCEEDED: set(),
+}
+
+
+class StripePaymentIntent(models.Model):
+    """One attempt to pay for a campaign's budget (the seed's `stripe_payment_intents`).
+
+    Written (pending) and committed before Stripe is called; Stripe's idempotency key is
+    `pi-create-<pk>` (saved card) or `checkout-create-<pk>` (Checkout). The amounts and the rate
+    are what the advertiser saw and agreed to; the allocation copies them when the money arrives.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="payment_intents")
+    advertiser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_intents")
+    purpose = models.CharField(max_length=10, choices=IntentPurpose.choices)
+    method = models.CharField(max_length=12, choices=IntentMethod.choices)
+    payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, null=True, blank=True)
+    budget_amount = models.BigIntegerField(help_text="Cents for promoters.")
+    fee_amount = models.BigIntegerField(help_text="Platform fee, cents.")
+    amount = models.BigIntegerField(help_text="Charged: budget + fee, cents.")
+    currency = models.CharField(max_length=3, default="usd")
+    views_funded = models.BigIntegerField(null=True, blank=True, help_text="Visibility: views this buys.")
+    rate_per_100_views = models.BigIntegerField(null=True, blank=True)
+    commission_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=20, choices=IntentStatus.choices, default=IntentStatus.PENDING)
+    stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    checkout_url = models.URLField(max_length=1000, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    decline_code = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "stripe_payment_intents"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    budget_amount__gt=0, fee_amount__gte=0, amount=models.F("budget_amount") + models.F("fee_amount")
+                ),
+                name="payment_intent_amounts_add_up",
+            ),
+            models.CheckConstraint(condition=Q(status__in=IntentStatus.values), name="payment_intent_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} of {self.campaign_id}: {self.amount} {self.currency} ({self.status})"
+
+    def can_move_to(self, status):
+        return status == self.status or status in INTENT_TRANSITIONS[IntentStatus(self.status)]
+
+    @property
+    def transfer_group(self):
+        return f"campaign-{self.campaign.public_id}"
+
+
+class CampaignBudgetAllocation(models.Model):
+    """Budget a successful payment put into a campaign (the seed's `campaign_budget_allocations`).
+
+    Created once per payment (unique intent). `spent_amount` and `refunded_amount` are ledger
+    projections, spent oldest allocation first, refunded newest first; the audit checks that
+    allocated - spent - refunded summed over a campaign equals its campaign_budget account.
+    """
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="budget_allocations")
+    payment_intent = models.OneToOneField(StripePaymentIntent, on_delete=models.PROTECT, related_name="allocation")
+    allocated_amount = models.BigIntegerField()
+    fee_amount = models.BigIntegerField()
+    spent_amount = models.BigIntegerField(default=0)
+    refunded_amount = models.BigIntegerField(default=0)
+    fee_refunded_amount = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="usd")
+    views_funded = models.BigIntegerField(null=True, blank=True)
+    rate_per_100_views = models.BigIntegerField(null=True, blank=True)
+    commission_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "campaign_budget_allocations"
+        ordering = ["campaign", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allocated_amount__gt=0, fee_amount__gte=0, spent_amount__gte=0, refunded_amount__gte=0),
+                name="allocation_amounts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(spent_amount__lte=models.F("allocated_amount")), name="allocation_spent_within_allocated"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    spent_amount__lte=models.F("allocated_amount") - models.F("refunded_amount"),
+                    fee_refunded_amount__gte=0,
+                    fee_refunded_amount__lte=models.F("fee_amount"),
+                ),
+                name="allocation_spent_plus_refunded_within_allocated",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.allocated_amount} to {self.campaign_id}"
+
+    @property
+    def remaining_amount(self):
+        return self.allocated_amount - self.spent_amount - self.refunded_amount
+
+
+class ChargeKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    REFUND = "refund", "Refund"
+
+
+class ChargeStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class AdvertiserCharge(models.Model):
+    """Every charge and refund on an advertiser's card (the seed's `advertiser_charges`).
+
+    A refund row is written pending, with the ledger already moved out of the campaign (so the
+    money cannot also be spent), before Stripe is called with `refund-<pk>`; a refund Stripe
+    refuses for good is marked failed and its ledger movement reversed.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=ChargeKind.choices)
+    advertiser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="charges")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="charges")
+    payment_intent = models.ForeignKey(StripePaymentIntent, on_delete=models.PROTECT, related_name="charges")
+    payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, null=True, blank=True)
+    payment_method_label = models.CharField(max_length=60, blank=True)
+    status = models.CharField(max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.PENDING)
+    amount = models.BigIntegerField(help_text="Cents: budget_amount + fee_amount.")
+    budget_amount = models.BigIntegerField(default=0)
+    fee_amount = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="usd")
+    stripe_fee_amount = models.BigIntegerField(default=0, help_text="Stripe's processing fee (charges).")
+    stripe_charge_id = models.CharField(max_length=255, blank=True)
+    stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    receipt_url = models.URLField(max_length=1000, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "advertiser_charges"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment_intent"], condition=Q(kind="charge"), name="advertiser_charge_one_per_intent"
+            ),
+            # One live refund of unused budget per funding payment: double clicks and retries
+            # find this row instead of refunding again. A failed one may be retried.
+            models.UniqueConstraint(
+                fields=["payment_intent"],
+                condition=Q(kind="refund") & ~Q(status="failed"),
+                name="advertiser_refund_one_per_intent",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0, budget_amount__gte=0, fee_amount__gte=0)
+                & Q(amount=models.F("budget_amount") + models.F("fee_amount")),
+                name="advertiser_charge_amounts_add_up",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.status})"
+
+
+class PlatformFeeKind(models.TextChoices):
+    RECOGNISED = "recognised", "Platform fee recognised on spend"
+    STRIPE_PROCESSING = "stripe_processing", "Stripe processing fee (expense)"
+
+
+class PlatformFee(models.Model):
+    """The seed's `platform_fees`: revenue recognised as budget is spent, and, apart from it,
+    Stripe's processing fee per charge. Each row points at its ledger transaction."""
+
+    kind = models.CharField(max_length=20, choices=PlatformFeeKind.choices)
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="platform_fees")
+    transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="platform_fee")
+    charge = models.ForeignKey(AdvertiserCharge, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "platform_fees"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="platform_fee_positive")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.amount}"
+
+
+class AdvertiserSpend(models.Model):
+    """Daily spend per advertiser and campaign (the seed's `advertiser_spends`), incremented in
+    the same transaction as each spend."""
+
+    advertiser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="spends")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="spends")
+    date = models.DateField()
+    amount_spent = models.BigIntegerField(default=0)
+    fee_amount = models.BigIntegerField(default=0)
+    spend_count = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="usd")
+
+    class Meta:
+        db_table = "advertiser_spends"
+        ordering = ["-date", "campaign_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["advertiser", "campaign", "date"], name="advertiser_spend_daily"),
+            models.CheckConstraint(condition=Q(amount_spent__gte=0, fee_amount__gte=0), name="advertiser_spend_sane"),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.campaign_id}: {self.amount_spent}"
+
+
+class WebhookStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSING = "processing", "Processing"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "No handler (stored)"
+    FAILED = "failed", "Failed"
+
+
+class StripeWebhookEvent(models.Model):
+    """Each Stripe event, stored once (unique event id) and processed once."""
+
+    stripe_event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    account = models.CharField(max_length=255, blank=True, help_text="Connected account (Connect events).")
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    status = models.CharField(max_length=12, choices=WebhookStatus.choices, default=WebhookStatus.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "stripe_webhook_events"
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["status", "received_at"], name="webhook_status_idx")]
+
+    def __str__(self):
+        return f"{self.type} {self.stripe_event_id} ({self.status})"

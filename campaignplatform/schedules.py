@@ -19,3 +19,17 @@ SCHEDULES = [
         "schedule_type": Schedule.HOURLY,
     },
 ]
+SCHEDULES += [
+    {
+        "name": "billing.webhook_events_retry_failed",
+        "func": "billing.tasks.webhook_events_retry_failed",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
+    {
+        "name": "billing.stripe_reconcile",
+        "func": "billing.tasks.stripe_reconcile",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
+]

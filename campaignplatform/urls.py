@@ -17,7 +17,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("billing/", include("billing.urls")),
     path("admin/", admin.site.urls),
+    # Tracking: /v/<code>, /r/<code>, /api/v1/sales..., /tracking/...
+    path("", include("tracking.urls")),
 ]
 
 admin.site.site_header = "Campaign Platform operations"

@@ -1,0 +1,157 @@
+"""Operations on money: everything visible, the ledger read-only, actions call services."""
+
+from django.contrib import admin, messages
+
+from billing import services, webhooks
+from billing.models import (
+    AdvertiserCharge,
+    AdvertiserSpend,
+    BillingCustomer,
+    CampaignBudgetAllocation,
+    LedgerAccount,
+    PaymentMethod,
+    PlatformFee,
+    StripePaymentIntent,
+    StripeWebhookEvent,
+    Transaction,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money rows are written by services only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "campaign", "user", "currency", "balance"]
+    list_filter = ["kind", "currency"]
+    list_select_related = ["campaign", "user"]
+    search_fields = ["campaign__title", "user__email"]
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "kind", "source", "destination", "amount", "currency", "idempotency_key"]
+    list_filter = ["kind", "currency"]
+    list_select_related = ["source__campaign", "source__user", "destination__campaign", "destination__user"]
+    search_fields = ["idempotency_key", "memo", "batch"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(BillingCustomer)
+class BillingCustomerAdmin(ReadOnlyAdmin):
+    list_display = ["user", "stripe_customer_id", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "stripe_customer_id"]
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(ReadOnlyAdmin):
+    list_display = ["user", "brand", "last4", "exp_month", "exp_year", "is_default", "removed_at"]
+    list_filter = ["brand", "is_default"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "stripe_payment_method_id", "last4"]
+
+
+@admin.register(StripePaymentIntent)
+class StripePaymentIntentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "campaign", "advertiser", "purpose", "method", "amount", "status", "created_at"]
+    list_filter = ["status", "purpose", "method"]
+    list_select_related = ["campaign", "advertiser"]
+    search_fields = ["stripe_payment_intent_id", "stripe_checkout_session_id", "campaign__title", "advertiser__email"]
+    actions = ["resync"]
+
+    @admin.action(description="Re-read from Stripe")
+    def resync(self, request, queryset):
+        for intent in queryset:
+            try:
+                services.funding_sync(intent=intent)
+            except services.GatewayError as error:
+                self.message_user(request, f"{intent.pk}: {error}", messages.ERROR)
+
+
+def _refund_campaigns(modeladmin, request, campaigns):
+    for campaign in campaigns:
+        try:
+            rows = services.campaign_refund_unused(campaign=campaign, actor=request.user)
+        except (services.BillingError, services.GatewayError) as error:
+            modeladmin.message_user(request, f"{campaign}: {error}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{campaign}: {len(rows)} refund(s).")
+
+
+@admin.register(CampaignBudgetAllocation)
+class CampaignBudgetAllocationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "campaign",
+        "allocated_amount",
+        "fee_amount",
+        "spent_amount",
+        "refunded_amount",
+        "fee_refunded_amount",
+        "created_at",
+    ]
+    list_select_related = ["campaign"]
+    search_fields = ["campaign__title"]
+    actions = ["refund_unused"]
+
+    @admin.action(description="Refund unused budget (ended campaigns)")
+    def refund_unused(self, request, queryset):
+        campaigns = {allocation.campaign_id: allocation.campaign for allocation in queryset.select_related("campaign")}
+        _refund_campaigns(self, request, campaigns.values())
+
+
+@admin.register(AdvertiserCharge)
+class AdvertiserChargeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "kind", "advertiser", "campaign", "amount", "status", "stripe_fee_amount"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["advertiser", "campaign"]
+    search_fields = ["stripe_charge_id", "stripe_refund_id", "advertiser__email", "campaign__title"]
+    actions = ["refund_unused", "retry_refund"]
+
+    @admin.action(description="Refund unused budget of these campaigns (ended campaigns)")
+    def refund_unused(self, request, queryset):
+        campaigns = {charge.campaign_id: charge.campaign for charge in queryset.select_related("campaign")}
+        _refund_campaigns(self, request, campaigns.values())
+
+    @admin.action(description="Retry pending refunds")
+    def retry_refund(self, request, queryset):
+        for row in queryset.filter(kind="refund", status="pending"):
+            services.refund_sync(row)
+
+
+@admin.register(PlatformFee)
+class PlatformFeeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "kind", "campaign", "amount", "transaction"]
+    list_filter = ["kind"]
+    list_select_related = ["campaign", "transaction"]
+
+
+@admin.register(AdvertiserSpend)
+class AdvertiserSpendAdmin(ReadOnlyAdmin):
+    list_display = ["date", "advertiser", "campaign", "amount_spent", "fee_amount", "spend_count"]
+    list_select_related = ["advertiser", "campaign"]
+    date_hierarchy = "date"
+
+
+@admin.register(StripeWebhookEvent)
+class StripeWebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["stripe_event_id", "type", "account", "status", "attempts", "received_at", "processed_at"]
+    list_filter = ["status", "type"]
+    search_fields = ["stripe_event_id", "type", "account"]
+    actions = ["reprocess"]
+
+    @admin.action(description="Reprocess the selected events")
+    def reprocess(self, request, queryset):
+        ok = sum(1 for row in queryset if webhooks.webhook_event_process(row, force=True))
+        self.message_user(request, f"{ok} of {queryset.count()} event(s) processed.")

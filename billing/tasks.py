@@ -1,0 +1,15 @@
+"""Background jobs (django-q2). Each is safe to run twice and calls one service."""
+
+from billing import services, webhooks
+
+
+def webhook_events_retry_failed():
+    return webhooks.webhook_events_retry_failed()
+
+
+def stripe_reconcile():
+    """Settle payments and refunds left pending (Stripe down, lost webhook, crashed worker)."""
+    return {
+        "payment_intents": services.payment_intents_reconcile(),
+        "refunds": services.refunds_retry_pending(),
+    }
