@@ -240,6 +240,7 @@ class BillingPeriodSummary(models.Model):
     paid_out = models.BigIntegerField(default=0)
     carried_forward = models.BigIntegerField(default=0)
     short_of_threshold = models.BigIntegerField(default=0)
+    note = models.CharField(max_length=300, blank=True, help_text="Why money was carried forward.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

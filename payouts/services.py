@@ -1,0 +1,882 @@
+"""Money out: Connect onboarding, immediate payments, the monthly close and the payout run.
+
+Stripe in three steps everywhere (ARCHITECTURE.md): write the pending row and commit; call Stripe
+outside any transaction with an idempotency key derived from the row; record the result in a
+second short transaction. Lock order: payout record / transfer rows, then ledger accounts (inside
+the posting), then wallets (the projection, inside the posting).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Sum, Value, When
+from django.utils import timezone
+
+from billing import gateway, ledger
+from billing.models import AccountKind, LedgerAccount, Transaction, TransactionKind
+from payouts.ledger_batch import Move, accounts_for_users, ledger_post_many
+from payouts.models import (
+    BillingPeriodSummary,
+    PayoutRecord,
+    PayoutStatus,
+    PeriodClose,
+    PromoterBalance,
+    StripeConnectAccount,
+    StripeTransfer,
+    SummaryRole,
+    TransferKind,
+    TransferStatus,
+    Wallet,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+
+
+class PayoutError(Exception):
+    """A domain error whose message the user can act on."""
+
+
+# --- Periods -----------------------------------------------------------------------------------
+
+
+def period_of(moment: datetime.datetime | datetime.date) -> datetime.date:
+    return datetime.date(moment.year, moment.month, 1)
+
+
+def period_previous(period: datetime.date) -> datetime.date:
+    return period_of(period - datetime.timedelta(days=1))
+
+
+def period_next(period: datetime.date) -> datetime.date:
+    return period_of(period + datetime.timedelta(days=32))
+
+
+def period_bounds(period: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """[start, end) of the month in UTC."""
+    start = datetime.datetime(period.year, period.month, 1, tzinfo=datetime.UTC)
+    nxt = period_next(period)
+    return start, datetime.datetime(nxt.year, nxt.month, 1, tzinfo=datetime.UTC)
+
+
+def next_payout_at(now: datetime.datetime | None = None) -> datetime.datetime:
+    """The next run: the 1st of next month, 06:00 UTC."""
+    now = now or timezone.now()
+    nxt = period_next(period_of(now))
+    return datetime.datetime(nxt.year, nxt.month, 1, 6, 0, tzinfo=datetime.UTC)
+
+
+def parse_period(text: str) -> datetime.date:
+    try:
+        year, month = (int(part) for part in text.strip().split("-"))
+        return datetime.date(year, month, 1)
+    except ValueError as error:
+        raise PayoutError(f"A period is written YYYY-MM, not {text!r}.") from error
+
+
+# --- Connect onboarding ------------------------------------------------------------------------
+
+
+def connect_account_get_or_create(*, user) -> StripeConnectAccount:
+    """The promoter's Express account, created at Stripe on first use (idempotent per user)."""
+    existing = StripeConnectAccount.objects.filter(user=user).first()
+    if existing:
+        return existing
+    remote = gateway.account_create_express(
+        email=user.email,
+        country=getattr(settings, "STRIPE_CONNECT_COUNTRY", "US"),
+        metadata={"user_id": str(user.pk)},
+        # Two clicks (or tabs) create one account: Stripe replays the first answer.
+        idempotency_key=f"connect-account-user-{user.pk}",
+    )
+    try:
+        with transaction.atomic():
+            account = StripeConnectAccount.objects.create(user=user, stripe_account_id=remote.id)
+    except IntegrityError:
+        return StripeConnectAccount.objects.get(user=user)
+    return connect_account_apply(account=account, remote=remote)
+
+
+def connect_onboarding_link(*, account: StripeConnectAccount, return_url: str, refresh_url: str) -> str:
+    return gateway.account_link_create(
+        account_id=account.stripe_account_id, refresh_url=refresh_url, return_url=return_url
+    )
+
+
+def connect_account_apply(*, account: StripeConnectAccount, remote) -> StripeConnectAccount:
+    """Copy Stripe's view of the account onto our row (a conditional save of a few fields)."""
+    account.charges_enabled = remote.charges_enabled
+    account.payouts_enabled = remote.payouts_enabled
+    account.details_submitted = remote.details_submitted
+    account.transfers_active = remote.transfers_capability == "active"
+    account.requirements_currently_due = list(getattr(remote, "requirements_currently_due", None) or [])
+    account.disabled_reason = (getattr(remote, "disabled_reason", None) or "")[:120]
+    account.country = (getattr(remote, "country", None) or account.country or "")[:2]
+    account.save(
+        update_fields=[
+            "charges_enabled",
+            "payouts_enabled",
+            "details_submitted",
+            "transfers_active",
+            "requirements_currently_due",
+            "disabled_reason",
+            "country",
+            "updated_at",
+        ]
+    )
+    return account
+
+
+def connect_account_refresh(*, stripe_account_id: str) -> StripeConnectAccount | None:
+    """Re-read the account from Stripe (events are only triggers); send what waited for it."""
+    account = StripeConnectAccount.objects.filter(stripe_account_id=stripe_account_id).first()
+    if account is None:
+        return None
+    was_ready = account.can_receive_money
+    account = connect_account_apply(account=account, remote=gateway.account_retrieve(stripe_account_id))
+    if account.can_receive_money and not was_ready:
+        transfers_waiting_send(promoter_id=account.user_id)
+    return account
+
+
+def transfers_waiting_send(*, promoter_id: int) -> int:
+    """Queue the promoter's immediate payments that waited for a ready account."""
+    from django_q.tasks import async_task
+
+    waiting = list(
+        StripeTransfer.objects.filter(
+            promoter_id=promoter_id, kind=TransferKind.IMMEDIATE, status=TransferStatus.PENDING
+        ).values_list("pk", flat=True)
+    )
+    for pk in waiting:
+        transaction.on_commit(lambda pk=pk: async_task("payouts.tasks.transfer_send", pk))
+    return len(waiting)
+
+
+# --- Immediate payments (Consultant / Seller) ----------------------------------------------------
+
+
+def _campaign_budget_spend(**kwargs):
+    # Billing's service; a seam so payouts' tests can run while billing is being built.
+    from billing.services import campaign_budget_spend
+
+    return campaign_budget_spend(**kwargs)
+
+
+def campaign_transfer_group(campaign) -> str:
+    return f"campaign-{campaign.public_id}"
+
+
+def work_payment_create(*, work) -> StripeTransfer:
+    """Pay approved work's deliverable amount: spend the budget into the promoter's direct
+    account and queue a transfer. Runs inside work_approve's transaction (not durable)."""
+    from django_q.tasks import async_task
+
+    deliverable = work.deliverable
+    participation = deliverable.promoter_campaign
+    campaign = participation.campaign
+    promoter = participation.promoter
+    _campaign_budget_spend(
+        campaign=campaign,
+        promoter=promoter,
+        amount_cents=deliverable.amount,
+        idempotency_key=f"work-{work.pk}",
+        destination="direct",
+        memo=f"Milestone {deliverable.title}"[:300],
+    )
+    transfer, _ = StripeTransfer.objects.get_or_create(
+        idempotency_key=f"transfer-work-{work.pk}",
+        defaults={
+            "promoter": promoter,
+            "kind": TransferKind.IMMEDIATE,
+            "amount": deliverable.amount,
+            "currency": campaign.currency,
+            "campaign": campaign,
+            "work": work,
+            "transfer_group": campaign_transfer_group(campaign),
+        },
+    )
+    transaction.on_commit(lambda: async_task("payouts.tasks.transfer_send", transfer.pk))
+    return transfer
+
+
+def _funding_charge_id(transfer: StripeTransfer) -> str:
+    """A succeeded funding charge of the campaign with room for this transfer (Stripe limits a
+    charge's transfers to its amount); "" when none (the platform balance pays)."""
+    try:
+        from billing.models import AdvertiserCharge
+    except ImportError:
+        return ""
+    if transfer.source_transaction:
+        return transfer.source_transaction
+    charges = list(
+        AdvertiserCharge.objects.filter(campaign_id=transfer.campaign_id, kind="charge", status="succeeded")
+        .exclude(stripe_charge_id="")
+        .order_by("created_at", "pk")
+        .values_list("stripe_charge_id", "amount")
+    )
+    used = dict(
+        StripeTransfer.objects.filter(source_transaction__in=[charge for charge, _ in charges])
+        .exclude(pk=transfer.pk)
+        .exclude(status__in=[TransferStatus.FAILED, TransferStatus.REVERSED])
+        .values_list("source_transaction")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for charge_id, amount in charges:
+        if amount - used.get(charge_id, 0) >= transfer.amount:
+            return charge_id
+    return ""
+
+
+def transfer_send(*, transfer_id: int) -> StripeTransfer:
+    """Send one immediate payment if the promoter can receive money; safe to run twice."""
+    transfer = StripeTransfer.objects.select_related("promoter").get(pk=transfer_id)
+    if transfer.kind != TransferKind.IMMEDIATE or transfer.status not in (
+        TransferStatus.PENDING,
+        TransferStatus.FAILED,
+    ):
+        return transfer
+    account = StripeConnectAccount.objects.filter(user_id=transfer.promoter_id).first()
+    if account is None or not account.can_receive_money:
+        return transfer  # waits in the wallet; account.updated sends it
+    source = _funding_charge_id(transfer)
+    StripeTransfer.objects.filter(pk=transfer.pk).update(
+        attempts=F("attempts") + 1, destination=account.stripe_account_id, source_transaction=source
+    )
+    try:
+        remote = gateway.transfer_create(
+            amount=transfer.amount,
+            currency=transfer.currency,
+            destination=account.stripe_account_id,
+            transfer_group=transfer.transfer_group,
+            source_transaction=source or None,
+            idempotency_key=transfer.idempotency_key,
+            metadata={"stripe_transfer_row": str(transfer.pk), "work_id": str(transfer.work_id)},
+        )
+    except gateway.GatewayError as error:
+        _transfer_failed(transfer, error)
+        return StripeTransfer.objects.get(pk=transfer.pk)
+    with transaction.atomic():
+        locked = StripeTransfer.objects.select_for_update().get(pk=transfer.pk)
+        if locked.status == TransferStatus.SUCCEEDED:
+            return locked
+        locked.status = TransferStatus.SUCCEEDED
+        locked.stripe_transfer_id = remote.id
+        locked.failure_reason = ""
+        locked.save(update_fields=["status", "stripe_transfer_id", "failure_reason", "updated_at"])
+        ledger.ledger_post(
+            kind=TransactionKind.PAYOUT,
+            legs=[
+                ledger.Leg(
+                    ledger.promoter_direct(transfer.promoter, transfer.currency),
+                    ledger.external(transfer.currency),
+                    transfer.amount,
+                )
+            ],
+            idempotency_key=f"transfer-{transfer.pk}",
+            memo=f"Stripe transfer {remote.id}",
+        )
+        Wallet.objects.filter(user_id=transfer.promoter_id).update(
+            direct_paid_total=F("direct_paid_total") + transfer.amount
+        )
+        if locked.work_id:
+            from campaigns.models import PromoterCampaign
+
+            PromoterCampaign.objects.filter(deliverables__works=locked.work_id).update(
+                stripe_transfer_id=remote.id,
+                final_payout_amount=Case(
+                    When(final_payout_amount__isnull=True, then=Value(transfer.amount)),
+                    default=F("final_payout_amount") + transfer.amount,
+                ),
+            )
+    return locked
+
+
+def _transfer_failed(transfer: StripeTransfer, error: gateway.GatewayError) -> None:
+    update = {"status": TransferStatus.FAILED, "failure_reason": str(error.message)[:500]}
+    if not isinstance(error, gateway.GatewayUnavailable):
+        # Stripe refused for good and created nothing: the retry is a new request, and Stripe
+        # would replay this refusal for the old key, so the retry gets a new key.
+        update["idempotency_key"] = f"{transfer.idempotency_key.split('~')[0]}~{transfer.attempts + 1}"
+    # Never undo a success recorded meanwhile by a concurrent send.
+    StripeTransfer.objects.filter(pk=transfer.pk).exclude(status=TransferStatus.SUCCEEDED).update(**update)
+
+
+def transfers_retry_failed(*, limit: int = 500) -> int:
+    """The schedule's retry: failed immediate payments (and pending ones whose send was lost)."""
+    stale = timezone.now() - datetime.timedelta(minutes=10)
+    due = list(
+        StripeTransfer.objects.filter(kind=TransferKind.IMMEDIATE)
+        .filter(Q(status=TransferStatus.FAILED) | Q(status=TransferStatus.PENDING, updated_at__lt=stale))
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in due:
+        transfer_send(transfer_id=pk)
+    failed = list(
+        PayoutRecord.objects.filter(status__in=[PayoutStatus.FAILED])
+        .order_by("period", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if failed:
+        payout_records_send(record_ids=failed)
+    return len(due) + len(failed)
+
+
+# --- The monthly close -------------------------------------------------------------------------
+
+
+@dataclass
+class CloseReport:
+    period: datetime.date
+    released_promoters: int = 0
+    released_cents: int = 0
+    summaries: int = 0
+    run: RunReport | None = None
+
+
+@dataclass
+class RunReport:
+    period: datetime.date
+    records_created: int = 0
+    paid: int = 0
+    paid_cents: int = 0
+    failed: int = 0
+    skipped: dict = field(default_factory=lambda: defaultdict(int))
+
+
+def period_close(*, period: datetime.date) -> CloseReport:
+    """Close `period`: release eligible pending to current, create the payout records, write
+    statements and balance snapshots, then send the payouts. Safe to run twice, or again after
+    a crash: each step skips what is already done."""
+    if period >= period_of(timezone.now()):
+        raise PayoutError("Only a month that has ended can be closed.")
+    close, _ = PeriodClose.objects.get_or_create(period=period)
+    report = CloseReport(period=period)
+    if close.released_at is None:
+        report.released_promoters, report.released_cents = pending_release(period=period)
+        PeriodClose.objects.filter(pk=close.pk, released_at__isnull=True).update(released_at=timezone.now())
+    run = RunReport(period=period)
+    payout_records_create(period=period, report=run)
+    if close.summarised_at is None:
+        report.summaries = period_summaries_write(period=period)
+        PeriodClose.objects.filter(pk=close.pk, summarised_at__isnull=True).update(summarised_at=timezone.now())
+    payout_run_send(period=period, report=run)
+    report.run = run
+    return report
+
+
+def _pending_as_of(account_ids, end) -> dict:
+    """{pending account id: its balance at `end`}: what entered minus what left before `end`,
+    one grouped query over the ledger."""
+    into = Q(destination_id__in=account_ids)
+    rows = (
+        Transaction.objects.filter(created_at__lt=end)
+        .filter(into | Q(source_id__in=account_ids))
+        .annotate(
+            account=Case(When(into, then=F("destination_id")), default=F("source_id")),
+            signed=Case(When(into, then=F("amount")), default=-F("amount")),
+        )
+        .values("account")
+        .annotate(total=Sum("signed"))
+        .order_by()
+    )
+    return {row["account"]: row["total"] for row in rows}
+
+
+def pending_release(*, period: datetime.date) -> tuple[int, int]:
+    """Move what each promoter had pending at the period's end (capped by what they hold now)
+    to available, in batches. Returns (promoters, cents) released by this call."""
+    _, end = period_bounds(period)
+    promoters = released = 0
+    last_pk = 0
+    while True:
+        batch = list(
+            LedgerAccount.objects.filter(kind=AccountKind.PROMOTER_PENDING, balance__gt=0, pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", "user_id", "currency", "balance")[:BATCH_SIZE]
+        )
+        if not batch:
+            return promoters, released
+        last_pk = batch[-1][0]
+        as_of = _pending_as_of([pk for pk, *_ in batch], end)
+        by_currency = defaultdict(list)
+        for pk, user_id, currency, balance in batch:
+            eligible = min(as_of.get(pk, 0), balance)
+            if eligible > 0:
+                by_currency[currency].append((pk, user_id, eligible))
+        for currency, rows in by_currency.items():
+            with transaction.atomic():
+                available = accounts_for_users(AccountKind.PROMOTER_AVAILABLE, [u for _, u, _ in rows], currency)
+                moves = [
+                    Move(
+                        idempotency_key=f"release-{period:%Y-%m}-{user_id}",
+                        source_id=pk,
+                        destination_id=available[user_id].pk,
+                        amount=amount,
+                        memo=f"Earnings of {period:%B %Y} released",
+                    )
+                    for pk, user_id, amount in rows
+                ]
+                posted = _post_capped(moves, currency)
+            promoters += len(posted)
+            released += sum(move.amount for move in posted)
+
+
+def _post_capped(moves: list[Move], currency: str) -> list[Move]:
+    """Post releases, re-capping each by the pending balance read under the locks (a spend
+    correction may have lowered it since the batch was read)."""
+    locked = {
+        account.pk: account.balance
+        for account in LedgerAccount.objects.select_for_update()
+        .filter(pk__in=sorted(move.source_id for move in moves))
+        .order_by("pk")
+    }
+    capped = [
+        Move(m.idempotency_key, m.source_id, m.destination_id, min(m.amount, locked.get(m.source_id, 0)), m.memo)
+        for m in moves
+    ]
+    return ledger_post_many(kind=TransactionKind.RELEASE, moves=[m for m in capped if m.amount > 0], currency=currency)
+
+
+# --- The payout run ------------------------------------------------------------------------------
+
+
+def payout_run(*, period: datetime.date) -> RunReport:
+    """Pay every wallet at or above its threshold once for `period` (also: retry its failures)."""
+    report = RunReport(period=period)
+    payout_records_create(period=period, report=report)
+    payout_run_send(period=period, report=report)
+    return report
+
+
+def _skip_reasons(period: datetime.date, report: RunReport) -> None:
+    """Count why wallets over their threshold get no record (held, no ready account)."""
+    over = Wallet.objects.filter(current_balance__gte=F("minimum_threshold"), current_balance__gt=0).exclude(
+        user__payout_records__period=period
+    )
+    report.skipped["held"] = over.filter(payout_hold=True).count()
+    report.skipped["account not ready"] = (
+        over.filter(payout_hold=False)
+        .exclude(user__connect_account__payouts_enabled=True, user__connect_account__transfers_active=True)
+        .count()
+    )
+
+
+def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
+    """One PayoutRecord + pending StripeTransfer per payable wallet; a second or concurrent run
+    creates nothing new (unique promoter+period, ignore_conflicts)."""
+    eligible = (
+        Wallet.objects.filter(
+            current_balance__gte=F("minimum_threshold"),
+            current_balance__gt=0,
+            payout_hold=False,
+            user__connect_account__payouts_enabled=True,
+            user__connect_account__transfers_active=True,
+        )
+        .exclude(user__payout_records__period=period)
+        # An older record not paid yet (failed, or left by a crash) is retried first; paying a new
+        # one beside it would promise the same money twice.
+        .exclude(user__payout_records__status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED])
+        .order_by("pk")
+    )
+    created = 0
+    last_pk = 0
+    while True:
+        batch = list(
+            eligible.filter(pk__gt=last_pk).values_list("pk", "user_id", "current_balance", "currency")[:BATCH_SIZE]
+        )
+        if not batch:
+            break
+        last_pk = batch[-1][0]
+        with transaction.atomic():
+            PayoutRecord.objects.bulk_create(
+                [
+                    PayoutRecord(promoter_id=user_id, period=period, amount=amount, currency=currency)
+                    for _, user_id, amount, currency in batch
+                ],
+                ignore_conflicts=True,
+            )
+            records = list(
+                PayoutRecord.objects.filter(
+                    period=period, promoter_id__in=[user_id for _, user_id, *_ in batch], stripe_transfer__isnull=True
+                ).values_list("pk", "promoter_id", "amount", "currency")
+            )
+            StripeTransfer.objects.bulk_create(
+                [
+                    StripeTransfer(
+                        promoter_id=promoter_id,
+                        kind=TransferKind.PAYOUT,
+                        amount=amount,
+                        currency=currency,
+                        payout_record_id=pk,
+                        idempotency_key=f"payout-{pk}",
+                        transfer_group=f"payout-{period:%Y-%m}",
+                    )
+                    for pk, promoter_id, amount, currency in records
+                ],
+                ignore_conflicts=True,
+            )
+        created += len(records)
+    report.records_created += created
+    _skip_reasons(period, report)
+    return created
+
+
+def payout_run_send(*, period: datetime.date, report: RunReport) -> None:
+    """Send the records not paid yet of this period and earlier ones (pending, including those
+    a crash left, and failed ones), in batches."""
+    last_pk = 0
+    while True:
+        ids = list(
+            PayoutRecord.objects.filter(
+                period__lte=period, status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED], pk__gt=last_pk
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH_SIZE]
+        )
+        if not ids:
+            return
+        last_pk = ids[-1]
+        paid, paid_cents, failed = payout_records_send(record_ids=ids)
+        report.paid += paid
+        report.paid_cents += paid_cents
+        report.failed += failed
+
+
+def payout_records_send(*, record_ids: list[int]) -> tuple[int, int, int]:
+    """Call Stripe for each record (no transaction open), then record the batch's results in one
+    short transaction. Returns (paid, paid cents, failed)."""
+    rows = list(
+        StripeTransfer.objects.filter(payout_record_id__in=record_ids, payout_record__status__in=["pending", "failed"])
+        .select_related("payout_record")
+        .order_by("payout_record_id")
+    )
+    destinations = dict(
+        StripeConnectAccount.objects.filter(user_id__in=[t.promoter_id for t in rows]).values_list(
+            "user_id", "stripe_account_id"
+        )
+    )
+    ready = set(
+        StripeConnectAccount.objects.filter(
+            user_id__in=[t.promoter_id for t in rows], payouts_enabled=True, transfers_active=True
+        ).values_list("user_id", flat=True)
+    )
+    held = set(
+        Wallet.objects.filter(user_id__in=[t.promoter_id for t in rows], payout_hold=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    successes, failures = [], []
+    for transfer in rows:
+        if transfer.promoter_id in held or transfer.promoter_id not in ready:
+            continue  # stays as it is; sent once the hold is lifted or the account is ready
+        try:
+            remote = gateway.transfer_create(
+                amount=transfer.amount,
+                currency=transfer.currency,
+                destination=destinations[transfer.promoter_id],
+                transfer_group=transfer.transfer_group,
+                source_transaction=None,
+                idempotency_key=transfer.idempotency_key,
+                metadata={"payout_record": str(transfer.payout_record_id)},
+            )
+        except gateway.GatewayError as error:
+            failures.append((transfer, error))
+            continue
+        successes.append((transfer, remote))
+    paid_cents = _payouts_record_success(successes)
+    _payouts_record_failure(failures)
+    return len(successes), paid_cents, len(failures)
+
+
+def _payouts_record_success(successes) -> int:
+    if not successes:
+        return 0
+    now = timezone.now()
+    paid_cents = 0
+    by_currency = defaultdict(list)
+    for transfer, remote in successes:
+        by_currency[transfer.currency].append((transfer, remote))
+    for currency, items in by_currency.items():
+        with transaction.atomic():
+            record_ids = sorted(transfer.payout_record_id for transfer, _ in items)
+            # Lock the records first (the fixed order), then only record those still unpaid:
+            # a concurrent run that got the same transfer back from Stripe records it once.
+            unpaid = set(
+                PayoutRecord.objects.select_for_update()
+                .filter(pk__in=record_ids)
+                .exclude(status__in=[PayoutStatus.PAID, PayoutStatus.REVERSED])
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            items = [(transfer, remote) for transfer, remote in items if transfer.payout_record_id in unpaid]
+            if not items:
+                continue
+            available = accounts_for_users(
+                AccountKind.PROMOTER_AVAILABLE, [transfer.promoter_id for transfer, _ in items], currency
+            )
+            external = ledger.external(currency)
+            ledger_post_many(
+                kind=TransactionKind.PAYOUT,
+                moves=[
+                    Move(
+                        idempotency_key=f"payout-{transfer.payout_record_id}",
+                        source_id=available[transfer.promoter_id].pk,
+                        destination_id=external.pk,
+                        amount=transfer.amount,
+                        memo=f"Stripe transfer {remote.id}",
+                    )
+                    for transfer, remote in items
+                ],
+                currency=currency,
+            )
+            PayoutRecord.objects.filter(pk__in=[t.payout_record_id for t, _ in items]).update(
+                status=PayoutStatus.PAID, paid_at=now, failure_reason="", attempts=F("attempts") + 1
+            )
+            for transfer, remote in items:
+                transfer.status = TransferStatus.SUCCEEDED
+                transfer.stripe_transfer_id = remote.id
+                transfer.failure_reason = ""
+                transfer.attempts += 1
+                transfer.updated_at = now
+            StripeTransfer.objects.bulk_update(
+                [transfer for transfer, _ in items],
+                ["status", "stripe_transfer_id", "failure_reason", "attempts", "updated_at"],
+            )
+            Wallet.objects.filter(user_id__in=[t.promoter_id for t, _ in items]).update(
+                paid_out_total=F("paid_out_total")
+                + Case(*[When(user_id=t.promoter_id, then=Value(t.amount)) for t, _ in items], default=Value(0))
+            )
+            paid_cents += sum(transfer.amount for transfer, _ in items)
+    return paid_cents
+
+
+def _payouts_record_failure(failures) -> None:
+    if not failures:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        for transfer, error in failures:
+            reason = str(error.message)[:500]
+            PayoutRecord.objects.filter(pk=transfer.payout_record_id).exclude(status=PayoutStatus.PAID).update(
+                status=PayoutStatus.FAILED, failure_reason=reason, attempts=F("attempts") + 1
+            )
+            update = {"status": TransferStatus.FAILED, "failure_reason": reason, "updated_at": now}
+            if not isinstance(error, gateway.GatewayUnavailable):
+                # A definitive refusal created nothing at Stripe; the retry needs a fresh key.
+                update["idempotency_key"] = f"payout-{transfer.payout_record_id}~{transfer.attempts + 1}"
+            StripeTransfer.objects.filter(pk=transfer.pk).exclude(status=TransferStatus.SUCCEEDED).update(
+                attempts=F("attempts") + 1, **update
+            )
+
+
+def payout_record_retry(*, record: PayoutRecord) -> PayoutRecord:
+    """Admin action: send a failed (or stuck pending) record again."""
+    if record.status not in (PayoutStatus.FAILED, PayoutStatus.PENDING):
+        raise PayoutError(f"This payout is {record.get_status_display().lower()}; only failed ones are retried.")
+    payout_records_send(record_ids=[record.pk])
+    return PayoutRecord.objects.get(pk=record.pk)
+
+
+# --- Reversals and failed bank payouts (Connect events) ----------------------------------------------
+
+
+def transfer_reversed(*, stripe_transfer_id: str) -> StripeTransfer | None:
+    """Stripe took a transfer back: the money is owed to the promoter again (available for a
+    payout, direct for an immediate payment)."""
+    remote = gateway.transfer_retrieve(stripe_transfer_id)
+    with transaction.atomic():
+        transfer = StripeTransfer.objects.select_for_update().filter(stripe_transfer_id=stripe_transfer_id).first()
+        if transfer is None or remote.amount_reversed <= 0:
+            return transfer
+        if transfer.kind == TransferKind.PAYOUT:
+            owed_to = ledger.promoter_available(transfer.promoter, transfer.currency)
+        else:
+            owed_to = ledger.promoter_direct(transfer.promoter, transfer.currency)
+        # The key carries the reversed total, so each further partial reversal posts its difference.
+        already = (
+            Transaction.objects.filter(
+                kind=TransactionKind.PAYOUT_REVERSAL, idempotency_key__startswith=f"reversal-{transfer.pk}-"
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        amount = min(remote.amount_reversed, transfer.amount) - already
+        if amount > 0:
+            ledger.ledger_post(
+                kind=TransactionKind.PAYOUT_REVERSAL,
+                legs=[ledger.Leg(ledger.external(transfer.currency), owed_to, amount)],
+                idempotency_key=f"reversal-{transfer.pk}-{remote.amount_reversed}",
+                memo=f"Stripe transfer {stripe_transfer_id} reversed",
+            )
+            total_field = "paid_out_total" if transfer.kind == TransferKind.PAYOUT else "direct_paid_total"
+            Wallet.objects.filter(user_id=transfer.promoter_id).update(
+                **{total_field: Case(When(**{f"{total_field}__gte": amount}, then=F(total_field) - amount), default=0)}
+            )
+        if remote.reversed:
+            transfer.status = TransferStatus.REVERSED
+            transfer.failure_reason = "Reversed by Stripe; the amount is back in your wallet."
+            transfer.save(update_fields=["status", "failure_reason", "updated_at"])
+            if transfer.payout_record_id:
+                PayoutRecord.objects.filter(pk=transfer.payout_record_id).update(status=PayoutStatus.REVERSED)
+        if amount > 0:
+            user = transfer.promoter
+            transaction.on_commit(
+                lambda: _notify(
+                    user,
+                    "A payment to you was returned",
+                    f"A transfer of ${amount / 100:,.2f} was reversed by Stripe. The money is back in your "
+                    "wallet and will be paid again with the next payout.",
+                )
+            )
+    return transfer
+
+
+def payout_failed(*, stripe_account_id: str, failure_message: str) -> StripeConnectAccount | None:
+    """The bank refused a payout from the promoter's Stripe account: the money is with Stripe
+    (on their account), not with us. Flag the account and tell the promoter."""
+    account = StripeConnectAccount.objects.select_related("user").filter(stripe_account_id=stripe_account_id).first()
+    if account is None:
+        return None
+    reason = f"Your bank refused a payout: {failure_message or 'no reason given'}"[:120]
+    StripeConnectAccount.objects.filter(pk=account.pk).update(disabled_reason=reason, updated_at=timezone.now())
+    _notify(
+        account.user,
+        "Your bank refused a payout",
+        f"{reason}. Update your bank details in Stripe from the Get paid page; the money stays in your "
+        "Stripe account until then.",
+    )
+    return account
+
+
+def _notify(user, subject: str, body: str) -> None:
+    try:
+        send_mail(subject, body, None, [user.email], fail_silently=False)
+    except Exception:  # an email is a courtesy; the money is already recorded
+        logger.exception("could not email %s", user.pk)
+
+
+# --- Statements --------------------------------------------------------------------------------------
+
+
+def period_summaries_write(*, period: datetime.date) -> int:
+    """Advertiser and promoter statements and balance snapshots for `period` (insert-once)."""
+    start, end = period_bounds(period)
+    in_period = Transaction.objects.filter(created_at__gte=start, created_at__lt=end)
+    written = 0
+
+    # Advertisers: ledger rows of their campaigns.
+    advertiser = defaultdict(lambda: defaultdict(int))
+    campaign_rows = (
+        in_period.filter(Q(source__campaign__isnull=False) | Q(destination__campaign__isnull=False))
+        .annotate(
+            advertiser_id=Case(
+                When(source__campaign__isnull=False, then=F("source__campaign__advertiser_id")),
+                default=F("destination__campaign__advertiser_id"),
+            )
+        )
+        .values("advertiser_id", "kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in campaign_rows:
+        advertiser[row["advertiser_id"]][row["kind"]] += row["total"]
+    summaries = [
+        BillingPeriodSummary(
+            user_id=user_id,
+            role=SummaryRole.ADVERTISER,
+            period=period,
+            funded=kinds[TransactionKind.FUNDING],
+            spent=kinds[TransactionKind.SPEND],
+            fees=kinds[TransactionKind.FEE_RECOGNISED],
+            refunded=kinds[TransactionKind.REFUND],
+        )
+        for user_id, kinds in advertiser.items()
+    ]
+    written += len(BillingPeriodSummary.objects.bulk_create(summaries, ignore_conflicts=True, batch_size=BATCH_SIZE))
+
+    # Promoters: per batch of wallets.
+    last_pk = 0
+    while True:
+        wallets = list(Wallet.objects.filter(pk__gt=last_pk).order_by("pk")[:BATCH_SIZE])
+        if not wallets:
+            return written
+        last_pk = wallets[-1].pk
+        user_ids = [wallet.user_id for wallet in wallets]
+        earned = defaultdict(lambda: defaultdict(int))
+        for row in (
+            in_period.filter(
+                kind=TransactionKind.SPEND,
+                destination__user_id__in=user_ids,
+                destination__kind__in=[AccountKind.PROMOTER_PENDING, AccountKind.PROMOTER_DIRECT],
+            )
+            .values("destination__user_id", "source__campaign__campaign_type")
+            .annotate(total=Sum("amount"))
+            .order_by()
+        ):
+            earned[row["destination__user_id"]][row["source__campaign__campaign_type"]] += row["total"]
+        direct_paid = dict(
+            in_period.filter(
+                kind=TransactionKind.PAYOUT,
+                source__user_id__in=user_ids,
+                source__kind=AccountKind.PROMOTER_DIRECT,
+            )
+            .values_list("source__user_id")
+            .annotate(total=Sum("amount"))
+            .order_by()
+        )
+        payouts = dict(
+            PayoutRecord.objects.filter(period=period, promoter_id__in=user_ids).values_list("promoter_id", "amount")
+        )
+        rows, snapshots = [], []
+        for wallet in wallets:
+            types = earned.get(wallet.user_id, {})
+            payout = payouts.get(wallet.user_id, 0)
+            carried = max(0, wallet.current_balance - payout)
+            rows.append(
+                BillingPeriodSummary(
+                    user_id=wallet.user_id,
+                    role=SummaryRole.PROMOTER,
+                    period=period,
+                    currency=wallet.currency,
+                    earned_visibility=types.get("visibility", 0),
+                    earned_consultant=types.get("consultant", 0),
+                    earned_seller=types.get("seller", 0),
+                    earned_salesman=types.get("salesman", 0),
+                    paid_out=payout + direct_paid.get(wallet.user_id, 0),
+                    carried_forward=carried,
+                    short_of_threshold=max(0, wallet.minimum_threshold - carried) if carried and not payout else 0,
+                    note=_carry_note(wallet, payout, carried),
+                )
+            )
+            snapshots.append(
+                PromoterBalance(
+                    promoter_id=wallet.user_id,
+                    period=period,
+                    pending_balance=wallet.pending_balance,
+                    current_balance=wallet.current_balance,
+                    direct_balance=wallet.direct_balance,
+                )
+            )
+        with transaction.atomic():
+            written += len(BillingPeriodSummary.objects.bulk_create(rows, ignore_conflicts=True))
+            PromoterBalance.objects.bulk_create(snapshots, ignore_conflicts=True)
+
+
+def _carry_note(wallet: Wallet, payout: int, carried: int) -> str:
+    if payout or not carried:
+        return ""
+    if wallet.payout_hold:
+        return f"Payouts on hold: {wallet.payout_hold_reason or 'under review'}"[:300]
+    if carried < wallet.minimum_threshold:
+        return f"Below the ${wallet.minimum_threshold / 100:,.2f} payout threshold: carried forward"
+    return "No payouts-enabled Stripe account yet: finish setting up payouts to be paid"
