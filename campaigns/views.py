@@ -449,8 +449,11 @@ def _render_participation(request, participation, *, deliverable_form=None, work
     for deliverable in participation.deliverables.all():
         # One submission form per open milestone; distinct ids keep labels pointing at their own inputs.
         deliverable.work_form = work_forms.get(deliverable.pk) or WorkForm(auto_id=f"id_%s_{deliverable.pk}")
+    assigned = sum(deliverable.amount for deliverable in participation.deliverables.all())
     context = {
         "participation": participation,
+        "assigned_cents": assigned,
+        "unassigned_cents": max(0, (participation.agreed_amount or 0) - assigned),
         "campaign": participation.campaign,
         "is_advertiser": is_advertiser,
         "is_promoter": request.user.pk == participation.promoter_id,
