@@ -33,3 +33,22 @@ SCHEDULES += [
         "minutes": 5,
     },
 ]
+
+# --- Tracking ---
+SCHEDULES += [
+    {
+        "name": "tracking.accrue_view_earnings",
+        "func": "tracking.tasks.accrue_view_earnings",
+        "schedule_type": Schedule.HOURLY,
+    },
+    {
+        "name": "tracking.auto_verify_sales",
+        "func": "tracking.tasks.auto_verify_sales",
+        "schedule_type": Schedule.HOURLY,
+    },
+    {
+        "name": "tracking.prune_rate_limits",
+        "func": "tracking.tasks.prune_rate_limits",
+        "schedule_type": Schedule.HOURLY,
+    },
+]

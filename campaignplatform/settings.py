@@ -205,3 +205,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Tracking ------------------------------------------------------------------------------
+# Proxies of ours in front of the app (load balancer, CDN) that append to X-Forwarded-For.
+# 0 = use REMOTE_ADDR. Too high a number lets clients pick their own IP (and dodge dedupe).
+TRACKING_TRUSTED_PROXY_COUNT = env.int("TRACKING_TRUSTED_PROXY_COUNT", default=0)
+# Requests per client IP per minute to tracking links before they stop counting (they still redirect).
+TRACKING_RATE_LIMIT_PER_MINUTE = env.int("TRACKING_RATE_LIMIT_PER_MINUTE", default=120)
+# Keys the daily visitor salt (HMAC of IP + user agent). Derived from SECRET_KEY unless set, so
+# rotating SECRET_KEY also rotates it (today's dedupe restarts, nothing else is lost).
+import hashlib as _hashlib  # noqa: E402  (this block is appended; the file's imports stay untouched)
+
+TRACKING_HASH_SECRET = (
+    env.str("TRACKING_HASH_SECRET", default="") or _hashlib.sha256(f"tracking-hash:{SECRET_KEY}".encode()).hexdigest()
+)
+# Largest conversion-API body accepted (bytes).
+TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)

@@ -1,0 +1,115 @@
+from django.contrib import admin, messages
+
+from tracking import services
+from tracking.models import (
+    ApiKey,
+    CommissionDeduction,
+    CouponCode,
+    SaleRecord,
+    SaleStatus,
+    SaleStatusChange,
+    ViewAccrual,
+    ViewStat,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ViewStat)
+class ViewStatAdmin(ReadOnlyAdmin):
+    list_display = ["day", "participation", "requests", "unique_views", "paid_views", "rejected_bot"]
+    list_filter = ["day"]
+    list_select_related = ["participation__campaign", "participation__promoter"]
+    search_fields = ["participation__tracking_code", "campaign__title"]
+    date_hierarchy = "day"
+
+
+@admin.register(ViewAccrual)
+class ViewAccrualAdmin(ReadOnlyAdmin):
+    list_display = ["participation", "accrued_views", "accrued_cents", "updated_at"]
+    list_select_related = ["participation__campaign", "participation__promoter"]
+    search_fields = ["participation__tracking_code"]
+
+
+@admin.register(CouponCode)
+class CouponCodeAdmin(ReadOnlyAdmin):
+    list_display = ["code", "campaign", "participation", "created_at"]
+    list_select_related = ["campaign", "participation__promoter"]
+    search_fields = ["code", "campaign__title"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "advertiser", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["advertiser"]
+    search_fields = ["prefix", "advertiser__email", "name"]
+    readonly_fields = ["public_id", "advertiser", "prefix", "key_hash", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # keys are created by advertisers, who see the key once
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for key in queryset:
+            services.api_key_revoke(api_key=key)
+        messages.success(request, f"{queryset.count()} key(s) revoked.")
+
+
+class SaleStatusChangeInline(admin.TabularInline):
+    model = SaleStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["created_at", "actor", "from_status", "to_status", "reason"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SaleRecord)
+class SaleRecordAdmin(admin.ModelAdmin):
+    list_display = ["order_id", "campaign", "participation", "amount_cents", "commission_cents", "status", "source"]
+    list_filter = ["status", "source"]
+    list_select_related = ["campaign", "participation__promoter"]
+    search_fields = ["order_id", "campaign__title", "ref_code", "coupon_code"]
+    readonly_fields = [field.name for field in SaleRecord._meta.fields]
+    inlines = [SaleStatusChangeInline]
+    actions = ["verify", "pay_awaiting"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Verify the selected pending sales (credit commission)")
+    def verify(self, request, queryset):
+        done, errors = services.sales_verify(sales=queryset.filter(status=SaleStatus.PENDING), actor=request.user)
+        messages.success(request, f"{done} sale(s) verified.")
+        for error in errors:
+            messages.error(request, error)
+
+    @admin.action(description="Pay commissions waiting for budget (after a top-up)")
+    def pay_awaiting(self, request, queryset):
+        paid = 0
+        for campaign_id in set(queryset.values_list("campaign_id", flat=True)):
+            from campaigns.models import Campaign
+
+            paid += services.sales_pay_awaiting(campaign=Campaign.objects.get(pk=campaign_id))
+        messages.success(request, f"{paid} commission(s) paid.")
+
+
+@admin.register(CommissionDeduction)
+class CommissionDeductionAdmin(ReadOnlyAdmin):
+    list_display = ["sale", "promoter", "amount_cents", "fee_cents", "created_at", "applied_at"]
+    list_filter = ["applied_at"]
+    list_select_related = ["sale", "promoter"]

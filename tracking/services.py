@@ -1,0 +1,813 @@
+"""Tracking services: counting views, accruing their earnings, recording and paying sales.
+
+Money goes through billing's services only: `campaign_budget_spend` for view earnings and
+commissions, `campaign_budget_spend_reverse` for a refunded sale's commission (see `sale_refund`).
+Lock order everywhere: campaign row, then the sale / accrual row, then the
+ledger accounts (which `billing.ledger` locks in primary-key order).
+"""
+
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from campaigns import services as campaign_services
+from campaigns.models import Campaign, CampaignStatus, CampaignType, ParticipationStatus, PromoterCampaign
+from tracking.bots import is_bot
+from tracking.models import (
+    MAX_SALE_CENTS,
+    ORDER_ID_MAX_LENGTH,
+    ApiKey,
+    CommissionDeduction,
+    CouponCode,
+    RateLimitWindow,
+    RejectReason,
+    SaleRecord,
+    SaleSource,
+    SaleStatus,
+    SaleStatusChange,
+    ViewAccrual,
+    ViewStat,
+    api_key_hash,
+)
+from tracking.visitors import ip_key, visitor_key
+
+logger = logging.getLogger(__name__)
+
+VIEW_CAP_REACHED_REASON = "view cap reached"
+BUDGET_USED_UP_REASON = "budget used up"
+COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+COUPON_LENGTH = 8
+
+
+class TrackingError(Exception):
+    """A domain error whose message the user (or API client) can act on."""
+
+    status = 422
+
+
+class SaleInvalid(TrackingError):
+    status = 422
+
+
+class SaleConflict(TrackingError):
+    status = 409
+
+
+class SaleNotFound(TrackingError):
+    status = 404
+
+
+# --- Money contract (billing/services.py) ----------------------------------------------------
+
+
+def _billing():
+    """billing's money contract; imported late so tracking loads before billing's services exist."""
+    from billing import services
+
+    return services
+
+
+# --- Links ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """What the redirect needs about a tracking code, read in one query."""
+
+    participation_id: int
+    campaign_id: int
+    promoter_id: int
+    code: str
+    target_url: str
+    campaign_type: str
+    campaign_status: str
+    participation_status: str
+
+    @property
+    def counts_views(self):
+        return (
+            self.campaign_type == CampaignType.VISIBILITY
+            and self.campaign_status == CampaignStatus.ACTIVE
+            and self.participation_status == ParticipationStatus.ACTIVE
+        )
+
+
+def link_lookup(code: str) -> Link | None:
+    if not code or len(code) > 16:
+        return None
+    row = (
+        PromoterCampaign.objects.filter(tracking_code=code)
+        .values_list(
+            "pk",
+            "campaign_id",
+            "promoter_id",
+            "tracking_code",
+            "campaign__target_url",
+            "campaign__campaign_type",
+            "campaign__status",
+            "status",
+        )
+        .first()
+    )
+    return Link(*row) if row else None
+
+
+def referral_target(*, target_url: str, code: str) -> str:
+    """The campaign's own URL with `ref=<code>` added; its other query parameters are kept (an
+    existing `ref` is replaced). Nothing from the incoming request goes into it."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(target_url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "ref"]
+    query.append(("ref", code))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def coupon_ensure(*, participation: PromoterCampaign) -> CouponCode | None:
+    """The participation's coupon code, created on first use, for Salesman campaigns tracked by coupon.
+
+    Codes are random (8 characters, no look-alike letters) and unique within the campaign; a
+    collision is retried with a fresh code.
+    """
+    campaign = participation.campaign
+    if not campaign.is_salesman or campaign.tracking_method not in ("coupon_code", "both"):
+        return None
+    existing = CouponCode.objects.filter(participation=participation).first()
+    if existing:
+        return existing
+    for _attempt in range(5):
+        code = "".join(secrets.choice(COUPON_ALPHABET) for _ in range(COUPON_LENGTH))
+        try:
+            with transaction.atomic():
+                return CouponCode.objects.create(participation=participation, campaign=campaign, code=code)
+        except IntegrityError:
+            existing = CouponCode.objects.filter(participation=participation).first()
+            if existing:
+                return existing
+    raise TrackingError("Could not create a coupon code right now. Please try again.")
+
+
+# --- Views: the redirect's hot path -----------------------------------------------------------
+
+
+def _stats_bump(*, link: Link, day, reason: str | None = None, unique: bool = False, paid: bool = False):
+    """Insert-or-increment the day's counters in one statement (`ON CONFLICT DO UPDATE` with
+    `col = col + excluded.col`), so concurrent requests never lose an increment. Same SQL on
+    PostgreSQL and SQLite."""
+    increments = dict.fromkeys(_COUNTER_COLUMNS, 0)
+    increments.update(requests=1, unique_views=int(unique), paid_views=int(paid))
+    if reason:
+        increments[ViewStat.REJECT_FIELDS[reason]] = 1
+    updates = ", ".join(f"{name} = view_stats.{name} + excluded.{name}" for name, value in increments.items() if value)
+    # Column names come from ViewStat's own fields; every value is a parameter.
+    sql = (
+        f"INSERT INTO view_stats (participation_id, campaign_id, day, {', '.join(increments)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * (3 + len(increments)))}) "
+        f"ON CONFLICT (participation_id, day) DO UPDATE SET {updates}"
+    )
+    params = [link.participation_id, link.campaign_id, connection.ops.adapt_datefield_value(day), *increments.values()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+_COUNTER_COLUMNS = ["requests", "unique_views", "paid_views", *ViewStat.REJECT_FIELDS.values()]
+
+
+def _rate_limited(*, ip: str, day_iso: str, now) -> bool:
+    """Fixed one-minute window per hashed client IP, counted in the database (shared by every web
+    process). One statement: insert-or-increment, returning the new count."""
+    limit = settings.TRACKING_RATE_LIMIT_PER_MINUTE
+    if limit <= 0:
+        return False
+    minute = int(now.timestamp()) // 60
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tracking_rate_limits (ip_key, minute, count) VALUES (%s, %s, 1) "
+            "ON CONFLICT (ip_key, minute) DO UPDATE SET count = tracking_rate_limits.count + 1 "
+            "RETURNING count",
+            [ip_key(day_iso=day_iso, ip=ip), minute],
+        )
+        (count,) = cursor.fetchone()
+    return count > limit
+
+
+def _unique_view_insert(*, link: Link, day, visitor: str, now) -> bool:
+    """Record the visitor for today; False if they were already recorded (the dedupe)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO unique_views (participation_id, day, visitor_hash, created_at) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (participation_id, day, visitor_hash) DO NOTHING",
+            [
+                link.participation_id,
+                connection.ops.adapt_datefield_value(day),
+                visitor,
+                connection.ops.adapt_datetimefield_value(now),
+            ],
+        )
+        return cursor.rowcount == 1
+
+
+def view_track(
+    *, link: Link, ip: str, user_agent: str, user_id: int | None, prefetch: bool, now: datetime | None = None
+) -> str | None:
+    """Count one request to a Visibility tracking link. Returns None for a paid view, else the
+    RejectReason. Writes no ledger rows (the hourly accrual does).
+
+    The cap is one conditional UPDATE (`paid_views < max_views AND status = 'active'`), so
+    concurrent requests can never pay more views than the campaign bought. The unique-view row,
+    the cap counter, `views_generated` and the day's stats change in one transaction; the
+    contended rows (campaign, participation, stats) are touched last so their locks are held
+    only until the commit right after.
+    """
+    now = now or timezone.now()
+    day = now.astimezone(UTC).date()
+    day_iso = day.isoformat()
+    if prefetch:
+        reason = RejectReason.PREFETCH
+    elif is_bot(user_agent):
+        reason = RejectReason.BOT
+    elif not link.counts_views:
+        reason = RejectReason.INACTIVE
+    elif user_id is not None and user_id == link.promoter_id:
+        reason = RejectReason.SELF
+    elif _rate_limited(ip=ip, day_iso=day_iso, now=now):
+        reason = RejectReason.RATE_LIMIT
+    else:
+        with transaction.atomic():
+            if not _unique_view_insert(
+                link=link, day=day, visitor=visitor_key(day_iso=day_iso, ip=ip, user_agent=user_agent), now=now
+            ):
+                reason = RejectReason.DUPLICATE
+            else:
+                paid = Campaign.objects.filter(
+                    pk=link.campaign_id, paid_views__lt=F("max_views"), status=CampaignStatus.ACTIVE
+                ).update(paid_views=F("paid_views") + 1)
+                if not paid:
+                    _stats_bump(link=link, day=day, reason=RejectReason.CAP, unique=True)
+                    return RejectReason.CAP
+                PromoterCampaign.objects.filter(pk=link.participation_id).update(
+                    views_generated=F("views_generated") + 1
+                )
+                _stats_bump(link=link, day=day, unique=True, paid=True)
+                # We hold the campaign row's lock until commit: this read is exact.
+                paid_views, max_views = Campaign.objects.filter(pk=link.campaign_id).values_list(
+                    "paid_views", "max_views"
+                )[0]
+                if paid_views >= max_views:
+                    # Completing calls billing (refund of the rounding remainder, Stripe): a task.
+                    transaction.on_commit(lambda: async_task("tracking.tasks.campaign_cap_reached", link.campaign_id))
+                return None
+    _stats_bump(link=link, day=day, reason=reason)
+    return reason
+
+
+def campaign_cap_reached(*, campaign_id: int):
+    """The last paid view was counted: accrue every participation's earnings, then complete the
+    campaign (billing refunds what is left after that) and tell the advertiser. Safe to run twice."""
+    campaign = Campaign.objects.select_related("advertiser").get(pk=campaign_id)
+    if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+        return
+    try:
+        views_accrue(campaign=campaign)
+    except Exception:
+        # The hourly accrual retries; completing the campaign must not wait for it.
+        logger.exception("view accrual before completing campaign %s failed", campaign_id)
+    try:
+        campaign_services.campaign_complete(campaign=campaign, actor=None, reason=VIEW_CAP_REACHED_REASON)
+    except campaign_services.InvalidTransition:
+        return  # completed or cancelled meanwhile: someone else told the advertiser
+    _notify_advertiser(
+        campaign,
+        subject=f"Your campaign “{campaign.title}” reached its {campaign.max_views:,} views",
+        body=(
+            f"Your Visibility campaign “{campaign.title}” has counted all {campaign.max_views:,} paid views "
+            "it was funded for and is now completed. Any unused budget is returned to you."
+        ),
+    )
+
+
+def campaigns_complete_capped() -> int:
+    """Sweep (hourly, with the accrual): complete active Visibility campaigns at their cap whose
+    after-commit completion did not run (process crashed between commit and callback)."""
+    ids = list(
+        Campaign.objects.filter(
+            campaign_type=CampaignType.VISIBILITY, status=CampaignStatus.ACTIVE, paid_views__gte=F("max_views")
+        ).values_list("pk", flat=True)
+    )
+    for pk in ids:
+        campaign_cap_reached(campaign_id=pk)
+    return len(ids)
+
+
+def _notify_advertiser(campaign, *, subject, body):
+    send_mail(subject, body, None, [campaign.advertiser.email], fail_silently=True)
+
+
+# --- View earnings: the hourly accrual --------------------------------------------------------
+
+
+def participation_paid_views(participation_id: int) -> int:
+    return ViewStat.objects.filter(participation_id=participation_id).aggregate(total=Sum("paid_views"))["total"] or 0
+
+
+def view_earnings_cents(*, paid_views: int, cpv: int) -> int:
+    """Cumulative earnings, floored once on the cumulative count so no cent leaks over time."""
+    return paid_views * cpv // 100
+
+
+def participation_accrue(*, participation: PromoterCampaign) -> int:
+    """Post the difference between what the participation's paid views have earned and what the
+    ledger already holds for it. Returns the cents posted (0 if nothing new).
+
+    The accrual row is locked, so two runs for one participation serialise; the idempotency key
+    names the new cumulative total, so a replay of the same step posts once.
+    """
+    billing = _billing()
+    campaign = participation.campaign
+    ViewAccrual.objects.get_or_create(participation=participation)
+    with transaction.atomic(durable=True):
+        accrual = ViewAccrual.objects.select_for_update().get(participation=participation)
+        paid_views = participation_paid_views(participation.pk)
+        total = view_earnings_cents(paid_views=paid_views, cpv=campaign.cpv)
+        delta = total - accrual.accrued_cents
+        if delta < 0:
+            raise RuntimeError(f"Participation {participation.pk}: accrued {accrual.accrued_cents} > earned {total}.")
+        if delta > 0:
+            billing.campaign_budget_spend(
+                campaign=campaign,
+                promoter=participation.promoter,
+                amount_cents=delta,
+                idempotency_key=f"view-accrual-{participation.pk}-{total}",
+                memo=f"{paid_views} paid views",
+            )
+        if delta or paid_views != accrual.accrued_views:
+            accrual.accrued_cents = total
+            accrual.accrued_views = paid_views
+            accrual.save(update_fields=["accrued_cents", "accrued_views", "updated_at"])
+    return delta
+
+
+def views_accrue(*, campaign: Campaign | None = None) -> int:
+    """Accrue every Visibility participation with paid views not yet in the ledger. Returns cents posted.
+
+    A participation whose campaign budget cannot cover it (BudgetExhausted: should not happen,
+    funding covers max_views) is logged and retried next run.
+    """
+    billing = _billing()
+    participations = PromoterCampaign.objects.filter(campaign__campaign_type=CampaignType.VISIBILITY).select_related(
+        "campaign", "promoter"
+    )
+    if campaign is not None:
+        participations = participations.filter(campaign=campaign)
+    # Only participations with views beyond what was accrued: stats sum vs the accrual row.
+    participations = participations.annotate(stat_views=Sum("view_stats__paid_views")).filter(stat_views__gt=0)
+    accrued = dict(ViewAccrual.objects.values_list("participation_id", "accrued_views"))
+    posted = 0
+    for participation in participations:
+        if participation.stat_views == accrued.get(participation.pk, 0):
+            continue
+        try:
+            posted += participation_accrue(participation=participation)
+        except billing.BudgetExhausted:
+            logger.warning("budget exhausted accruing views of participation %s", participation.pk)
+    return posted
+
+
+def views_accrue_hourly() -> int:
+    """The scheduled job: accrue, then complete campaigns left at their cap."""
+    posted = views_accrue()
+    campaigns_complete_capped()
+    return posted
+
+
+def rate_limits_prune(*, now=None) -> int:
+    now = now or timezone.now()
+    deleted, _ = RateLimitWindow.objects.filter(minute__lt=int(now.timestamp()) // 60 - 60).delete()
+    return deleted
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+def api_key_create(*, advertiser, name: str) -> tuple[ApiKey, str]:
+    """A new key for `advertiser`. The raw key is returned once and never stored (only its sha256)."""
+    name = (name or "").strip()[:100] or "API key"
+    raw = ApiKey.generate()
+    key = ApiKey.objects.create(advertiser=advertiser, name=name, prefix=raw[:12], key_hash=api_key_hash(raw))
+    return key, raw
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_key.refresh_from_db()
+    return api_key
+
+
+def api_key_touch(*, api_key: ApiKey):
+    """Note that the key was used (at most once a minute: no write per request under load)."""
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+
+
+def api_key_authenticate(raw: str) -> ApiKey | None:
+    if not raw or len(raw) > 200:
+        return None
+    return (
+        ApiKey.objects.select_related("advertiser").filter(key_hash=api_key_hash(raw), revoked_at__isnull=True).first()
+    )
+
+
+# --- Sales: recording -------------------------------------------------------------------------
+
+
+def commission_cents(*, amount_cents: int, rate) -> int:
+    """floor(amount x rate / 100), exactly: the rate has two decimals, so work in hundredths of a percent."""
+    hundredths = int(rate * 100)
+    if hundredths != rate * 100:
+        raise ValueError(f"Commission rates have at most two decimals, not {rate}.")
+    return amount_cents * hundredths // 10_000
+
+
+def _fingerprint(*, participation_id, amount_cents, currency, occurred_at) -> str:
+    data = {
+        "participation": participation_id,
+        "amount_cents": amount_cents,
+        "currency": currency,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat() if occurred_at else None,
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def sale_attribute(*, campaign: Campaign, ref_code: str = "", coupon_code: str = "") -> PromoterCampaign:
+    """The participation a sale belongs to, from its referral code or coupon code."""
+    ref_code = (ref_code or "").strip().upper()
+    coupon_code = (coupon_code or "").strip().upper()
+    if not ref_code and not coupon_code:
+        raise SaleInvalid("Give the sale's ref_code or coupon_code.")
+    by_ref = by_coupon = None
+    if ref_code:
+        by_ref = (
+            PromoterCampaign.objects.filter(campaign=campaign, tracking_code=ref_code)
+            .select_related("campaign")
+            .first()
+        )
+        if by_ref is None:
+            raise SaleInvalid("Unknown ref_code for this campaign.")
+    if coupon_code:
+        coupon = CouponCode.objects.filter(campaign=campaign, code=coupon_code).select_related("participation").first()
+        if coupon is None:
+            raise SaleInvalid("Unknown coupon_code for this campaign.")
+        by_coupon = coupon.participation
+    if by_ref and by_coupon and by_ref.pk != by_coupon.pk:
+        raise SaleInvalid("ref_code and coupon_code belong to different promoters.")
+    return by_ref or by_coupon
+
+
+def _sale_move(*, sale: SaleRecord, to_status: str, actor=None, reason: str = "", **fields):
+    """Move a locked sale along SALE_TRANSITIONS and write the audit row."""
+    if not sale.can_move_to(to_status):
+        raise SaleConflict(
+            f"A sale that is {sale.get_status_display().lower()} cannot become {SaleStatus(to_status).label.lower()}."
+        )
+    from_status = sale.status
+    sale.status = to_status
+    for name, value in fields.items():
+        setattr(sale, name, value)
+    sale.save(update_fields=["status", *fields])
+    SaleStatusChange.objects.create(
+        sale=sale, actor=actor, from_status=from_status, to_status=to_status, reason=(reason or "")[:500]
+    )
+
+
+def sale_record(
+    *,
+    campaign: Campaign,
+    order_id: str,
+    amount_cents: int,
+    currency: str,
+    occurred_at: datetime | None = None,
+    ref_code: str = "",
+    coupon_code: str = "",
+    source: str = SaleSource.API,
+    actor=None,
+) -> tuple[SaleRecord, bool]:
+    """Record a sale once per (campaign, order id). Returns (sale, created).
+
+    Replaying the same order with the same data returns the existing sale; the same order id
+    with different data raises SaleConflict. Nothing is written when it raises.
+    """
+    if not campaign.is_salesman:
+        raise SaleInvalid("Sales are recorded for Salesman campaigns only.")
+    order_id = (order_id or "").strip()
+    if not order_id or len(order_id) > ORDER_ID_MAX_LENGTH or not order_id.isprintable():
+        raise SaleInvalid(f"order_id must be 1 to {ORDER_ID_MAX_LENGTH} printable characters.")
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or not 0 < amount_cents <= MAX_SALE_CENTS:
+        raise SaleInvalid(f"amount_cents must be a whole number of cents from 1 to {MAX_SALE_CENTS}.")
+    if (currency or "").lower() != campaign.currency:
+        raise SaleInvalid(f"currency must be {campaign.currency}.")
+    now = timezone.now()
+    if occurred_at is not None:
+        if timezone.is_naive(occurred_at):
+            raise SaleInvalid("occurred_at needs a time zone (e.g. 2026-01-31T12:00:00Z).")
+        if occurred_at > now + timedelta(minutes=10):
+            raise SaleInvalid("occurred_at is in the future.")
+    participation = sale_attribute(campaign=campaign, ref_code=ref_code, coupon_code=coupon_code)
+    fingerprint = _fingerprint(
+        participation_id=participation.pk,
+        amount_cents=amount_cents,
+        currency=campaign.currency,
+        occurred_at=occurred_at,
+    )
+
+    existing = SaleRecord.objects.filter(campaign=campaign, order_id=order_id).first()
+    if existing is None:
+        ended = campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
+        if campaign.status not in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED) and not (
+            ended and campaign.ended_at and occurred_at and occurred_at <= campaign.ended_at
+        ):
+            raise SaleInvalid("This campaign is not taking sales (it is not active).")
+        try:
+            with transaction.atomic():
+                sale = SaleRecord.objects.create(
+                    campaign=campaign,
+                    participation=participation,
+                    order_id=order_id,
+                    amount_cents=amount_cents,
+                    currency=campaign.currency,
+                    occurred_at=occurred_at or now,
+                    source=source,
+                    ref_code=(ref_code or "").strip().upper()[:16],
+                    coupon_code=(coupon_code or "").strip().upper()[:32],
+                    fingerprint=fingerprint,
+                    commission_rate=campaign.commission_per_sale,
+                    commission_cents=commission_cents(amount_cents=amount_cents, rate=campaign.commission_per_sale),
+                    created_at=now,
+                )
+                SaleStatusChange.objects.create(sale=sale, actor=actor, to_status=SaleStatus.PENDING, reason=source)
+            return sale, True
+        except IntegrityError:
+            # The same order was recorded concurrently: treat it as the replay it is.
+            existing = SaleRecord.objects.filter(campaign=campaign, order_id=order_id).first()
+            if existing is None:
+                raise
+    if existing.fingerprint != fingerprint:
+        raise SaleConflict(f"Order {order_id} was already recorded with different data.")
+    return existing, False
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    line: int
+    order_id: str
+    outcome: str  # "created", "unchanged" (identical replay) or "error"
+    message: str = ""
+
+
+def sales_import(*, campaign: Campaign, rows: list[dict], actor, source: str = SaleSource.CSV) -> list[ImportResult]:
+    """Record each CSV row as a sale (its own transaction); every row gets a line in the report."""
+    from django.core.exceptions import ValidationError
+
+    from tracking.forms import parse_csv_row
+
+    results = []
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        order_id = (row.get("order_id") or "")[:ORDER_ID_MAX_LENGTH]
+        try:
+            _sale, created = sale_record(campaign=campaign, source=source, actor=actor, **parse_csv_row(row))
+        except ValidationError as error:
+            results.append(ImportResult(line, order_id, "error", " ".join(error.messages)))
+        except TrackingError as error:
+            results.append(ImportResult(line, order_id, "error", str(error)))
+        else:
+            results.append(ImportResult(line, order_id, "created" if created else "unchanged"))
+    return results
+
+
+# --- Sales: verification, commission, refunds -------------------------------------------------
+
+
+def _lock_sale(sale: SaleRecord) -> tuple[Campaign, SaleRecord]:
+    campaign = Campaign.objects.select_for_update().get(pk=sale.campaign_id)
+    locked = SaleRecord.objects.select_for_update().select_related("participation__promoter").get(pk=sale.pk)
+    locked.campaign = campaign
+    return campaign, locked
+
+
+def _commission_post(*, campaign: Campaign, sale: SaleRecord) -> bool:
+    """Post the sale's commission; False (nothing posted) if the budget cannot cover it."""
+    billing = _billing()
+    if sale.commission_cents == 0:
+        return True
+    try:
+        with transaction.atomic():
+            result = billing.campaign_budget_spend(
+                campaign=campaign,
+                promoter=sale.participation.promoter,
+                amount_cents=sale.commission_cents,
+                idempotency_key=f"sale-commission-{sale.pk}",
+                memo=f"Commission on order {sale.order_id}"[:300],
+            )
+    except billing.BudgetExhausted:
+        return False
+    sale.commission_fee_cents = result.fee_cents
+    return True
+
+
+def _commission_reverse(*, campaign: Campaign, sale: SaleRecord) -> bool:
+    """Give a credited commission back to the campaign budget; False if the promoter's pending
+    earnings no longer hold it (then the caller records a deduction).
+
+    The reversal must also lower the budget allocation's spent amount and the recognised fee, which
+    are billing's figures: it goes through billing's `campaign_budget_spend_reverse`. Until billing
+    provides it the refund raises (nothing is written), rather than posting a reversal that
+    billing's projections would not know about.
+    """
+    from billing import ledger
+
+    billing = _billing()
+    reverse = getattr(billing, "campaign_budget_spend_reverse", None)
+    if ledger.promoter_pending(sale.participation.promoter, currency=campaign.currency).balance < sale.commission_cents:
+        return False
+    if reverse is None:
+        raise TrackingError(
+            "Refunds of credited commissions wait for billing's spend reversal; the sale was left as it is."
+        )
+    try:
+        with transaction.atomic():
+            reverse(
+                campaign=campaign,
+                promoter=sale.participation.promoter,
+                spend_idempotency_key=f"sale-commission-{sale.pk}",
+                idempotency_key=f"sale-reversal-{sale.pk}",
+                memo=f"Refund of order {sale.order_id}"[:300],
+            )
+    except ledger.InsufficientFunds:
+        return False  # paid on meanwhile (the pending balance was read before the ledger's lock)
+    sale.commission_posted = False
+    return True
+
+
+def sale_verify(*, sale: SaleRecord, actor=None) -> SaleRecord:
+    """Verify a pending sale (actor None = auto-verification) and credit its commission.
+
+    If the budget cannot cover the commission the sale waits as "awaiting budget", the campaign
+    pauses and the advertiser is told; `sales_pay_awaiting` pays it after a top-up. Verifying a
+    verified sale is a no-op (double click, the schedule racing the advertiser).
+    """
+    with transaction.atomic(durable=True):
+        campaign, locked = _lock_sale(sale)
+        if locked.status in (SaleStatus.VERIFIED, SaleStatus.AWAITING_BUDGET):
+            return locked
+        if locked.status != SaleStatus.PENDING:
+            raise SaleConflict(f"This sale is {locked.get_status_display().lower()}.")
+        now = timezone.now()
+        verified = {"verified_at": now, "verified_by": actor, "auto_verified": actor is None}
+        if _commission_post(campaign=campaign, sale=locked):
+            _sale_move(
+                sale=locked,
+                to_status=SaleStatus.VERIFIED,
+                actor=actor,
+                reason="auto-verified" if actor is None else "verified",
+                commission_posted=locked.commission_cents > 0,
+                commission_fee_cents=locked.commission_fee_cents,
+                credited_at=now,
+                **verified,
+            )
+        else:
+            _sale_move(
+                sale=locked, to_status=SaleStatus.AWAITING_BUDGET, actor=actor, reason=BUDGET_USED_UP_REASON, **verified
+            )
+            _budget_used_up(campaign)
+    return locked
+
+
+def _budget_used_up(campaign: Campaign):
+    if campaign.status == CampaignStatus.ACTIVE:
+        campaign_services.campaign_pause(campaign=campaign, actor=None, reason=BUDGET_USED_UP_REASON)
+    transaction.on_commit(
+        lambda: _notify_advertiser(
+            campaign,
+            subject=f"Top up “{campaign.title}”: verified sales are waiting for commission",
+            body=(
+                f"The commission budget of “{campaign.title}” cannot cover the sales you verified. "
+                "The campaign is paused; top up its budget and the waiting commissions are paid at once."
+            ),
+        )
+    )
+
+
+def sales_verify(*, sales, actor) -> tuple[int, list[str]]:
+    """Verify several sales, each in its own transaction. Returns (verified count, errors)."""
+    done, errors = 0, []
+    for sale in sales:
+        try:
+            sale_verify(sale=sale, actor=actor)
+            done += 1
+        except TrackingError as error:
+            errors.append(f"{sale.order_id}: {error}")
+    return done, errors
+
+
+def sale_reject(*, sale: SaleRecord, actor, reason: str) -> SaleRecord:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SaleInvalid("Give the promoter a reason for rejecting the sale.")
+    with transaction.atomic(durable=True):
+        _campaign, locked = _lock_sale(sale)
+        if locked.status != SaleStatus.PENDING:
+            raise SaleConflict(
+                f"Only pending sales can be rejected; this one is {locked.get_status_display().lower()}."
+            )
+        _sale_move(sale=locked, to_status=SaleStatus.REJECTED, actor=actor, reason=reason, decision_reason=reason[:500])
+    return locked
+
+
+def sales_pay_awaiting(*, campaign: Campaign) -> int:
+    """Pay sales waiting for budget, oldest first, until the budget runs out. Billing calls this
+    after a top-up (after its funding transaction commits). Returns how many were paid."""
+    paid = 0
+    for sale in SaleRecord.objects.filter(campaign=campaign, status=SaleStatus.AWAITING_BUDGET).order_by(
+        "verified_at", "pk"
+    ):
+        with transaction.atomic(durable=True):
+            locked_campaign, locked = _lock_sale(sale)
+            if locked.status != SaleStatus.AWAITING_BUDGET:
+                continue
+            if not _commission_post(campaign=locked_campaign, sale=locked):
+                break
+            _sale_move(
+                sale=locked,
+                to_status=SaleStatus.VERIFIED,
+                reason="paid after top-up",
+                commission_posted=locked.commission_cents > 0,
+                commission_fee_cents=locked.commission_fee_cents,
+                credited_at=timezone.now(),
+            )
+            paid += 1
+    return paid
+
+
+def sales_auto_verify_due(*, now=None, limit: int = 500) -> int:
+    """Verify sales left pending for SALE_AUTO_VERIFY_DAYS. Safe to run twice (sale_verify is)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.SALE_AUTO_VERIFY_DAYS)
+    due = list(
+        SaleRecord.objects.filter(status=SaleStatus.PENDING, created_at__lte=cutoff).order_by("created_at")[:limit]
+    )
+    done = 0
+    for sale in due:
+        try:
+            if sale_verify(sale=sale, actor=None).status in (SaleStatus.VERIFIED, SaleStatus.AWAITING_BUDGET):
+                done += 1
+        except TrackingError:
+            continue  # rejected or refunded meanwhile
+    return done
+
+
+def sale_refund(*, sale: SaleRecord, actor=None, reason: str = "refunded") -> SaleRecord:
+    """The customer was refunded: the sale earns nothing.
+
+    Pending or awaiting-budget sales simply become refunded. A credited commission is reversed
+    (promoter pending -> campaign budget, and its fee share back) while the promoter's pending
+    earnings still cover it; otherwise it has moved on towards a payout, and a
+    CommissionDeduction is recorded for payouts to take from the promoter's next earnings.
+    Refunding twice is a no-op.
+    """
+    with transaction.atomic(durable=True):
+        campaign, locked = _lock_sale(sale)
+        if locked.status == SaleStatus.REFUNDED:
+            return locked
+        if locked.status == SaleStatus.REJECTED:
+            raise SaleConflict("This sale was rejected; there is nothing to refund.")
+        now = timezone.now()
+        credited = locked.status == SaleStatus.VERIFIED and locked.commission_posted
+        if credited and not _commission_reverse(campaign=campaign, sale=locked):
+            CommissionDeduction.objects.create(
+                sale=locked,
+                promoter=locked.participation.promoter,
+                campaign=campaign,
+                amount_cents=locked.commission_cents,
+                fee_cents=locked.commission_fee_cents,
+                currency=campaign.currency,
+                created_at=now,
+            )
+        _sale_move(
+            sale=locked,
+            to_status=SaleStatus.REFUNDED,
+            actor=actor,
+            reason=reason,
+            refunded_at=now,
+            commission_posted=locked.commission_posted,
+        )
+    return locked
