@@ -306,3 +306,32 @@ class FollowerEstimate(models.Model):
 
     def __str__(self):
         return f"{self.get_platform_display()}: {self.followers:,}"
+
+
+class Notification(models.Model):
+    """One thing a user should know about, shown in the app and sent by email once.
+
+    `event_key` names the event (e.g. "application-accepted-42"), so telling someone about
+    the same event twice (a retried task, a replayed webhook) stores and sends it once.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    event_key = models.CharField(max_length=200)
+    kind = models.CharField(max_length=50)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, max_length=2000)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "notifications"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event_key"], name="notification_once_per_event"),
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self):
+        return f"{self.title} → {self.user}"

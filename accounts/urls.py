@@ -13,4 +13,6 @@ urlpatterns = [
     path("profile/", views.profile_edit, name="profile_edit"),
     path("advertiser/", views.advertiser_dashboard, name="advertiser_dashboard"),
     path("promoter/", views.promoter_dashboard, name="promoter_dashboard"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

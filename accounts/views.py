@@ -13,6 +13,7 @@ from accounts import firebase, services
 from accounts.decorators import advertiser_required, promoter_required
 from accounts.forms import AdvertiserProfileForm, PromoterProfileForm, RoleForm
 from accounts.models import Role
+from accounts.notifications import notifications_mark_read, unread_count
 
 MAX_SIGN_IN_BODY_BYTES = 16 * 1024
 
@@ -134,3 +135,28 @@ def advertiser_dashboard(request):
 @require_GET
 def promoter_dashboard(request):
     return render(request, "accounts/promoter_dashboard.html", {"details": request.user.promoter_details})
+
+
+@require_GET
+def notification_list(request):
+    notifications = request.user.notifications.all()[:100]
+    return render(request, "accounts/notifications.html", {"notifications": notifications})
+
+
+@require_POST
+def notifications_read(request):
+    """Mark one (`id`) or all notifications read; HTMX gets the refreshed list and nav count."""
+    ids = None
+    if request.POST.get("id"):
+        try:
+            ids = [int(request.POST["id"])]
+        except ValueError:
+            ids = []
+    notifications_mark_read(user=request.user, notification_ids=ids)
+    if request.htmx:
+        context = {
+            "notifications": request.user.notifications.all()[:100],
+            "unread_notifications": unread_count(request.user),
+        }
+        return render(request, "accounts/notifications.html#inbox", context)
+    return redirect("accounts:notifications")
