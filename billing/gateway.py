@@ -66,7 +66,7 @@ def _translate(error: stripe.StripeError) -> GatewayError:
         return GatewayUnavailable("The payment service could not be reached. Please try again in a minute.")
     if isinstance(error, stripe.APIError) or (getattr(error, "http_status", None) or 0) >= 500:
         return GatewayUnavailable("The payment service had a problem. Please try again in a minute.", code=code)
-    if isinstance(error, stripe.IdempotencyError) or (getattr(error, "http_status", None) == 409):
+    if getattr(error, "http_status", None) == 409:
         return GatewayUnavailable("The same payment request is still being processed. Try again shortly.")
     return GatewayError(message, code=code)
 
@@ -327,7 +327,7 @@ def checkout_setup_session_create(
             "mode": "setup",
             "currency": settings.CURRENCY,
             "customer": customer_id,
-            "payment_method_types": ["card"],
+            "allowed_payment_method_types": ["card"],
             "success_url": success_url,
             "cancel_url": cancel_url,
             "metadata": metadata,
@@ -355,7 +355,7 @@ def checkout_payment_session_create(
         {
             "mode": "payment",
             "customer": customer_id,
-            "payment_method_types": ["card"],
+            "allowed_payment_method_types": ["card"],
             "line_items": [
                 {
                     "quantity": 1,
@@ -432,7 +432,7 @@ def payment_intent_create(
             "currency": currency,
             "customer": customer_id,
             "payment_method": payment_method_id,
-            "payment_method_types": ["card"],
+            "allowed_payment_method_types": ["card"],
             "confirm": True,
             "off_session": False,
             "description": description,

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from billing import gateway, ledger
@@ -382,7 +383,7 @@ def funding_checkout_start(*, campaign: Campaign, actor, quote: FundingQuote, re
     )
 
 
-def funding_pay_with_card(*, campaign: Campaign, actor, quote: FundingQuote, return_url: str) -> StripePaymentIntent:
+def funding_pay_with_card(*, campaign: Campaign, actor, quote: FundingQuote) -> StripePaymentIntent:
     """Pay `quote` now with the advertiser's default card (on-session, confirmed at once).
 
     Returns the row (SUCCEEDED, with the allocation made); raises PaymentDeclined (Stripe's
@@ -413,10 +414,17 @@ def funding_pay_with_card(*, campaign: Campaign, actor, quote: FundingQuote, ret
         intent = _intent_create(
             campaign=campaign, actor=actor, quote=quote, method=IntentMethod.SAVED_CARD, payment_method=card
         )
-    return funding_card_send(intent=intent, customer_id=customer.stripe_customer_id, return_url=return_url)
+    return funding_card_send(intent=intent, customer_id=customer.stripe_customer_id)
 
 
-def funding_card_send(*, intent: StripePaymentIntent, customer_id: str, return_url: str) -> StripePaymentIntent:
+def _card_return_url(intent: StripePaymentIntent) -> str:
+    # Derived from the row alone: a re-sent request must carry exactly the same parameters as the
+    # first one, or Stripe refuses the reused idempotency key.
+    path = reverse("billing:fund_return", args=[intent.campaign.public_id])
+    return f"{settings.SITE_URL}{path}?intent={intent.public_id}"
+
+
+def funding_card_send(*, intent: StripePaymentIntent, customer_id: str) -> StripePaymentIntent:
     """Send (or re-send, same key) the saved-card payment for a pending row and record the answer."""
     try:
         pi = gateway.payment_intent_create(
@@ -427,7 +435,7 @@ def funding_card_send(*, intent: StripePaymentIntent, customer_id: str, return_u
             description=_intent_description(intent),
             transfer_group=intent.transfer_group,
             metadata=_intent_metadata(intent),
-            return_url=_with_query(return_url, intent=intent.public_id),
+            return_url=_card_return_url(intent),
             idempotency_key=f"pi-create-{intent.pk}",
         )
     except PaymentDeclined as error:
@@ -480,9 +488,7 @@ def funding_sync(*, intent: StripePaymentIntent) -> StripePaymentIntent:
             # Stripe may or may not have the payment (timeout): the same key tells us which.
             customer = BillingCustomer.objects.get(user_id=intent.advertiser_id)
             try:
-                return funding_card_send(
-                    intent=intent, customer_id=customer.stripe_customer_id, return_url=settings.SITE_URL
-                )
+                return funding_card_send(intent=intent, customer_id=customer.stripe_customer_id)
             except (PaymentDeclined, PaymentRequiresAction):
                 intent.refresh_from_db()
                 return intent

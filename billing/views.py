@@ -124,9 +124,7 @@ def fund(request, public_id):
         return_url = _absolute(request, "billing:fund_return", campaign.public_id)
         try:
             if form.cleaned_data["method"] == "card":
-                services.funding_pay_with_card(
-                    campaign=campaign, actor=request.user, quote=quote, return_url=return_url
-                )
+                services.funding_pay_with_card(campaign=campaign, actor=request.user, quote=quote)
                 messages.success(request, "Payment received. Your campaign budget is funded.")
                 return redirect("campaigns:advertiser_detail", public_id=campaign.public_id)
             intent = services.funding_checkout_start(
