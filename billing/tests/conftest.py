@@ -36,7 +36,9 @@ def add_card(user, stripe_client, card="pm_card_visa"):
 def fund(campaign, *, budget_cents=None, views=None):
     """Fund (or top up) `campaign` with its advertiser's saved card; returns the intent row."""
     quote = services.funding_quote(campaign=campaign, budget_cents=budget_cents, views=views)
-    return services.funding_pay_with_card(campaign=campaign, actor=campaign.advertiser, quote=quote)
+    intent = services.funding_pay_with_card(campaign=campaign, actor=campaign.advertiser, quote=quote)
+    campaign.refresh_from_db()
+    return intent
 
 
 def deliver(client, sim, event, secret=None):
