@@ -282,8 +282,13 @@ def campaign_cap_reached(*, campaign_id: int):
     except Exception:
         # The hourly accrual retries; completing the campaign must not wait for it.
         logger.exception("view accrual before completing campaign %s failed", campaign_id)
+    campaign.refresh_from_db()  # spending the last cent pauses it (billing)
+    if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+        return
     try:
-        campaign_services.campaign_complete(campaign=campaign, actor=None, reason=VIEW_CAP_REACHED_REASON)
+        # billing's campaign_end = campaigns' campaign_complete, then the refund of what is left
+        # (the rounding remainder and its fee).
+        _billing().campaign_end(campaign=campaign, actor=None, reason=VIEW_CAP_REACHED_REASON)
     except campaign_services.InvalidTransition:
         return  # completed or cancelled meanwhile: someone else told the advertiser
     _notify_advertiser(
@@ -297,11 +302,13 @@ def campaign_cap_reached(*, campaign_id: int):
 
 
 def campaigns_complete_capped() -> int:
-    """Sweep (hourly, with the accrual): complete active Visibility campaigns at their cap whose
+    """Sweep (hourly, with the accrual): complete Visibility campaigns at their cap whose
     after-commit completion did not run (process crashed between commit and callback)."""
     ids = list(
         Campaign.objects.filter(
-            campaign_type=CampaignType.VISIBILITY, status=CampaignStatus.ACTIVE, paid_views__gte=F("max_views")
+            campaign_type=CampaignType.VISIBILITY,
+            status__in=[CampaignStatus.ACTIVE, CampaignStatus.PAUSED],  # paused: its last cent was spent
+            paid_views__gte=F("max_views"),
         ).values_list("pk", flat=True)
     )
     for pk in ids:
