@@ -52,3 +52,19 @@ SCHEDULES += [
         "schedule_type": Schedule.HOURLY,
     },
 ]
+
+# --- Payouts ---
+SCHEDULES += [
+    {
+        "name": "payouts.close_previous_month",
+        "func": "payouts.tasks.close_previous_month",
+        "schedule_type": Schedule.MONTHLY,
+        "time": "06:00",
+    },
+    {
+        "name": "payouts.retry_failed_transfers",
+        "func": "payouts.tasks.retry_failed_transfers",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 15,
+    },
+]

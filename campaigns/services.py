@@ -485,6 +485,9 @@ def work_approve(*, work: CampaignWork, actor) -> bool:
             raise InvalidTransition(f"This work was already reviewed ({WorkStatus(current).label.lower()}).")
         CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=DeliverableStatus.APPROVED)
         # Payouts hook: pay `work.deliverable.amount` to the promoter here.
+        from payouts.services import work_payment_create  # local import: payouts imports campaigns
+
+        work_payment_create(work=work)
     work.status, work.reviewed_at, work.reviewed_by, work.auto_approved = WorkStatus.APPROVED, now, actor, actor is None
     return True
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from billing import gateway, ledger
 from billing.models import AccountKind, LedgerAccount, Transaction, TransactionKind
+from campaigns.models import CampaignWork
 from payouts.ledger_batch import Move, accounts_for_users, ledger_post_many
 from payouts.models import (
     BillingPeriodSummary,
@@ -180,6 +181,9 @@ def work_payment_create(*, work) -> StripeTransfer:
     account and queue a transfer. Runs inside work_approve's transaction (not durable)."""
     from django_q.tasks import async_task
 
+    work = CampaignWork.objects.select_related(
+        "deliverable__promoter_campaign__campaign", "deliverable__promoter_campaign__promoter"
+    ).get(pk=work.pk)
     deliverable = work.deliverable
     participation = deliverable.promoter_campaign
     campaign = participation.campaign
@@ -435,11 +439,12 @@ def pending_release(*, period: datetime.date) -> tuple[int, int]:
 def _post_capped(moves: list[Move], currency: str) -> list[Move]:
     """Post releases, re-capping each by the pending balance read under the locks (a spend
     correction may have lowered it since the batch was read)."""
+    # Lock every account the batch touches now, in primary-key order (ledger_post_many's
+    # own locking then finds them held), so the cap and the posting see the same balances.
+    involved = {move.source_id for move in moves} | {move.destination_id for move in moves}
     locked = {
         account.pk: account.balance
-        for account in LedgerAccount.objects.select_for_update()
-        .filter(pk__in=sorted(move.source_id for move in moves))
-        .order_by("pk")
+        for account in LedgerAccount.objects.select_for_update().filter(pk__in=sorted(involved)).order_by("pk")
     }
     capped = [
         Move(m.idempotency_key, m.source_id, m.destination_id, min(m.amount, locked.get(m.source_id, 0)), m.memo)

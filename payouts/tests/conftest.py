@@ -26,13 +26,14 @@ def _simulator_settings(settings, stripe_sim):  # noqa: F811
 def fund(campaign, budget_cents, *, charge_id=""):
     """Fund `campaign` through billing's funding service (as if Stripe had confirmed a payment).
 
-    Pass the id of a real simulator charge as `charge_id` when transfers will use it as their
+    The charge is a real one in the simulator, so transfers can use it as their
     `source_transaction`."""
     from billing.models import IntentMethod, IntentPurpose, StripePaymentIntent
     from billing.services import funding_record_success, platform_fee_cents
 
     fee = platform_fee_cents(budget_cents)
     n = next(_ids)
+    charge_id = charge_id or simulator_charge(budget_cents + fee)
     intent = StripePaymentIntent.objects.create(
         campaign=campaign,
         advertiser=campaign.advertiser,

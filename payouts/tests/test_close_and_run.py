@@ -176,17 +176,19 @@ def test_simulator_failing_leaves_failed_records_and_intact_balances_then_the_re
 
 
 def test_stripe_refusing_for_good_fails_the_record_and_the_retry_uses_a_new_key(stripe_sim, promoter):
-    # No platform balance: Stripe refuses the transfer (balance_insufficient), and would replay
-    # that refusal for the same key, so the retry after topping up must use another key.
+    # Stripe refuses the transfer (the account lost its transfers capability) and would replay
+    # that refusal for the same key, so the retry must use another key.
     with time_machine.travel(MID_JAN, tick=False):
         earn(_visibility_campaign(), promoter, 6000, "views-1")
-        connect_ready(stripe_sim, promoter)
+        account = connect_ready(stripe_sim, promoter)
+    stripe_sim.set_capability(account.stripe_account_id, "transfers", "inactive")
     with time_machine.travel(CLOSE_DAY, tick=False):
         services.period_close(period=JAN)
     record = PayoutRecord.objects.get()
-    assert record.status == PayoutStatus.FAILED and "insufficient" in record.failure_reason
+    assert record.status == PayoutStatus.FAILED and "capabilities" in record.failure_reason
     assert _wallet(promoter).current_balance == 6000
-    stripe_sim.add_balance(100_000)
+    assert_books_clean()
+    stripe_sim.set_capability(account.stripe_account_id, "transfers", "active")
     services.payout_record_retry(record=record)
     record.refresh_from_db()
     assert record.status == PayoutStatus.PAID
