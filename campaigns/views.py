@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import advertiser_required, promoter_required
+from billing import services as billing_services
 from campaigns import services
 from campaigns.forms import (
     MAX_WORK_FILE_BYTES,
@@ -236,8 +237,9 @@ CAMPAIGN_ACTIONS = {
     "publish": (services.campaign_publish, "Published. The campaign goes live once it is funded."),
     "pause": (services.campaign_pause, "Campaign paused."),
     "resume": (services.campaign_resume, "Campaign resumed."),
-    "complete": (services.campaign_complete, "Campaign ended."),
-    "cancel": (services.campaign_cancel, "Campaign cancelled."),
+    # Billing ends/cancels through the campaigns service, then refunds the unused budget.
+    "complete": (billing_services.campaign_end, "Campaign ended. Unused budget is refunded to your card."),
+    "cancel": (billing_services.campaign_cancel, "Campaign cancelled. Unused budget is refunded to your card."),
 }
 
 
