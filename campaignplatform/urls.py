@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("billing/", include("billing.urls")),
+    path("payouts/", include("payouts.urls")),
     path("admin/", admin.site.urls),
     # Tracking: /v/<code>, /r/<code>, /api/v1/sales..., /tracking/...
     path("", include("tracking.urls")),
