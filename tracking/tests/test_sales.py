@@ -1,0 +1,232 @@
+"""Sales: verification credits the commission once; no budget means waiting; refunds undo it."""
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from billing import ledger
+from billing.services import campaign_budget_remaining
+from campaigns.models import CampaignStatus
+from tracking import services
+from tracking.models import CommissionDeduction, SaleRecord, SaleSource, SaleStatus, SaleStatusChange
+from tracking.tests.conftest import assert_books_clean, join, salesman_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+def record(campaign, participation, amount_cents=10_000, order_id="o-1", **kwargs):
+    sale, _created = services.sale_record(
+        campaign=campaign,
+        order_id=order_id,
+        amount_cents=amount_cents,
+        currency="usd",
+        ref_code=participation.tracking_code,
+        source=SaleSource.MANUAL,
+        **kwargs,
+    )
+    return sale
+
+
+@pytest.mark.parametrize(
+    ("amount", "rate", "expected"),
+    [(10_000, "12.50", 1250), (999, "12.50", 124), (1, "99.99", 0), (333, "33.33", 110), (10**9, "100", 10**9)],
+)
+def test_commission_is_floored_exactly(amount, rate, expected):
+    assert services.commission_cents(amount_cents=amount, rate=Decimal(rate)) == expected
+
+
+def test_verified_sale_credits_its_commission_once():
+    campaign = salesman_campaign(budget_cents=10_000)
+    participation = join(campaign)
+    sale = record(campaign, participation, amount_cents=9_999)  # 12.5% = 1249.875 -> 1249
+
+    services.sale_verify(sale=sale, actor=campaign.advertiser)
+    services.sale_verify(sale=sale, actor=campaign.advertiser)  # double click
+
+    sale.refresh_from_db()
+    assert (sale.status, sale.commission_cents, sale.commission_posted) == (SaleStatus.VERIFIED, 1249, True)
+    assert sale.verified_by == campaign.advertiser and not sale.auto_verified
+    assert ledger.promoter_pending(participation.promoter).balance == 1249
+    assert campaign_budget_remaining(campaign) == 10_000 - 1249
+    assert list(sale.status_changes.values_list("from_status", "to_status")) == [
+        ("pending", "verified"),
+        ("", "pending"),
+    ]
+    assert_books_clean()
+
+
+def test_rejected_sale_earns_nothing():
+    campaign = salesman_campaign()
+    sale = record(campaign, join(campaign))
+
+    services.sale_reject(sale=sale, actor=campaign.advertiser, reason="order cancelled")
+
+    sale.refresh_from_db()
+    assert (sale.status, sale.decision_reason) == (SaleStatus.REJECTED, "order cancelled")
+    with pytest.raises(services.SaleConflict):
+        services.sale_verify(sale=sale, actor=campaign.advertiser)
+    with pytest.raises(services.SaleInvalid):
+        services.sale_reject(sale=record(campaign, sale.participation, order_id="o-2"), actor=None, reason=" ")
+    assert_books_clean()
+
+
+def test_sale_beyond_the_budget_waits_pauses_and_is_paid_after_top_up(django_capture_on_commit_callbacks):
+    from tracking.tests.conftest import fund
+
+    campaign = salesman_campaign(budget_cents=2_000)
+    participation = join(campaign)
+    first = record(campaign, participation, amount_cents=10_000, order_id="a")  # 1250
+    second = record(campaign, participation, amount_cents=10_000, order_id="b")  # 1250 > 750 left
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sale_verify(sale=first, actor=campaign.advertiser)
+        services.sale_verify(sale=second, actor=campaign.advertiser)
+
+    second.refresh_from_db()
+    campaign.refresh_from_db()
+    assert second.status == SaleStatus.AWAITING_BUDGET and not second.commission_posted
+    assert campaign.status == CampaignStatus.PAUSED
+    assert campaign.status_changes.first().reason == "budget used up"
+    assert "Top up" in mail.outbox[-1].subject
+    assert ledger.promoter_pending(participation.promoter).balance == 1250
+    assert_books_clean()
+
+    fund(campaign, 5_000)  # the advertiser tops up (billing resumes the campaign)
+    assert services.sales_pay_awaiting(campaign=campaign) == 1
+
+    second.refresh_from_db()
+    assert (second.status, second.commission_posted) == (SaleStatus.VERIFIED, True)
+    assert ledger.promoter_pending(participation.promoter).balance == 2500
+    assert services.sales_pay_awaiting(campaign=campaign) == 0
+    assert_books_clean()
+
+
+def test_pending_sales_are_verified_automatically_after_the_holding_period(settings):
+    campaign = salesman_campaign()
+    participation = join(campaign)
+    old = record(campaign, participation, order_id="old")
+    new = record(campaign, participation, order_id="new")
+    SaleRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - timezone.timedelta(days=31))
+
+    assert services.sales_auto_verify_due() == 1
+    assert services.sales_auto_verify_due() == 0
+
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.status, old.auto_verified, old.verified_by) == (SaleStatus.VERIFIED, True, None)
+    assert new.status == SaleStatus.PENDING
+    assert_books_clean()
+
+
+def test_refund_after_payout_is_recorded_as_a_deduction():
+    campaign = salesman_campaign()
+    participation = join(campaign)
+    sale = record(campaign, participation)
+    services.sale_verify(sale=sale, actor=campaign.advertiser)
+    # The month closed and the commission moved on towards the payout (pending -> available).
+    from django.db import transaction
+
+    from billing.models import TransactionKind
+
+    with transaction.atomic():
+        ledger.ledger_post(
+            kind=TransactionKind.RELEASE,
+            legs=[
+                ledger.Leg(
+                    ledger.promoter_pending(participation.promoter),
+                    ledger.promoter_available(participation.promoter),
+                    1250,
+                )
+            ],
+            idempotency_key="test-release",
+        )
+
+    services.sale_refund(sale=sale, actor=campaign.advertiser)
+
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.REFUNDED
+    deduction = CommissionDeduction.objects.get(sale=sale)
+    assert (deduction.promoter, deduction.amount_cents, deduction.applied_at) == (participation.promoter, 1250, None)
+    assert ledger.promoter_available(participation.promoter).balance == 1250  # payouts applies it later
+    assert_books_clean()
+
+
+def test_refund_before_payout_reverses_the_commission():
+    from billing import services as billing_services
+
+    if not hasattr(billing_services, "campaign_budget_spend_reverse"):
+        pytest.skip("needs billing.services.campaign_budget_spend_reverse (requested from billing)")
+    campaign = salesman_campaign()
+    participation = join(campaign)
+    sale = record(campaign, participation)
+    services.sale_verify(sale=sale, actor=campaign.advertiser)
+
+    services.sale_refund(sale=sale, actor=campaign.advertiser)
+
+    sale.refresh_from_db()
+    assert (sale.status, sale.commission_posted) == (SaleStatus.REFUNDED, False)
+    assert ledger.promoter_pending(participation.promoter).balance == 0
+    assert campaign_budget_remaining(campaign) == 10_000
+    assert not CommissionDeduction.objects.exists()
+    assert_books_clean()
+
+
+def test_refund_of_credited_commission_waits_for_billing_and_changes_nothing():
+    from billing import services as billing_services
+
+    if hasattr(billing_services, "campaign_budget_spend_reverse"):
+        pytest.skip("billing provides the reversal")
+    campaign = salesman_campaign()
+    participation = join(campaign)
+    sale = record(campaign, participation)
+    services.sale_verify(sale=sale, actor=campaign.advertiser)
+
+    with pytest.raises(services.TrackingError):
+        services.sale_refund(sale=sale, actor=campaign.advertiser)
+
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.VERIFIED
+    assert ledger.promoter_pending(participation.promoter).balance == 1250
+    assert_books_clean()
+
+
+def test_refund_of_pending_or_waiting_sale_moves_no_money():
+    campaign = salesman_campaign()
+    sale = record(campaign, join(campaign))
+
+    services.sale_refund(sale=sale, actor=None)
+    services.sale_refund(sale=sale, actor=None)
+
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.REFUNDED
+    assert SaleStatusChange.objects.filter(sale=sale, to_status="refunded").count() == 1
+    assert_books_clean()
+
+
+def test_sale_needs_a_code_of_this_campaign():
+    campaign = salesman_campaign()
+    other = join(salesman_campaign())
+
+    with pytest.raises(services.SaleInvalid, match="ref_code"):
+        record(campaign, other)
+    with pytest.raises(services.SaleInvalid):
+        services.sale_record(campaign=campaign, order_id="x", amount_cents=100, currency="usd")
+    assert not SaleRecord.objects.exists()
+
+
+def test_coupon_codes_are_unique_within_the_campaign_and_stable():
+    campaign = salesman_campaign(tracking_method="coupon_code")
+    participations = [join(campaign) for _ in range(5)]
+
+    codes = [services.coupon_ensure(participation=p).code for p in participations]
+
+    assert len(set(codes)) == 5
+    assert services.coupon_ensure(participation=participations[0]).code == codes[0]
+
+
+def test_referral_only_campaign_has_no_coupon():
+    campaign = salesman_campaign(tracking_method="referral_link")
+
+    assert services.coupon_ensure(participation=join(campaign)) is None
