@@ -1,0 +1,144 @@
+"""Money out, for staff: everything visible, money read-only, actions call services."""
+
+from django.contrib import admin, messages
+
+from billing import gateway
+from payouts import services
+from payouts.models import (
+    BillingPeriodSummary,
+    PayoutRecord,
+    PayoutStatus,
+    PeriodClose,
+    PromoterBalance,
+    StripeConnectAccount,
+    StripeTransfer,
+    TransferKind,
+    TransferStatus,
+    Wallet,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StripeConnectAccount)
+class StripeConnectAccountAdmin(ReadOnlyAdmin):
+    list_display = ["user", "stripe_account_id", "payouts_enabled", "transfers_active", "disabled_reason", "updated_at"]
+    list_filter = ["payouts_enabled", "transfers_active", "details_submitted"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "stripe_account_id"]
+    actions = ["refresh_from_stripe"]
+
+    @admin.action(description="Re-read from Stripe (and send payments that waited)")
+    def refresh_from_stripe(self, request, queryset):
+        for account in queryset:
+            try:
+                services.connect_account_refresh(stripe_account_id=account.stripe_account_id)
+            except gateway.GatewayError as error:
+                self.message_user(request, f"{account}: {error.message}", messages.ERROR)
+        self.message_user(request, "Accounts re-read.", messages.SUCCESS)
+
+
+@admin.register(Wallet)
+class WalletAdmin(admin.ModelAdmin):
+    """Balances are ledger projections (read-only); staff may only hold or release payouts."""
+
+    list_display = [
+        "user",
+        "current_balance",
+        "pending_balance",
+        "direct_balance",
+        "paid_out_total",
+        "minimum_threshold",
+        "payout_hold",
+    ]
+    list_filter = ["payout_hold", "currency"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    fields = [
+        "user",
+        "currency",
+        "pending_balance",
+        "current_balance",
+        "direct_balance",
+        "direct_paid_total",
+        "paid_out_total",
+        "minimum_threshold",
+        "payout_hold",
+        "payout_hold_reason",
+        "updated_at",
+    ]
+    readonly_fields = [name for name in fields if name not in ("payout_hold", "payout_hold_reason")]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.wallet_hold_set(wallet=obj, hold=obj.payout_hold, reason=obj.payout_hold_reason, actor=request.user)
+
+
+@admin.register(PayoutRecord)
+class PayoutRecordAdmin(ReadOnlyAdmin):
+    list_display = ["period", "promoter", "amount", "currency", "status", "attempts", "failure_reason", "paid_at"]
+    list_filter = ["status", "period"]
+    list_select_related = ["promoter"]
+    search_fields = ["promoter__email", "stripe_transfer__stripe_transfer_id"]
+    actions = ["retry"]
+
+    @admin.action(description="Retry the payout (same Stripe idempotency key unless Stripe refused)")
+    def retry(self, request, queryset):
+        for record in queryset.filter(status__in=[PayoutStatus.FAILED, PayoutStatus.PENDING]):
+            record = services.payout_record_retry(record=record)
+            level = messages.SUCCESS if record.status == PayoutStatus.PAID else messages.WARNING
+            self.message_user(request, f"{record}: {record.failure_reason or 'sent'}", level)
+
+
+@admin.register(StripeTransfer)
+class StripeTransferAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "promoter", "kind", "amount", "status", "attempts", "stripe_transfer_id"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["promoter"]
+    search_fields = ["promoter__email", "stripe_transfer_id", "idempotency_key"]
+    actions = ["retry"]
+
+    @admin.action(description="Retry the transfer")
+    def retry(self, request, queryset):
+        for transfer in queryset.filter(status__in=[TransferStatus.FAILED, TransferStatus.PENDING]):
+            if transfer.kind == TransferKind.IMMEDIATE:
+                transfer = services.transfer_send(transfer_id=transfer.pk)
+            else:
+                services.payout_record_retry(record=transfer.payout_record)
+                transfer.refresh_from_db()
+            self.message_user(request, f"{transfer}: {transfer.failure_reason or transfer.get_status_display()}")
+
+
+@admin.register(PeriodClose)
+class PeriodCloseAdmin(ReadOnlyAdmin):
+    list_display = ["period", "started_at", "released_at", "summarised_at"]
+
+
+@admin.register(BillingPeriodSummary)
+class BillingPeriodSummaryAdmin(ReadOnlyAdmin):
+    list_display = ["period", "user", "role", "funded", "spent", "fees", "paid_out", "carried_forward", "note"]
+    list_filter = ["role", "period"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+
+
+@admin.register(PromoterBalance)
+class PromoterBalanceAdmin(ReadOnlyAdmin):
+    list_display = ["period", "promoter", "pending_balance", "current_balance", "direct_balance", "taken_at"]
+    list_filter = ["period"]
+    list_select_related = ["promoter"]
+    search_fields = ["promoter__email"]

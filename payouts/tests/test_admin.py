@@ -1,0 +1,73 @@
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from campaigns.tests.factories import CampaignFactory
+from payouts import services
+from payouts.models import PayoutRecord, PayoutStatus, Wallet
+from payouts.tests.conftest import assert_books_clean, connect_ready, earn, fund
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def _paid_period(stripe_sim, promoter, *, fail=False):
+    with time_machine.travel(datetime.datetime(2026, 1, 10, tzinfo=datetime.UTC), tick=False):
+        campaign = CampaignFactory(awaiting_funding=True)
+        fund(campaign, 6000)
+        earn(campaign, promoter, 6000, "views-1")
+        connect_ready(stripe_sim, promoter)
+    if fail:
+        stripe_sim.fail_next(1, "500")
+    with time_machine.travel(datetime.datetime(2026, 2, 1, 6, tzinfo=datetime.UTC), tick=False):
+        services.period_close(period=datetime.date(2026, 1, 1))
+
+
+def test_admin_pages_open(staff_client, promoter, stripe_sim):
+    _paid_period(stripe_sim, promoter)
+    for name in [
+        "stripeconnectaccount",
+        "wallet",
+        "payoutrecord",
+        "stripetransfer",
+        "periodclose",
+        "billingperiodsummary",
+        "promoterbalance",
+    ]:
+        assert staff_client.get(reverse(f"admin:payouts_{name}_changelist")).status_code == 200
+    wallet = Wallet.objects.get(user=promoter)
+    assert staff_client.get(reverse("admin:payouts_wallet_change", args=[wallet.pk])).status_code == 200
+
+
+def test_wallet_admin_edits_only_the_hold(staff_client, promoter, stripe_sim):
+    _paid_period(stripe_sim, promoter)
+    wallet = Wallet.objects.get(user=promoter)
+    response = staff_client.post(
+        reverse("admin:payouts_wallet_change", args=[wallet.pk]),
+        {"payout_hold": "on", "payout_hold_reason": "chargeback review", "current_balance": 999_999},
+    )
+    assert response.status_code == 302
+    wallet.refresh_from_db()
+    assert wallet.payout_hold and wallet.payout_hold_reason == "chargeback review"
+    assert wallet.current_balance == 0 and wallet.paid_out_total == 6000
+    assert_books_clean()
+
+
+def test_payout_record_retry_action_pays_a_failed_record(staff_client, promoter, stripe_sim):
+    _paid_period(stripe_sim, promoter, fail=True)
+    record = PayoutRecord.objects.get()
+    assert record.status == PayoutStatus.FAILED
+    staff_client.post(
+        reverse("admin:payouts_payoutrecord_changelist"), {"action": "retry", "_selected_action": [record.pk]}
+    )
+    record.refresh_from_db()
+    assert record.status == PayoutStatus.PAID
+    assert_books_clean()
