@@ -1,0 +1,89 @@
+"""Property: whatever sequence of funding, spending, top-ups and ending, every cent is accounted for."""
+
+import pytest
+from django.db import transaction
+from django.db.models import Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from billing import ledger, services
+from billing.audit import ledger_audit
+from billing.models import AdvertiserCharge, CampaignBudgetAllocation, Transaction
+from billing.tests.conftest import add_card, fund
+from campaigns.models import CampaignStatus, CampaignType
+from campaigns.tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("spend"), st.integers(min_value=1, max_value=4_000)),
+        st.tuples(st.just("top_up"), st.integers(min_value=2_000, max_value=6_000)),
+        st.tuples(st.just("end"), st.sampled_from(["complete", "cancel"])),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def check_books(campaign):
+    report = ledger_audit()
+    assert report.clean, report.differences
+    allocations = CampaignBudgetAllocation.objects.filter(campaign=campaign).aggregate(
+        budget=Sum("allocated_amount"), fee=Sum("fee_amount")
+    )
+    funded = (allocations["budget"] or 0) + (allocations["fee"] or 0)
+    budget, fee_held = ledger.campaign_budget(campaign), ledger.campaign_fee_held(campaign)
+    spent = Transaction.objects.filter(source=budget, kind="spend").aggregate(total=Sum("amount"))["total"] or 0
+    fees = Transaction.objects.filter(source=fee_held, kind="fee_recognised").aggregate(total=Sum("amount"))["total"]
+    refunded = (
+        AdvertiserCharge.objects.filter(campaign=campaign, kind="refund", status="succeeded").aggregate(
+            total=Sum("amount")
+        )["total"]
+        or 0
+    )
+    assert budget.balance >= 0 and fee_held.balance >= 0
+    assert funded == spent + (fees or 0) + refunded + budget.balance + fee_held.balance
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(campaign_type=st.sampled_from([CampaignType.SALESMAN, CampaignType.VISIBILITY]), steps=steps)
+def test_every_cent_is_accounted_for_after_every_step(stripe_settings, stripe_client, promoter, campaign_type, steps):
+    campaign = CampaignFactory(
+        campaign_type=campaign_type,
+        awaiting_funding=True,
+        cpv=250 if campaign_type == "visibility" else None,
+        max_views=1_000 if campaign_type == "visibility" else None,
+    )
+    add_card(campaign.advertiser, stripe_client)
+    fund(campaign, budget_cents=5_000)
+    check_books(campaign)
+    for number, (action, value) in enumerate(steps):
+        campaign.refresh_from_db()
+        ended = campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
+        if action == "spend":
+            before = services.campaign_budget_remaining(campaign)
+            try:
+                with transaction.atomic():
+                    result = services.campaign_budget_spend(
+                        campaign=campaign,
+                        promoter=promoter,
+                        amount_cents=value,
+                        idempotency_key=f"{campaign.pk}-{number}",
+                    )
+                assert result.spent_cents == value <= before
+            except services.BudgetExhausted as refused:
+                assert value > before and refused.remaining_cents == before
+        elif action == "top_up" and not ended:
+            if campaign.is_visibility:
+                fund(campaign, views=value)
+            else:
+                fund(campaign, budget_cents=value)
+        elif action == "end" and not ended:
+            if value == "complete":
+                services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+            else:
+                services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="property test")
+            assert services.campaign_budget_remaining(campaign) == 0
+            assert ledger.campaign_fee_held(campaign).balance == 0
+        check_books(campaign)
