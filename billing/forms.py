@@ -11,4 +11,4 @@ class FundForm(forms.Form):
 
     budget_dollars = DollarField(label="Commission budget ($)", required=False, min_cents=1)
     views = forms.IntegerField(label="Extra views", required=False, min_value=1, max_value=MAX_VIEWS)
-    method = forms.ChoiceField(choices=METHOD_CHOICES, initial="checkout", widget=forms.RadioSelect)
+    method = forms.ChoiceField(choices=METHOD_CHOICES, required=False, widget=forms.RadioSelect)

@@ -123,7 +123,7 @@ def fund(request, public_id):
     if request.method == "POST" and quote is not None and form.is_valid():
         return_url = _absolute(request, "billing:fund_return", campaign.public_id)
         try:
-            if form.cleaned_data["method"] == "card":
+            if form.cleaned_data.get("method") == "card":
                 services.funding_pay_with_card(campaign=campaign, actor=request.user, quote=quote)
                 messages.success(request, "Payment received. Your campaign budget is funded.")
                 return redirect("campaigns:advertiser_detail", public_id=campaign.public_id)

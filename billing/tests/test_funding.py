@@ -247,3 +247,50 @@ def test_salesman_top_up_adds_budget_and_visibility_top_up_adds_views(card_for):
     assert visibility.max_views == 2500
     assert services.campaign_budget_remaining(visibility) == 7500
     assert ledger_audit().clean
+
+
+def test_salesman_fund_page_asks_for_the_budget_then_pays_with_the_saved_card(client, card_for):
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser)
+    client.force_login(campaign.advertiser)
+    url = reverse("billing:fund", args=[campaign.public_id])
+
+    assert "Commission budget" in client.get(url).content.decode()
+    assert "$22.00" in client.get(url, {"budget_dollars": "20"}).content.decode()
+    assert "at least $20.00" in client.get(url, {"budget_dollars": "19.99"}).content.decode()
+    response = client.post(url, {"budget_dollars": "20", "method": "card"})
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE
+    assert services.campaign_budget_remaining(campaign) == 2000
+
+
+def test_cards_can_be_made_default_and_removed(client, card_for, stripe_client):
+    campaign = CampaignFactory(awaiting_funding=True)
+    first = card_for(campaign.advertiser)
+    second = card_for(campaign.advertiser, "pm_card_mastercard")
+    assert first.is_default and not second.is_default
+    client.force_login(campaign.advertiser)
+
+    client.post(reverse("billing:payment_method_default", args=[second.public_id]))
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert second.is_default and not first.is_default
+
+    client.post(reverse("billing:payment_method_remove", args=[second.public_id]))
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert second.removed_at and first.is_default
+    assert stripe_client.v1.payment_methods.retrieve(second.stripe_payment_method_id).customer is None
+
+
+def test_other_advertisers_cannot_fund_or_see_receipts(client, card_for, advertiser):
+    campaign = CampaignFactory(awaiting_funding=True)
+    card_for(campaign.advertiser)
+    fund(campaign)
+    charge = AdvertiserCharge.objects.get()
+    client.force_login(advertiser)
+
+    assert client.get(reverse("billing:fund", args=[campaign.public_id])).status_code == 404
+    assert client.get(reverse("billing:receipt", args=[charge.public_id])).status_code == 404
