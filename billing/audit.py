@@ -179,3 +179,32 @@ def advertiser_spends_match_allocations():
         for campaign_id in set(spends) | set(spent)
         if spends.get(campaign_id, 0) != spent.get(campaign_id, 0)
     ]
+
+
+@projection_check
+def participations_match_spends():
+    """PromoterCampaign.spent_budget (filled by campaign_budget_spend) == the SPEND postings from
+    the campaign's budget to that promoter, for funded campaigns."""
+    from billing.models import AccountKind, CampaignBudgetAllocation, TransactionKind
+    from campaigns.models import PromoterCampaign
+
+    funded = CampaignBudgetAllocation.objects.values("campaign_id")
+    posted = {
+        (campaign_id, user_id): total
+        for campaign_id, user_id, total in Transaction.objects.filter(
+            kind=TransactionKind.SPEND, source__kind=AccountKind.CAMPAIGN_BUDGET, source__campaign_id__in=funded
+        )
+        .values_list("source__campaign_id", "destination__user_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    }
+    differences = []
+    for participation in PromoterCampaign.objects.filter(campaign_id__in=funded).only(
+        "campaign_id", "promoter_id", "spent_budget"
+    ):
+        expected = posted.get((participation.campaign_id, participation.promoter_id), 0)
+        if participation.spent_budget != expected:
+            differences.append(
+                f"participation {participation.pk}: spent_budget {participation.spent_budget} != ledger {expected}"
+            )
+    return differences

@@ -562,6 +562,13 @@ def funding_record_success(
             receipt_url=charge.receipt_url[:1000],
         )
         external = ledger.external(locked.currency)
+        # Every account this funding posts to, locked at once in pk order (one lock round).
+        ledger.accounts_lock(
+            external,
+            ledger.campaign_budget(campaign),
+            ledger.campaign_fee_held(campaign),
+            ledger.stripe_fees(locked.currency),
+        )
         ledger.ledger_post(
             kind=TransactionKind.FUNDING,
             legs=[
@@ -594,7 +601,8 @@ def funding_record_success(
             PromoterCampaign.objects.filter(campaign=campaign, agreed_amount__isnull=False).update(
                 budget_held=F("budget_held") + locked.budget_amount
             )
-        if locked.purpose == IntentPurpose.TOP_UP and locked.views_funded:
+        if locked.views_funded and campaign.status != CampaignStatus.AWAITING_FUNDING:
+            # A top-up (or a second funding page paid after the first): it buys more views.
             # No campaigns service raises max_views; this narrow conditional update is the only
             # writer outside campaign editing (drafts only), and the view cap check reads it.
             Campaign.objects.filter(pk=campaign.pk, campaign_type=CampaignType.VISIBILITY).update(
