@@ -27,6 +27,34 @@ class Move:
     memo: str = ""
 
 
+def bulk_set(model, field_name: str, values: dict, *, key: str = "id", add: bool = False) -> None:
+    """Set (or, with `add`, increase) one column of many rows, each to its own value, in one
+    statement: {key value: new value}. Django's bulk_update builds a CASE expression per row,
+    which costs seconds of Python per thousand rows; this costs one query."""
+    if not values:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table, column = quote(meta.db_table), quote(meta.get_field(field_name).column)
+    key_column = quote(meta.pk.column if key == "id" else meta.get_field(key).column)
+    keys, news = list(values.keys()), list(values.values())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            value_type = "bigint" if isinstance(news[0], int) else "text"
+            target = f"{table}.{column} + v.new" if add else "v.new"
+            cursor.execute(
+                f"UPDATE {table} SET {column} = {target} "  # noqa: S608 - names from model meta, values bound
+                f"FROM unnest(%s::bigint[], %s::{value_type}[]) AS v(key, new) WHERE {table}.{key_column} = v.key",
+                [keys, news],
+            )
+        else:
+            target = f"{column} + %s" if add else "%s"
+            cursor.executemany(
+                f"UPDATE {table} SET {column} = {target} WHERE {key_column} = %s",  # noqa: S608
+                [(new, k) for k, new in zip(keys, news, strict=True)],
+            )
+
+
 def accounts_for_users(kind: str, user_ids, currency: str = "usd") -> dict:
     """{user_id: LedgerAccount} of `kind`, creating the missing ones with one insert."""
     user_ids = set(user_ids)
@@ -107,7 +135,7 @@ def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd") -> 
         if delta:
             locked[pk].balance += delta
             changed.append(locked[pk])
-    LedgerAccount.objects.bulk_update(changed, ["balance"], batch_size=1000)
+    bulk_set(LedgerAccount, "balance", {account.pk: account.balance for account in changed})
     for listener in ledger._balance_listeners:
         listener(changed)
     return moves

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.models import AccountKind
+from payouts.ledger_batch import bulk_set
 from payouts.models import Wallet
 
 WALLET_FIELD = {
@@ -51,20 +52,16 @@ def wallets_sync(accounts) -> None:
             ignore_conflicts=True,  # created meanwhile by a posting to another of their accounts
         )
         wallets.update({wallet.user_id: wallet for wallet in Wallet.objects.filter(user_id__in=missing)})
-    now = timezone.now()
-    by_field = defaultdict(list)
+    by_field = defaultdict(dict)
     for user_id, changes in figures.items():
-        wallet = wallets[user_id]
-        if wallet.currency != currency_of[user_id]:
+        if wallets[user_id].currency != currency_of[user_id]:
             continue  # one wallet currency per promoter; other currencies are not projected
         for field, balance in changes.items():
-            setattr(wallet, field, balance)
-            by_field[field].append(wallet)
-    for field, rows in by_field.items():
-        for row in rows:
-            row.updated_at = now
-        # One field per UPDATE: the other figures in these objects may be stale.
-        Wallet.objects.bulk_update(rows, [field, "updated_at"], batch_size=1000)
+            by_field[field][user_id] = balance
+    for field, balances in by_field.items():
+        # One figure per statement: the wallets' other figures may be moving in other postings.
+        bulk_set(Wallet, field, balances, key="user")
+    Wallet.objects.filter(user_id__in=figures.keys()).update(updated_at=timezone.now())
     total = Wallet.objects.filter(user_id=OuterRef("pk")).values(
         total=F("pending_balance") + F("current_balance") + F("direct_balance")
     )

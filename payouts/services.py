@@ -22,7 +22,7 @@ from django.utils import timezone
 from billing import gateway, ledger
 from billing.models import AccountKind, LedgerAccount, Transaction, TransactionKind
 from campaigns.models import CampaignWork
-from payouts.ledger_batch import Move, accounts_for_users, ledger_post_many
+from payouts.ledger_batch import Move, accounts_for_users, bulk_set, ledger_post_many
 from payouts.models import (
     BillingPeriodSummary,
     PayoutRecord,
@@ -648,20 +648,12 @@ def _payouts_record_success(successes) -> int:
             PayoutRecord.objects.filter(pk__in=[t.payout_record_id for t, _ in items]).update(
                 status=PayoutStatus.PAID, paid_at=now, failure_reason="", attempts=F("attempts") + 1
             )
-            for transfer, remote in items:
-                transfer.status = TransferStatus.SUCCEEDED
-                transfer.stripe_transfer_id = remote.id
-                transfer.failure_reason = ""
-                transfer.attempts += 1
-                transfer.updated_at = now
-            StripeTransfer.objects.bulk_update(
-                [transfer for transfer, _ in items],
-                ["status", "stripe_transfer_id", "failure_reason", "attempts", "updated_at"],
+            transfer_ids = [transfer.pk for transfer, _ in items]
+            bulk_set(StripeTransfer, "stripe_transfer_id", {transfer.pk: remote.id for transfer, remote in items})
+            StripeTransfer.objects.filter(pk__in=transfer_ids).update(
+                status=TransferStatus.SUCCEEDED, failure_reason="", attempts=F("attempts") + 1, updated_at=now
             )
-            Wallet.objects.filter(user_id__in=[t.promoter_id for t, _ in items]).update(
-                paid_out_total=F("paid_out_total")
-                + Case(*[When(user_id=t.promoter_id, then=Value(t.amount)) for t, _ in items], default=Value(0))
-            )
+            bulk_set(Wallet, "paid_out_total", {t.promoter_id: t.amount for t, _ in items}, key="user", add=True)
             paid_cents += sum(transfer.amount for transfer, _ in items)
     return paid_cents
 
@@ -817,24 +809,23 @@ def period_summaries_write(*, period: datetime.date) -> int:
             return written
         last_pk = wallets[-1].pk
         user_ids = [wallet.user_id for wallet in wallets]
+        # By account id, so each batch reads its promoters' rows through the FK indexes.
+        accounts = dict(
+            LedgerAccount.objects.filter(
+                user_id__in=user_ids, kind__in=[AccountKind.PROMOTER_PENDING, AccountKind.PROMOTER_DIRECT]
+            ).values_list("pk", "kind")
+        )
         earned = defaultdict(lambda: defaultdict(int))
         for row in (
-            in_period.filter(
-                kind=TransactionKind.SPEND,
-                destination__user_id__in=user_ids,
-                destination__kind__in=[AccountKind.PROMOTER_PENDING, AccountKind.PROMOTER_DIRECT],
-            )
+            in_period.filter(kind=TransactionKind.SPEND, destination_id__in=list(accounts))
             .values("destination__user_id", "source__campaign__campaign_type")
             .annotate(total=Sum("amount"))
             .order_by()
         ):
             earned[row["destination__user_id"]][row["source__campaign__campaign_type"]] += row["total"]
+        direct_ids = [pk for pk, kind in accounts.items() if kind == AccountKind.PROMOTER_DIRECT]
         direct_paid = dict(
-            in_period.filter(
-                kind=TransactionKind.PAYOUT,
-                source__user_id__in=user_ids,
-                source__kind=AccountKind.PROMOTER_DIRECT,
-            )
+            in_period.filter(kind=TransactionKind.PAYOUT, source_id__in=direct_ids)
             .values_list("source__user_id")
             .annotate(total=Sum("amount"))
             .order_by()

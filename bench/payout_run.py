@@ -1,0 +1,248 @@
+"""Benchmark: the monthly close and payout run for many promoters, on PostgreSQL.
+
+    python bench/payout_run.py --promoters 5000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/payouts_bench python bench/payout_run.py
+
+Recreates the database (unless --keep), migrates it, bulk-inserts promoters with earnings last
+month (ledger rows included, so the audit holds), then times `payouts.services.period_close`
+against a zero-latency stand-in for the Stripe transfer call. Prints wall time, database queries
+per promoter and peak memory, then runs the ledger audit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/payouts_bench"
+CHUNK = 5000
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DEBUG", "true")  # dev defaults for secrets; query logging is off below
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaignplatform.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False  # no connection.queries list growing with every query
+
+
+def _seed(promoters: int, period_mid: datetime.datetime) -> dict:
+    """Promoters earning in the period: 70% over the threshold with a ready Connect account,
+    20% below the threshold, 5% without a ready account, 5% held."""
+    import time_machine
+    from django.db import transaction
+
+    from accounts.models import Role, User
+    from billing.models import AccountKind, LedgerAccount, Transaction, TransactionKind
+    from campaigns.models import Campaign, CampaignStatus, CampaignType
+    from payouts.models import StripeConnectAccount, Wallet
+
+    def amount_for(i):
+        return 1000 + (i % 1000) if i % 10 in (0, 1) else 2000 + (i * 37) % 50_000
+
+    total = sum(amount_for(i) for i in range(promoters))
+    with time_machine.travel(period_mid, tick=True), transaction.atomic():
+        advertiser = User.objects.create(email="bench-advertiser@example.test", role=Role.ADVERTISER)
+        campaign = Campaign.objects.create(
+            advertiser=advertiser,
+            campaign_type=CampaignType.VISIBILITY,
+            status=CampaignStatus.ACTIVE,
+            title="Bench campaign",
+            description="Benchmark",
+            target_url="https://example.com",
+            start_date=period_mid.date(),
+            end_date=period_mid.date() + datetime.timedelta(days=60),
+            cpv=300,
+            max_views=total * 100 // 300 + 100,
+        )
+        external = LedgerAccount.objects.create(kind=AccountKind.EXTERNAL, balance=-total)
+        budget = LedgerAccount.objects.create(kind=AccountKind.CAMPAIGN_BUDGET, campaign=campaign, balance=0)
+        Transaction.objects.create(
+            idempotency_key="bench-funding",
+            kind=TransactionKind.FUNDING,
+            source=external,
+            destination=budget,
+            amount=total,
+        )
+        for start in range(0, promoters, CHUNK):
+            indexes = range(start, min(start + CHUNK, promoters))
+            users = User.objects.bulk_create(
+                [
+                    User(
+                        email=f"bench-promoter-{i}@example.test",
+                        role=Role.PROMOTER,
+                        firebase_uid=f"bench-{i}",
+                        wallet_balance=amount_for(i),
+                    )
+                    for i in indexes
+                ]
+            )
+            accounts = LedgerAccount.objects.bulk_create(
+                [
+                    LedgerAccount(kind=AccountKind.PROMOTER_PENDING, user=user, balance=amount_for(i))
+                    for i, user in zip(indexes, users, strict=True)
+                ]
+            )
+            Transaction.objects.bulk_create(
+                [
+                    Transaction(
+                        idempotency_key=f"spend:bench-{i}",
+                        kind=TransactionKind.SPEND,
+                        source=budget,
+                        destination=account,
+                        amount=amount_for(i),
+                    )
+                    for i, account in zip(indexes, accounts, strict=True)
+                ]
+            )
+            Wallet.objects.bulk_create(
+                [
+                    Wallet(
+                        user=user,
+                        pending_balance=amount_for(i),
+                        payout_hold=i % 20 == 3,
+                        payout_hold_reason="bench hold" if i % 20 == 3 else "",
+                    )
+                    for i, user in zip(indexes, users, strict=True)
+                ]
+            )
+            ready = [(i, user) for i, user in zip(indexes, users, strict=True) if i % 20 != 7]
+            StripeConnectAccount.objects.bulk_create(
+                [
+                    StripeConnectAccount(
+                        user=user,
+                        stripe_account_id=f"acct_bench{i:010d}",
+                        charges_enabled=True,
+                        payouts_enabled=True,
+                        details_submitted=True,
+                        transfers_active=True,
+                    )
+                    for i, user in ready
+                ]
+            )
+    return {"total_cents": total}
+
+
+def _zero_latency_gateway():
+    from billing import gateway
+
+    def transfer_create(
+        *, amount, currency, destination, transfer_group, source_transaction, idempotency_key, metadata
+    ):
+        return gateway.Transfer(
+            id=f"tr_{idempotency_key}",
+            amount=amount,
+            currency=currency,
+            destination=destination,
+            transfer_group=transfer_group,
+            amount_reversed=0,
+            reversed=False,
+        )
+
+    gateway.transfer_create = transfer_create
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--promoters", type=int, default=100_000)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--keep", action="store_true", help="Reuse the database as it is (no recreate/seed).")
+    parser.add_argument("--tracemalloc", action="store_true", help="Also trace Python allocations (slower).")
+    args = parser.parse_args()
+    if not args.database_url.startswith("postgres"):
+        sys.exit("This benchmark needs PostgreSQL (DATABASE_URL=postgres://...).")
+
+    if not args.keep:
+        _recreate_database(args.database_url)
+    _setup_django(args.database_url)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from billing.audit import ledger_audit
+    from payouts import services
+    from payouts.models import PayoutRecord, PayoutStatus
+
+    period = services.period_previous(services.period_of(timezone.now()))
+    if not args.keep:
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        seeded = _seed(args.promoters, datetime.datetime(period.year, period.month, 15, 12, tzinfo=datetime.UTC))
+        print(
+            f"seeded {args.promoters} promoters ({seeded['total_cents']} cents pending) "
+            f"in {time.perf_counter() - started:.1f}s"
+        )
+    _zero_latency_gateway()
+
+    queries = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    if args.tracemalloc:
+        tracemalloc.start()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with connection.execute_wrapper(count):
+        report = services.period_close(period=period)
+    elapsed = time.perf_counter() - started
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run = report.run
+    print(f"close of {period:%Y-%m}: {elapsed:.1f}s wall time")
+    print(
+        f"  released {report.released_cents} cents to {report.released_promoters} promoters; "
+        f"{report.summaries} statements"
+    )
+    print(
+        f"  payouts: {run.records_created} records, {run.paid} paid ({run.paid_cents} cents), {run.failed} failed, "
+        f"skipped {dict(run.skipped)}"
+    )
+    print(f"  queries: {queries} ({queries / max(args.promoters, 1):.3f} per promoter)")
+    print(f"  peak RSS: {rss_after / 1024:.0f} MiB (before the close: {rss_before / 1024:.0f} MiB)")
+    if args.tracemalloc:
+        print(f"  peak traced Python memory: {tracemalloc.get_traced_memory()[1] / 2**20:.1f} MiB")
+
+    started = time.perf_counter()
+    queries = 0
+    with connection.execute_wrapper(count):
+        again = services.period_close(period=period)
+    print(
+        f"second close: {time.perf_counter() - started:.1f}s, released {again.released_cents}, "
+        f"paid {again.run.paid}, {queries} queries"
+    )
+    assert again.released_cents == 0 and again.run.paid == 0
+    assert PayoutRecord.objects.filter(status=PayoutStatus.PAID).count() == run.paid
+    started = time.perf_counter()
+    audit = ledger_audit()
+    print(
+        f"ledger audit: {'clean' if audit.clean else audit.differences[:5]} "
+        f"({audit.transactions} transactions, {time.perf_counter() - started:.1f}s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
