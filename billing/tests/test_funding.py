@@ -294,3 +294,15 @@ def test_other_advertisers_cannot_fund_or_see_receipts(client, card_for, adverti
 
     assert client.get(reverse("billing:fund", args=[campaign.public_id])).status_code == 404
     assert client.get(reverse("billing:receipt", args=[charge.public_id])).status_code == 404
+
+
+def test_visibility_top_up_page_prices_the_extra_views(client, card_for):
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2000)
+    card_for(campaign.advertiser)
+    fund(campaign)
+    client.force_login(campaign.advertiser)
+
+    body = client.get(reverse("billing:fund", args=[campaign.public_id]), {"views": "500"}).content.decode()
+
+    assert "Top up" in body and "500 views at $3.00 per 100" in body
+    assert "$15.00" in body and "$1.50" in body and "$16.50" in body
