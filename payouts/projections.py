@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.models import AccountKind
-from payouts.ledger_batch import bulk_set
+from payouts.ledger_batch import bulk_insert, bulk_set
 from payouts.models import Wallet
 
 WALLET_FIELD = {
@@ -36,33 +36,40 @@ def wallets_sync(accounts) -> None:
         currency_of[account.user_id] = account.currency
     if not figures:
         return
-    wallets = {wallet.user_id: wallet for wallet in Wallet.objects.filter(user_id__in=figures.keys())}
-    missing = figures.keys() - wallets.keys()
+    current = dict(Wallet.objects.filter(user_id__in=figures.keys()).values_list("user_id", "currency"))
+    missing = figures.keys() - current.keys()
     if missing:
-        Wallet.objects.bulk_create(
+        bulk_insert(
+            Wallet,
             [
-                Wallet(
-                    user_id=user_id,
-                    currency=currency_of[user_id],
-                    minimum_threshold=settings.PAYOUT_THRESHOLD_CENTS,
+                {
+                    "user_id": user_id,
+                    "currency": currency_of[user_id],
+                    "minimum_threshold": settings.PAYOUT_THRESHOLD_CENTS,
+                    **dict.fromkeys(WALLET_FIELD.values(), 0),
                     **figures[user_id],
-                )
+                }
                 for user_id in missing
             ],
             ignore_conflicts=True,  # created meanwhile by a posting to another of their accounts
         )
-        wallets.update({wallet.user_id: wallet for wallet in Wallet.objects.filter(user_id__in=missing)})
+        current.update(Wallet.objects.filter(user_id__in=missing).values_list("user_id", "currency"))
+    now = timezone.now()
     by_field = defaultdict(dict)
+    synced = set()
     for user_id, changes in figures.items():
-        if wallets[user_id].currency != currency_of[user_id]:
+        if current[user_id] != currency_of[user_id]:
             continue  # one wallet currency per promoter; other currencies are not projected
         for field, balance in changes.items():
             by_field[field][user_id] = balance
+        synced.add(user_id)
     for field, balances in by_field.items():
         # One figure per statement: the wallets' other figures may be moving in other postings.
-        bulk_set(Wallet, field, balances, key="user")
-    Wallet.objects.filter(user_id__in=figures.keys()).update(updated_at=timezone.now())
+        bulk_set(Wallet, field, balances, key="user", also={"updated_at": now})
+    # A concurrent posting to another of the promoter's accounts may have changed another figure
+    # since any read of ours, so the total is computed in the database from the wallet row as it
+    # stands after our update (which holds its row lock until we commit).
     total = Wallet.objects.filter(user_id=OuterRef("pk")).values(
         total=F("pending_balance") + F("current_balance") + F("direct_balance")
     )
-    User.objects.filter(pk__in=figures.keys()).update(wallet_balance=Subquery(total[:1]))
+    User.objects.filter(pk__in=synced).update(wallet_balance=Subquery(total[:1]))

@@ -22,7 +22,7 @@ from django.utils import timezone
 from billing import gateway, ledger
 from billing.models import AccountKind, LedgerAccount, Transaction, TransactionKind
 from campaigns.models import CampaignWork
-from payouts.ledger_batch import Move, accounts_for_users, bulk_set, ledger_post_many
+from payouts.ledger_batch import Move, accounts_for_users, bulk_insert, bulk_set, ledger_post_many
 from payouts.models import (
     BillingPeriodSummary,
     PayoutRecord,
@@ -504,9 +504,10 @@ def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
             break
         last_pk = batch[-1][0]
         with transaction.atomic():
-            PayoutRecord.objects.bulk_create(
+            bulk_insert(
+                PayoutRecord,
                 [
-                    PayoutRecord(promoter_id=user_id, period=period, amount=amount, currency=currency)
+                    {"promoter_id": user_id, "period": period, "amount": amount, "currency": currency}
                     for _, user_id, amount, currency in batch
                 ],
                 ignore_conflicts=True,
@@ -516,17 +517,18 @@ def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
                     period=period, promoter_id__in=[user_id for _, user_id, *_ in batch], stripe_transfer__isnull=True
                 ).values_list("pk", "promoter_id", "amount", "currency")
             )
-            StripeTransfer.objects.bulk_create(
+            bulk_insert(
+                StripeTransfer,
                 [
-                    StripeTransfer(
-                        promoter_id=promoter_id,
-                        kind=TransferKind.PAYOUT,
-                        amount=amount,
-                        currency=currency,
-                        payout_record_id=pk,
-                        idempotency_key=f"payout-{pk}",
-                        transfer_group=f"payout-{period:%Y-%m}",
-                    )
+                    {
+                        "promoter_id": promoter_id,
+                        "kind": TransferKind.PAYOUT,
+                        "amount": amount,
+                        "currency": currency,
+                        "payout_record_id": pk,
+                        "idempotency_key": f"payout-{pk}",
+                        "transfer_group": f"payout-{period:%Y-%m}",
+                    }
                     for pk, promoter_id, amount, currency in records
                 ],
                 ignore_conflicts=True,
@@ -804,11 +806,25 @@ def period_summaries_write(*, period: datetime.date) -> int:
     # Promoters: per batch of wallets.
     last_pk = 0
     while True:
-        wallets = list(Wallet.objects.filter(pk__gt=last_pk).order_by("pk")[:BATCH_SIZE])
+        wallets = list(
+            Wallet.objects.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .values(
+                "pk",
+                "user_id",
+                "currency",
+                "pending_balance",
+                "current_balance",
+                "direct_balance",
+                "minimum_threshold",
+                "payout_hold",
+                "payout_hold_reason",
+            )[:BATCH_SIZE]
+        )
         if not wallets:
             return written
-        last_pk = wallets[-1].pk
-        user_ids = [wallet.user_id for wallet in wallets]
+        last_pk = wallets[-1]["pk"]
+        user_ids = [wallet["user_id"] for wallet in wallets]
         # By account id, so each batch reads its promoters' rows through the FK indexes.
         accounts = dict(
             LedgerAccount.objects.filter(
@@ -835,46 +851,50 @@ def period_summaries_write(*, period: datetime.date) -> int:
         )
         rows, snapshots = [], []
         for wallet in wallets:
-            types = earned.get(wallet.user_id, {})
-            payout = payouts.get(wallet.user_id, 0)
-            carried = max(0, wallet.current_balance - payout)
+            user_id = wallet["user_id"]
+            types = earned.get(user_id, {})
+            payout = payouts.get(user_id, 0)
+            carried = max(0, wallet["current_balance"] - payout)
             rows.append(
-                BillingPeriodSummary(
-                    user_id=wallet.user_id,
-                    role=SummaryRole.PROMOTER,
-                    period=period,
-                    currency=wallet.currency,
-                    earned_visibility=types.get("visibility", 0),
-                    earned_consultant=types.get("consultant", 0),
-                    earned_seller=types.get("seller", 0),
-                    earned_salesman=types.get("salesman", 0),
-                    paid_out=payout + direct_paid.get(wallet.user_id, 0),
-                    carried_forward=carried,
-                    short_of_threshold=max(0, wallet.minimum_threshold - carried) if carried and not payout else 0,
-                    note=_carry_note(wallet, payout, carried),
-                )
+                {
+                    "user_id": user_id,
+                    "role": SummaryRole.PROMOTER,
+                    "period": period,
+                    "currency": wallet["currency"],
+                    "earned_visibility": types.get("visibility", 0),
+                    "earned_consultant": types.get("consultant", 0),
+                    "earned_seller": types.get("seller", 0),
+                    "earned_salesman": types.get("salesman", 0),
+                    "paid_out": payout + direct_paid.get(user_id, 0),
+                    "carried_forward": carried,
+                    "short_of_threshold": max(0, wallet["minimum_threshold"] - carried)
+                    if carried and not payout
+                    else 0,
+                    "note": _carry_note(wallet, payout, carried),
+                }
             )
             snapshots.append(
-                PromoterBalance(
-                    promoter_id=wallet.user_id,
-                    period=period,
-                    pending_balance=wallet.pending_balance,
-                    current_balance=wallet.current_balance,
-                    direct_balance=wallet.direct_balance,
-                )
+                {
+                    "promoter_id": user_id,
+                    "period": period,
+                    "pending_balance": wallet["pending_balance"],
+                    "current_balance": wallet["current_balance"],
+                    "direct_balance": wallet["direct_balance"],
+                }
             )
         with transaction.atomic():
-            written += len(BillingPeriodSummary.objects.bulk_create(rows, ignore_conflicts=True))
-            PromoterBalance.objects.bulk_create(snapshots, ignore_conflicts=True)
+            bulk_insert(BillingPeriodSummary, rows, ignore_conflicts=True)
+            bulk_insert(PromoterBalance, snapshots, ignore_conflicts=True)
+        written += len(rows)
 
 
-def _carry_note(wallet: Wallet, payout: int, carried: int) -> str:
+def _carry_note(wallet: dict, payout: int, carried: int) -> str:
     if payout or not carried:
         return ""
-    if wallet.payout_hold:
-        return f"Payouts on hold: {wallet.payout_hold_reason or 'under review'}"[:300]
-    if carried < wallet.minimum_threshold:
-        return f"Below the ${wallet.minimum_threshold / 100:,.2f} payout threshold: carried forward"
+    if wallet["payout_hold"]:
+        return f"Payouts on hold: {wallet['payout_hold_reason'] or 'under review'}"[:300]
+    if carried < wallet["minimum_threshold"]:
+        return f"Below the ${wallet['minimum_threshold'] / 100:,.2f} payout threshold: carried forward"
     return "No payouts-enabled Stripe account yet: finish setting up payouts to be paid"
 
 
