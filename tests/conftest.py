@@ -188,3 +188,16 @@ def browser_as(browser, live_server):
 def save_screenshot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def stripe_live(settings, stripe_sim, live_server):
+    """The site and the Stripe simulator talking to each other for real: the product calls the
+    simulator through the `stripe` client, and the simulator sends signed webhooks back."""
+    settings.STRIPE_API_BASE = stripe_sim.base_url
+    settings.STRIPE_SECRET_KEY = stripe_sim.api_key
+    settings.STRIPE_WEBHOOK_SECRET = stripe_sim.webhook_secret
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    settings.SITE_URL = live_server.url
+    stripe_sim.configure(webhook_url=f"{live_server.url}/billing/stripe/webhook/")
+    return stripe_sim

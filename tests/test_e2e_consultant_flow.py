@@ -2,7 +2,8 @@
 
 The advertiser creates and publishes the campaign, a promoter applies, they negotiate, the
 advertiser accepts, defines two milestones, the promoter submits work and the advertiser
-approves it.
+approves it. Money crosses the real boundaries: the browser pays on the Stripe simulator's
+hosted page, and approval pays the milestone from the funded budget.
 """
 
 import datetime as dt
@@ -10,14 +11,15 @@ import datetime as dt
 import pytest
 
 from accounts.tests.factories import AdvertiserFactory, PromoterFactory
+from billing.audit import ledger_audit
 from campaigns.models import Campaign, CampaignApplication, CampaignWork
-from campaigns.services import campaign_activate
 from tests.conftest import save_screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 
-def test_consultant_campaign_negotiation_milestones_and_approval(browser_as):
+def test_consultant_campaign_negotiation_milestones_and_approval(browser_as, stripe_live, live_server):
+    stripe_live_url = live_server.url
     advertiser = AdvertiserFactory(full_name="Ada Advertiser")
     promoter = PromoterFactory(details__display_name="Pat Promoter")
     ad = browser_as(advertiser)
@@ -70,11 +72,29 @@ def test_consultant_campaign_negotiation_milestones_and_approval(browser_as):
     participation = application.participation
     assert participation.agreed_amount == 40_000
 
-    # Funding is the billing app's job; here the campaign is activated the way funding does.
-    campaign_activate(campaign=campaign, reason="funded (test setup)")
+    # The advertiser funds the agreed $400 plus the 10% fee on Stripe's payment page.
+    ad.goto(f"/campaigns/{campaign.public_id}/manage/")
+    ad.click("a:has-text('Fund campaign')")
+    ad.wait_for_selector("text=Total to pay")
+    save_screenshot(ad, "consultant-03-fund")
+    assert "$440.00" in ad.inner_text("main")
+    # Webhooks are held while the return page re-reads Stripe, then delivered: both paths fund
+    # once. (Holding also keeps SQLite's shared live-server connection to one request at a time.)
+    stripe_live.hold_events()
+    ad.click("button:has-text('Pay $440.00')")
+    ad.wait_for_selector("#pay")  # the simulator's hosted Checkout page
+    ad.fill("input[name=card_number]", "4242 4242 4242 4242")
+    ad.click("#pay")
+    ad.wait_for_url(lambda url: url.startswith(stripe_live_url))
+    ad.wait_for_load_state("networkidle")
+    stripe_live.release_events()
+    assert stripe_live.wait_for_webhooks(timeout=20)
+    campaign.refresh_from_db()
+    assert campaign.status == "active"
+    assert campaign.budget_allocations.count() == 1
 
     # Two milestones within the agreed amount.
-    ad.click("text=Open the workspace")
+    ad.goto(f"/campaigns/participations/{participation.public_id}/")
     for title, amount in [("Launch plan", "150"), ("Social calendar", "250")]:
         ad.fill("form.add-milestone input[name=title]", title)
         ad.fill("form.add-milestone input[name=amount]", amount)
@@ -86,16 +106,20 @@ def test_consultant_campaign_negotiation_milestones_and_approval(browser_as):
     first = pro.locator("article", has_text="Launch plan").first
     first.locator("textarea[name=text]").fill("The plan is in the linked document.")
     first.locator("input[name=link]").fill("https://docs.example/launch-plan")
-    save_screenshot(pro, "consultant-03-submit-work")
+    save_screenshot(pro, "consultant-04-submit-work")
     first.locator("button:has-text('Submit for review')").click()
     pro.wait_for_selector("text=The plan is in the linked document.")
 
     ad.reload()
     ad.click("button:has-text('Approve and pay $150.00')")
     ad.wait_for_selector(".badge:has-text('Approved')")
-    save_screenshot(ad, "consultant-04-approved")
+    save_screenshot(ad, "consultant-05-approved")
 
     work = CampaignWork.objects.get(deliverable__title="Launch plan")
     assert work.status == "approved"
     assert work.reviewed_by == advertiser
     assert not CampaignWork.objects.filter(deliverable__title="Social calendar").exists()
+    # Approval paid the milestone from the budget; with no Connect account yet it waits in the wallet.
+    promoter.wallet.refresh_from_db()
+    assert promoter.wallet.direct_balance == 15_000
+    assert ledger_audit().clean
