@@ -160,42 +160,71 @@ def coupon_ensure(*, participation: PromoterCampaign) -> CouponCode | None:
 # --- Views: the redirect's hot path -----------------------------------------------------------
 
 
+# Two implementations of the same counting rules, tested by the same suite on both databases:
+# - portable (SQLite in development and unit tests): a few ORM/SQL statements in one transaction;
+# - PostgreSQL (production): one statement, so the rows every request of a campaign shares (the
+#   cap counter, the participation, the day's stats) are locked for the time of one statement,
+#   not for several round trips; under load that lock time is what bounds a campaign's
+#   throughput.
+#
+# Both run their commit without waiting for the WAL flush (synchronous_commit off for that
+# transaction only). The hot rows stay locked until commit, so waiting for the disk there would
+# cap a campaign at one view per fsync. The trade-off: if the database server itself crashes,
+# the views committed in its last fraction of a second are lost, atomically (cap counter, stats,
+# dedupe rows together), so they are simply not paid. Nothing is ever paid twice, and no money
+# is written here: the accrual and every ledger posting keep full durability.
+
+# Only when the statement is its own transaction: inside a caller's atomic block (tests, or a
+# service that would call this) the caller's commit keeps its durability.
+_RELAXED_COMMIT = (
+    "SELECT set_config('synchronous_commit', "
+    "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)"
+)
+
+_COUNTER_COLUMNS = ["requests", "unique_views", "paid_views", *ViewStat.REJECT_FIELDS.values()]
+
+
 def _stats_bump(*, link: Link, day, reason: str | None = None, unique: bool = False, paid: bool = False):
     """Insert-or-increment the day's counters in one statement (`ON CONFLICT DO UPDATE` with
-    `col = col + excluded.col`), so concurrent requests never lose an increment. Same SQL on
-    PostgreSQL and SQLite."""
+    `col = col + excluded.col`), so concurrent requests never lose an increment."""
     increments = dict.fromkeys(_COUNTER_COLUMNS, 0)
     increments.update(requests=1, unique_views=int(unique), paid_views=int(paid))
     if reason:
         increments[ViewStat.REJECT_FIELDS[reason]] = 1
     updates = ", ".join(f"{name} = view_stats.{name} + excluded.{name}" for name, value in increments.items() if value)
+    placeholders = ", ".join(["%s"] * (3 + len(increments)))
+    if connection.vendor == "postgresql":
+        # One statement in autocommit is its own transaction, committed without the WAL wait.
+        source = f"SELECT {placeholders} FROM ({_RELAXED_COMMIT}) AS relaxed"  # noqa: S608
+    else:
+        source = f"VALUES ({placeholders})"
     # Column names come from ViewStat's own fields; every value is a parameter.
     sql = (
-        f"INSERT INTO view_stats (participation_id, campaign_id, day, {', '.join(increments)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * (3 + len(increments)))}) "
+        f"INSERT INTO view_stats (participation_id, campaign_id, day, {', '.join(increments)}) {source} "
         f"ON CONFLICT (participation_id, day) DO UPDATE SET {updates}"
     )
     params = [link.participation_id, link.campaign_id, connection.ops.adapt_datefield_value(day), *increments.values()]
+    if connection.vendor == "postgresql":
+        params.append(not connection.in_atomic_block)  # the FROM clause comes after the values
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
-_COUNTER_COLUMNS = ["requests", "unique_views", "paid_views", *ViewStat.REJECT_FIELDS.values()]
+def _rate_limit_key(*, ip: str, day, now) -> tuple[str, int, int]:
+    limit = settings.TRACKING_RATE_LIMIT_PER_MINUTE
+    return ip_key(day_iso=day.isoformat(), ip=ip), int(now.timestamp()) // 60, limit if limit > 0 else 2**31 - 1
 
 
-def _rate_limited(*, ip: str, day_iso: str, now) -> bool:
+def _rate_limited(*, ip: str, day, now) -> bool:
     """Fixed one-minute window per hashed client IP, counted in the database (shared by every web
     process). One statement: insert-or-increment, returning the new count."""
-    limit = settings.TRACKING_RATE_LIMIT_PER_MINUTE
-    if limit <= 0:
-        return False
-    minute = int(now.timestamp()) // 60
+    key, minute, limit = _rate_limit_key(ip=ip, day=day, now=now)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tracking_rate_limits (ip_key, minute, count) VALUES (%s, %s, 1) "
             "ON CONFLICT (ip_key, minute) DO UPDATE SET count = tracking_rate_limits.count + 1 "
             "RETURNING count",
-            [ip_key(day_iso=day_iso, ip=ip), minute],
+            [key, minute],
         )
         (count,) = cursor.fetchone()
     return count > limit
@@ -223,15 +252,13 @@ def view_track(
     """Count one request to a Visibility tracking link. Returns None for a paid view, else the
     RejectReason. Writes no ledger rows (the hourly accrual does).
 
-    The cap is one conditional UPDATE (`paid_views < max_views AND status = 'active'`), so
-    concurrent requests can never pay more views than the campaign bought. The unique-view row,
-    the cap counter, `views_generated` and the day's stats change in one transaction; the
-    contended rows (campaign, participation, stats) are touched last so their locks are held
-    only until the commit right after.
+    In order: HEAD/prefetch, bots, inactive campaign, the promoter's own click, the per-IP rate
+    limit, the once-a-day dedupe, then the cap: one conditional UPDATE (`paid_views < max_views
+    AND status = 'active'`), so concurrent requests never pay more views than the campaign bought.
+    The day's stats, `views_generated` and the cap counter change in the same transaction.
     """
     now = now or timezone.now()
     day = now.astimezone(UTC).date()
-    day_iso = day.isoformat()
     if prefetch:
         reason = RejectReason.PREFETCH
     elif is_bot(user_agent):
@@ -240,35 +267,123 @@ def view_track(
         reason = RejectReason.INACTIVE
     elif user_id is not None and user_id == link.promoter_id:
         reason = RejectReason.SELF
-    elif _rate_limited(ip=ip, day_iso=day_iso, now=now):
-        reason = RejectReason.RATE_LIMIT
     else:
-        with transaction.atomic():
-            if not _unique_view_insert(
-                link=link, day=day, visitor=visitor_key(day_iso=day_iso, ip=ip, user_agent=user_agent), now=now
-            ):
-                reason = RejectReason.DUPLICATE
-            else:
-                paid = Campaign.objects.filter(
-                    pk=link.campaign_id, paid_views__lt=F("max_views"), status=CampaignStatus.ACTIVE
-                ).update(paid_views=F("paid_views") + 1)
-                if not paid:
-                    _stats_bump(link=link, day=day, reason=RejectReason.CAP, unique=True)
-                    return RejectReason.CAP
-                PromoterCampaign.objects.filter(pk=link.participation_id).update(
-                    views_generated=F("views_generated") + 1
-                )
-                _stats_bump(link=link, day=day, unique=True, paid=True)
-                # We hold the campaign row's lock until commit: this read is exact.
-                paid_views, max_views = Campaign.objects.filter(pk=link.campaign_id).values_list(
-                    "paid_views", "max_views"
-                )[0]
-                if paid_views >= max_views:
-                    # Completing calls billing (refund of the rounding remainder, Stripe): a task.
-                    transaction.on_commit(lambda: async_task("tracking.tasks.campaign_cap_reached", link.campaign_id))
-                return None
-    _stats_bump(link=link, day=day, reason=reason)
+        reason = None
+    if reason is not None:
+        if connection.vendor == "postgresql":
+            _stats_bump(link=link, day=day, reason=reason)
+        else:
+            with transaction.atomic():
+                _stats_bump(link=link, day=day, reason=reason)
+        return reason
+    visitor = visitor_key(day_iso=day.isoformat(), ip=ip, user_agent=user_agent)
+    if connection.vendor == "postgresql":
+        reason, capped = _view_count_postgresql(link=link, ip=ip, visitor=visitor, day=day, now=now)
+    else:
+        reason, capped = _view_count_portable(link=link, ip=ip, visitor=visitor, day=day, now=now)
+    if capped is not None and capped[0] >= capped[1]:
+        # The last paid view: completing calls billing (accrual, refund of the rounding remainder),
+        # so it is a queued task, after commit.
+        transaction.on_commit(lambda: async_task("tracking.tasks.campaign_cap_reached", link.campaign_id))
     return reason
+
+
+def _view_count_portable(*, link: Link, ip: str, visitor: str, day, now):
+    """Returns (reason or None, (paid_views, max_views) after a paid view or None)."""
+    with transaction.atomic():
+        if _rate_limited(ip=ip, day=day, now=now):
+            reason = RejectReason.RATE_LIMIT
+        elif not _unique_view_insert(link=link, day=day, visitor=visitor, now=now):
+            reason = RejectReason.DUPLICATE
+        else:
+            paid = Campaign.objects.filter(
+                pk=link.campaign_id, paid_views__lt=F("max_views"), status=CampaignStatus.ACTIVE
+            ).update(paid_views=F("paid_views") + 1)
+            if not paid:
+                _stats_bump(link=link, day=day, reason=RejectReason.CAP, unique=True)
+                return RejectReason.CAP, None
+            PromoterCampaign.objects.filter(pk=link.participation_id).update(views_generated=F("views_generated") + 1)
+            _stats_bump(link=link, day=day, unique=True, paid=True)
+            # We hold the campaign row's lock until commit: this read is exact.
+            return None, Campaign.objects.filter(pk=link.campaign_id).values_list("paid_views", "max_views")[0]
+        _stats_bump(link=link, day=day, reason=reason)
+        return reason, None
+
+
+# The same steps as `_view_count_portable`, as one statement. Each data-modifying CTE runs exactly
+# once; each step depends on the previous one's RETURNING rows: the visitor is recorded only within
+# the rate limit, the cap's conditional UPDATE runs only for a fresh visitor, and the participation
+# and stats follow the cap's result. Locks: IP window, visitor row, then campaign, participation,
+# stats (campaign first, as in every service).
+_VIEW_COUNT_SQL = """
+WITH relaxed AS (
+    SELECT set_config('synchronous_commit',
+                      CASE WHEN %(relax)s THEN 'off' ELSE current_setting('synchronous_commit') END, true)
+), rate AS (
+    INSERT INTO tracking_rate_limits (ip_key, minute, count)
+    SELECT %(ip_key)s, %(minute)s, 1 FROM relaxed
+    ON CONFLICT (ip_key, minute) DO UPDATE SET count = tracking_rate_limits.count + 1
+    RETURNING count
+), fresh AS (
+    INSERT INTO unique_views (participation_id, day, visitor_hash, created_at)
+    SELECT %(participation)s, %(day)s, %(visitor)s, %(now)s FROM rate WHERE rate.count <= %(limit)s
+    ON CONFLICT (participation_id, day, visitor_hash) DO NOTHING
+    RETURNING 1
+), cap AS (
+    UPDATE campaigns SET paid_views = paid_views + 1
+    WHERE id = %(campaign)s AND paid_views < max_views AND status = 'active' AND EXISTS (SELECT 1 FROM fresh)
+    RETURNING paid_views, max_views
+), outcome AS (
+    SELECT (SELECT count FROM rate) > %(limit)s AS limited,
+           EXISTS (SELECT 1 FROM fresh) AS fresh,
+           EXISTS (SELECT 1 FROM cap) AS paid
+), generated AS (
+    UPDATE promoter_campaigns SET views_generated = views_generated + 1
+    WHERE id = %(participation)s AND EXISTS (SELECT 1 FROM cap)
+), stats AS (
+    INSERT INTO view_stats (participation_id, campaign_id, day, requests, unique_views, paid_views,
+        rejected_prefetch, rejected_bot, rejected_inactive, rejected_self, rejected_rate_limit,
+        rejected_duplicate, rejected_cap)
+    SELECT %(participation)s, %(campaign)s, %(day)s, 1, fresh::int, paid::int, 0, 0, 0, 0, limited::int,
+           (NOT limited AND NOT fresh)::int, (fresh AND NOT paid)::int
+    FROM outcome
+    ON CONFLICT (participation_id, day) DO UPDATE SET
+        requests = view_stats.requests + 1,
+        unique_views = view_stats.unique_views + excluded.unique_views,
+        paid_views = view_stats.paid_views + excluded.paid_views,
+        rejected_rate_limit = view_stats.rejected_rate_limit + excluded.rejected_rate_limit,
+        rejected_duplicate = view_stats.rejected_duplicate + excluded.rejected_duplicate,
+        rejected_cap = view_stats.rejected_cap + excluded.rejected_cap
+)
+SELECT limited, fresh, paid, (SELECT paid_views FROM cap), (SELECT max_views FROM cap) FROM outcome
+"""
+
+
+def _view_count_postgresql(*, link: Link, ip: str, visitor: str, day, now):
+    key, minute, limit = _rate_limit_key(ip=ip, day=day, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _VIEW_COUNT_SQL,
+            {
+                "relax": not connection.in_atomic_block,
+                "ip_key": key,
+                "minute": minute,
+                "limit": limit,
+                "participation": link.participation_id,
+                "campaign": link.campaign_id,
+                "day": day,
+                "visitor": visitor,
+                "now": now,
+            },
+        )
+        limited, fresh, paid, paid_views, max_views = cursor.fetchone()
+    if limited:
+        return RejectReason.RATE_LIMIT, None
+    if not fresh:
+        return RejectReason.DUPLICATE, None
+    if not paid:
+        return RejectReason.CAP, None
+    return None, (paid_views, max_views)
 
 
 def campaign_cap_reached(*, campaign_id: int):

@@ -1,0 +1,270 @@
+"""Benchmark the Visibility redirect against a bare Django redirect, on PostgreSQL behind gunicorn.
+
+    .venv/bin/python bench/tracking.py [--requests 20000] [--concurrency 32] [--workers 3]
+
+Uses its own database (`<name>_bench` of DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/campaignplatform_bench), migrated on start. Serves the site on
+loopback only, drives `/bare/<code>` (same middleware, no tracking) and `/v/<code>` with distinct
+visitors (X-Forwarded-For varies; one trusted proxy), prints requests per second and p50/p99
+latency for both and their ratio, then checks the cap: the campaign is funded for fewer views than
+the benchmark sends, and must end at exactly its max_views with view_stats and views_generated in
+step.
+"""
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this file's folder comes first on sys.path, and its name would hide the
+# `tracking` app: look modules up from the project root instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(ROOT))
+MAX_REQUESTS = 200_000
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+
+def bench_database_url() -> str:
+    base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
+        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/campaignplatform"
+    )
+    parts = urlsplit(base)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("The benchmark needs PostgreSQL: set DATABASE_URL (or BENCH_DATABASE_URL) to a postgres:// URL.")
+    name = parts.path.lstrip("/") or "campaignplatform"
+    if not name.endswith("_bench"):
+        name += "_bench"
+    host = parts.hostname or ""
+    if host not in ("127.0.0.1", "localhost", "::1", ""):
+        sys.exit("Loopback databases only.")
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def ensure_database(url: str):
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_setup(url: str):
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.tracking_settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def fixture(max_views: int):
+    """A fresh active Visibility campaign and one promoter's participation. (The redirect needs
+    no money; funding is billing's and is not what is measured.)"""
+    import datetime
+    import uuid
+
+    from django.utils import timezone
+
+    from accounts.models import Role, User
+    from campaigns.models import Campaign, CampaignStatus, CampaignType, PromoterCampaign
+
+    tag = uuid.uuid4().hex[:8]
+    advertiser = User.objects.create(email=f"bench-adv-{tag}@example.test", role=Role.ADVERTISER)
+    promoter = User.objects.create(email=f"bench-pro-{tag}@example.test", role=Role.PROMOTER)
+    today = timezone.localdate()
+    campaign = Campaign.objects.create(
+        advertiser=advertiser,
+        campaign_type=CampaignType.VISIBILITY,
+        status=CampaignStatus.ACTIVE,
+        title=f"Bench {tag}",
+        description="bench",
+        target_url="https://example.com/product",
+        start_date=today,
+        end_date=today + datetime.timedelta(days=30),
+        cpv=300,
+        max_views=max_views,
+        published_at=timezone.now(),
+    )
+    participation = PromoterCampaign.objects.create(campaign=campaign, promoter=promoter)
+    return campaign, participation
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, workers: int, threads: int, env: dict) -> subprocess.Popen:
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "campaignplatform.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+        "--chdir",
+        str(ROOT),
+    ]
+    server = subprocess.Popen(command, env=env, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if sock.recv(64).startswith(b"HTTP/1.1 200"):
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    stop_server(server)
+    sys.exit("gunicorn did not start")
+
+
+def stop_server(server: subprocess.Popen):
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+async def _read_response(reader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def drive(port: int, path: str, total: int, concurrency: int, first_visitor: int) -> dict:
+    """`total` GETs over `concurrency` keep-alive connections; visitor n sends X-Forwarded-For 10.x.y.z."""
+    latencies, statuses = [], {}
+    counter = iter(range(total))
+
+    async def connection_loop():
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for n in counter:
+                visitor = first_visitor + n
+                ip = f"10.{(visitor >> 16) & 255}.{(visitor >> 8) & 255}.{visitor & 255}"
+                request = (
+                    f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {UA}\r\n"
+                    f"X-Forwarded-For: {ip}\r\nAccept: text/html\r\n\r\n"
+                ).encode()
+                started = time.perf_counter()
+                writer.write(request)
+                status = await _read_response(reader)
+                latencies.append(time.perf_counter() - started)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(connection_loop() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "statuses": statuses,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=20_000, help=f"per target (max {MAX_REQUESTS})")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating bare/tracking rounds (best of)")
+    args = parser.parse_args()
+    total = max(100, min(args.requests, MAX_REQUESTS))
+
+    url = bench_database_url()
+    ensure_database(url)
+    django_setup(url)
+    from django.db import connection
+    from django.db.models import Sum
+
+    from campaigns.models import Campaign, PromoterCampaign
+    from tracking.models import ViewStat
+
+    # Funded for fewer views than are sent, so the cap is hit under full concurrency.
+    max_views = total * args.rounds * 3 // 4
+    campaign, participation = fixture(max_views)
+    connection.close()
+
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.tracking_settings"}
+    port = free_port()
+    server = start_server(port, args.workers, args.threads, env)
+    code = participation.tracking_code
+    try:
+        warm = asyncio.run(drive(port, f"/bare/{code}", 500, args.concurrency, 0))
+        assert warm["statuses"] == {302: 500}, warm
+        results = {"bare": [], "tracking": []}
+        visitor = 0
+        for _round in range(args.rounds):
+            results["bare"].append(asyncio.run(drive(port, f"/bare/{code}", total, args.concurrency, 0)))
+            results["tracking"].append(asyncio.run(drive(port, f"/v/{code}", total, args.concurrency, visitor)))
+            visitor += total
+    finally:
+        stop_server(server)
+
+    bare = max(results["bare"], key=lambda r: r["rps"])
+    tracking = max(results["tracking"], key=lambda r: r["rps"])
+    print(f"gunicorn gthread {args.workers}x{args.threads} on 127.0.0.1, PostgreSQL, {args.concurrency} connections")
+    print(f"{'target':<10}{'requests':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    for name, row in (("bare", bare), ("tracking", tracking)):
+        print(
+            f"{name:<10}{row['requests']:>10}{row['rps']:>10.0f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+            f"  {row['statuses']}"
+        )
+    ratio = tracking["rps"] / bare["rps"]
+    print(f"throughput ratio tracking/bare: {ratio:.2f}x (target >= 0.70)  p99 tracking: {tracking['p99_ms']:.1f} ms "
+          "(target < 50)")
+
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    stats = ViewStat.objects.filter(participation=participation).aggregate(
+        paid=Sum("paid_views"), requests=Sum("requests"), cap=Sum("rejected_cap"), inactive=Sum("rejected_inactive")
+    )
+    generated = PromoterCampaign.objects.get(pk=participation.pk).views_generated
+    sent = sum(r["requests"] for r in results["tracking"])
+    print(
+        f"cap: max_views={campaign.max_views} paid_views={campaign.paid_views} view_stats.paid={stats['paid']} "
+        f"views_generated={generated} requests={stats['requests']}/{sent} rejected_cap={stats['cap']}"
+    )
+    ok = campaign.paid_views == campaign.max_views == stats["paid"] == generated and stats["requests"] == sent
+    print("cap never exceeded, counters in step" if ok else "CAP OR COUNTERS WRONG")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

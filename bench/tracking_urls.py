@@ -1,0 +1,19 @@
+"""The project's URLs plus `/bare/<code>`: a redirect with the same middleware and no tracking."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponseRedirect
+from django.urls import path
+from django.views.decorators.http import require_http_methods
+
+from campaignplatform.urls import urlpatterns as project_urlpatterns
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def bare_redirect(request, code):
+    response = HttpResponseRedirect("https://example.com/product")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+urlpatterns = [path("bare/<str:code>", bare_redirect), *project_urlpatterns]
