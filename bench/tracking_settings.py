@@ -5,8 +5,8 @@ import os
 
 os.environ.setdefault("DEBUG", "true")  # dev defaults for secrets; DEBUG itself is turned off below
 
-from campaignplatform.settings import *  # noqa: E402, F403
-from campaignplatform.settings import DATABASES  # noqa: E402
+from campaignplatform.settings import *  # noqa: F403
+from campaignplatform.settings import DATABASES
 
 DEBUG = False  # no query logging, production code paths
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]

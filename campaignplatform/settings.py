@@ -220,5 +220,8 @@ import hashlib as _hashlib  # noqa: E402  (this block is appended; the file's im
 TRACKING_HASH_SECRET = (
     env.str("TRACKING_HASH_SECRET", default="") or _hashlib.sha256(f"tracking-hash:{SECRET_KEY}".encode()).hexdigest()
 )
+# Seconds a web process may reuse a tracking link's lookup (0 = always read it). The cap itself is
+# always checked in the database.
+TRACKING_LINK_CACHE_SECONDS = env.int("TRACKING_LINK_CACHE_SECONDS", default=5)
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)

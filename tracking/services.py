@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -102,9 +103,31 @@ class Link:
         )
 
 
-def link_lookup(code: str) -> Link | None:
+# Per-process cache of link lookups for the redirect (TRACKING_LINK_CACHE_SECONDS). Safe to be a
+# few seconds stale: a participation's target URL never changes once the campaign is published,
+# and the cap's UPDATE re-checks the campaign's status in the database, so a stale "active"
+# cannot pay a view (it is refused as capped); a stale "paused" delays counting by the TTL.
+_link_cache: dict[str, tuple[float, "Link | None"]] = {}
+_LINK_CACHE_MAX = 10_000
+
+
+def link_lookup(code: str, *, cached: bool = False) -> Link | None:
     if not code or len(code) > 16:
         return None
+    ttl = settings.TRACKING_LINK_CACHE_SECONDS if cached else 0
+    if ttl > 0:
+        hit = _link_cache.get(code)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+    link = _link_query(code)
+    if ttl > 0:
+        if len(_link_cache) >= _LINK_CACHE_MAX:
+            _link_cache.clear()  # a flood of random codes must not grow memory
+        _link_cache[code] = (time.monotonic() + ttl, link)
+    return link
+
+
+def _link_query(code: str) -> Link | None:
     row = (
         PromoterCampaign.objects.filter(tracking_code=code)
         .values_list(

@@ -36,7 +36,7 @@ def _redirect(url):
 @require_http_methods(["GET", "HEAD"])
 def view_link(request, code):
     """`/v/<code>`: count the view (or the reason it does not count), then redirect."""
-    link = services.link_lookup(code)
+    link = services.link_lookup(code, cached=True)
     if link is None or link.campaign_type != CampaignType.VISIBILITY:
         raise Http404
     user = getattr(request, "user", None)

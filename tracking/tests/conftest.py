@@ -104,5 +104,10 @@ def assert_books_clean():
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(settings):
     cache.clear()
+    # Tests change campaign states between clicks; the lookup cache has its own test.
+    settings.TRACKING_LINK_CACHE_SECONDS = 0
+    from tracking import services
+
+    services._link_cache.clear()

@@ -263,3 +263,16 @@ def test_concurrent_stats_increments_are_not_lost_sequentially(participation):
     row = stat(participation)
     assert row.requests == 20
     assert row.paid_views + row.rejected_duplicate == 20
+
+
+def test_link_lookup_cache_never_pays_a_view_of_a_paused_campaign(client, participation, settings):
+    settings.TRACKING_LINK_CACHE_SECONDS = 60
+    visit(client, participation, ip="203.0.113.1")  # cached as active
+    campaign_pause(campaign=participation.campaign, reason="test")
+
+    response = visit(client, participation, ip="203.0.113.2")
+
+    assert response.status_code == 302
+    assert paid_views(participation) == 1  # the database refused it
+    row = stat(participation)
+    assert (row.paid_views, row.rejected_cap) == (1, 1)
