@@ -81,6 +81,7 @@ class ApplicationFactory(DjangoModelFactory):
 class PromoterCampaignFactory(DjangoModelFactory):
     class Meta:
         model = PromoterCampaign
+        skip_postgeneration_save = True
 
     campaign = factory.SubFactory(CampaignFactory, active=True)
     promoter = factory.SubFactory(PromoterFactory)
@@ -90,6 +91,18 @@ class PromoterCampaignFactory(DjangoModelFactory):
             campaign=factory.SubFactory(CampaignFactory, consultant=True, active=True, has_selected_promoter=True),
             agreed_amount=30_000,
         )
+
+    @factory.post_generation
+    def funded(participation, create, extracted, **kwargs):
+        """An active Consultant/Seller campaign holds the agreed amount, as funding leaves it
+        (approving work pays from it). `funded=False` skips this."""
+        if not create or extracted is False or not participation.agreed_amount:
+            return
+        if participation.campaign.status != "active" or participation.campaign.budget_allocations.exists():
+            return
+        from billing.tests.factories import fund_without_stripe
+
+        fund_without_stripe(participation.campaign, budget_cents=participation.agreed_amount)
 
 
 class DeliverableFactory(DjangoModelFactory):
