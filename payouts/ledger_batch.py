@@ -10,7 +10,7 @@ skipped, and the balance listeners (the wallets projection) run with the changed
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection
 from django.utils import timezone
@@ -124,11 +124,12 @@ def accounts_for_users(kind: str, user_ids, currency: str = "usd") -> dict:
     return found
 
 
-def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd") -> list[Move]:
+def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd", cap_to_source: bool = False) -> list[Move]:
     """Post each move (source -> destination) once; return the moves posted by this call.
 
     Runs inside the caller's transaction.atomic(). Raises InsufficientFunds, posting nothing,
-    when any non-negative account would be overdrawn.
+    when any non-negative account would be overdrawn. With `cap_to_source`, each move is first
+    lowered to what its source holds under the locks (moves of nothing are dropped).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_post_many must run inside transaction.atomic().")
@@ -151,6 +152,15 @@ def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd") -> 
         )
     )
     moves = [move for move in moves if move.idempotency_key not in posted]
+    if cap_to_source:
+        left = {pk: account.balance for pk, account in locked.items()}
+        capped = []
+        for move in moves:
+            amount = min(move.amount, max(left[move.source_id], 0))
+            if amount > 0:
+                left[move.source_id] -= amount
+                capped.append(replace(move, amount=amount))
+        moves = capped
     if not moves:
         return []
     deltas = defaultdict(int)

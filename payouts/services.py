@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Sum, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 
 from billing import gateway, ledger
@@ -431,26 +431,13 @@ def pending_release(*, period: datetime.date) -> tuple[int, int]:
                     )
                     for pk, user_id, amount in rows
                 ]
-                posted = _post_capped(moves, currency)
+                # Capped under the locks by what each promoter holds now (a correction may have
+                # lowered it since the batch was read).
+                posted = ledger_post_many(
+                    kind=TransactionKind.RELEASE, moves=moves, currency=currency, cap_to_source=True
+                )
             promoters += len(posted)
             released += sum(move.amount for move in posted)
-
-
-def _post_capped(moves: list[Move], currency: str) -> list[Move]:
-    """Post releases, re-capping each by the pending balance read under the locks (a spend
-    correction may have lowered it since the batch was read)."""
-    # Lock every account the batch touches now, in primary-key order (ledger_post_many's
-    # own locking then finds them held), so the cap and the posting see the same balances.
-    involved = {move.source_id for move in moves} | {move.destination_id for move in moves}
-    locked = {
-        account.pk: account.balance
-        for account in LedgerAccount.objects.select_for_update().filter(pk__in=sorted(involved)).order_by("pk")
-    }
-    capped = [
-        Move(m.idempotency_key, m.source_id, m.destination_id, min(m.amount, locked.get(m.source_id, 0)), m.memo)
-        for m in moves
-    ]
-    return ledger_post_many(kind=TransactionKind.RELEASE, moves=[m for m in capped if m.amount > 0], currency=currency)
 
 
 # --- The payout run ------------------------------------------------------------------------------
@@ -464,36 +451,41 @@ def payout_run(*, period: datetime.date) -> RunReport:
     return report
 
 
+def _no_record_yet(period: datetime.date):
+    """Wallets whose promoter has no record for `period` and none unpaid from before. Written as
+    NOT EXISTS (an anti-join on the promoter+period index): `exclude()` across the relation
+    becomes NOT IN (subquery), which PostgreSQL may run once per wallet."""
+    records = PayoutRecord.objects.filter(promoter_id=OuterRef("user_id"))
+    return ~Exists(records.filter(period=period)) & ~Exists(
+        # An older record not paid yet (failed, or left by a crash) is retried first; paying a
+        # new one beside it would promise the same money twice.
+        records.filter(status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED])
+    )
+
+
+def _account_ready():
+    return Exists(
+        StripeConnectAccount.objects.filter(user_id=OuterRef("user_id"), payouts_enabled=True, transfers_active=True)
+    )
+
+
 def _skip_reasons(period: datetime.date, report: RunReport) -> None:
     """Count why wallets over their threshold get no record (held, no ready account)."""
-    over = Wallet.objects.filter(current_balance__gte=F("minimum_threshold"), current_balance__gt=0).exclude(
-        user__payout_records__period=period
+    over = Wallet.objects.filter(
+        Q(current_balance__gte=F("minimum_threshold"), current_balance__gt=0), _no_record_yet(period)
     )
     report.skipped["held"] = over.filter(payout_hold=True).count()
-    report.skipped["account not ready"] = (
-        over.filter(payout_hold=False)
-        .exclude(user__connect_account__payouts_enabled=True, user__connect_account__transfers_active=True)
-        .count()
-    )
+    report.skipped["account not ready"] = over.filter(~_account_ready(), payout_hold=False).count()
 
 
 def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
     """One PayoutRecord + pending StripeTransfer per payable wallet; a second or concurrent run
     creates nothing new (unique promoter+period, ignore_conflicts)."""
-    eligible = (
-        Wallet.objects.filter(
-            current_balance__gte=F("minimum_threshold"),
-            current_balance__gt=0,
-            payout_hold=False,
-            user__connect_account__payouts_enabled=True,
-            user__connect_account__transfers_active=True,
-        )
-        .exclude(user__payout_records__period=period)
-        # An older record not paid yet (failed, or left by a crash) is retried first; paying a new
-        # one beside it would promise the same money twice.
-        .exclude(user__payout_records__status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED])
-        .order_by("pk")
-    )
+    eligible = Wallet.objects.filter(
+        Q(current_balance__gte=F("minimum_threshold"), current_balance__gt=0, payout_hold=False),
+        _account_ready(),
+        _no_record_yet(period),
+    ).order_by("pk")
     created = 0
     last_pk = 0
     while True:

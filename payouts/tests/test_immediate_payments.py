@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _submitted_work(amount=10_000, *, charge_id=""):
-    deliverable = DeliverableFactory(status="submitted", amount=amount)
+    # funded=False: the factory's own funding has no charge in the simulator to transfer from.
+    deliverable = DeliverableFactory(status="submitted", amount=amount, promoter_campaign__funded=False)
     campaign = deliverable.promoter_campaign.campaign
     fund(campaign, 30_000, charge_id=charge_id)
     return WorkFactory(deliverable=deliverable)
@@ -113,7 +114,9 @@ def test_approving_twice_pays_once(stripe_sim, django_capture_on_commit_callback
 def test_unfunded_budget_refuses_the_approval(stripe_sim):
     from billing.services import BudgetExhausted
 
-    work = WorkFactory(deliverable=DeliverableFactory(status="submitted", amount=10_000))
+    work = WorkFactory(
+        deliverable=DeliverableFactory(status="submitted", amount=10_000, promoter_campaign__funded=False)
+    )
     with pytest.raises(BudgetExhausted):
         campaign_services.work_approve(work=work, actor=None)
     work.refresh_from_db()
