@@ -193,3 +193,40 @@ def test_api_key_is_shown_once_then_revoked():
     key = ApiKey.objects.get()
     assert client.post(f"/tracking/api-keys/{key.public_id}/revoke/").status_code == 302
     assert services.api_key_authenticate(raw) is None
+
+
+def test_bulk_reject_needs_a_reason_and_rejects_the_selected():
+    campaign = salesman_campaign()
+    participation = join(campaign)
+    sale = services.sale_record(
+        campaign=campaign, order_id="r-1", amount_cents=1000, currency="usd", ref_code=participation.tracking_code
+    )[0]
+    client = logged_in(campaign.advertiser)
+
+    without = client.post("/tracking/sales/bulk/", {"action": "reject", "sale": [str(sale.public_id)]})
+    sale.refresh_from_db()
+    assert without.status_code == 302 and sale.status == SaleStatus.PENDING
+
+    client.post("/tracking/sales/bulk/", {"action": "reject", "sale": [str(sale.public_id)], "reason": "returned"})
+    sale.refresh_from_db()
+    assert (sale.status, sale.decision_reason) == (SaleStatus.REJECTED, "returned")
+
+
+def test_single_sale_actions_and_the_promoters_sales_page():
+    campaign = salesman_campaign()
+    participation = join(campaign)
+    sale = services.sale_record(
+        campaign=campaign, order_id="s-1", amount_cents=8000, currency="usd", ref_code=participation.tracking_code
+    )[0]
+    client = logged_in(campaign.advertiser)
+
+    assert client.post(f"/tracking/sales/{sale.public_id}/verify/").status_code == 302
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.VERIFIED
+    assert client.post(f"/tracking/sales/{sale.public_id}/nonsense/").status_code == 404
+    assert logged_in(AdvertiserFactory()).post(f"/tracking/sales/{sale.public_id}/verify/").status_code == 404
+
+    page = logged_in(participation.promoter).get(f"/tracking/links/{participation.public_id}/")
+    body = page.content.decode()
+    assert "s-1" in body and "$10.00" in body and "Verified, commission credited" in body
+    assert_books_clean()
