@@ -16,6 +16,5 @@ TRACKING_TRUSTED_PROXY_COUNT = 1
 # Persistent connections, as production runs (a new PostgreSQL connection per request would
 # measure connection set-up, not the redirect).
 DATABASES["default"]["CONN_MAX_AGE"] = 600
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 Q_CLUSTER = {**Q_CLUSTER, "sync": False}  # noqa: F405  (cap completion is queued, not run inline)
