@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from billing import gateway, ledger
@@ -451,50 +451,50 @@ def payout_run(*, period: datetime.date) -> RunReport:
     return report
 
 
-def _no_record_yet(period: datetime.date):
-    """Wallets whose promoter has no record for `period` and none unpaid from before. Written as
-    NOT EXISTS (an anti-join on the promoter+period index): `exclude()` across the relation
-    becomes NOT IN (subquery), which PostgreSQL may run once per wallet."""
-    records = PayoutRecord.objects.filter(promoter_id=OuterRef("user_id"))
-    return ~Exists(records.filter(period=period)) & ~Exists(
-        # An older record not paid yet (failed, or left by a crash) is retried first; paying a
-        # new one beside it would promise the same money twice.
-        records.filter(status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED])
-    )
-
-
-def _account_ready():
-    return Exists(
-        StripeConnectAccount.objects.filter(user_id=OuterRef("user_id"), payouts_enabled=True, transfers_active=True)
-    )
-
-
-def _skip_reasons(period: datetime.date, report: RunReport) -> None:
-    """Count why wallets over their threshold get no record (held, no ready account)."""
-    over = Wallet.objects.filter(
-        Q(current_balance__gte=F("minimum_threshold"), current_balance__gt=0), _no_record_yet(period)
-    )
-    report.skipped["held"] = over.filter(payout_hold=True).count()
-    report.skipped["account not ready"] = over.filter(~_account_ready(), payout_hold=False).count()
-
-
 def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
     """One PayoutRecord + pending StripeTransfer per payable wallet; a second or concurrent run
-    creates nothing new (unique promoter+period, ignore_conflicts)."""
-    eligible = Wallet.objects.filter(
-        Q(current_balance__gte=F("minimum_threshold"), current_balance__gt=0, payout_hold=False),
-        _account_ready(),
-        _no_record_yet(period),
-    ).order_by("pk")
+    creates nothing new (unique promoter+period, ignore_conflicts).
+
+    Each batch reads wallets over their threshold by primary key, then looks up its promoters'
+    records and accounts by index, and decides in Python: a NOT EXISTS over payout_records,
+    which this very run fills, can get a per-wallet plan from stale statistics (quadratic)."""
+    candidates = Wallet.objects.filter(current_balance__gte=F("minimum_threshold"), current_balance__gt=0)
     created = 0
     last_pk = 0
     while True:
-        batch = list(
-            eligible.filter(pk__gt=last_pk).values_list("pk", "user_id", "current_balance", "currency")[:BATCH_SIZE]
+        wallets = list(
+            candidates.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", "user_id", "current_balance", "currency", "payout_hold")[:BATCH_SIZE]
         )
-        if not batch:
+        if not wallets:
             break
-        last_pk = batch[-1][0]
+        last_pk = wallets[-1][0]
+        user_ids = [wallet[1] for wallet in wallets]
+        has_record = set(
+            PayoutRecord.objects.filter(promoter_id__in=user_ids)
+            # An older record not paid yet (failed, or left by a crash) is retried first; paying
+            # a new one beside it would promise the same money twice.
+            .filter(Q(period=period) | Q(status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED]))
+            .values_list("promoter_id", flat=True)
+        )
+        ready = set(
+            StripeConnectAccount.objects.filter(
+                user_id__in=user_ids, payouts_enabled=True, transfers_active=True
+            ).values_list("user_id", flat=True)
+        )
+        batch = []
+        for _, user_id, amount, currency, held in wallets:
+            if user_id in has_record:
+                continue
+            if held:
+                report.skipped["held"] += 1
+            elif user_id not in ready:
+                report.skipped["account not ready"] += 1
+            else:
+                batch.append((None, user_id, amount, currency))
+        if not batch:
+            continue
         with transaction.atomic():
             bulk_insert(
                 PayoutRecord,
@@ -527,7 +527,6 @@ def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
             )
         created += len(records)
     report.records_created += created
-    _skip_reasons(period, report)
     return created
 
 
