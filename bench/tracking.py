@@ -248,8 +248,10 @@ def main():
             f"  {row['statuses']}"
         )
     ratio = tracking["rps"] / bare["rps"]
-    print(f"throughput ratio tracking/bare: {ratio:.2f}x (target >= 0.70)  p99 tracking: {tracking['p99_ms']:.1f} ms "
-          "(target < 50)")
+    print(
+        f"throughput ratio tracking/bare: {ratio:.2f}x (target >= 0.70)  p99 tracking: {tracking['p99_ms']:.1f} ms "
+        "(target < 50)"
+    )
 
     campaign = Campaign.objects.get(pk=campaign.pk)
     stats = ViewStat.objects.filter(participation=participation).aggregate(
