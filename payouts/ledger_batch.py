@@ -64,6 +64,22 @@ def bulk_set(model, field_name: str, values: dict, *, key: str = "id", add: bool
             )
 
 
+# Types psycopg adapts as they are: skipping Django's per-value preparation saves seconds per
+# hundred thousand rows.
+_PASS_THROUGH = {
+    "BigIntegerField",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "CharField",
+    "TextField",
+    "ForeignKey",
+    "OneToOneField",
+    "BooleanField",
+}
+
+
 def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> None:
     """Insert plain dicts (column values by field name; unset fields take their defaults) in
     one statement, without building a model instance per row: Django's bulk_create spends most
@@ -85,7 +101,9 @@ def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> N
         else:
             name = None
         if name is not None:
-            values = [field.get_db_prep_save(row[name], connection) for row in rows]
+            values = [row[name] for row in rows]
+            if field.get_internal_type() not in _PASS_THROUGH:
+                values = [field.get_db_prep_save(value, connection) for value in values]
         elif getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
             values = [now] * len(rows)
         else:
