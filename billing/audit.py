@@ -68,6 +68,16 @@ def _no_overdrawn_accounts():
     return [f"{account}: overdrawn at {account.balance}" for account in overdrawn]
 
 
+def _net_by_campaign(out_of_campaign, back_into_campaign) -> dict:
+    """{campaign_id: amount moved out of its accounts less amount moved back}."""
+    net = dict(out_of_campaign.values_list("source__campaign_id").annotate(total=Sum("amount")).order_by())
+    for campaign_id, total in (
+        back_into_campaign.values_list("destination__campaign_id").annotate(total=Sum("amount")).order_by()
+    ):
+        net[campaign_id] = net.get(campaign_id, 0) - total
+    return net
+
+
 def _load_app_checks():
     """Import each app's `audit` module once so its checks register themselves."""
     from importlib import import_module
@@ -105,11 +115,9 @@ def allocations_match_campaign_budgets():
         .order_by()
     }
     budgets = dict(LedgerAccount.objects.filter(kind=AccountKind.CAMPAIGN_BUDGET).values_list("campaign_id", "balance"))
-    spends = dict(
-        Transaction.objects.filter(kind=TransactionKind.SPEND, source__kind=AccountKind.CAMPAIGN_BUDGET)
-        .values_list("source__campaign_id")
-        .annotate(total=Sum("amount"))
-        .order_by()
+    spends = _net_by_campaign(
+        Transaction.objects.filter(kind=TransactionKind.SPEND, source__kind=AccountKind.CAMPAIGN_BUDGET),
+        Transaction.objects.filter(kind=TransactionKind.SPEND_REVERSAL, destination__kind=AccountKind.CAMPAIGN_BUDGET),
     )
     for campaign_id, row in allocations.items():
         remaining = row["allocated"] - row["spent"] - row["refunded"]
@@ -132,19 +140,24 @@ def fees_match_ledger():
     from billing.models import AccountKind, AdvertiserCharge, PlatformFee, PlatformFeeKind
 
     differences = []
-    recognised = dict(
-        PlatformFee.objects.filter(kind=PlatformFeeKind.RECOGNISED)
-        .values_list("campaign_id")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    posted = dict(
+
+    def fees(kind):
+        return dict(
+            PlatformFee.objects.filter(kind=kind).values_list("campaign_id").annotate(total=Sum("amount")).order_by()
+        )
+
+    returned = fees(PlatformFeeKind.REVERSED)
+    recognised = {
+        campaign_id: total - returned.get(campaign_id, 0)
+        for campaign_id, total in fees(PlatformFeeKind.RECOGNISED).items()
+    }
+    posted = _net_by_campaign(
         Transaction.objects.filter(
             source__kind=AccountKind.CAMPAIGN_FEE_HELD, destination__kind=AccountKind.PLATFORM_REVENUE
-        )
-        .values_list("source__campaign_id")
-        .annotate(total=Sum("amount"))
-        .order_by()
+        ),
+        Transaction.objects.filter(
+            source__kind=AccountKind.PLATFORM_REVENUE, destination__kind=AccountKind.CAMPAIGN_FEE_HELD
+        ),
     )
     for campaign_id in set(recognised) | set(posted):
         if recognised.get(campaign_id, 0) != posted.get(campaign_id, 0):
@@ -198,6 +211,17 @@ def participations_match_spends():
         .annotate(total=Sum("amount"))
         .order_by()
     }
+    for campaign_id, user_id, total in (
+        Transaction.objects.filter(
+            kind=TransactionKind.SPEND_REVERSAL,
+            destination__kind=AccountKind.CAMPAIGN_BUDGET,
+            destination__campaign_id__in=funded,
+        )
+        .values_list("destination__campaign_id", "source__user_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    ):
+        posted[(campaign_id, user_id)] = posted.get((campaign_id, user_id), 0) - total
     differences = []
     for participation in PromoterCampaign.objects.filter(campaign_id__in=funded).only(
         "campaign_id", "promoter_id", "spent_budget"

@@ -84,6 +84,7 @@ class ImmutableLedgerError(Exception):
 class TransactionKind(models.TextChoices):
     FUNDING = "funding", "Campaign funded"
     SPEND = "spend", "Budget spent (earning)"
+    SPEND_REVERSAL = "spend_reversal", "Spend reversed (e.g. refunded sale)"
     FEE_RECOGNISED = "fee_recognised", "Platform fee recognised"
     REFUND = "refund", "Unused budget refunded"
     STRIPE_FEE = "stripe_fee", "Stripe processing fee"
@@ -409,6 +410,7 @@ class AdvertiserCharge(models.Model):
 
 class PlatformFeeKind(models.TextChoices):
     RECOGNISED = "recognised", "Platform fee recognised on spend"
+    REVERSED = "reversed", "Platform fee returned with a reversed spend"
     STRIPE_PROCESSING = "stripe_processing", "Stripe processing fee (expense)"
 
 

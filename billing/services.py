@@ -674,12 +674,13 @@ def campaign_budget_remaining(campaign) -> int:
 
 
 def _fee_recognised(fee_account, revenue_account) -> int:
-    return (
-        Transaction.objects.filter(source=fee_account, destination=revenue_account).aggregate(total=Sum("amount"))[
-            "total"
-        ]
-        or 0
-    )
+    """Fee recognised so far: moved to revenue, less what reversed spends gave back."""
+
+    def moved(source, destination):
+        rows = Transaction.objects.filter(source=source, destination=destination)
+        return rows.aggregate(total=Sum("amount"))["total"] or 0
+
+    return moved(fee_account, revenue_account) - moved(revenue_account, fee_account)
 
 
 def campaign_budget_spend(
@@ -787,6 +788,81 @@ def campaign_budget_spend(
         campaign_services.campaign_pause(campaign=locked_campaign, reason=BUDGET_USED_UP)
     campaign.status = locked_campaign.status
     return SpendResult(spent_cents=amount_cents, fee_cents=fee_share)
+
+
+def campaign_budget_spend_reverse(
+    *, campaign, promoter, spend_idempotency_key: str, idempotency_key: str, memo: str = ""
+) -> SpendResult:
+    """Undo one earlier spend (a sale refunded before payout): the earning goes back from the
+    promoter to the campaign budget, and its fee share from revenue back to the fee held.
+
+    Call inside the caller's `transaction.atomic()`. Posts once per `idempotency_key` (a replay
+    returns the first result). Raises `ledger.InsufficientFunds` when the promoter's balance no
+    longer holds the earning (it was released or paid out: record a deduction instead), and
+    ValueError when there is no such spend. The allocations give back newest first (spends
+    take oldest first), and the day's `advertiser_spends` row of the original spend shrinks.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("campaign_budget_spend_reverse must run inside the caller's transaction.atomic().")
+    reverse_key, reverse_fee_key = f"spend-reverse:{idempotency_key}", f"spend-reverse-fee:{idempotency_key}"
+    locked_campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    replay = list(Transaction.objects.filter(idempotency_key__in=[reverse_key, reverse_fee_key]))
+    if replay:
+        return SpendResult(
+            spent_cents=-sum(row.amount for row in replay if row.idempotency_key == reverse_key),
+            fee_cents=-sum(row.amount for row in replay if row.idempotency_key == reverse_fee_key),
+        )
+    spend = Transaction.objects.filter(idempotency_key=f"spend:{spend_idempotency_key}").select_related(
+        "source", "destination"
+    )
+    spend = spend.first()
+    if spend is None or spend.source.campaign_id != locked_campaign.pk or spend.destination.user_id != promoter.pk:
+        raise ValueError(f"No spend {spend_idempotency_key!r} of this campaign to this promoter.")
+    fee = Transaction.objects.filter(idempotency_key=f"spend-fee:{spend_idempotency_key}").first()
+    fee_amount = fee.amount if fee else 0
+
+    allocations = list(
+        CampaignBudgetAllocation.objects.select_for_update().filter(campaign=locked_campaign).order_by("-pk")
+    )
+    budget, fee_held = ledger.campaign_budget(locked_campaign), ledger.campaign_fee_held(locked_campaign)
+    revenue = ledger.platform_revenue(locked_campaign.currency)
+    ledger.accounts_lock(budget, fee_held, revenue, spend.destination)
+    ledger.ledger_post(
+        kind=TransactionKind.SPEND_REVERSAL,
+        legs=[ledger.Leg(spend.destination, budget, spend.amount)],
+        idempotency_key=reverse_key,
+        memo=memo,
+    )
+    fee_rows = ledger.ledger_post(
+        kind=TransactionKind.SPEND_REVERSAL,
+        legs=[ledger.Leg(revenue, fee_held, fee_amount)],
+        idempotency_key=reverse_fee_key,
+        memo=memo,
+    )
+    if fee_rows:
+        PlatformFee.objects.create(
+            kind=PlatformFeeKind.REVERSED,
+            campaign=locked_campaign,
+            transaction=fee_rows[0],
+            amount=fee_amount,
+            currency=locked_campaign.currency,
+        )
+    left = spend.amount
+    for allocation in allocations:
+        give_back = min(allocation.spent_amount, left)
+        if give_back > 0:
+            CampaignBudgetAllocation.objects.filter(pk=allocation.pk).update(spent_amount=F("spent_amount") - give_back)
+            left -= give_back
+        if not left:
+            break
+    day = timezone.localdate(spend.created_at)
+    AdvertiserSpend.objects.filter(
+        advertiser_id=locked_campaign.advertiser_id, campaign=locked_campaign, date=day
+    ).update(amount_spent=F("amount_spent") - spend.amount, fee_amount=F("fee_amount") - fee_amount)
+    PromoterCampaign.objects.filter(campaign=locked_campaign, promoter=promoter).update(
+        spent_budget=F("spent_budget") - spend.amount
+    )
+    return SpendResult(spent_cents=-spend.amount, fee_cents=-fee_amount)
 
 
 def _advertiser_spend_add(campaign, amount: int, fee: int) -> None:

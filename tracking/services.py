@@ -773,24 +773,16 @@ def _commission_reverse(*, campaign: Campaign, sale: SaleRecord) -> bool:
     """Give a credited commission back to the campaign budget; False if the promoter's pending
     earnings no longer hold it (then the caller records a deduction).
 
-    The reversal must also lower the budget allocation's spent amount and the recognised fee, which
-    are billing's figures: it goes through billing's `campaign_budget_spend_reverse`. Until billing
-    provides it the refund raises (nothing is written), rather than posting a reversal that
-    billing's projections would not know about.
+    The reversal also lowers the budget allocation's spent amount and the recognised fee, which
+    are billing's figures: it goes through billing's `campaign_budget_spend_reverse`.
     """
     from billing import ledger
 
-    billing = _billing()
-    reverse = getattr(billing, "campaign_budget_spend_reverse", None)
     if ledger.promoter_pending(sale.participation.promoter, currency=campaign.currency).balance < sale.commission_cents:
         return False
-    if reverse is None:
-        raise TrackingError(
-            "Refunds of credited commissions wait for billing's spend reversal; the sale was left as it is."
-        )
     try:
         with transaction.atomic():
-            reverse(
+            _billing().campaign_budget_spend_reverse(
                 campaign=campaign,
                 promoter=sale.participation.promoter,
                 spend_idempotency_key=f"sale-commission-{sale.pk}",

@@ -150,3 +150,59 @@ def test_funding_without_stripe_helper_for_other_apps(promoter):
     assert campaign.status == CampaignStatus.ACTIVE
     assert spend(campaign, promoter, 60, "views-1") == services.SpendResult(60, 6)
     assert ledger_audit().clean
+
+
+def reverse(campaign, promoter, spend_key, key):
+    with transaction.atomic():
+        return services.campaign_budget_spend_reverse(
+            campaign=campaign, promoter=promoter, spend_idempotency_key=spend_key, idempotency_key=key
+        )
+
+
+def test_reversing_a_spend_returns_the_earning_and_its_fee_to_the_campaign(funded_salesman, promoter):
+    spend(funded_salesman, promoter, 2_500, "sale-1")
+    spend(funded_salesman, promoter, 1_000, "sale-2")
+
+    result = reverse(funded_salesman, promoter, "sale-1", "refund-1")
+    again = reverse(funded_salesman, promoter, "sale-1", "refund-1")
+
+    assert result == again == services.SpendResult(spent_cents=-2_500, fee_cents=-250)
+    assert ledger.promoter_pending(promoter).balance == 1_000
+    assert ledger.platform_revenue().balance == 100
+    assert ledger.campaign_fee_held(funded_salesman).balance == 900
+    assert services.campaign_budget_remaining(funded_salesman) == 9_000
+    assert CampaignBudgetAllocation.objects.get(campaign=funded_salesman).spent_amount == 1_000
+    assert AdvertiserSpend.objects.get(campaign=funded_salesman).amount_spent == 1_000
+    assert ledger_audit().clean
+
+
+def test_fee_after_a_reversal_still_adds_up_to_the_cent(funded_salesman, promoter):
+    """Spend, reverse, spend the whole budget: revenue ends at exactly the fee funded."""
+    spend(funded_salesman, promoter, 333, "a")
+    reverse(funded_salesman, promoter, "a", "undo-a")
+    spend(funded_salesman, promoter, 10_000, "all")
+
+    assert ledger.platform_revenue().balance == 1_000
+    assert ledger.campaign_fee_held(funded_salesman).balance == 0
+    assert ledger_audit().clean
+
+
+def test_reversal_refuses_when_the_earning_has_left_pending(funded_salesman, promoter):
+    spend(funded_salesman, promoter, 2_500, "sale-1")
+    with transaction.atomic():
+        ledger.ledger_post(
+            kind="release",
+            legs=[ledger.Leg(ledger.promoter_pending(promoter), ledger.promoter_available(promoter), 2_500)],
+            idempotency_key="release-test",
+        )
+
+    with pytest.raises(ledger.InsufficientFunds):
+        reverse(funded_salesman, promoter, "sale-1", "refund-1")
+
+    assert services.campaign_budget_remaining(funded_salesman) == 7_500
+    assert ledger_audit().clean
+
+
+def test_reversal_of_an_unknown_spend_is_refused(funded_salesman, promoter):
+    with pytest.raises(ValueError):
+        reverse(funded_salesman, promoter, "never-spent", "refund-x")
