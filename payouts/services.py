@@ -197,14 +197,14 @@ def work_payment_create(*, work) -> StripeTransfer:
         memo=f"Milestone {deliverable.title}"[:300],
     )
     transfer, _ = StripeTransfer.objects.get_or_create(
-        idempotency_key=f"transfer-work-{work.pk}",
+        work=work,
         defaults={
+            "idempotency_key": f"transfer-work-{work.pk}",
             "promoter": promoter,
             "kind": TransferKind.IMMEDIATE,
             "amount": deliverable.amount,
             "currency": campaign.currency,
             "campaign": campaign,
-            "work": work,
             "transfer_group": campaign_transfer_group(campaign),
         },
     )
