@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from billing import gateway, ledger
 from billing.gateway import GatewayError, GatewayUnavailable, PaymentDeclined, PaymentRequiresAction
@@ -612,6 +613,9 @@ def funding_record_success(
             campaign_services.campaign_activate(campaign=campaign, reason="funded")
         elif campaign.status == CampaignStatus.PAUSED and _paused_for_budget(campaign):
             campaign_services.campaign_resume(campaign=campaign, reason="budget topped up")
+        if campaign.campaign_type == CampaignType.SALESMAN and locked.purpose == IntentPurpose.TOP_UP:
+            # Sales verified while the budget was short wait as "awaiting budget": pay them now.
+            transaction.on_commit(lambda: async_task("tracking.tasks.pay_awaiting_sales", campaign.pk))
         ended = campaign.status in ENDED
     if ended:
         # Paid after the campaign ended (a Checkout page left open): give the money back.
@@ -890,6 +894,7 @@ def _advertiser_spend_add(campaign, amount: int, fee: int) -> None:
 def campaign_end(*, campaign: Campaign, actor=None, reason: str = "") -> Campaign:
     """End the campaign (campaigns service), then refund its unused budget and fee."""
     campaign_services.campaign_complete(campaign=campaign, actor=actor, reason=reason)
+    _earnings_settle(campaign)
     refund_unused_safely(campaign=campaign, actor=actor)
     return campaign
 
@@ -897,8 +902,18 @@ def campaign_end(*, campaign: Campaign, actor=None, reason: str = "") -> Campaig
 def campaign_cancel(*, campaign: Campaign, actor=None, reason: str) -> Campaign:
     """Cancel the campaign (campaigns service), then refund its unused budget and fee."""
     campaign_services.campaign_cancel(campaign=campaign, actor=actor, reason=reason)
+    _earnings_settle(campaign)
     refund_unused_safely(campaign=campaign, actor=actor)
     return campaign
+
+
+def _earnings_settle(campaign) -> None:
+    """Post views already counted but not yet accrued (the hourly accrual runs later), so the
+    refund gives back only what promoters did not earn. The campaign has stopped counting."""
+    if campaign.campaign_type == CampaignType.VISIBILITY:
+        from tracking.services import views_accrue
+
+        views_accrue(campaign=campaign)
 
 
 def refund_unused_safely(*, campaign, actor=None) -> list[AdvertiserCharge]:

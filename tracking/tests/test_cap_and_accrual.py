@@ -181,3 +181,21 @@ def test_64_concurrent_visitors_race_for_the_last_10_paid_views():
     assert PromoterCampaign.objects.get(pk=participation.pk).views_generated == 10
     assert campaign.status == CampaignStatus.COMPLETED
     assert_books_clean()
+
+
+def test_ending_a_campaign_pays_counted_views_before_refunding_the_rest():
+    """Views counted since the last hourly accrual are the promoter's, not the advertiser's refund."""
+    from billing import services as billing_services
+    from billing.models import AdvertiserCharge
+
+    campaign = visibility_campaign(cpv=300, max_views=2000)  # $60 budget, $6 fee
+    participation = join(campaign)
+    _views(participation, 250)  # counted; the hourly accrual has not run
+
+    billing_services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+
+    assert ledger.promoter_pending(participation.promoter).balance == 750  # 250 views at $3 per 100
+    refund = AdvertiserCharge.objects.get(campaign=campaign, kind="refund")
+    assert refund.amount == (6000 - 750) + (600 - 75)  # unused budget and its unused fee
+    assert ledger.campaign_budget(campaign).balance == 0
+    assert_books_clean()

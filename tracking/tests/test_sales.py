@@ -93,10 +93,12 @@ def test_sale_beyond_the_budget_waits_pauses_and_is_paid_after_top_up(django_cap
     assert ledger.promoter_pending(participation.promoter).balance == 1250
     assert_books_clean()
 
-    fund(campaign, 5_000)  # the advertiser tops up (billing resumes the campaign)
-    assert services.sales_pay_awaiting(campaign=campaign) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        fund(campaign, 5_000)  # the advertiser tops up: billing resumes the campaign and pays what waited
 
     second.refresh_from_db()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE
     assert (second.status, second.commission_posted) == (SaleStatus.VERIFIED, True)
     assert ledger.promoter_pending(participation.promoter).balance == 2500
     assert services.sales_pay_awaiting(campaign=campaign) == 0
