@@ -169,6 +169,7 @@ def main() -> None:
     parser.add_argument("--promoters", type=int, default=100_000)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--keep", action="store_true", help="Reuse the database as it is (no recreate/seed).")
+    parser.add_argument("--batch-size", type=int, default=None, help="Override payouts.services.BATCH_SIZE.")
     parser.add_argument("--tracemalloc", action="store_true", help="Also trace Python allocations (slower).")
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
@@ -197,6 +198,8 @@ def main() -> None:
             f"in {time.perf_counter() - started:.1f}s"
         )
     _zero_latency_gateway()
+    if args.batch_size:
+        services.BATCH_SIZE = args.batch_size
 
     queries = 0
 

@@ -123,12 +123,10 @@ def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> N
 
 
 def accounts_for_users(kind: str, user_ids, currency: str = "usd") -> dict:
-    """{user_id: LedgerAccount} of `kind`, creating the missing ones with one insert."""
+    """{user_id: ledger account id} of `kind`, creating the missing ones with one insert."""
     user_ids = set(user_ids)
-    found = {
-        account.user_id: account
-        for account in LedgerAccount.objects.filter(kind=kind, currency=currency, user_id__in=user_ids)
-    }
+    accounts = LedgerAccount.objects.filter(kind=kind, currency=currency)
+    found = dict(accounts.filter(user_id__in=user_ids).values_list("user_id", "pk"))
     missing = user_ids - found.keys()
     if missing:
         # ignore_conflicts: a concurrent posting may create the same account (unique constraint).
@@ -137,9 +135,24 @@ def accounts_for_users(kind: str, user_ids, currency: str = "usd") -> dict:
             [{"kind": kind, "user_id": user_id, "currency": currency} for user_id in missing],
             ignore_conflicts=True,
         )
-        for account in LedgerAccount.objects.filter(kind=kind, currency=currency, user_id__in=missing):
-            found[account.user_id] = account
+        found.update(accounts.filter(user_id__in=missing).values_list("user_id", "pk"))
     return found
+
+
+@dataclass(slots=True)
+class LockedAccount:
+    """What a balance listener reads of an account (pk, kind, owner, currency, new balance),
+    without a model instance per row."""
+
+    pk: int
+    kind: str
+    currency: str
+    user_id: int | None
+    campaign_id: int | None
+    balance: int
+
+    def __str__(self):
+        return f"{self.kind} account {self.pk}"
 
 
 def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd", cap_to_source: bool = False) -> list[Move]:
@@ -159,8 +172,11 @@ def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd", cap
         return []
     account_ids = sorted({move.source_id for move in moves} | {move.destination_id for move in moves})
     locked = {
-        account.pk: account
-        for account in LedgerAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk")
+        row[0]: LockedAccount(*row)
+        for row in LedgerAccount.objects.select_for_update()
+        .filter(pk__in=account_ids)
+        .order_by("pk")
+        .values_list("pk", "kind", "currency", "user_id", "campaign_id", "balance")
     }
     # Checked under the locks: a concurrent poster of the same keys locks the same accounts, so
     # its rows are committed and visible by now.

@@ -425,7 +425,7 @@ def pending_release(*, period: datetime.date) -> tuple[int, int]:
                     Move(
                         idempotency_key=f"release-{period:%Y-%m}-{user_id}",
                         source_id=pk,
-                        destination_id=available[user_id].pk,
+                        destination_id=available[user_id],
                         amount=amount,
                         memo=f"Earnings of {period:%B %Y} released",
                     )
@@ -629,7 +629,7 @@ def _payouts_record_success(successes) -> int:
                 moves=[
                     Move(
                         idempotency_key=f"payout-{transfer.payout_record_id}",
-                        source_id=available[transfer.promoter_id].pk,
+                        source_id=available[transfer.promoter_id],
                         destination_id=external.pk,
                         amount=transfer.amount,
                         memo=f"Stripe transfer {remote.id}",
