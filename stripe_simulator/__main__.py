@@ -6,7 +6,11 @@
 Every option can also come from the environment: STRIPE_SIM_HOST, STRIPE_SIM_PORT,
 STRIPE_SIM_WEBHOOK_URL, STRIPE_SIM_WEBHOOK_SECRET, STRIPE_SIM_CONNECT_WEBHOOK_URL,
 STRIPE_SIM_CONNECT_WEBHOOK_SECRET, STRIPE_SIM_PUBLIC_URL, STRIPE_SIM_TIMEOUT_SECONDS,
-STRIPE_SIM_SYNCHRONOUS_WEBHOOKS (1/true).
+STRIPE_SIM_SYNCHRONOUS_WEBHOOKS (1/true), STRIPE_SIM_STATE_FILE.
+
+With --state-file the simulator starts from that file when it exists (e.g. the one
+`manage.py demo_data --stripe-state` writes) and saves every change back to it, so a restart
+keeps customers, charges and Connect accounts the database refers to.
 """
 
 from __future__ import annotations
@@ -36,6 +40,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--public-url", default=_env("PUBLIC_URL"), help="base URL for hosted pages (default: Host header)")
     p.add_argument("--timeout-seconds", type=float, default=float(_env("TIMEOUT_SECONDS", "2.0")))
     p.add_argument(
+        "--state-file",
+        default=_env("STATE_FILE"),
+        help="JSON file to load on start (if present) and save after every change (default: memory only)",
+    )
+    p.add_argument(
         "--synchronous-webhooks",
         action="store_true",
         default=_env("SYNCHRONOUS_WEBHOOKS", "").lower() in ("1", "true", "yes"),
@@ -53,7 +62,15 @@ def main(argv=None) -> int:
         synchronous_webhooks=args.synchronous_webhooks,
         timeout_seconds=args.timeout_seconds,
         public_url=args.public_url,
+        state_file=args.state_file,
     )
+    if args.state_file and os.path.exists(args.state_file):
+        try:
+            count = sim.load_state()
+        except ValueError as error:
+            print(f"stripe-simulator: {error}", file=sys.stderr, flush=True)
+            return 2
+        print(f"stripe-simulator: loaded {count} objects from {args.state_file}", flush=True)
     base = sim.start(args.host, args.port)
     print(f"stripe-simulator listening on {base} (webhooks -> {args.webhook_url or 'none'})", flush=True)
     stop = threading.Event()
@@ -61,6 +78,8 @@ def main(argv=None) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     sim.stop()
+    if args.state_file:
+        sim.autosave()  # saved after each change already; once more for anything still in flight
     return 0
 
 

@@ -256,8 +256,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._html(404, pages.message("Not found", f"No such account: {acct_id}"))
         if method == "GET":
             return self._html(200, pages.onboarding(account, link))
-        sim.run_action(connect.complete_onboarding, acct_id)
         meta["used"] = True
+        sim.run_action(connect.complete_onboarding, acct_id)
         return self._redirect(meta["return_url"])
 
 

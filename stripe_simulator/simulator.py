@@ -20,7 +20,7 @@ from . import params as P
 from .errors import StripeError
 from .resources import checkout, connect, customers, events, payments
 from .resources.base import Ctx, Route, expand
-from .state import State, new_id
+from .state import State, new_id, write_atomically
 from .webhooks import WebhookDispatcher
 
 ROUTES: list[Route] = [
@@ -60,6 +60,7 @@ class StripeSimulator:
         synchronous_webhooks: bool = False,
         timeout_seconds: float = 2.0,
         public_url: str | None = None,
+        state_file: str | None = None,
     ):
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -79,6 +80,9 @@ class StripeSimulator:
         self.server = None
         self.base_url: str | None = None
         self._defaults = self._config_snapshot()
+        # With a state file, every change is saved to it (see `save_state`); None: memory only.
+        self.state_file = state_file
+        self._save_lock = threading.Lock()
 
     # ================================================================== config & switches
     _CONFIG_KEYS = (
@@ -116,6 +120,42 @@ class StripeSimulator:
             self._failures.clear()
         if not keep_config:
             self.configure(**copy.deepcopy(self._defaults))
+        self.autosave()
+
+    # ================================================================== state file
+    def save_state(self, path: str | None = None) -> None:
+        """Write every object, balance and idempotency record to `path` (default: `state_file`)
+        as JSON, atomically. Config, switches and queued webhooks are not state: they come from
+        the command line and the moment."""
+        path = path or self.state_file
+        if not path:
+            raise ValueError("no state file: pass a path or start the simulator with state_file=...")
+        # One save at a time, each taking its snapshot inside: the last file written is the newest.
+        with self._save_lock:
+            write_atomically(path, self.state.dump_json(_response_to_dict))
+
+    def load_state(self, path: str | None = None) -> int:
+        """Replace the state with a `save_state` file; returns how many objects it holds.
+        Raises ValueError (naming the file) when it is not a snapshot this version can read."""
+        path = path or self.state_file
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        try:
+            self.state.load_json(text, _response_from_dict)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}. Delete the file to start with an empty simulator.") from error
+        with self.state.lock:
+            return sum(len(objects) for objects in self.state.objects.values())
+
+    def autosave(self) -> None:
+        """Save after a change when running with a state file (a few ms for a demo's worth).
+        A failed write is reported, not raised: the request itself went through."""
+        if not self.state_file:
+            return
+        try:
+            self.save_state()
+        except OSError as error:
+            print(f"stripe-simulator: could not save state to {self.state_file}: {error}", file=sys.stderr)
 
     def fail_next(self, count: int = 1, mode: str = "500") -> None:
         """The next `count` API requests fail: "500" (not processed) or "timeout" (stall, then processed)."""
@@ -179,6 +219,7 @@ class StripeSimulator:
         """Top up available balance directly (Stripe's 4000000000000077 card does this)."""
         with self.state.lock:
             self.state.credit(account, currency, amount)
+        self.autosave()
 
     def run_action(self, fn, *args, base_url: str | None = None):
         """Run a state-changing helper like a request: under the lock, then deliver its events."""
@@ -193,6 +234,7 @@ class StripeSimulator:
                 result = fn(ctx, *args)
                 return copy.deepcopy(result)
         finally:
+            self.autosave()
             self.webhooks.submit(ctx.pending_events)
 
     # ================================================================== the API
@@ -200,6 +242,8 @@ class StripeSimulator:
         """Handle one `/v1/...` request. `headers` keys are lower-case."""
         request_id = new_id("req", 14)
         resp = self._handle_api(method.upper(), path, params, headers, base_url, request_id)
+        if method.upper() != "GET":
+            self.autosave()
         resp.headers.setdefault("Request-Id", request_id)
         resp.headers.setdefault("Stripe-Version", headers.get("stripe-version") or self.api_version)
         if headers.get("idempotency-key"):
@@ -381,6 +425,14 @@ class StripeSimulator:
         kwargs.setdefault("max_network_retries", 0)
         kwargs.setdefault("base_addresses", {"api": base, "connect": base, "files": base})
         return stripe.StripeClient(kwargs.pop("api_key", self.api_key), **kwargs)
+
+
+def _response_to_dict(resp: ApiResponse) -> dict:
+    return {"status": resp.status, "body": resp.body, "headers": resp.headers}
+
+
+def _response_from_dict(data: dict) -> ApiResponse:
+    return ApiResponse(int(data["status"]), data["body"], dict(data["headers"]))
 
 
 def _error(exc: StripeError) -> ApiResponse:
