@@ -1,4 +1,5 @@
 import json
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import firebase, services
+from accounts import dashboards, firebase, services
 from accounts.decorators import advertiser_required, promoter_required
 from accounts.forms import AdvertiserProfileForm, PromoterProfileForm, RoleForm
 from accounts.models import Role
@@ -125,16 +126,43 @@ def _profile_form_page(request, *, template, success_message):
     return render(request, template, {"form": form, "role": Role(user.role)})
 
 
+# Each dashboard part refreshes on its own (HTMX `?part=<name>`); the full page renders them all.
+ADVERTISER_PARTS = {
+    "summary": dashboards.advertiser_summary_part,
+    "actions": dashboards.advertiser_actions_part,
+    "campaigns": dashboards.advertiser_campaigns_part,
+    "charts": dashboards.advertiser_charts_part,
+}
+EARNINGS_RANGES = {"30d": 0, "12m": 12}
+
+
 @advertiser_required
 @require_GET
 def advertiser_dashboard(request):
-    return render(request, "accounts/advertiser_dashboard.html", {"details": request.user.advertiser_details})
+    context = {"details": request.user.advertiser_details}
+    return _dashboard(request, "accounts/advertiser_dashboard.html", ADVERTISER_PARTS, context)
 
 
 @promoter_required
 @require_GET
 def promoter_dashboard(request):
-    return render(request, "accounts/promoter_dashboard.html", {"details": request.user.promoter_details})
+    months = EARNINGS_RANGES.get(request.GET.get("range", ""), 0)
+    parts = {
+        "wallet": dashboards.promoter_wallet_part,
+        "actions": dashboards.promoter_actions_part,
+        "earnings": partial(dashboards.promoter_earnings_part, months=months),
+    }
+    return _dashboard(request, "accounts/promoter_dashboard.html", parts, {"details": request.user.promoter_details})
+
+
+def _dashboard(request, template, parts, context):
+    """The whole page, or only the part an HTMX request names (unknown names get the page)."""
+    part = request.GET.get("part")
+    if request.htmx and part in parts:
+        return render(request, f"{template}#{part}", parts[part](request.user))
+    for build in parts.values():
+        context.update(build(request.user))
+    return render(request, template, context)
 
 
 @require_GET

@@ -1,0 +1,441 @@
+"""What each dashboard shows: read-only figures gathered in a fixed number of queries.
+
+Every function here aggregates in the database (grouped sums over a bounded date range), so a
+dashboard costs the same number of queries for 5 campaigns or 50, and for a thousand view rows
+or a million. Each `*_part` function feeds one HTMX-refreshable part of a dashboard page.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.models import AdvertiserSpend, CampaignBudgetAllocation, Transaction, TransactionKind
+from campaignplatform.charts import Series, bar_chart
+from campaigns.models import (
+    ApplicationStatus,
+    Campaign,
+    CampaignApplication,
+    CampaignDeliverable,
+    CampaignStatus,
+    CampaignType,
+    CampaignWork,
+    DeliverableStatus,
+    ParticipationStatus,
+    PromoterCampaign,
+    WorkStatus,
+)
+from payouts.models import StripeConnectAccount, Wallet
+from payouts.services import next_payout_at
+from tracking.models import SaleRecord, SaleStatus, ViewStat
+
+CHART_DAYS = 30
+ACTION_ITEMS_SHOWN = 5
+TOP_PROMOTERS = 5
+CAMPAIGNS_SHOWN = 100
+
+# Campaigns needing the advertiser first, finished ones last.
+STATUS_ORDER = [
+    CampaignStatus.PAUSED,
+    CampaignStatus.AWAITING_FUNDING,
+    CampaignStatus.ACTIVE,
+    CampaignStatus.DRAFT,
+    CampaignStatus.COMPLETED,
+    CampaignStatus.CANCELLED,
+]
+
+
+@dataclass
+class ActionGroup:
+    """One kind of thing waiting for the user: how many, the first few, and where to act."""
+
+    kind: str  # tells the template how to draw each item
+    title: str
+    count: int
+    items: list = field(default_factory=list)
+    url: str = ""
+
+
+# --- Shared -------------------------------------------------------------------------------
+
+
+def _days(today: datetime.date, count: int = CHART_DAYS) -> list[datetime.date]:
+    return [today - datetime.timedelta(days=count - 1 - offset) for offset in range(count)]
+
+
+def _day_labels(days) -> list[str]:
+    return [f"{day:%b} {day.day}" for day in days]
+
+
+def _month_start(today: datetime.date) -> datetime.date:
+    return today.replace(day=1)
+
+
+def _progress(part: int, whole: int) -> int:
+    return min(100, part * 100 // whole) if whole else 0
+
+
+# --- Advertiser -----------------------------------------------------------------------------
+
+
+def advertiser_summary_part(user, *, today=None) -> dict:
+    """Money across all the advertiser's campaigns: funded, spent, refunded, left, this month."""
+    today = today or timezone.localdate()
+    totals = CampaignBudgetAllocation.objects.filter(campaign__advertiser=user).aggregate(
+        funded=Sum("allocated_amount", default=0),
+        spent=Sum("spent_amount", default=0),
+        refunded=Sum("refunded_amount", default=0),
+    )
+    month = AdvertiserSpend.objects.filter(advertiser=user, date__gte=_month_start(today)).aggregate(
+        spent=Sum("amount_spent", default=0), fees=Sum("fee_amount", default=0)
+    )
+    remaining = totals["funded"] - totals["spent"] - totals["refunded"]
+    return {
+        "funded": totals["funded"],
+        "spent": totals["spent"],
+        "refunded": totals["refunded"],
+        "remaining": remaining,
+        "spent_percent": _progress(totals["spent"], totals["funded"] - totals["refunded"]),
+        "month_spent": month["spent"],
+        "month_fees": month["fees"],
+        "month_start": _month_start(today),
+    }
+
+
+@dataclass
+class CampaignRow:
+    campaign: Campaign
+    funded: int = 0
+    spent: int = 0
+    refunded: int = 0
+    month_spent: int = 0
+    promoters: int = 0
+    sales_pending: int = 0
+    sales_verified: int = 0
+
+    @property
+    def remaining(self):
+        return self.funded - self.spent - self.refunded
+
+    @property
+    def spent_percent(self):
+        return _progress(self.spent, self.funded - self.refunded)
+
+    @property
+    def views_percent(self):
+        return self.campaign.views_percent
+
+
+def advertiser_campaigns_part(user, *, today=None) -> dict:
+    """Every campaign (needing attention first) with its budget bar and this month's spend."""
+    today = today or timezone.localdate()
+    campaigns = list(Campaign.objects.filter(advertiser=user).order_by("-created_at")[:CAMPAIGNS_SHOWN])
+    rows = {campaign.pk: CampaignRow(campaign=campaign) for campaign in campaigns}
+    ids = list(rows)
+    for values in (
+        CampaignBudgetAllocation.objects.filter(campaign_id__in=ids)
+        .values("campaign_id")
+        .annotate(funded=Sum("allocated_amount"), spent=Sum("spent_amount"), refunded=Sum("refunded_amount"))
+        .order_by()
+    ):
+        row = rows[values["campaign_id"]]
+        row.funded, row.spent, row.refunded = values["funded"], values["spent"], values["refunded"]
+    for campaign_id, month_spent in (
+        AdvertiserSpend.objects.filter(campaign_id__in=ids, date__gte=_month_start(today))
+        .values_list("campaign_id")
+        .annotate(total=Sum("amount_spent"))
+        .order_by()
+    ):
+        rows[campaign_id].month_spent = month_spent
+    for campaign_id, promoters in (
+        PromoterCampaign.objects.filter(campaign_id__in=ids)
+        .exclude(status=ParticipationStatus.CANCELLED)
+        .values_list("campaign_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    ):
+        rows[campaign_id].promoters = promoters
+    for values in (
+        SaleRecord.objects.filter(campaign_id__in=ids)
+        .values("campaign_id")
+        .annotate(
+            pending=Count("id", filter=Q(status=SaleStatus.PENDING)),
+            verified=Count("id", filter=Q(status=SaleStatus.VERIFIED)),
+        )
+        .order_by()
+    ):
+        rows[values["campaign_id"]].sales_pending = values["pending"]
+        rows[values["campaign_id"]].sales_verified = values["verified"]
+    ordered = sorted(rows.values(), key=lambda row: STATUS_ORDER.index(row.campaign.status))
+    return {"campaign_rows": ordered, "campaigns_capped": len(campaigns) == CAMPAIGNS_SHOWN}
+
+
+def advertiser_charts_part(user, *, today=None) -> dict:
+    """Daily spend, views (Visibility) and sales (Salesman) over the last 30 days."""
+    today = today or timezone.localdate()
+    days = _days(today)
+    first = days[0]
+    labels = _day_labels(days)
+
+    spend_by_day = dict(
+        AdvertiserSpend.objects.filter(advertiser=user, date__gte=first, date__lte=today)
+        .values_list("date")
+        .annotate(total=Sum("amount_spent"))
+        .order_by()
+    )
+    charts = [
+        bar_chart(
+            title="Budget spent per day",
+            labels=labels,
+            series=[Series("spent", [spend_by_day.get(day, 0) for day in days])],
+            money=True,
+        )
+    ]
+    types = set(Campaign.objects.filter(advertiser=user).values_list("campaign_type", flat=True).distinct())
+    if CampaignType.VISIBILITY in types:
+        views = {
+            row["day"]: row
+            for row in ViewStat.objects.filter(campaign__advertiser=user, day__gte=first, day__lte=today)
+            .values("day")
+            .annotate(requests=Sum("requests"), paid=Sum("paid_views"))
+            .order_by()
+        }
+        paid = [views[day]["paid"] if day in views else 0 for day in days]
+        not_counted = [views[day]["requests"] - views[day]["paid"] if day in views else 0 for day in days]
+        charts.append(
+            bar_chart(
+                title="Views per day",
+                labels=labels,
+                series=[Series("paid views", paid), Series("not counted (bots, repeats, over cap…)", not_counted)],
+            )
+        )
+    if CampaignType.SALESMAN in types:
+        sales = defaultdict(lambda: defaultdict(int))
+        for row in (
+            SaleRecord.objects.filter(campaign__advertiser=user, occurred_at__date__gte=first)
+            .annotate(day=TruncDate("occurred_at"))
+            .values("day", "status")
+            .annotate(count=Count("id"))
+            .order_by()
+        ):
+            sales[row["day"]][row["status"]] += row["count"]
+        charts.append(
+            bar_chart(
+                title="Sales per day",
+                labels=labels,
+                series=[
+                    Series("verified", [sales[day][SaleStatus.VERIFIED] for day in days]),
+                    Series("pending", [sales[day][SaleStatus.PENDING] for day in days]),
+                    Series(
+                        "rejected or refunded",
+                        [sales[day][SaleStatus.REJECTED] + sales[day][SaleStatus.REFUNDED] for day in days],
+                    ),
+                ],
+            )
+        )
+    return {"charts": charts, "top_promoters": _top_promoters(user)}
+
+
+def _top_promoters(user) -> list[dict]:
+    """The promoters who earned most across the advertiser's campaigns, with views and sales."""
+    top = list(
+        PromoterCampaign.objects.filter(campaign__advertiser=user)
+        .values("promoter_id", "promoter__promoter_details__display_name")
+        .annotate(earned=Sum("spent_budget"), views=Sum("views_generated"), campaigns=Count("id"))
+        .filter(Q(earned__gt=0) | Q(views__gt=0))
+        .order_by("-earned", "-views")[:TOP_PROMOTERS]
+    )
+    # Counted apart: joining sales above would repeat each participation's sums once per sale.
+    sales = dict(
+        SaleRecord.objects.filter(
+            campaign__advertiser=user,
+            status=SaleStatus.VERIFIED,
+            participation__promoter_id__in=[r["promoter_id"] for r in top],
+        )
+        .values_list("participation__promoter_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    for row in top:
+        row["sales"] = sales.get(row["promoter_id"], 0)
+    return top
+
+
+def advertiser_actions_part(user) -> dict:
+    """What waits for the advertiser: applications, work, sales, campaigns paused or unfunded."""
+    applications = CampaignApplication.objects.filter(campaign__advertiser=user, status=ApplicationStatus.PENDING)
+    works = CampaignWork.objects.filter(
+        deliverable__promoter_campaign__campaign__advertiser=user, status=WorkStatus.SUBMITTED
+    )
+    sales = SaleRecord.objects.filter(campaign__advertiser=user, status=SaleStatus.PENDING)
+    awaiting_budget = SaleRecord.objects.filter(campaign__advertiser=user, status=SaleStatus.AWAITING_BUDGET)
+    stalled = Campaign.objects.filter(
+        advertiser=user, status__in=[CampaignStatus.PAUSED, CampaignStatus.AWAITING_FUNDING]
+    )
+    groups = [
+        ActionGroup(
+            "application",
+            "Applications to answer",
+            applications.count(),
+            list(
+                applications.select_related("campaign", "promoter__promoter_details").order_by("created_at")[
+                    :ACTION_ITEMS_SHOWN
+                ]
+            ),
+        ),
+        ActionGroup(
+            "work",
+            "Work to review",
+            works.count(),
+            list(
+                works.select_related(
+                    "deliverable__promoter_campaign__campaign", "submitted_by__promoter_details"
+                ).order_by("auto_approve_after")[:ACTION_ITEMS_SHOWN]
+            ),
+        ),
+        ActionGroup("sales", "Sales to verify", sales.count(), url=reverse("tracking:sales_queue")),
+        ActionGroup(
+            "sales",
+            "Verified sales waiting for budget (top up to pay them)",
+            awaiting_budget.count(),
+            url=reverse("billing:overview"),
+        ),
+        ActionGroup(
+            "campaign",
+            "Campaigns paused or waiting for funding",
+            stalled.count(),
+            list(stalled.order_by("-updated_at")[:ACTION_ITEMS_SHOWN]),
+        ),
+    ]
+    return {"action_groups": groups, "actions_total": sum(group.count for group in groups)}
+
+
+# --- Promoter -------------------------------------------------------------------------------
+
+
+def promoter_wallet_part(user) -> dict:
+    """Wallet figures, progress to the payout threshold and the next payout date."""
+    wallet = Wallet.objects.filter(user=user).first() or Wallet(user=user)
+    return {"wallet": wallet, "next_payout_at": next_payout_at()}
+
+
+def promoter_earnings_part(user, *, today=None, months: int = 0) -> dict:
+    """Earnings (net of reversals) per day for 30 days, or per month, stacked by campaign type."""
+    today = today or timezone.localdate()
+    if months:
+        buckets = _month_starts(today, months)
+        labels = [f"{month:%b %Y}" for month in buckets]
+        first = buckets[0]
+    else:
+        buckets = _days(today)
+        labels = _day_labels(buckets)
+        first = buckets[0]
+    by_bucket_and_type = defaultdict(int)
+    for day, campaign_type, amount in _earning_rows(user, since=first):
+        bucket = day.replace(day=1) if months else day
+        by_bucket_and_type[(bucket, campaign_type)] += amount
+    series = [
+        Series(label, [max(0, by_bucket_and_type[(bucket, value)]) for bucket in buckets])
+        for value, label in CampaignType.choices
+    ]
+    chart = bar_chart(
+        title="Earnings per month" if months else "Earnings per day",
+        labels=labels,
+        series=series,
+        money=True,
+        slot=40 if months else 20,
+    )
+    return {"earnings_chart": chart, "earnings_months": months, "campaign_earnings": _campaign_earnings(user)}
+
+
+def _month_starts(today: datetime.date, count: int) -> list[datetime.date]:
+    months = [today.replace(day=1)]
+    while len(months) < count:
+        months.insert(0, (months[0] - datetime.timedelta(days=1)).replace(day=1))
+    return months
+
+
+def _earning_rows(user, *, since: datetime.date):
+    """(day, campaign type, cents) of earnings posted to `user`, minus reversals, since `since`."""
+    start = datetime.datetime.combine(since, datetime.time.min, tzinfo=datetime.UTC)
+    earned = (
+        Transaction.objects.filter(kind=TransactionKind.SPEND, destination__user=user, created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day", "source__campaign__campaign_type")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    reversed_ = (
+        Transaction.objects.filter(kind=TransactionKind.SPEND_REVERSAL, source__user=user, created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day", "destination__campaign__campaign_type")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    yield from earned
+    for day, campaign_type, amount in reversed_:
+        yield day, campaign_type, -amount
+
+
+def _campaign_earnings(user) -> list[PromoterCampaign]:
+    return list(
+        PromoterCampaign.objects.filter(promoter=user)
+        .exclude(status=ParticipationStatus.CANCELLED, spent_budget=0)
+        .select_related("campaign")
+        .annotate(
+            sales_verified=Count("sales", filter=Q(sales__status=SaleStatus.VERIFIED)),
+            sales_pending=Count("sales", filter=Q(sales__status=SaleStatus.PENDING)),
+        )
+        .order_by("-spent_budget", "-joined_at")[:CAMPAIGNS_SHOWN]
+    )
+
+
+def promoter_actions_part(user) -> dict:
+    """What waits for the promoter: counter-offers, revisions, milestones to deliver, onboarding."""
+    counters = CampaignApplication.objects.filter(promoter=user, status=ApplicationStatus.COUNTERED)
+    revisions = CampaignDeliverable.objects.filter(
+        promoter_campaign__promoter=user, status=DeliverableStatus.REVISION_REQUESTED
+    )
+    to_deliver = CampaignDeliverable.objects.filter(
+        promoter_campaign__promoter=user,
+        status=DeliverableStatus.OPEN,
+        promoter_campaign__status=ParticipationStatus.ACTIVE,
+    )
+    account = StripeConnectAccount.objects.filter(user=user).first()
+    groups = [
+        ActionGroup(
+            "counter",
+            "Counter-offers to answer",
+            counters.count(),
+            list(counters.select_related("campaign").order_by("updated_at")[:ACTION_ITEMS_SHOWN]),
+        ),
+        ActionGroup(
+            "deliverable",
+            "Revisions requested",
+            revisions.count(),
+            list(revisions.select_related("promoter_campaign__campaign").order_by("due_date")[:ACTION_ITEMS_SHOWN]),
+        ),
+        ActionGroup(
+            "deliverable",
+            "Milestones to deliver",
+            to_deliver.count(),
+            list(to_deliver.select_related("promoter_campaign__campaign").order_by("due_date")[:ACTION_ITEMS_SHOWN]),
+        ),
+    ]
+    if account is None or not account.can_receive_money:
+        missing = account.missing_items() if account else []
+        groups.insert(
+            0,
+            ActionGroup(
+                "onboarding",
+                "Finish setting up payouts" if account else "Set up payouts to receive your money",
+                1,
+                missing,
+                url=reverse("payouts:get_paid"),
+            ),
+        )
+    return {"action_groups": groups, "actions_total": sum(group.count for group in groups)}

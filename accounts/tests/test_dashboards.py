@@ -1,0 +1,262 @@
+"""Both dashboards: the figures they show, their HTMX parts, and a query count that does not
+grow with the number of campaigns or of view rows."""
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import AdvertiserFactory, PromoterFactory
+from billing import services as billing_services
+from billing.tests.factories import fund_without_stripe
+from campaigns.models import ApplicationStatus
+from campaigns.tests.factories import (
+    ApplicationFactory,
+    CampaignFactory,
+    DeliverableFactory,
+    PromoterCampaignFactory,
+    WorkFactory,
+)
+from tracking import services as tracking_services
+from tracking.models import ViewStat
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _earn(participation, cents, key, destination="pending"):
+    with transaction.atomic():
+        billing_services.campaign_budget_spend(
+            campaign=participation.campaign,
+            promoter=participation.promoter,
+            amount_cents=cents,
+            idempotency_key=key,
+            destination=destination,
+        )
+
+
+def _sale(participation, *, order_id, amount=10_000):
+    sale, _created = tracking_services.sale_record(
+        campaign=participation.campaign,
+        order_id=order_id,
+        amount_cents=amount,
+        currency="usd",
+        ref_code=participation.tracking_code,
+        source="manual",
+    )
+    return sale
+
+
+def _participation(*, campaign_type="visibility", advertiser=None, promoter=None, **campaign_fields):
+    """A promoter in a funded, active campaign of `campaign_type` (Consultant/Seller: selected)."""
+    advertiser = advertiser or AdvertiserFactory()
+    promoter = promoter or PromoterFactory()
+    if campaign_type in ("consultant", "seller"):
+        campaign = CampaignFactory(
+            advertiser=advertiser,
+            campaign_type=campaign_type,
+            active=True,
+            has_selected_promoter=True,
+            **campaign_fields,
+        )
+        return PromoterCampaignFactory(campaign=campaign, promoter=promoter, agreed_amount=30_000)
+    campaign = CampaignFactory(
+        advertiser=advertiser, campaign_type=campaign_type, awaiting_funding=True, **campaign_fields
+    )
+    fund_without_stripe(campaign, budget_cents=20_000)
+    return PromoterCampaignFactory(campaign=campaign, promoter=promoter)
+
+
+def _advertiser_world(advertiser, *, campaigns: int):
+    """`campaigns` funded campaigns across the four types, each with a promoter who earned."""
+    types = ["visibility", "salesman", "consultant", "seller"]
+    for number in range(campaigns):
+        campaign_type = types[number % 4]
+        participation = _participation(campaign_type=campaign_type, advertiser=advertiser)
+        if campaign_type in ("consultant", "seller"):
+            WorkFactory(deliverable=DeliverableFactory(promoter_campaign=participation, status="submitted"))
+        destination = "direct" if campaign_type in ("consultant", "seller") else "pending"
+        _earn(participation, 1_000, f"earn-{participation.pk}", destination)
+        if campaign_type == "salesman":
+            _sale(participation, order_id=f"o-{number}")
+        if campaign_type == "visibility":
+            ViewStat.objects.create(
+                participation=participation,
+                campaign=participation.campaign,
+                day=timezone.localdate(),
+                requests=40,
+                unique_views=30,
+            )
+    ApplicationFactory(campaign=CampaignFactory(advertiser=advertiser, consultant=True, awaiting_funding=True))
+
+
+def _queries(client, url, **extra):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **extra)
+    assert response.status_code == 200
+    return len(captured)
+
+
+class TestAdvertiserDashboard:
+    def test_shows_money_campaigns_and_what_needs_attention(self, advertiser_client, advertiser):
+        _advertiser_world(advertiser, campaigns=4)
+        page = advertiser_client.get(reverse("accounts:advertiser_dashboard")).content.decode()
+        # Funded: two $200 budgets (Visibility, Salesman) and the selected promoters' agreed amounts.
+        funded = sum(c.allocated_amount for c in _allocations(advertiser))
+        assert f"${funded / 100:,.2f}" in page
+        assert "$40.00" in page  # spent: $10 earned on each of the four campaigns
+        assert "Applications to answer" in page and "Work to review" in page and "Sales to verify" in page
+        assert "Budget spent per day" in page and "Views per day" in page and "Sales per day" in page
+        assert page.count('class="badge type-') >= 5
+        assert "<svg" in page
+
+    def test_new_advertiser_sees_next_steps_not_empty_charts(self, advertiser_client):
+        page = advertiser_client.get(reverse("accounts:advertiser_dashboard")).content.decode()
+        assert "Next steps" in page and "<svg" not in page
+
+    @pytest.mark.parametrize("part", ["summary", "actions", "campaigns", "charts"])
+    def test_each_part_refreshes_alone(self, advertiser_client, advertiser, part):
+        _advertiser_world(advertiser, campaigns=2)
+        response = advertiser_client.get(reverse("accounts:advertiser_dashboard") + f"?part={part}", **HTMX)
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert body.lstrip().startswith("<section") and "<html" not in body
+        assert f'id="dash-{part}"' in body
+
+    def test_unknown_part_or_plain_request_gets_the_whole_page(self, advertiser_client, advertiser):
+        _advertiser_world(advertiser, campaigns=1)
+        for extra, query in (({}, "?part=summary"), (HTMX, "?part=../../etc")):
+            body = advertiser_client.get(reverse("accounts:advertiser_dashboard") + query, **extra).content.decode()
+            assert "<html" in body
+
+    def test_shows_only_the_advertisers_own_campaigns(self, advertiser_client, advertiser):
+        _advertiser_world(advertiser, campaigns=1)
+        CampaignFactory(title="Someone else's launch", active=True)
+        assert "Someone else" not in advertiser_client.get(reverse("accounts:advertiser_dashboard")).content.decode()
+
+    def test_queries_do_not_grow_with_campaigns(self, client, advertiser):
+        other = AdvertiserFactory()
+        _advertiser_world(advertiser, campaigns=5)
+        _advertiser_world(other, campaigns=50)
+        url = reverse("accounts:advertiser_dashboard")
+        client.force_login(advertiser)
+        few = _queries(client, url)
+        client.force_login(other)
+        many = _queries(client, url)
+        assert few == many
+
+
+class TestPromoterDashboard:
+    def test_shows_wallet_earnings_and_pending_actions(self, promoter_client, promoter):
+        visibility = _participation(promoter=promoter, title="Trail shoes launch")
+        _earn(visibility, 6_000, "views")
+        revision = DeliverableFactory(promoter_campaign__promoter=promoter, status="revision_requested")
+        ApplicationFactory(promoter=promoter, status=ApplicationStatus.COUNTERED, current_amount=45_000)
+        page = promoter_client.get(reverse("accounts:promoter_dashboard")).content.decode()
+        assert "$60.00" in page  # pending wallet, the day's bar and the campaign row
+        assert "Trail shoes launch" in page
+        assert "Revisions requested" in page and revision.title in page
+        assert "Counter-offers to answer" in page and "$450.00" in page
+        assert "Set up payouts to receive your money" in page
+        assert "Earnings per day" in page
+
+    def test_twelve_month_range_swaps_only_the_chart(self, promoter_client, promoter):
+        _earn(_participation(promoter=promoter), 2_500, "k")
+        url = reverse("accounts:promoter_dashboard") + "?part=earnings&range=12m"
+        body = promoter_client.get(url, **HTMX).content.decode()
+        assert 'id="dash-earnings"' in body and "Earnings per month" in body and "<html" not in body
+        assert f"{timezone.now():%b %Y}" in body
+
+    def test_reversed_earnings_are_netted(self, promoter_client, promoter):
+        participation = _participation(campaign_type="salesman", promoter=promoter)
+        _earn(participation, 3_000, "sale-1")
+        with transaction.atomic():
+            billing_services.campaign_budget_spend_reverse(
+                campaign=participation.campaign,
+                promoter=promoter,
+                spend_idempotency_key="sale-1",
+                idempotency_key="sale-1-refund",
+            )
+        body = promoter_client.get(reverse("accounts:promoter_dashboard") + "?part=earnings", **HTMX).content.decode()
+        assert "Earnings per day" in body and "$30.00" not in body
+
+    def test_queries_do_not_grow_with_campaigns(self, client):
+        few_promoter, many_promoter = PromoterFactory(), PromoterFactory()
+        for promoter, count in ((few_promoter, 5), (many_promoter, 50)):
+            for number in range(count):
+                participation = _participation(promoter=promoter)
+                _earn(participation, 100 + number, f"{promoter.pk}-{number}")
+                DeliverableFactory(promoter_campaign__promoter=promoter, status="revision_requested")
+        url = reverse("accounts:promoter_dashboard")
+        client.force_login(few_promoter)
+        few = _queries(client, url)
+        client.force_login(many_promoter)
+        many = _queries(client, url)
+        assert few == many
+
+
+def test_queries_do_not_grow_with_view_rows(client, advertiser):
+    """1,000 and then 1,000,000 rows in view_stats and unique_views: the same queries."""
+    participation = _participation(advertiser=advertiser)
+    client.force_login(advertiser)
+    promoter_client_queries = []
+    counts = []
+    for rows in (1_000, 1_000_000):
+        _fill_view_rows(participation, rows)
+        counts.append(_queries(client, reverse("accounts:advertiser_dashboard")))
+        client.force_login(participation.promoter)
+        promoter_client_queries.append(_queries(client, reverse("accounts:promoter_dashboard")))
+        client.force_login(advertiser)
+    assert counts[0] == counts[1]
+    assert promoter_client_queries[0] == promoter_client_queries[1]
+    assert ViewStat.objects.count() == 1_000_000
+
+
+def _fill_view_rows(participation, total):
+    """Top view_stats and unique_views up to `total` rows each, in SQL (one row per day back in
+    time for view_stats; many visitors a day for unique_views)."""
+    have = ViewStat.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _series_sql(
+                "INSERT INTO view_stats (participation_id, campaign_id, day, requests, unique_views, paid_views,"
+                " rejected_prefetch, rejected_bot, rejected_inactive, rejected_self, rejected_rate_limit,"
+                " rejected_duplicate, rejected_cap)"
+                " SELECT %s, %s, {day}, 5, 3, 0, 0, 1, 0, 0, 0, 1, 0 FROM series",
+                count=total - have,
+                offset=have,
+            ),
+            [participation.pk, participation.campaign_id],
+        )
+        cursor.execute(
+            _series_sql(
+                "INSERT INTO unique_views (participation_id, day, visitor_hash, created_at)"
+                " SELECT %s, {day_mod}, {hash}, %s FROM series",
+                count=total - have,
+                offset=have,
+            ),
+            [participation.pk, timezone.now()],
+        )
+
+
+def _series_sql(insert, *, count, offset):
+    """`insert` over a CTE `series(n)` of offset+1..offset+count, in the vendor's SQL dialect."""
+    if connection.vendor == "postgresql":
+        series = f"WITH series(n) AS (SELECT generate_series({offset + 1}, {offset + count})) "
+        day = "CURRENT_DATE - (n + 40) * INTERVAL '1 day'"
+        day_mod = "CURRENT_DATE - (n % 50) * INTERVAL '1 day'"
+        hash_ = "md5(n::text || random()::text)"
+    else:
+        first, last = offset + 1, offset + count
+        series = f"WITH RECURSIVE series(n) AS (SELECT {first} UNION ALL SELECT n + 1 FROM series WHERE n < {last}) "  # noqa: S608
+        day = "date('now', '-' || (n + 40) || ' days')"
+        day_mod = "date('now', '-' || (n % 50) || ' days')"
+        hash_ = "lower(hex(randomblob(16)))"
+    return series + insert.format(day=day, day_mod=day_mod, hash=hash_)
+
+
+def _allocations(advertiser):
+    from billing.models import CampaignBudgetAllocation
+
+    return CampaignBudgetAllocation.objects.filter(campaign__advertiser=advertiser)
