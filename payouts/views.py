@@ -1,14 +1,20 @@
 """Promoter pages: getting paid (Stripe Connect onboarding) and the wallet. Views read input,
 call one service and render; gateway and payout errors become messages."""
 
+import csv
+from functools import wraps
+
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import promoter_required
+from accounts.decorators import advertiser_required, promoter_required
+from accounts.models import Role
 from billing import gateway
-from payouts import services
+from payouts import services, statements
 from payouts.models import BillingPeriodSummary, PayoutRecord, StripeConnectAccount, StripeTransfer, Wallet
 
 HISTORY_SIZE = 24
@@ -90,3 +96,57 @@ def wallet(request):
         "statements": BillingPeriodSummary.objects.filter(user=user, role="promoter")[:HISTORY_SIZE],
     }
     return render(request, "payouts/wallet.html", context)
+
+
+# --- Monthly statements (advertisers and promoters) ----------------------------------------------
+
+
+def statement_user_required(view):
+    """Both roles have statements: each gets its own role's checks (onboarding finished)."""
+    as_advertiser, as_promoter = advertiser_required(view), promoter_required(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        guarded = as_advertiser if request.user.role == Role.ADVERTISER else as_promoter
+        return guarded(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@statement_user_required
+def statement_list(request):
+    upcoming, ready_at = statements.statement_next_ready()
+    context = {
+        "summaries": statements.statements_for_user(user=request.user),
+        "upcoming": upcoming,
+        "ready_at": ready_at,
+    }
+    return render(request, "payouts/statement_list.html", context)
+
+
+@require_GET
+@statement_user_required
+def statement_detail(request, period):
+    try:
+        statement = statements.statement_get(user=request.user, period=period)
+    except statements.StatementNotFound as error:
+        raise Http404(str(error)) from error
+    except statements.StatementNotClosed as error:
+        return render(request, "payouts/statement_detail.html", {"period": period, "not_closed": error})
+    context = {"period": period, "statement": statement, "generated_at": timezone.now()}
+    return render(request, "payouts/statement_detail.html", context)
+
+
+@require_GET
+@statement_user_required
+def statement_csv(request, period):
+    try:
+        statement = statements.statement_get(user=request.user, period=period)
+    except (statements.StatementNotFound, statements.StatementNotClosed) as error:
+        raise Http404(str(error)) from error
+    filename = statements.statement_csv_filename(period)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    csv.writer(response).writerows(statements.statement_csv_rows(statement))
+    return response
