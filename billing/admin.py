@@ -1,8 +1,9 @@
 """Operations on money: everything visible, the ledger read-only, actions call services."""
 
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
-from billing import services, webhooks
+from billing import finance, services, webhooks
 from billing.models import (
     AdvertiserCharge,
     AdvertiserSpend,
@@ -155,3 +156,9 @@ class StripeWebhookEventAdmin(ReadOnlyAdmin):
     def reprocess(self, request, queryset):
         ok = sum(1 for row in queryset if webhooks.webhook_event_process(row, force=True))
         self.message_user(request, f"{ok} of {queryset.count()} event(s) processed.")
+
+
+def finance_overview(request):
+    """Staff: where the money is (admin/finance/), linking to the lists where staff act."""
+    context = {**admin.site.each_context(request), "title": "Finance overview", **finance.finance_overview()}
+    return TemplateResponse(request, "admin/finance_overview.html", context)

@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
+from billing import admin as billing_admin
+
 
 @login_not_required
 @require_GET
@@ -19,6 +21,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("billing/", include("billing.urls")),
     path("payouts/", include("payouts.urls")),
+    path("admin/finance/", admin.site.admin_view(billing_admin.finance_overview), name="finance_overview"),
     path("admin/", admin.site.urls),
     # Tracking: /v/<code>, /r/<code>, /api/v1/sales..., /tracking/...
     path("", include("tracking.urls")),
