@@ -308,6 +308,31 @@ class FollowerEstimate(models.Model):
         return f"{self.get_platform_display()}: {self.followers:,}"
 
 
+class NotificationKind(models.TextChoices):
+    """What a notification is about: `Notification.kind` holds one of these values.
+
+    Deliberately not the field's `choices`: they would add no database check, only a migration
+    each time an app gains a kind, and a kind is a label for filtering and display.
+    """
+
+    APPLICATION_RECEIVED = "application_received", "Application received"
+    APPLICATION_ACCEPTED = "application_accepted", "Application accepted"
+    APPLICATION_REJECTED = "application_rejected", "Application rejected"
+    APPLICATION_COUNTERED = "application_countered", "Counter-offer"
+    WORK_SUBMITTED = "work_submitted", "Work submitted"
+    WORK_APPROVED = "work_approved", "Work approved"
+    WORK_REVISION_REQUESTED = "work_revision_requested", "Revision requested"
+    WORK_REJECTED = "work_rejected", "Work rejected"
+    CAMPAIGN_FUNDED = "campaign_funded", "Campaign funded"
+    CAMPAIGN_PAUSED = "campaign_paused", "Campaign paused"
+    CAMPAIGN_RESUMED = "campaign_resumed", "Campaign resumed"
+    CAMPAIGN_COMPLETED = "campaign_completed", "Campaign completed"
+    REFUND_ISSUED = "refund_issued", "Refund issued"
+    PAYOUT_SENT = "payout_sent", "Payout sent"
+    PAYOUT_FAILED = "payout_failed", "Payout failed"
+    ONBOARDING_INCOMPLETE = "onboarding_incomplete", "Onboarding incomplete"
+
+
 class Notification(models.Model):
     """One thing a user should know about, shown in the app and sent by email once.
 
