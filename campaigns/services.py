@@ -5,6 +5,10 @@ Billing and payouts plug in here:
   `campaign_complete` / `campaign_cancel` to refund unused budget;
 - payouts extends `work_approve` to pay the deliverable's amount immediately.
 
+Each event tells the other party (`campaigns.notifications`) inside the transaction that makes
+it, so nothing is sent for a change that rolls back; campaign status changes do so in
+`_campaign_move`, the one place a campaign's status changes.
+
 Lock order, everywhere: campaign row, then application or promoter_campaign row, then the rest.
 None of these services is `durable`: billing may call them inside its own transaction.
 """
@@ -13,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from campaigns import notifications
 from campaigns.models import (
     OPEN_APPLICATION_STATUSES,
     ApplicationMessage,
@@ -96,7 +101,7 @@ def _campaign_move(*, campaign: Campaign, to_status: str, actor=None, reason: st
                 f"The campaign changed meanwhile (it is now {CampaignStatus(current).label.lower()}). "
                 "Reload the page and try again."
             )
-        CampaignStatusChange.objects.create(
+        change = CampaignStatusChange.objects.create(
             campaign=campaign,
             actor=actor,
             created_at=now,
@@ -104,6 +109,8 @@ def _campaign_move(*, campaign: Campaign, to_status: str, actor=None, reason: st
             to_status=to_status,
             reason=reason[:500],
         )
+        # Every status change passes here, whichever view, task, webhook or admin action made it.
+        notifications.campaign_status_changed(change=change)
     for name, value in fields.items():
         setattr(campaign, name, value)
     return campaign
@@ -252,6 +259,7 @@ def application_create(*, campaign: Campaign, promoter, amount_cents: int, pitch
         ApplicationMessage.objects.create(
             application=application, author=promoter, kind=MessageKind.OFFER, body=pitch, amount=amount_cents
         )
+        notifications.application_received(application=application)
     return application
 
 
@@ -306,6 +314,7 @@ def application_accept(*, application: CampaignApplication, actor) -> PromoterCa
             campaign=campaign, promoter_id=locked.promoter_id, application=locked, agreed_amount=locked.current_amount
         )
         _applications_close(campaign=campaign, reason=ANOTHER_PROMOTER_SELECTED, exclude_pk=locked.pk)
+        notifications.application_accepted(application=locked, participation=participation, by_party=party)
     application.status = locked.status
     return participation
 
@@ -326,9 +335,10 @@ def application_counter(
         locked.current_amount = amount_cents
         locked.status = ApplicationStatus.COUNTERED if party == Party.ADVERTISER else ApplicationStatus.PENDING
         locked.save(update_fields=["current_amount", "status", "updated_at"])
-        ApplicationMessage.objects.create(
+        offer = ApplicationMessage.objects.create(
             application=locked, author=actor, kind=MessageKind.OFFER, body=message, amount=amount_cents
         )
+        notifications.application_countered(application=locked, offer=offer, by_party=party)
     return locked
 
 
@@ -347,6 +357,7 @@ def application_reject(*, application: CampaignApplication, actor, reason: str) 
         ApplicationMessage.objects.create(
             application=locked, author=actor, kind=MessageKind.SYSTEM, body=f"Rejected: {reason}"
         )
+        notifications.application_rejected(application=locked)
     return locked
 
 
@@ -446,6 +457,7 @@ def work_submit(*, deliverable: CampaignDeliverable, actor, text: str = "", link
         work.save()
         locked.status = DeliverableStatus.SUBMITTED
         locked.save(update_fields=["status"])
+        notifications.work_submitted(work=work, deliverable=locked, participation=participation)
     return work
 
 
@@ -488,6 +500,7 @@ def work_approve(*, work: CampaignWork, actor) -> bool:
         from payouts.services import work_payment_create  # local import: payouts imports campaigns
 
         work_payment_create(work=work)
+        notifications.work_approved(work=work)
     work.status, work.reviewed_at, work.reviewed_by, work.auto_approved = WorkStatus.APPROVED, now, actor, actor is None
     return True
 
@@ -505,6 +518,7 @@ def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, d
         if not claimed:
             raise InvalidTransition("This work was already reviewed.")
         CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=deliverable_status)
+        notifications.work_reviewed(work=work, revision=work_status == WorkStatus.REVISION_REQUESTED)
     work.status, work.reviewed_at, work.review_comment = work_status, now, comment
     return work
 
