@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from billing import gateway, ledger
+from billing import gateway, ledger, notifications
 from billing.gateway import GatewayError, GatewayUnavailable, PaymentDeclined, PaymentRequiresAction
 from billing.models import (
     AccountKind,
@@ -1021,10 +1021,13 @@ def refund_record(row: AdvertiserCharge, refund: gateway.Refund) -> AdvertiserCh
     if refund.status == "succeeded":
         fields["status"] = ChargeStatus.SUCCEEDED
     with transaction.atomic():
-        AdvertiserCharge.objects.filter(pk=row.pk, status=ChargeStatus.PENDING).update(
+        recorded = AdvertiserCharge.objects.filter(pk=row.pk, status=ChargeStatus.PENDING).update(
             updated_at=timezone.now(), **fields
         )
-    row.refresh_from_db()
+        row.refresh_from_db()
+        if recorded and row.status == ChargeStatus.SUCCEEDED:
+            # Only the call that moved the row out of pending tells the advertiser.
+            notifications.refund_issued(row=row)
     return row
 
 
