@@ -1,5 +1,6 @@
 """Monthly statements: itemised pages and CSV for both roles, read after a real monthly close."""
 
+import contextlib
 import csv
 import datetime
 import io
@@ -29,11 +30,11 @@ MID_FEB = datetime.datetime(2026, 2, 10, 9, 30, tzinfo=datetime.UTC)
 INJECTED_TITLE = '=HYPERLINK("http://evil.example","x")'
 
 
-@pytest.fixture
-def closed_january(stripe_sim, django_capture_on_commit_callbacks):
+def close_a_month_of_activity(stripe_sim, *, capture_on_commit=None):
     """January 2026 closed by the real close: one advertiser with a Visibility campaign (spent
     in full), a Salesman one (ended, unused budget refunded) and a Consultant one (a milestone
-    paid on approval); a promoter paid monthly and directly, another below the threshold."""
+    paid on approval); a promoter paid monthly and directly, another below the threshold.
+    Returns the users. (Also used by the end-to-end test.)"""
     stripe_sim.add_balance(1_000_000)
     with time_machine.travel(MID_JAN, tick=False):
         advertiser = AdvertiserFactory(full_name="Ada Advertiser", details__company_name="Acme Trail Co")
@@ -63,12 +64,18 @@ def closed_january(stripe_sim, django_capture_on_commit_callbacks):
         fund(consultant, 30_000)  # charged 33,000
         work = WorkFactory(deliverable=deliverable)
         connect_ready(stripe_sim, promoter)
-        with django_capture_on_commit_callbacks(execute=True):
+        # Outside a test transaction (end to end), on_commit callbacks run at once.
+        with capture_on_commit(execute=True) if capture_on_commit else contextlib.nullcontext():
             assert campaign_services.work_approve(work=work, actor=None)  # 10,000 direct, fee 1,000
     with time_machine.travel(CLOSE_DAY, tick=False):
         services.period_close(period=JAN)
     assert_books_clean()
     return {"advertiser": advertiser, "promoter": promoter, "small": small}
+
+
+@pytest.fixture
+def closed_january(stripe_sim, django_capture_on_commit_callbacks):
+    return close_a_month_of_activity(stripe_sim, capture_on_commit=django_capture_on_commit_callbacks)
 
 
 def _detail_url(period="2026-01"):
@@ -149,7 +156,7 @@ def test_promoter_statement_page_shows_the_month_itemised(client, closed_january
     html = response.content.decode()
     assert "Statement · January 2026" in html
     assert "patpromotes" in html and "Pat Promoter" in html
-    assert "1 January \u2013 31 January 2026" in html and "Generated</dt><dd>10 February 2026, 09:30 UTC" in html
+    assert "<dd>1\u201331 January 2026</dd>" in html and "<dt>Generated</dt><dd>10 Feb 2026, 09:30 UTC" in html
     for figure in ("$185.00", "$60.00", "$25.00", "$100.00", "$85.00", "$0.00"):
         assert figure in html
     assert "Monthly payout for January 2026" in html and "Payment for Launch plan" in html
