@@ -1,0 +1,206 @@
+"""Benchmark: server time of both dashboards with 50 campaigns and a million view rows.
+
+    python bench/dashboards.py                       # PostgreSQL database dashboards_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/other python bench/dashboards.py --rows 200000
+
+Recreates the database, migrates it, then builds one advertiser with 50 funded campaigns (the four
+types), a promoter in every campaign earning through the real spend service, 2,000 participations
+and `--rows` rows in each of view_stats and unique_views (inserted in SQL). Times the advertiser
+and promoter dashboards through Django's request handling (test client: server time, no network)
+and prints p50/p95/max and the queries per page. Target: p50 under 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/dashboards_bench"
+CAMPAIGN_TYPES = ["visibility", "salesman", "consultant", "seller"]
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DEBUG", "true")  # dev defaults for secrets
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaignplatform.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["*"]
+
+
+def _seed(campaigns: int, participations: int, rows: int):
+    from django.db import connection, transaction
+
+    from accounts.tests.factories import AdvertiserFactory, PromoterFactory
+    from billing import services
+    from billing.tests.factories import fund_without_stripe
+    from campaigns.models import PromoterCampaign
+    from campaigns.tests.factories import CampaignFactory
+    from tracking import services as tracking_services
+
+    advertiser, promoter = AdvertiserFactory(), PromoterFactory()
+    extra_promoters = _bulk_promoters(200)
+    all_campaigns = []
+    for number in range(campaigns):
+        campaign_type = CAMPAIGN_TYPES[number % 4]
+        if campaign_type in ("consultant", "seller"):
+            campaign = CampaignFactory(
+                advertiser=advertiser, campaign_type=campaign_type, awaiting_funding=True, has_selected_promoter=True
+            )
+            fund_without_stripe(campaign, budget_cents=50_000)
+            participation = PromoterCampaign.objects.create(campaign=campaign, promoter=promoter, agreed_amount=50_000)
+            destination = "direct"
+        else:
+            campaign = CampaignFactory(advertiser=advertiser, campaign_type=campaign_type, awaiting_funding=True)
+            fund_without_stripe(campaign, budget_cents=200_000)
+            participation = PromoterCampaign.objects.create(campaign=campaign, promoter=promoter)
+            destination = "pending"
+        all_campaigns.append(campaign)
+        with transaction.atomic():
+            for earning in range(20):
+                services.campaign_budget_spend(
+                    campaign=campaign,
+                    promoter=promoter,
+                    amount_cents=100 + earning,
+                    idempotency_key=f"bench-{campaign.pk}-{earning}",
+                    destination=destination,
+                )
+        if campaign_type == "salesman":
+            for order in range(10):
+                tracking_services.sale_record(
+                    campaign=campaign,
+                    order_id=f"{campaign.pk}-{order}",
+                    amount_cents=5_000,
+                    currency="usd",
+                    ref_code=participation.tracking_code,
+                    source="manual",
+                )
+    visibility = [c for c in all_campaigns if c.campaign_type == "visibility"]
+    _bulk_participations(visibility, extra_promoters, participations)
+    days_per_participation = max(1, rows // participations)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO view_stats (participation_id, campaign_id, day, requests, unique_views, paid_views,
+                rejected_prefetch, rejected_bot, rejected_inactive, rejected_self, rejected_rate_limit,
+                rejected_duplicate, rejected_cap)
+            SELECT p.id, p.campaign_id, CURRENT_DATE - d, 12, 9, 0, 0, 2, 0, 0, 0, 1, 0
+            FROM promoter_campaigns p CROSS JOIN generate_series(1, %s) AS d
+            WHERE p.tracking_code LIKE 'b%%'
+            """,
+            [days_per_participation],
+        )
+        cursor.execute(
+            """
+            INSERT INTO unique_views (participation_id, day, visitor_hash, created_at)
+            SELECT p.id, CURRENT_DATE - (n %% 60), md5(n::text), now()
+            FROM (SELECT id FROM promoter_campaigns WHERE tracking_code LIKE 'b%%' ORDER BY id LIMIT 1) p
+            CROSS JOIN generate_series(1, %s) AS n
+            """,
+            [rows],
+        )
+        cursor.execute("ANALYZE")
+        cursor.execute("SELECT count(*) FROM view_stats")
+        view_rows = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM unique_views")
+        unique_rows = cursor.fetchone()[0]
+    return advertiser, promoter, view_rows, unique_rows
+
+
+def _bulk_promoters(count):
+    from accounts.models import Role, User
+
+    return User.objects.bulk_create(
+        User(email=f"bench-promoter-{n}@example.test", role=Role.PROMOTER) for n in range(count)
+    )
+
+
+def _bulk_participations(visibility, promoters, count):
+    from campaigns.models import PromoterCampaign
+
+    PromoterCampaign.objects.bulk_create(
+        PromoterCampaign(
+            campaign=visibility[n % len(visibility)],
+            promoter=promoters[n // len(visibility) % len(promoters)],
+            tracking_code=f"b{n:09d}",
+        )
+        for n in range(count)
+    )
+
+
+def _time_page(client, url, *, requests: int) -> tuple[list[float], int]:
+    from django.db import connection
+
+    for _ in range(3):  # warm caches and connections
+        assert client.get(url).status_code == 200
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)):
+        client.get(url)
+    timings = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200
+    return timings, len(queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--campaigns", type=int, default=50)
+    parser.add_argument("--participations", type=int, default=2_000)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in view_stats and in unique_views")
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    if not url.startswith("postgres"):
+        sys.exit("bench/dashboards.py runs on PostgreSQL: set DATABASE_URL=postgres://...")
+    _recreate_database(url)
+    _setup_django(url)
+    from django.core.management import call_command
+    from django.test import Client
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    advertiser, promoter, view_rows, unique_rows = _seed(args.campaigns, args.participations, args.rows)
+    print(
+        f"seeded {args.campaigns} campaigns, {view_rows:,} view_stats rows, {unique_rows:,} unique_views rows"
+        f" in {time.perf_counter() - started:.1f} s"
+    )
+    client = Client()
+    for label, user, url_name in (
+        ("advertiser dashboard", advertiser, "/accounts/advertiser/"),
+        ("promoter dashboard", promoter, "/accounts/promoter/"),
+    ):
+        client.force_login(user)
+        timings, queries = _time_page(client, url_name, requests=args.requests)
+        timings.sort()
+        p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+        print(
+            f"{label:<22} p50 {statistics.median(timings):6.1f} ms  p95 {p95:6.1f} ms  max {timings[-1]:6.1f} ms"
+            f"  {queries} queries  ({len(timings)} requests)"
+        )
+
+
+if __name__ == "__main__":
+    main()
