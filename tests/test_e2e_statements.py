@@ -49,6 +49,7 @@ def _print_view(page, name):
 def test_promoter_and_advertiser_open_print_and_download_their_statement(browser_as, january):
     pro = browser_as(january["promoter"])
     pro.goto("/payouts/")
+    assert pro.locator("main a:has-text('Itemised statements')").is_visible()  # the wallet's link
     pro.click("nav >> text=Statements")
     pro.wait_for_selector("h1:has-text('Monthly statements')")
     save_screenshot(pro, "statements-01-promoter-list")
@@ -69,6 +70,7 @@ def test_promoter_and_advertiser_open_print_and_download_their_statement(browser
 
     ad = browser_as(january["advertiser"])
     ad.goto("/billing/")
+    save_screenshot(ad, "statements-00-billing-link")
     ad.click("main >> text=Monthly statements")
     ad.click("a:has-text('January 2026')")
     ad.wait_for_selector("h1:has-text('Statement · January 2026')")
