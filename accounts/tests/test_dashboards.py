@@ -144,7 +144,7 @@ class TestAdvertiserDashboard:
         few = _queries(client, url)
         client.force_login(other)
         many = _queries(client, url)
-        assert few == many
+        assert few == many and few > 10
 
 
 class TestPromoterDashboard:
@@ -193,7 +193,7 @@ class TestPromoterDashboard:
         few = _queries(client, url)
         client.force_login(many_promoter)
         many = _queries(client, url)
-        assert few == many
+        assert few == many and few > 10
 
 
 def test_queries_do_not_grow_with_view_rows(client, advertiser):
