@@ -1,17 +1,14 @@
-"""A server-rendered SVG bar chart of views per day (no JavaScript, no CDN)."""
+"""Views per day of a tracking link or campaign, drawn with the shared server-side bar chart."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 
-CHART_HEIGHT = 160
-CHART_TOP = 10
-BAR_SLOT = 20
-BAR_WIDTH = 14
+from campaignplatform.charts import Series, bar_chart
 
 
 def views_chart(stats, *, days: int = 30, today=None) -> dict:
-    """Bars for the last `days` days: every request (raw) and, over it, the paid views.
+    """The last `days` days: paid (counted) views, and over them the requests that did not count.
 
     `stats` is an iterable of ViewStat rows (any participations; rows of one day are added up).
     """
@@ -19,40 +16,17 @@ def views_chart(stats, *, days: int = 30, today=None) -> dict:
     first = today - timedelta(days=days - 1)
     by_day = {}
     for row in stats:
-        if row.day < first or row.day > today:
-            continue
-        raw, paid = by_day.get(row.day, (0, 0))
-        by_day[row.day] = (raw + row.requests, paid + row.paid_views)
-    peak = max((raw for raw, _paid in by_day.values()), default=0) or 1
-    bars = []
-    for index in range(days):
-        day = first + timedelta(days=index)
-        raw, paid = by_day.get(day, (0, 0))
-        raw_h = round(raw * CHART_HEIGHT / peak)
-        paid_h = round(paid * CHART_HEIGHT / peak)
-        x = index * BAR_SLOT + (BAR_SLOT - BAR_WIDTH) // 2
-        bars.append(
-            {
-                "day": day,
-                "x": x,
-                "raw": raw,
-                "paid": paid,
-                "raw_y": CHART_TOP + CHART_HEIGHT - raw_h,
-                "raw_h": raw_h,
-                "paid_y": CHART_TOP + CHART_HEIGHT - paid_h,
-                "paid_h": paid_h,
-                "label_x": x + BAR_WIDTH // 2,
-                "show_label": index % 5 == 0 or index == days - 1,
-            }
-        )
-    return {
-        "bars": bars,
-        "width": days * BAR_SLOT,
-        "height": CHART_TOP + CHART_HEIGHT + 20,
-        "baseline": CHART_TOP + CHART_HEIGHT,
-        "label_y": CHART_TOP + CHART_HEIGHT + 14,
-        "bar_width": BAR_WIDTH,
-        "peak": peak if by_day else 0,
-        "total_raw": sum(raw for raw, _ in by_day.values()),
-        "total_paid": sum(paid for _, paid in by_day.values()),
-    }
+        if first <= row.day <= today:
+            raw, paid = by_day.get(row.day, (0, 0))
+            by_day[row.day] = (raw + row.requests, paid + row.paid_views)
+    span = [first + timedelta(days=offset) for offset in range(days)]
+    paid = [by_day.get(day, (0, 0))[1] for day in span]
+    not_counted = [by_day.get(day, (0, 0))[0] - by_day.get(day, (0, 0))[1] for day in span]
+    chart = bar_chart(
+        title=f"Views per day, last {days} days",
+        labels=[f"{day:%b} {day.day}" for day in span],
+        series=[Series("counted (paid) views", paid), Series("not counted", not_counted)],
+    )
+    chart["total_paid"] = sum(paid)
+    chart["total_raw"] = chart["total"]
+    return chart
