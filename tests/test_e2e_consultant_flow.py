@@ -13,7 +13,7 @@ import pytest
 from accounts.tests.factories import AdvertiserFactory, PromoterFactory
 from billing.audit import ledger_audit
 from campaigns.models import Campaign, CampaignApplication, CampaignWork
-from tests.conftest import save_screenshot
+from tests.conftest import pay_at_checkout, save_screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
@@ -78,17 +78,7 @@ def test_consultant_campaign_negotiation_milestones_and_approval(browser_as, str
     ad.wait_for_selector("text=Total to pay")
     save_screenshot(ad, "consultant-03-fund")
     assert "$440.00" in ad.inner_text("main")
-    # Webhooks are held while the return page re-reads Stripe, then delivered: both paths fund
-    # once. (Holding also keeps SQLite's shared live-server connection to one request at a time.)
-    stripe_live.hold_events()
-    ad.click("button:has-text('Pay $440.00')")
-    ad.wait_for_selector("#pay")  # the simulator's hosted Checkout page
-    ad.fill("input[name=card_number]", "4242 4242 4242 4242")
-    ad.click("#pay")
-    ad.wait_for_url(lambda url: url.startswith(stripe_live_url))
-    ad.wait_for_load_state("networkidle")
-    stripe_live.release_events()
-    assert stripe_live.wait_for_webhooks(timeout=20)
+    pay_at_checkout(ad, stripe_live, stripe_live_url, total="$440.00")
     campaign.refresh_from_db()
     assert campaign.status == "active"
     assert campaign.budget_allocations.count() == 1

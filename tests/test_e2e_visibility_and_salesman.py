@@ -25,7 +25,7 @@ from billing.audit import ledger_audit
 from campaigns.models import Campaign, PromoterCampaign
 from payouts import tasks as payout_tasks
 from payouts.models import PayoutRecord
-from tests.conftest import save_screenshot
+from tests.conftest import pay_at_checkout, save_screenshot
 from tracking import tasks as tracking_tasks
 from tracking.models import SaleRecord
 
@@ -103,15 +103,7 @@ def test_visibility_seed_example_2000_visitors_pay_60_dollars(
     ad.click("a:has-text('Fund campaign')")
     ad.wait_for_selector("text=Total to pay")
     assert "$66.00" in ad.inner_text("main")
-    stripe_live.hold_events()
-    ad.click("button:has-text('Pay $66.00')")
-    ad.wait_for_selector("#pay")
-    ad.fill("input[name=card_number]", "4242 4242 4242 4242")
-    ad.click("#pay")
-    ad.wait_for_url(lambda url: url.startswith(live_server.url))
-    ad.wait_for_load_state("networkidle")
-    stripe_live.release_events()
-    assert stripe_live.wait_for_webhooks(timeout=20)
+    pay_at_checkout(ad, stripe_live, live_server.url, total="$66.00")
     campaign.refresh_from_db()
     assert campaign.status == "active"
 
