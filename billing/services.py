@@ -907,6 +907,35 @@ def campaign_cancel(*, campaign: Campaign, actor=None, reason: str) -> Campaign:
     return campaign
 
 
+def campaigns_end_expired(*, today=None) -> list[int]:
+    """End campaigns whose end date has passed and refund what they did not spend.
+
+    Visibility campaigns end the day after their end date. Salesman campaigns wait until no sale
+    is pending or awaiting budget (pending sales are auto-verified after SALE_AUTO_VERIFY_DAYS), so
+    a commission is never left without the budget to pay it. Consultant and Seller campaigns are
+    left to the advertiser, who ends them when the agreed work is done.
+    """
+    from tracking.models import SaleStatus
+
+    today = today or timezone.localdate()
+    expired = Campaign.objects.filter(
+        status__in=[CampaignStatus.ACTIVE, CampaignStatus.PAUSED],
+        end_date__lt=today,
+        campaign_type__in=[CampaignType.VISIBILITY, CampaignType.SALESMAN],
+    ).exclude(
+        campaign_type=CampaignType.SALESMAN,
+        sales__status__in=[SaleStatus.PENDING, SaleStatus.AWAITING_BUDGET],
+    )
+    ended = []
+    for campaign in expired.distinct():
+        try:
+            campaign_end(campaign=campaign, reason=f"Ended on its end date ({campaign.end_date:%Y-%m-%d}).")
+        except campaign_services.CampaignError:
+            continue  # it moved on meanwhile (ended by the advertiser, say)
+        ended.append(campaign.pk)
+    return ended
+
+
 def _earnings_settle(campaign) -> None:
     """Post views already counted but not yet accrued (the hourly accrual runs later), so the
     refund gives back only what promoters did not earn. The campaign has stopped counting."""

@@ -13,3 +13,8 @@ def stripe_reconcile():
         "payment_intents": services.payment_intents_reconcile(),
         "refunds": services.refunds_retry_pending(),
     }
+
+
+def campaigns_end_expired():
+    """Daily: end Visibility and Salesman campaigns past their end date and refund the rest."""
+    return services.campaigns_end_expired()

@@ -27,6 +27,12 @@ SCHEDULES += [
         "minutes": 5,
     },
     {
+        "name": "billing.campaigns_end_expired",
+        "func": "billing.tasks.campaigns_end_expired",
+        "schedule_type": Schedule.DAILY,
+        "time": "00:30",
+    },
+    {
         "name": "billing.stripe_reconcile",
         "func": "billing.tasks.stripe_reconcile",
         "schedule_type": Schedule.MINUTES,
