@@ -31,7 +31,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(StripeConnectAccount)
 class StripeConnectAccountAdmin(ReadOnlyAdmin):
-    list_display = ["user", "stripe_account_id", "payouts_enabled", "transfers_active", "disabled_reason", "updated_at"]
+    list_display = [
+        "user",
+        "stripe_account_id",
+        "payouts_enabled",
+        "transfers_active",
+        "disabled_reason",
+        "payout_failure_message",
+        "updated_at",
+    ]
     list_filter = ["payouts_enabled", "transfers_active", "details_submitted"]
     list_select_related = ["user"]
     search_fields = ["user__email", "stripe_account_id"]

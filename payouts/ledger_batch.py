@@ -8,16 +8,46 @@ is never overdrawn, every movement has its own idempotency key (leg 0) and a key
 skipped, and the balance listeners (the wallets projection) run with the changed accounts.
 """
 
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import Field, ForeignObject, Lookup
 from django.utils import timezone
 
 from billing import ledger
 from billing.ledger import InsufficientFunds
 from billing.models import MAY_GO_NEGATIVE, LedgerAccount, Transaction
+
+
+class AnyOf(Lookup):
+    """`field__any=[...]`: `field = ANY(%s)` with the list as one array parameter on PostgreSQL.
+
+    `__in` with thousands of values costs a placeholder per value to build, send and parse, and
+    a different statement text for every batch size; one typed array costs one. Elsewhere (SQLite)
+    it is a plain IN list."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return ("%s", [list(value)])
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            db_type = self.lhs.output_field.rel_db_type(connection) if self.lhs.output_field.is_relation else None
+            db_type = db_type or self.lhs.output_field.db_type(connection)
+            return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, values]
+        if not values:
+            raise EmptyResultSet
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)  # related fields look up only their own class's lookups
 
 
 @dataclass(frozen=True)
@@ -34,34 +64,67 @@ def bulk_set(model, field_name: str, values: dict, *, key: str = "id", add: bool
     statement: {key value: new value}. Django's bulk_update builds a CASE expression per row,
     which costs seconds of Python per thousand rows; this costs one query. `also`: {field:
     value} set to the same value on every row (e.g. updated_at)."""
-    if not values:
-        return
+    bulk_set_columns(
+        model, [field_name], {k: (v,) for k, v in values.items()}, key=key, add=[field_name] if add else (), also=also
+    )
+
+
+def bulk_set_columns(
+    model, field_names: list[str], rows: dict, *, key: str = "id", add=(), keep_null=(), also=None, returning=None
+) -> list | None:
+    """Like bulk_set for several columns at once: {key value: (value of each field)}. Fields in
+    `add` are increased by the value; a None value of a field in `keep_null` leaves the row's
+    own value (COALESCE, read under the row lock, so a figure another posting just wrote is
+    kept). `returning`: SQL expressions over the table to return for each updated row
+    (PostgreSQL only)."""
+    if not rows:
+        return [] if returning else None
     meta = model._meta
     quote = connection.ops.quote_name
-    table, column = quote(meta.db_table), quote(meta.get_field(field_name).column)
-    key_column = quote(meta.pk.column if key == "id" else meta.get_field(key).column)
-    keys, news = list(values.keys()), list(values.values())
+    table = quote(meta.db_table)
+    key_field = meta.pk if key == "id" else meta.get_field(key)
+    key_column = quote(key_field.column)
+    fields = [meta.get_field(name) for name in field_names]
     constants = [
         (quote(meta.get_field(name).column), meta.get_field(name).get_db_prep_save(value, connection))
         for name, value in (also or {}).items()
     ]
-    extra_sql = "".join(f", {name} = %s" for name, _ in constants)
     extra_params = [value for _, value in constants]
+    keys = list(rows)
+
+    def target(field, value_sql):
+        column = quote(field.column)
+        if field.name in add:
+            return f"{table}.{column} + {value_sql}" if connection.vendor == "postgresql" else f"{column} + {value_sql}"
+        if field.name in keep_null:
+            own = f"{table}.{column}" if connection.vendor == "postgresql" else column
+            return f"COALESCE({value_sql}, {own})"
+        return value_sql
+
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            value_type = "bigint" if isinstance(news[0], int) else "text"
-            target = f"{table}.{column} + v.new" if add else "v.new"
+            sets = [f"{quote(f.column)} = {target(f, f'v.c{i}')}" for i, f in enumerate(fields)]
+            sets += [f"{name} = %s" for name, _ in constants]
+            types = [key_field.rel_db_type(connection) if key_field.is_relation else key_field.db_type(connection)]
+            types += [f.db_type(connection) for f in fields]
+            unnest = ", ".join(f"%s::{db_type}[]" for db_type in types)
+            names = ", ".join(["key", *(f"c{i}" for i in range(len(fields)))])
+            arrays = [keys, *([row[i] for row in rows.values()] for i in range(len(fields)))]
             cursor.execute(
-                f"UPDATE {table} SET {column} = {target}{extra_sql} "  # noqa: S608 - names from model meta
-                f"FROM unnest(%s::bigint[], %s::{value_type}[]) AS v(key, new) WHERE {table}.{key_column} = v.key",
-                [*extra_params, keys, news],
+                f"UPDATE {table} SET {', '.join(sets)} "  # noqa: S608 - names from model meta
+                f"FROM unnest({unnest}) AS v({names}) WHERE {table}.{key_column} = v.key"
+                + (f" RETURNING {', '.join(returning)}" if returning else ""),
+                [*extra_params, *arrays],
             )
-        else:
-            target = f"{column} + %s" if add else "%s"
-            cursor.executemany(
-                f"UPDATE {table} SET {column} = {target}{extra_sql} WHERE {key_column} = %s",  # noqa: S608
-                [(new, *extra_params, k) for k, new in zip(keys, news, strict=True)],
-            )
+            return cursor.fetchall() if returning else None
+        if returning:
+            raise NotImplementedError("RETURNING from bulk_set_columns is PostgreSQL-only.")
+        sets = [f"{quote(f.column)} = {target(f, '%s')}" for f in fields] + [f"{name} = %s" for name, _ in constants]
+        cursor.executemany(
+            f"UPDATE {table} SET {', '.join(sets)} WHERE {key_column} = %s",  # noqa: S608
+            [(*row, *extra_params, k) for k, row in rows.items()],
+        )
+    return None
 
 
 # Types psycopg adapts as they are: skipping Django's per-value preparation saves seconds per
@@ -77,23 +140,37 @@ _PASS_THROUGH = {
     "ForeignKey",
     "OneToOneField",
     "BooleanField",
+    # date/datetime objects (aware, UTC) as psycopg takes them; Django's preparation only checks
+    # naive values, which the close never writes.
+    "DateField",
+    "DateTimeField",
 }
 
 
-def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> None:
+def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False, expressions=None, returning=None):
     """Insert plain dicts (column values by field name; unset fields take their defaults) in
     one statement, without building a model instance per row: Django's bulk_create spends most
-    of its time there when a batch has thousands of rows."""
+    of its time there when a batch has thousands of rows. On PostgreSQL, `expressions` gives a
+    field an SQL expression evaluated per row (e.g. {"batch": "gen_random_uuid()"}: a callable
+    default would otherwise be evaluated once for the whole batch), and `returning` lists SQL
+    expressions to return for each inserted row."""
     if not rows:
-        return
+        return []
     if connection.vendor != "postgresql":
         model.objects.bulk_create([model(**row) for row in rows], ignore_conflicts=ignore_conflicts)
-        return
+        if returning:
+            raise NotImplementedError("RETURNING from bulk_insert is PostgreSQL-only.")
+        return None
+    expressions = expressions or {}
     now = timezone.now()
     quote = connection.ops.quote_name
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    columns, arrays, types = [], [], []
+    columns, selected, arrays, types = [], [], [], []
     for field in fields:
+        columns.append(quote(field.column))
+        if field.name in expressions:
+            selected.append(expressions[field.name])
+            continue
         if field.attname in rows[0]:
             name = field.attname
         elif field.name in rows[0]:
@@ -107,42 +184,49 @@ def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> N
         elif getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
             values = [now] * len(rows)
         else:
-            default = field.get_db_prep_save(field.get_default(), connection)
-            values = [default] * len(rows)
-        columns.append(quote(field.column))
+            if field.has_default() and callable(field.default):
+                raise ValueError(f"{field.name}: a callable default needs an SQL expression in a bulk insert.")
+            values = [field.get_db_prep_save(field.get_default(), connection)] * len(rows)
+        selected.append(f"v.c{len(arrays)}")
         arrays.append(values)
         types.append(field.db_type(connection))
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     unnest = ", ".join(f"%s::{db_type}[]" for db_type in types)
+    names = ", ".join(f"c{i}" for i in range(len(arrays)))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - names from meta
-            f"SELECT * FROM unnest({unnest}){conflict}",
+            f"SELECT {', '.join(selected)} FROM unnest({unnest}) AS v({names}){conflict}"
+            + (f" RETURNING {', '.join(returning)}" if returning else ""),
             arrays,
         )
+        return cursor.fetchall() if returning else None
 
 
 def accounts_for_users(kind: str, user_ids, currency: str = "usd") -> dict:
     """{user_id: ledger account id} of `kind`, creating the missing ones with one insert."""
     user_ids = set(user_ids)
-    accounts = LedgerAccount.objects.filter(kind=kind, currency=currency)
-    found = dict(accounts.filter(user_id__in=user_ids).values_list("user_id", "pk"))
+    accounts = LedgerAccount.objects.filter(kind=kind, currency=currency, campaign__isnull=True)
+    found = dict(accounts.filter(user_id__any=user_ids).values_list("user_id", "pk"))
     missing = user_ids - found.keys()
     if missing:
+        rows = [{"kind": kind, "user_id": user_id, "currency": currency} for user_id in missing]
         # ignore_conflicts: a concurrent posting may create the same account (unique constraint).
-        bulk_insert(
-            LedgerAccount,
-            [{"kind": kind, "user_id": user_id, "currency": currency} for user_id in missing],
-            ignore_conflicts=True,
-        )
-        found.update(accounts.filter(user_id__in=missing).values_list("user_id", "pk"))
+        if connection.vendor == "postgresql":
+            created = bulk_insert(LedgerAccount, rows, ignore_conflicts=True, returning=["user_id", "id"])
+            found.update(created)
+            missing -= found.keys()
+        else:
+            bulk_insert(LedgerAccount, rows, ignore_conflicts=True)
+        if missing:
+            found.update(accounts.filter(user_id__any=missing).values_list("user_id", "pk"))
     return found
 
 
 @dataclass(slots=True)
 class LockedAccount:
-    """What a balance listener reads of an account (pk, kind, owner, currency, new balance),
-    without a model instance per row."""
+    """What a balance listener reads of an account (pk, kind, owner, currency, new balance and
+    what this posting changed it by), without a model instance per row."""
 
     pk: int
     kind: str
@@ -150,6 +234,7 @@ class LockedAccount:
     user_id: int | None
     campaign_id: int | None
     balance: int
+    delta: int = 0
 
     def __str__(self):
         return f"{self.kind} account {self.pk}"
@@ -174,18 +259,19 @@ def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd", cap
     locked = {
         row[0]: LockedAccount(*row)
         for row in LedgerAccount.objects.select_for_update()
-        .filter(pk__in=account_ids)
+        .filter(pk__any=account_ids)
         .order_by("pk")
         .values_list("pk", "kind", "currency", "user_id", "campaign_id", "balance")
     }
     # Checked under the locks: a concurrent poster of the same keys locks the same accounts, so
     # its rows are committed and visible by now.
     posted = set(
-        Transaction.objects.filter(idempotency_key__in=[move.idempotency_key for move in moves], leg=0).values_list(
+        Transaction.objects.filter(idempotency_key__any=[move.idempotency_key for move in moves], leg=0).values_list(
             "idempotency_key", flat=True
         )
     )
-    moves = [move for move in moves if move.idempotency_key not in posted]
+    if posted:
+        moves = [move for move in moves if move.idempotency_key not in posted]
     if cap_to_source:
         left = {pk: account.balance for pk, account in locked.items()}
         capped = []
@@ -193,7 +279,7 @@ def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd", cap
             amount = min(move.amount, max(left[move.source_id], 0))
             if amount > 0:
                 left[move.source_id] -= amount
-                capped.append(replace(move, amount=amount))
+                capped.append(move if amount == move.amount else replace(move, amount=amount))
         moves = capped
     if not moves:
         return []
@@ -207,28 +293,31 @@ def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd", cap
             raise ValueError("A ledger movement cannot change currency.")
         if held.kind not in MAY_GO_NEGATIVE and held.balance + delta < 0:
             raise InsufficientFunds(held, -delta, held.balance)
-    bulk_insert(
-        Transaction,
-        [
-            {
-                "batch": uuid.uuid4(),
-                "idempotency_key": move.idempotency_key,
-                "leg": 0,
-                "kind": kind,
-                "source_id": move.source_id,
-                "destination_id": move.destination_id,
-                "amount": move.amount,
-                "currency": currency,
-                "memo": move.memo[:300],
-            }
-            for move in moves
-        ],
-    )
+    rows = [
+        {
+            "idempotency_key": move.idempotency_key,
+            "leg": 0,
+            "kind": kind,
+            "source_id": move.source_id,
+            "destination_id": move.destination_id,
+            "amount": move.amount,
+            "currency": currency,
+            "memo": move.memo[:300],
+        }
+        for move in moves
+    ]
+    if connection.vendor == "postgresql":
+        # A batch id per movement, drawn by the database: uuid4() in Python costs seconds here.
+        bulk_insert(Transaction, rows, expressions={"batch": "gen_random_uuid()"})
+    else:
+        bulk_insert(Transaction, rows)
     changed = []
     for pk, delta in deltas.items():
         if delta:
-            locked[pk].balance += delta
-            changed.append(locked[pk])
+            account = locked[pk]
+            account.balance += delta
+            account.delta = delta
+            changed.append(account)
     bulk_set(LedgerAccount, "balance", {account.pk: account.balance for account in changed})
     for listener in ledger._balance_listeners:
         listener(changed)

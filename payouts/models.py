@@ -20,6 +20,11 @@ class StripeConnectAccount(models.Model):
     transfers_active = models.BooleanField(default=False, help_text="The `transfers` capability is active.")
     requirements_currently_due = models.JSONField(default=list, blank=True)
     disabled_reason = models.CharField(max_length=120, blank=True)
+    # A bank payout from the Stripe account that failed (payout.failed), kept until a later
+    # payout arrives (payout.paid); apart from disabled_reason, which account.updated rewrites.
+    payout_failure_message = models.CharField(max_length=300, blank=True)
+    payout_failure_id = models.CharField(max_length=64, blank=True)
+    payout_failed_at = models.DateTimeField(null=True, blank=True)
     country = models.CharField(max_length=2, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

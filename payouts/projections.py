@@ -9,6 +9,7 @@ accounts of one promoter never overwrite each other's figure.
 from collections import defaultdict
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -28,15 +29,26 @@ def wallets_sync(accounts) -> None:
     """Set each promoter account's wallet figure from its balance (a bounded number of queries)."""
     figures = defaultdict(dict)  # user_id -> {field: balance}
     currency_of = {}
+    moved = defaultdict(int)  # user_id -> what the posting changed their wallet's total by
     for account in accounts:
         field = WALLET_FIELD.get(account.kind)
         if field is None or account.user_id is None:
             continue
         figures[account.user_id][field] = account.balance
         currency_of[account.user_id] = account.currency
+        # Accounts from billing.ledger carry no delta: their owner's total is always rewritten.
+        delta = getattr(account, "delta", None)
+        moved[account.user_id] += 1 if delta is None else delta
     if not figures:
         return
-    current = dict(Wallet.objects.filter(user_id__in=figures.keys()).values_list("user_id", "currency"))
+    if connection.vendor == "postgresql":
+        synced = _wallets_set(figures, currency_of, moved)
+        missing = figures.keys() - synced
+        if not missing:
+            return
+        # First posting to this promoter (or a wallet in another currency, which is skipped).
+        figures = {user_id: figures[user_id] for user_id in missing}
+    current = dict(Wallet.objects.filter(user_id__any=figures.keys()).values_list("user_id", "currency"))
     missing = figures.keys() - current.keys()
     if missing:
         bulk_insert(
@@ -53,7 +65,7 @@ def wallets_sync(accounts) -> None:
             ],
             ignore_conflicts=True,  # created meanwhile by a posting to another of their accounts
         )
-        current.update(Wallet.objects.filter(user_id__in=missing).values_list("user_id", "currency"))
+        current.update(Wallet.objects.filter(user_id__any=missing).values_list("user_id", "currency"))
     now = timezone.now()
     by_field = defaultdict(dict)
     synced = set()
@@ -72,4 +84,47 @@ def wallets_sync(accounts) -> None:
     total = Wallet.objects.filter(user_id=OuterRef("pk")).values(
         total=F("pending_balance") + F("current_balance") + F("direct_balance")
     )
-    User.objects.filter(pk__in=synced).update(wallet_balance=Subquery(total[:1]))
+    User.objects.filter(pk__any=synced).update(wallet_balance=Subquery(total[:1]))
+
+
+def _wallets_set(figures: dict, currency_of: dict, moved: dict) -> set:
+    """PostgreSQL: write every changed figure of every wallet in one statement, and the owners'
+    `wallet_balance` from the updated rows in the same statement. Returns the users whose wallet
+    was written (those without one, or with another currency, are left to the caller).
+
+    A figure this posting did not change is passed as NULL and kept (COALESCE reads the row as
+    it stands under its lock), so a concurrent posting's figure is never overwritten. A user
+    whose total did not move (a release: pending down, current up by as much) keeps their
+    `wallet_balance`, which is already right."""
+    fields = list(WALLET_FIELD.values())
+    rows = {
+        user_id: (*(changes.get(field) for field in fields), currency_of[user_id])
+        for user_id, changes in figures.items()
+    }
+    total_moved = [user_id for user_id, delta in moved.items() if delta]
+    values = ", ".join(f"%s::{db_type}[]" for db_type in ("bigint", "bigint", "bigint", "bigint", "varchar(3)"))
+    names = ", ".join(["user_id", *fields, "currency"])
+    sets = ", ".join(f"{field} = COALESCE(v.{field}, w.{field})" for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH v AS (SELECT * FROM unnest({values}) AS v({names})),
+            w AS (
+                UPDATE wallets AS w SET {sets}, updated_at = %s
+                FROM v WHERE w.user_id = v.user_id AND w.currency = v.currency
+                RETURNING w.user_id, w.pending_balance + w.current_balance + w.direct_balance AS total
+            ),
+            u AS (
+                UPDATE users SET wallet_balance = w.total FROM w
+                WHERE users.id = w.user_id AND w.user_id = ANY(%s::bigint[])
+            )
+            SELECT user_id FROM w
+            """,  # noqa: S608 - names from WALLET_FIELD
+            [
+                list(rows),
+                *([row[i] for row in rows.values()] for i in range(len(fields) + 1)),
+                timezone.now(),
+                total_moved,
+            ],
+        )
+        return {user_id for (user_id,) in cursor.fetchall()}

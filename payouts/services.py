@@ -14,15 +14,24 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import NotificationKind
+from accounts.notifications import notify
 from billing import gateway, ledger
 from billing.models import AccountKind, LedgerAccount, Transaction, TransactionKind
 from campaigns.models import CampaignWork
-from payouts.ledger_batch import Move, accounts_for_users, bulk_insert, bulk_set, ledger_post_many
+from payouts.ledger_batch import (
+    Move,
+    accounts_for_users,
+    bulk_insert,
+    bulk_set,
+    bulk_set_columns,
+    ledger_post_many,
+)
 from payouts.models import (
     BillingPeriodSummary,
     PayoutRecord,
@@ -39,7 +48,7 @@ from payouts.models import (
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 
 
 class PayoutError(Exception):
@@ -145,6 +154,19 @@ def connect_account_refresh(*, stripe_account_id: str) -> StripeConnectAccount |
     account = connect_account_apply(account=account, remote=gateway.account_retrieve(stripe_account_id))
     if account.can_receive_money and not was_ready:
         transfers_waiting_send(promoter_id=account.user_id)
+    elif account.requirements_currently_due and (was_ready or account.details_submitted):
+        # Not while the promoter is still in Stripe's form: once they submitted it (or the
+        # account could receive money before), Stripe asking for more stops their payouts.
+        due = ", ".join(account.missing_items())
+        _notify(
+            account.user,
+            kind=NotificationKind.ONBOARDING_INCOMPLETE,
+            title="Stripe needs more details before you can be paid",
+            body=f"To keep receiving payouts, Stripe needs: {due}. Add them from the Get paid page.",
+            # Once per set of missing details: the same list reported again is the same event.
+            event_key=f"onboarding-due-{account.pk}-{'|'.join(sorted(account.requirements_currently_due))}"[:200],
+            url=reverse("payouts:get_paid"),
+        )
     return account
 
 
@@ -251,7 +273,17 @@ def transfer_send(*, transfer_id: int) -> StripeTransfer:
         return transfer
     account = StripeConnectAccount.objects.filter(user_id=transfer.promoter_id).first()
     if account is None or not account.can_receive_money:
-        return transfer  # waits in the wallet; account.updated sends it
+        # Waits in the wallet; account.updated sends it.
+        _notify(
+            transfer.promoter,
+            kind=NotificationKind.ONBOARDING_INCOMPLETE,
+            title="A payment is waiting for your payout account",
+            body=f"{_dollars(transfer.amount)} for your approved work is waiting: finish setting up payouts on "
+            "the Get paid page and it is sent to you automatically.",
+            event_key=f"onboarding-incomplete-transfer-{transfer.pk}",
+            url=reverse("payouts:get_paid"),
+        )
+        return transfer
     source = _funding_charge_id(transfer)
     StripeTransfer.objects.filter(pk=transfer.pk).update(
         attempts=F("attempts") + 1, destination=account.stripe_account_id, source_transaction=source
@@ -292,6 +324,15 @@ def transfer_send(*, transfer_id: int) -> StripeTransfer:
         Wallet.objects.filter(user_id=transfer.promoter_id).update(
             direct_paid_total=F("direct_paid_total") + transfer.amount
         )
+        _notify(
+            transfer.promoter,
+            kind=NotificationKind.PAYOUT_SENT,
+            title="A payment is on its way",
+            body=f"{_dollars(transfer.amount)} for your approved work was sent to your Stripe account; Stripe "
+            "pays it into your bank.",
+            event_key=f"transfer-sent-{transfer.pk}",
+            url=reverse("payouts:wallet"),
+        )
         if locked.work_id:
             from campaigns.models import PromoterCampaign
 
@@ -311,8 +352,20 @@ def _transfer_failed(transfer: StripeTransfer, error: gateway.GatewayError) -> N
         # Stripe refused for good and created nothing: the retry is a new request, and Stripe
         # would replay this refusal for the old key, so the retry gets a new key.
         update["idempotency_key"] = f"{transfer.idempotency_key.split('~')[0]}~{transfer.attempts + 1}"
-    # Never undo a success recorded meanwhile by a concurrent send.
-    StripeTransfer.objects.filter(pk=transfer.pk).exclude(status=TransferStatus.SUCCEEDED).update(**update)
+    with transaction.atomic():
+        # Never undo a success recorded meanwhile by a concurrent send.
+        failed = StripeTransfer.objects.filter(pk=transfer.pk).exclude(status=TransferStatus.SUCCEEDED).update(**update)
+        if failed:
+            # Once per transfer: the retry schedule may fail it again every few minutes.
+            _notify(
+                transfer.promoter,
+                kind=NotificationKind.PAYOUT_FAILED,
+                title="A payment to you could not be sent",
+                body=f"Stripe refused a payment of {_dollars(transfer.amount)}: {update['failure_reason']}. It "
+                "stays in your wallet and we retry automatically; check your payout account on the Get paid page.",
+                event_key=f"transfer-failed-{transfer.pk}",
+                url=reverse("payouts:get_paid"),
+            )
 
 
 def transfers_retry_failed(*, limit: int = 500) -> int:
@@ -344,6 +397,8 @@ class CloseReport:
     period: datetime.date
     released_promoters: int = 0
     released_cents: int = 0
+    deductions_applied: int = 0
+    deductions_cents: int = 0
     summaries: int = 0
     run: RunReport | None = None
 
@@ -367,6 +422,9 @@ def period_close(*, period: datetime.date) -> CloseReport:
     close, _ = PeriodClose.objects.get_or_create(period=period)
     report = CloseReport(period=period)
     if close.released_at is None:
+        # Deductions first: they come out of pending earnings, and what they still need is
+        # kept back from the release.
+        report.deductions_applied, report.deductions_cents = deductions_apply()
         report.released_promoters, report.released_cents = pending_release(period=period)
         PeriodClose.objects.filter(pk=close.pk, released_at__isnull=True).update(released_at=timezone.now())
     run = RunReport(period=period)
@@ -379,55 +437,68 @@ def period_close(*, period: datetime.date) -> CloseReport:
     return report
 
 
-def _pending_as_of(account_ids, end) -> dict:
-    """{pending account id: its balance at `end`}: what entered minus what left before `end`,
-    one grouped query over the ledger."""
-    into = Q(destination_id__in=account_ids)
-    rows = (
-        Transaction.objects.filter(created_at__lt=end)
-        .filter(into | Q(source_id__in=account_ids))
-        .annotate(
-            account=Case(When(into, then=F("destination_id")), default=F("source_id")),
-            signed=Case(When(into, then=F("amount")), default=-F("amount")),
-        )
-        .values("account")
-        .annotate(total=Sum("signed"))
-        .order_by()
+_PENDING_AS_OF = """
+    WITH batch AS (
+        SELECT id, user_id, currency, balance FROM ledger_accounts
+        WHERE kind = %s AND balance > 0 AND id > %s ORDER BY id LIMIT %s
+    ),
+    since AS (
+        SELECT t.destination_id AS id, t.amount AS signed FROM transactions t
+        WHERE t.created_at >= %s AND t.destination_id IN (SELECT id FROM batch)
+        UNION ALL
+        SELECT t.source_id, -t.amount FROM transactions t
+        WHERE t.created_at >= %s AND t.source_id IN (SELECT id FROM batch)
     )
-    return {row["account"]: row["total"] for row in rows}
+    SELECT batch.id, batch.user_id, batch.currency, batch.balance,
+           CAST(batch.balance - COALESCE(SUM(since.signed), 0) AS BIGINT)
+    FROM batch LEFT JOIN since ON since.id = batch.id
+    GROUP BY batch.id, batch.user_id, batch.currency, batch.balance
+    ORDER BY batch.id
+"""
+
+
+def _pending_batch(*, after_pk: int, end: datetime.datetime) -> list[tuple[int, int, str, int, int]]:
+    """The next batch of pending accounts holding money: (pk, user id, currency, balance now,
+    balance at `end`). The balance at the end is the balance now less what moved since, read
+    in the same statement (one snapshot), so only the rows since the end are summed, not the
+    account's whole history."""
+    end_param = connection.ops.adapt_datetimefield_value(end)
+    with connection.cursor() as cursor:
+        cursor.execute(_PENDING_AS_OF, [AccountKind.PROMOTER_PENDING, after_pk, BATCH_SIZE, end_param, end_param])
+        return cursor.fetchall()
 
 
 def pending_release(*, period: datetime.date) -> tuple[int, int]:
     """Move what each promoter had pending at the period's end (capped by what they hold now)
-    to available, in batches. Returns (promoters, cents) released by this call."""
+    to available, in batches. Returns (promoters, cents) released by this call.
+
+    What an outstanding commission deduction needs stays pending (it is taken from pending
+    earnings, see deductions_apply), so it is neither released nor paid out meanwhile."""
     _, end = period_bounds(period)
+    withheld = _deductions_outstanding()
     promoters = released = 0
     last_pk = 0
     while True:
-        batch = list(
-            LedgerAccount.objects.filter(kind=AccountKind.PROMOTER_PENDING, balance__gt=0, pk__gt=last_pk)
-            .order_by("pk")
-            .values_list("pk", "user_id", "currency", "balance")[:BATCH_SIZE]
-        )
+        batch = _pending_batch(after_pk=last_pk, end=end)
         if not batch:
             return promoters, released
         last_pk = batch[-1][0]
-        as_of = _pending_as_of([pk for pk, *_ in batch], end)
         by_currency = defaultdict(list)
-        for pk, user_id, currency, balance in batch:
-            eligible = min(as_of.get(pk, 0), balance)
+        for pk, user_id, currency, balance, as_of in batch:
+            eligible = min(as_of, balance - min(withheld.get((user_id, currency), 0), balance))
             if eligible > 0:
                 by_currency[currency].append((pk, user_id, eligible))
         for currency, rows in by_currency.items():
             with transaction.atomic():
                 available = accounts_for_users(AccountKind.PROMOTER_AVAILABLE, [u for _, u, _ in rows], currency)
+                memo = f"Earnings of {period:%B %Y} released"
                 moves = [
                     Move(
                         idempotency_key=f"release-{period:%Y-%m}-{user_id}",
                         source_id=pk,
                         destination_id=available[user_id],
                         amount=amount,
-                        memo=f"Earnings of {period:%B %Y} released",
+                        memo=memo,
                     )
                     for pk, user_id, amount in rows
                 ]
@@ -438,6 +509,90 @@ def pending_release(*, period: datetime.date) -> tuple[int, int]:
                 )
             promoters += len(posted)
             released += sum(move.amount for move in posted)
+
+
+# --- Commission deductions ----------------------------------------------------------------------
+# A sale refunded after its commission left the promoter's pending earnings leaves tracking's
+# CommissionDeduction (applied_at null). The close takes it from the promoter's next earnings,
+# their pending balance, through billing's spend reversal: the commission goes back to the
+# campaign budget and its fee share back to the fee held, with billing's allocation, daily
+# spend and participation figures, exactly as for a refund before payout. A deduction the
+# pending balance cannot cover yet is carried: what pending holds stays there (kept out of the
+# release, so it is not paid out meanwhile) until the next close can take it in full. A wallet
+# never goes negative: the reversal refuses to overdraw the pending account.
+
+
+def _deductions_outstanding() -> dict:
+    """{(promoter id, currency): cents of refunded sales' commissions not taken back yet}."""
+    from tracking.models import CommissionDeduction
+
+    return {
+        (promoter_id, currency): total
+        for promoter_id, currency, total in CommissionDeduction.objects.filter(applied_at__isnull=True)
+        .values_list("promoter_id", "currency")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    }
+
+
+def deductions_apply() -> tuple[int, int]:
+    """Apply every outstanding deduction the promoter's pending earnings cover, oldest first.
+    Returns (deductions, cents) applied by this call; safe to run twice or at once."""
+    from tracking.models import CommissionDeduction
+
+    applied = cents = 0
+    for pk in (
+        CommissionDeduction.objects.filter(applied_at__isnull=True)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    ):
+        amount = deduction_apply(deduction_id=pk)
+        if amount:
+            applied += 1
+            cents += amount
+    return applied, cents
+
+
+def deduction_apply(*, deduction_id: int) -> int:
+    """Take one deduction from the promoter's pending earnings if they cover it; returns the
+    cents taken (0 when already applied or not covered yet)."""
+    from billing.services import campaign_budget_spend_reverse
+    from tracking.models import CommissionDeduction
+
+    with transaction.atomic(durable=True):
+        # The deduction row is the claim: a concurrent close waits here, then sees applied_at.
+        deduction = (
+            CommissionDeduction.objects.select_for_update(of=("self",))
+            .select_related("promoter", "campaign", "sale")
+            .get(pk=deduction_id)
+        )
+        if deduction.applied_at is not None:
+            return 0
+        try:
+            with transaction.atomic():
+                campaign_budget_spend_reverse(
+                    campaign=deduction.campaign,
+                    promoter=deduction.promoter,
+                    spend_idempotency_key=f"sale-commission-{deduction.sale_id}",
+                    idempotency_key=f"deduction-{deduction.pk}",
+                    memo=f"Refunded order {deduction.sale.order_id}: commission taken from later earnings"[:300],
+                )
+        except ledger.InsufficientFunds:
+            return 0  # carried: pending earnings do not cover it yet
+        except ValueError:
+            logger.exception("commission deduction %s has no commission posting to reverse", deduction.pk)
+            return 0
+        CommissionDeduction.objects.filter(pk=deduction.pk).update(applied_at=timezone.now())
+        _notify(
+            deduction.promoter,
+            kind="commission_deduction",
+            title="A refunded sale's commission was deducted",
+            body=f"Order {deduction.sale.order_id} was refunded after its commission was paid, so "
+            f"{_dollars(deduction.amount_cents)} was taken from your new earnings.",
+            event_key=f"deduction-applied-{deduction.pk}",
+            url=reverse("payouts:wallet"),
+        )
+    return deduction.amount_cents
 
 
 # --- The payout run ------------------------------------------------------------------------------
@@ -472,18 +627,18 @@ def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
         last_pk = wallets[-1][0]
         user_ids = [wallet[1] for wallet in wallets]
         has_record = set(
-            PayoutRecord.objects.filter(promoter_id__in=user_ids)
+            PayoutRecord.objects.filter(promoter_id__any=user_ids)
             # An older record not paid yet (failed, or left by a crash) is retried first; paying
             # a new one beside it would promise the same money twice.
-            .filter(Q(period=period) | Q(status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED]))
+            .filter(Q(period=period) | Q(status__any=[PayoutStatus.PENDING, PayoutStatus.FAILED]))
             .values_list("promoter_id", flat=True)
         )
         ready = set(
             StripeConnectAccount.objects.filter(
-                user_id__in=user_ids, payouts_enabled=True, transfers_active=True
+                user_id__any=user_ids, payouts_enabled=True, transfers_active=True
             ).values_list("user_id", flat=True)
         )
-        batch = []
+        batch, waiting = [], []
         for _, user_id, amount, currency, held in wallets:
             if user_id in has_record:
                 continue
@@ -491,24 +646,39 @@ def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
                 report.skipped["held"] += 1
             elif user_id not in ready:
                 report.skipped["account not ready"] += 1
+                waiting.append(user_id)
             else:
-                batch.append((None, user_id, amount, currency))
-        if not batch:
-            continue
+                batch.append((user_id, amount, currency))
         with transaction.atomic():
-            bulk_insert(
+            body = (
+                f"Your earnings of {period:%B %Y} are ready to be paid, but your Stripe account cannot receive "
+                "payouts yet. Finish setting it up on the Get paid page; the money waits in your wallet."
+            )
+            _notify_many(
+                [(user_id, f"onboarding-incomplete-close-{period:%Y-%m}", body) for user_id in waiting],
+                kind=NotificationKind.ONBOARDING_INCOMPLETE,
+                title="Finish setting up payouts to be paid",
+                url=reverse("payouts:get_paid"),
+            )
+            if not batch:
+                continue
+            records = bulk_insert(
                 PayoutRecord,
                 [
                     {"promoter_id": user_id, "period": period, "amount": amount, "currency": currency}
-                    for _, user_id, amount, currency in batch
+                    for user_id, amount, currency in batch
                 ],
                 ignore_conflicts=True,
+                returning=["id", "promoter_id", "amount", "currency"] if connection.vendor == "postgresql" else None,
             )
-            records = list(
-                PayoutRecord.objects.filter(
-                    period=period, promoter_id__in=[user_id for _, user_id, *_ in batch], stripe_transfer__isnull=True
-                ).values_list("pk", "promoter_id", "amount", "currency")
-            )
+            if records is None:
+                records = list(
+                    PayoutRecord.objects.filter(
+                        period=period, promoter_id__any=[row[0] for row in batch], stripe_transfer__isnull=True
+                    ).values_list("pk", "promoter_id", "amount", "currency")
+                )
+            # Only the records this insert created (RETURNING skips the conflicts): a concurrent
+            # run creates the transfers of its own.
             bulk_insert(
                 StripeTransfer,
                 [
@@ -537,7 +707,7 @@ def payout_run_send(*, period: datetime.date, report: RunReport) -> None:
     while True:
         ids = list(
             PayoutRecord.objects.filter(
-                period__lte=period, status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED], pk__gt=last_pk
+                period__lte=period, status__any=[PayoutStatus.PENDING, PayoutStatus.FAILED], pk__gt=last_pk
             )
             .order_by("pk")
             .values_list("pk", flat=True)[:BATCH_SIZE]
@@ -551,38 +721,56 @@ def payout_run_send(*, period: datetime.date, report: RunReport) -> None:
         report.failed += failed
 
 
+@dataclass(slots=True)
+class _Payout:
+    """A payout record's transfer as the run reads it (no model instance per row)."""
+
+    pk: int
+    promoter_id: int
+    amount: int
+    currency: str
+    idempotency_key: str
+    transfer_group: str
+    payout_record_id: int
+    attempts: int
+    destination: str
+
+
 def payout_records_send(*, record_ids: list[int]) -> tuple[int, int, int]:
     """Call Stripe for each record (no transaction open), then record the batch's results in one
-    short transaction. Returns (paid, paid cents, failed)."""
-    rows = list(
-        StripeTransfer.objects.filter(payout_record_id__in=record_ids, payout_record__status__in=["pending", "failed"])
-        .select_related("payout_record")
+    short transaction. Returns (paid, paid cents, failed).
+
+    Records of held wallets or of accounts that cannot receive money stay as they are; they are
+    sent once the hold is lifted or the account is ready."""
+    rows = [
+        _Payout(*row)
+        for row in StripeTransfer.objects.filter(
+            payout_record_id__any=record_ids,
+            payout_record__status__any=[PayoutStatus.PENDING, PayoutStatus.FAILED],
+            promoter__connect_account__payouts_enabled=True,
+            promoter__connect_account__transfers_active=True,
+        )
+        .exclude(promoter__wallet__payout_hold=True)
         .order_by("payout_record_id")
-    )
-    destinations = dict(
-        StripeConnectAccount.objects.filter(user_id__in=[t.promoter_id for t in rows]).values_list(
-            "user_id", "stripe_account_id"
+        .values_list(
+            "pk",
+            "promoter_id",
+            "amount",
+            "currency",
+            "idempotency_key",
+            "transfer_group",
+            "payout_record_id",
+            "attempts",
+            "promoter__connect_account__stripe_account_id",
         )
-    )
-    ready = set(
-        StripeConnectAccount.objects.filter(
-            user_id__in=[t.promoter_id for t in rows], payouts_enabled=True, transfers_active=True
-        ).values_list("user_id", flat=True)
-    )
-    held = set(
-        Wallet.objects.filter(user_id__in=[t.promoter_id for t in rows], payout_hold=True).values_list(
-            "user_id", flat=True
-        )
-    )
+    ]
     successes, failures = [], []
     for transfer in rows:
-        if transfer.promoter_id in held or transfer.promoter_id not in ready:
-            continue  # stays as it is; sent once the hold is lifted or the account is ready
         try:
             remote = gateway.transfer_create(
                 amount=transfer.amount,
                 currency=transfer.currency,
-                destination=destinations[transfer.promoter_id],
+                destination=transfer.destination,
                 transfer_group=transfer.transfer_group,
                 source_transaction=None,
                 idempotency_key=transfer.idempotency_key,
@@ -612,8 +800,7 @@ def _payouts_record_success(successes) -> int:
             # a concurrent run that got the same transfer back from Stripe records it once.
             unpaid = set(
                 PayoutRecord.objects.select_for_update()
-                .filter(pk__in=record_ids)
-                .exclude(status__in=[PayoutStatus.PAID, PayoutStatus.REVERSED])
+                .filter(pk__any=record_ids, status__any=[PayoutStatus.PENDING, PayoutStatus.FAILED])
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
@@ -638,15 +825,31 @@ def _payouts_record_success(successes) -> int:
                 ],
                 currency=currency,
             )
-            PayoutRecord.objects.filter(pk__in=[t.payout_record_id for t, _ in items]).update(
+            PayoutRecord.objects.filter(pk__any=[t.payout_record_id for t, _ in items]).update(
                 status=PayoutStatus.PAID, paid_at=now, failure_reason="", attempts=F("attempts") + 1
             )
-            transfer_ids = [transfer.pk for transfer, _ in items]
-            bulk_set(StripeTransfer, "stripe_transfer_id", {transfer.pk: remote.id for transfer, remote in items})
-            StripeTransfer.objects.filter(pk__in=transfer_ids).update(
-                status=TransferStatus.SUCCEEDED, failure_reason="", attempts=F("attempts") + 1, updated_at=now
+            bulk_set_columns(
+                StripeTransfer,
+                ["stripe_transfer_id", "status", "failure_reason", "attempts"],
+                {transfer.pk: (remote.id, TransferStatus.SUCCEEDED, "", 1) for transfer, remote in items},
+                add=["attempts"],
+                also={"updated_at": now},
             )
             bulk_set(Wallet, "paid_out_total", {t.promoter_id: t.amount for t, _ in items}, key="user", add=True)
+            _notify_many(
+                [
+                    (
+                        t.promoter_id,
+                        f"payout-sent-{t.payout_record_id}",
+                        f"Your payout of {_dollars(t.amount)} was sent to your Stripe account; Stripe pays it "
+                        "into your bank.",
+                    )
+                    for t, _ in items
+                ],
+                kind=NotificationKind.PAYOUT_SENT,
+                title="Your payout is on its way",
+                url=reverse("payouts:wallet"),
+            )
             paid_cents += sum(transfer.amount for transfer, _ in items)
     return paid_cents
 
@@ -655,6 +858,7 @@ def _payouts_record_failure(failures) -> None:
     if not failures:
         return
     now = timezone.now()
+    notices = []
     with transaction.atomic():
         for transfer, error in failures:
             reason = str(error.message)[:500]
@@ -668,6 +872,21 @@ def _payouts_record_failure(failures) -> None:
             StripeTransfer.objects.filter(pk=transfer.pk).exclude(status=TransferStatus.SUCCEEDED).update(
                 attempts=F("attempts") + 1, **update
             )
+            # Once per record: the retry schedule may fail it again every few minutes.
+            notices.append(
+                (
+                    transfer.promoter_id,
+                    f"payout-failed-{transfer.payout_record_id}",
+                    f"Stripe refused your payout of {_dollars(transfer.amount)}: {reason}. The money stays in "
+                    "your wallet and we retry automatically; check your payout account on the Get paid page.",
+                )
+            )
+        _notify_many(
+            notices,
+            kind=NotificationKind.PAYOUT_FAILED,
+            title="Your payout could not be sent",
+            url=reverse("payouts:get_paid"),
+        )
 
 
 def payout_record_retry(*, record: PayoutRecord) -> PayoutRecord:
@@ -719,40 +938,103 @@ def transfer_reversed(*, stripe_transfer_id: str) -> StripeTransfer | None:
             if transfer.payout_record_id:
                 PayoutRecord.objects.filter(pk=transfer.payout_record_id).update(status=PayoutStatus.REVERSED)
         if amount > 0:
-            user = transfer.promoter
-            transaction.on_commit(
-                lambda: _notify(
-                    user,
-                    "A payment to you was returned",
-                    f"A transfer of ${amount / 100:,.2f} was reversed by Stripe. The money is back in your "
-                    "wallet and will be paid again with the next payout.",
-                )
+            _notify(
+                transfer.promoter,
+                kind=NotificationKind.PAYOUT_FAILED,
+                title="A payment to you was returned",
+                body=f"A transfer of {_dollars(amount)} was reversed by Stripe. The money is back in your wallet "
+                "and will be paid again with the next payout.",
+                event_key=f"transfer-reversed-{transfer.pk}-{remote.amount_reversed}",
+                url=reverse("payouts:wallet"),
             )
     return transfer
 
 
-def payout_failed(*, stripe_account_id: str, failure_message: str) -> StripeConnectAccount | None:
+def payout_failed(
+    *, stripe_account_id: str, failure_message: str, payout_id: str = "", created: int | None = None
+) -> StripeConnectAccount | None:
     """The bank refused a payout from the promoter's Stripe account: the money is with Stripe
-    (on their account), not with us. Flag the account and tell the promoter."""
+    (on their account), not with us. Record why on the account (its own fields: account.updated
+    rewrites disabled_reason) and tell the promoter, once per Stripe payout."""
     account = StripeConnectAccount.objects.select_related("user").filter(stripe_account_id=stripe_account_id).first()
     if account is None:
         return None
-    reason = f"Your bank refused a payout: {failure_message or 'no reason given'}"[:120]
-    StripeConnectAccount.objects.filter(pk=account.pk).update(disabled_reason=reason, updated_at=timezone.now())
+    message = (failure_message or "no reason given")[:300]
+    failed_at = datetime.datetime.fromtimestamp(created, tz=datetime.UTC) if created else timezone.now()
+    StripeConnectAccount.objects.filter(pk=account.pk).update(
+        payout_failure_message=message,
+        payout_failure_id=payout_id[:64],
+        payout_failed_at=failed_at,
+        updated_at=timezone.now(),
+    )
     _notify(
         account.user,
-        "Your bank refused a payout",
-        f"{reason}. Update your bank details in Stripe from the Get paid page; the money stays in your "
-        "Stripe account until then.",
+        kind=NotificationKind.PAYOUT_FAILED,
+        title="Your bank refused a payout",
+        body=f"Your bank refused a payout from your Stripe account: {message}. Update your bank details in "
+        "Stripe from the Get paid page; the money stays in your Stripe account until then.",
+        event_key=f"bank-payout-failed-{payout_id or message}",
+        url=reverse("payouts:get_paid"),
     )
+    account.refresh_from_db()
     return account
 
 
-def _notify(user, subject: str, body: str) -> None:
-    try:
-        send_mail(subject, body, None, [user.email], fail_silently=False)
-    except Exception:  # an email is a courtesy; the money is already recorded
-        logger.exception("could not email %s", user.pk)
+def payout_paid(*, stripe_account_id: str, payout_id: str, created: int | None = None) -> int:
+    """A bank payout from the promoter's Stripe account arrived: an earlier refused one is
+    resolved (not an older payout's late event: events arrive out of order)."""
+    resolved = StripeConnectAccount.objects.filter(stripe_account_id=stripe_account_id).exclude(
+        payout_failure_message=""
+    )
+    if created:
+        resolved = resolved.filter(payout_failed_at__lte=datetime.datetime.fromtimestamp(created, tz=datetime.UTC))
+    return resolved.exclude(payout_failure_id=payout_id).update(
+        payout_failure_message="", payout_failure_id="", payout_failed_at=None, updated_at=timezone.now()
+    )
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def _notify(user, *, kind: str, title: str, body: str, event_key: str, url: str = "") -> None:
+    """Tell a promoter (in the app, and by email after commit), once per event."""
+    notify(user=user, kind=kind, title=title, body=body, event_key=event_key, url=url)
+
+
+def _notify_many(notices, *, kind: str, title: str, url: str = "") -> None:
+    """`_notify` for a batch of promoters, [(user id, event key, body)]: one insert and one email
+    task for the batch (a notification and a queued task per promoter would cost the close two
+    writes per payout). Once per user and event, as `notify`: a replayed batch stores nothing."""
+    from django_q.tasks import async_task
+
+    from accounts.models import Notification
+
+    if not notices:
+        return
+    rows = [
+        {
+            "user_id": user_id,
+            "kind": kind,
+            "title": title[:200],
+            "body": body[:2000],
+            "url": url,
+            "event_key": key[:200],
+        }
+        for user_id, key, body in notices
+    ]
+    if connection.vendor == "postgresql":
+        ids = [pk for (pk,) in bulk_insert(Notification, rows, ignore_conflicts=True, returning=["id"])]
+    else:
+        ids = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    ids.append(Notification.objects.create(**row).pk)
+            except IntegrityError:
+                continue  # told already
+    if ids:
+        transaction.on_commit(lambda: async_task("payouts.tasks.notifications_email", ids))
 
 
 # --- Statements --------------------------------------------------------------------------------------
@@ -761,6 +1043,7 @@ def _notify(user, subject: str, body: str) -> None:
 def period_summaries_write(*, period: datetime.date) -> int:
     """Advertiser and promoter statements and balance snapshots for `period` (insert-once)."""
     start, end = period_bounds(period)
+    withheld = _deductions_outstanding()
     in_period = Transaction.objects.filter(created_at__gte=start, created_at__lt=end)
     written = 0
 
@@ -819,12 +1102,12 @@ def period_summaries_write(*, period: datetime.date) -> int:
         # By account id, so each batch reads its promoters' rows through the FK indexes.
         accounts = dict(
             LedgerAccount.objects.filter(
-                user_id__in=user_ids, kind__in=[AccountKind.PROMOTER_PENDING, AccountKind.PROMOTER_DIRECT]
+                user_id__any=user_ids, kind__any=[AccountKind.PROMOTER_PENDING, AccountKind.PROMOTER_DIRECT]
             ).values_list("pk", "kind")
         )
         earned = defaultdict(lambda: defaultdict(int))
         for row in (
-            in_period.filter(kind=TransactionKind.SPEND, destination_id__in=list(accounts))
+            in_period.filter(kind=TransactionKind.SPEND, destination_id__any=list(accounts))
             .values("destination__user_id", "source__campaign__campaign_type")
             .annotate(total=Sum("amount"))
             .order_by()
@@ -832,13 +1115,13 @@ def period_summaries_write(*, period: datetime.date) -> int:
             earned[row["destination__user_id"]][row["source__campaign__campaign_type"]] += row["total"]
         direct_ids = [pk for pk, kind in accounts.items() if kind == AccountKind.PROMOTER_DIRECT]
         direct_paid = dict(
-            in_period.filter(kind=TransactionKind.PAYOUT, source_id__in=direct_ids)
+            in_period.filter(kind=TransactionKind.PAYOUT, source_id__any=direct_ids)
             .values_list("source__user_id")
             .annotate(total=Sum("amount"))
             .order_by()
         )
         payouts = dict(
-            PayoutRecord.objects.filter(period=period, promoter_id__in=user_ids).values_list("promoter_id", "amount")
+            PayoutRecord.objects.filter(period=period, promoter_id__any=user_ids).values_list("promoter_id", "amount")
         )
         rows, snapshots = [], []
         for wallet in wallets:
@@ -861,7 +1144,7 @@ def period_summaries_write(*, period: datetime.date) -> int:
                     "short_of_threshold": max(0, wallet["minimum_threshold"] - carried)
                     if carried and not payout
                     else 0,
-                    "note": _carry_note(wallet, payout, carried),
+                    "note": _carry_note(wallet, payout, carried, withheld.get((user_id, wallet["currency"]), 0)),
                 }
             )
             snapshots.append(
@@ -879,7 +1162,14 @@ def period_summaries_write(*, period: datetime.date) -> int:
         written += len(rows)
 
 
-def _carry_note(wallet: dict, payout: int, carried: int) -> str:
+def _carry_note(wallet: dict, payout: int, carried: int, deduction: int = 0) -> str:
+    if deduction:
+        kept = min(deduction, wallet["pending_balance"])
+        return (
+            f"A refunded sale's commission of {_dollars(deduction)} is still to be deducted: {_dollars(kept)} of "
+            f"your pending earnings is kept towards it and the rest, {_dollars(deduction - kept)}, comes off your "
+            "next earnings"
+        )[:300]
     if payout or not carried:
         return ""
     if wallet["payout_hold"]:

@@ -21,4 +21,14 @@ def payout_failed(event: dict) -> None:
     services.payout_failed(
         stripe_account_id=event.get("account") or "",
         failure_message=payout.get("failure_message") or payout.get("failure_code") or "",
+        payout_id=payout.get("id") or "",
+        created=payout.get("created"),
+    )
+
+
+@register("payout.paid")
+def payout_paid(event: dict) -> None:
+    payout = event["data"]["object"]
+    services.payout_paid(
+        stripe_account_id=event.get("account") or "", payout_id=payout.get("id") or "", created=payout.get("created")
     )

@@ -7,7 +7,9 @@ import pytest
 import stripe
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import Notification
 from campaigns.tests.factories import CampaignFactory
 from payouts import services
 from payouts.models import BillingPeriodSummary, StripeConnectAccount, Wallet
@@ -113,13 +115,41 @@ def test_account_updated_webhook_rereads_the_account(client, promoter, stripe_si
     assert account.payouts_enabled and account.transfers_active and account.can_receive_money
 
 
-def test_payout_failed_webhook_flags_the_account_and_tells_the_promoter(client, promoter, stripe_sim, mailoutbox):
+def test_payout_failed_webhook_flags_the_account_and_tells_the_promoter(
+    client, promoter, stripe_sim, mailoutbox, django_capture_on_commit_callbacks
+):
     account = services.connect_account_get_or_create(user=promoter)
     payout = {"id": "po_test_1", "object": "payout", "failure_message": "The bank account has been closed."}
-    response = _deliver(client, stripe_sim, "payout.failed", payout, account.stripe_account_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _deliver(client, stripe_sim, "payout.failed", payout, account.stripe_account_id)
+        # Stripe delivers an event more than once: the promoter is told once.
+        _deliver(client, stripe_sim, "payout.failed", payout, account.stripe_account_id)
     assert response.status_code == 200
     account.refresh_from_db()
-    assert "bank account has been closed" in account.disabled_reason
+    assert account.payout_failure_message == "The bank account has been closed."
+    assert account.payout_failure_id == "po_test_1" and account.payout_failed_at is not None
     assert len(mailoutbox) == 1 and promoter.email in mailoutbox[0].to
+    assert Notification.objects.filter(user=promoter, kind="payout_failed").count() == 1
     assert Wallet.objects.filter(user=promoter).count() == 0
     assert_books_clean()
+
+
+def test_refused_bank_payout_survives_account_updated_and_shows_until_a_payout_arrives(client, promoter, stripe_sim):
+    account = services.connect_account_get_or_create(user=promoter)
+    stripe_sim.complete_onboarding(account.stripe_account_id)
+    payout = {"id": "po_test_2", "object": "payout", "failure_message": "The bank account has been closed."}
+    _deliver(client, stripe_sim, "payout.failed", payout, account.stripe_account_id)
+    # account.updated rewrites Stripe's own fields (disabled_reason among them), not this one.
+    _deliver(client, stripe_sim, "account.updated", {"id": account.stripe_account_id}, account.stripe_account_id)
+    account.refresh_from_db()
+    assert account.payout_failure_message == "The bank account has been closed."
+
+    client.force_login(promoter)
+    page = client.get(reverse("payouts:get_paid")).content.decode()
+    assert "Your bank refused a payout" in page and "The bank account has been closed." in page
+
+    later = {"id": "po_test_3", "object": "payout", "created": int(timezone.now().timestamp()) + 60}
+    _deliver(client, stripe_sim, "payout.paid", later, account.stripe_account_id)
+    account.refresh_from_db()
+    assert account.payout_failure_message == "" and account.payout_failed_at is None
+    assert "Your bank refused a payout" not in client.get(reverse("payouts:get_paid")).content.decode()
