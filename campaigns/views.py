@@ -204,11 +204,13 @@ def _tab_context(campaign, tab):
 
 
 def _participations_with_work(participations):
-    works = CampaignWork.objects.order_by("-submitted_at")
+    # Each approved work's payment (stripe_transfer) and the promoter's payout account, to say
+    # whether a payment was sent, failed or waits for the promoter's onboarding.
+    works = CampaignWork.objects.select_related("stripe_transfer").order_by("-submitted_at")
     deliverables = CampaignDeliverable.objects.prefetch_related(Prefetch("works", queryset=works))
-    return participations.select_related("promoter__promoter_details", "campaign").prefetch_related(
-        Prefetch("deliverables", queryset=deliverables)
-    )
+    return participations.select_related(
+        "promoter__promoter_details", "promoter__connect_account", "campaign"
+    ).prefetch_related(Prefetch("deliverables", queryset=deliverables))
 
 
 @advertiser_required
