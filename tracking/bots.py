@@ -7,6 +7,7 @@ are people and must not match.
 """
 
 import re
+from functools import lru_cache
 
 BOT_TOKENS = (
     # Link-preview fetchers of chat and social apps
@@ -98,15 +99,22 @@ BOT_TOKENS = (
     "+http",
 )
 
-_BOT_RE = re.compile("|".join(re.escape(token) for token in BOT_TOKENS), re.IGNORECASE)
+# Matched against the lowercased user agent: a case-insensitive alternation of ~90 tokens costs
+# Python's `re` ~0.3 ms a call, the same pattern on a lowercased string ~25 µs.
+_BOT_RE = re.compile("|".join(re.escape(token.lower()) for token in BOT_TOKENS))
 # A word "bot" on its own ("Some Bot 1.0"), which the tokens above do not catch.
-_BOT_WORD_RE = re.compile(r"(?<![a-z])bot(?![a-z])", re.IGNORECASE)
+_BOT_WORD_RE = re.compile(r"(?<![a-z])bot(?![a-z])")
 MIN_BROWSER_UA_LENGTH = 10
 
 
+@lru_cache(maxsize=4096)
 def is_bot(user_agent: str) -> bool:
-    """True for an empty or implausibly short user agent, or one naming a known automated client."""
-    user_agent = (user_agent or "").strip()
+    """True for an empty or implausibly short user agent, or one naming a known automated client.
+
+    Cached: real traffic repeats a few thousand user agents, and this runs on every click. The
+    cache is bounded, so a flood of random user agents only costs the uncached match.
+    """
+    user_agent = (user_agent or "").strip().lower()
     if len(user_agent) < MIN_BROWSER_UA_LENGTH:
         return True
     return bool(_BOT_RE.search(user_agent) or _BOT_WORD_RE.search(user_agent))
