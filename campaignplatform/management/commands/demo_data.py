@@ -1,52 +1,63 @@
-"""Idempotent demo data: the three demo users (and, with the emulator, their Firebase accounts)."""
+"""Idempotent demo data: the demo users (and, with the emulator, their Firebase accounts), and
+the first time, two months of marketplace history made through the real services
+(`campaignplatform/demo.py`)."""
 
 import os
 import time
 import urllib.error
 import urllib.request
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.utils import timezone
 
 from accounts import firebase
-from accounts.models import (
-    AdvertiserDetails,
-    AdvertiserType,
-    FollowerEstimate,
-    Language,
-    PromoterDetails,
-    Role,
-    Skill,
-    User,
-    VerificationStatus,
-)
-
-DEMO_ADVERTISER = {
-    "uid": "demo-advertiser",
-    "email": "advertiser@demo.test",
-    "password": "demo-advertiser-1",
-    "name": "Ada Advertiser",
-}
-DEMO_PROMOTER = {
-    "uid": "demo-promoter",
-    "email": "promoter@demo.test",
-    "password": "demo-promoter-1",
-    "name": "Pat Promoter",
-}
-DEMO_STAFF = {"email": "staff@demo.test", "password": "demo-staff-1", "name": "Sam Staff"}
+from campaignplatform import demo
+from campaignplatform.demo import DEMO_ADVERTISER, DEMO_PROMOTER, DEMO_STAFF
 
 
 class Command(BaseCommand):
-    help = "Create the demo advertiser, promoter and staff user (safe to run again)."
+    help = (
+        "Create the demo users and, on a database without them, two months of demo history: campaigns of "
+        "each type in each status, applications, work, views, sales, refunds, closed months and payouts "
+        "(safe to run again)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--wait", type=int, default=90, help="Seconds to wait for the Firebase Auth emulator (when configured)."
         )
+        parser.add_argument(
+            "--stripe-state",
+            default=os.environ.get("STRIPE_SIM_STATE_FILE") or None,
+            metavar="PATH",
+            help=(
+                "Save the Stripe simulator's state here after building the history, for "
+                "`python -m stripe_simulator --state-file PATH` to load (make run does). "
+                "Default: $STRIPE_SIM_STATE_FILE; without it the Stripe side of the history is not kept."
+            ),
+        )
+        parser.add_argument("--users-only", action="store_true", help="Only the demo users, no history.")
 
     def handle(self, *args, **options):
-        self._create_users()
+        started = time.monotonic()
+        if options["users_only"]:
+            demo.users_ensure()
+        elif demo.history_exists():
+            demo.users_ensure()
+            self.stdout.write("Demo history is already there (Acme Outdoor Gear has campaigns): left as it is.")
+        elif not settings.STRIPE_API_BASE:
+            demo.users_ensure()
+            self.stdout.write(
+                "No demo history: this site talks to the real Stripe (STRIPE_API_BASE is empty), and the "
+                "history pays through the local Stripe simulator."
+            )
+        else:
+            self._build(state_file=options["stripe_state"])
+            self.stdout.write(self.style.SUCCESS(f"Demo history built in {demo.seconds_since(started)}:"))
+        if not options["users_only"]:
+            for line in demo.summary():
+                self.stdout.write(f"  {line}")
         self._sync_emulator(wait_seconds=options["wait"])
         self.stdout.write(self.style.SUCCESS("Demo users (sign in at http://127.0.0.1:8000/accounts/sign-in/):"))
         for label, spec in [("advertiser", DEMO_ADVERTISER), ("promoter", DEMO_PROMOTER)]:
@@ -55,56 +66,34 @@ class Command(BaseCommand):
             f"  {'staff':<11} {DEMO_STAFF['email']} / {DEMO_STAFF['password']}  (http://127.0.0.1:8000/admin/)"
         )
 
-    @transaction.atomic
-    def _create_users(self):
-        advertiser = self._user(DEMO_ADVERTISER, role=Role.ADVERTISER)
-        details, _ = AdvertiserDetails.objects.update_or_create(
-            user=advertiser,
-            defaults={
-                "company_name": "Acme Outdoor Gear",
-                "website": "https://acme-outdoor.example",
-                "description": "Tents, packs and trail shoes for weekend adventurers.",
-                "verification_status": VerificationStatus.VERIFIED,
-                "verified_at": timezone.now(),
-            },
-        )
-        details.business_types.set(AdvertiserType.objects.filter(slug__in=["retail", "sports-outdoors"]))
-
-        promoter = self._user(DEMO_PROMOTER, role=Role.PROMOTER)
-        profile, _ = PromoterDetails.objects.update_or_create(
-            user=promoter,
-            defaults={
-                "display_name": "Pat on the Trail",
-                "bio": "Hiking videos and gear reviews every week.",
-                "country": "US",
-                "city": "Denver",
-                "age_range": "25-34",
-                "audience_description": "Outdoor enthusiasts, 18-40, mostly North America.",
-            },
-        )
-        profile.languages.set(Language.objects.filter(code__in=["en", "es"]))
-        profile.skills.set(Skill.objects.filter(slug__in=["video-production", "product-reviews"]))
-        for platform, handle, followers in [
-            ("youtube", "@patonthetrail", 48_000),
-            ("instagram", "@pat.trails", 21_500),
-        ]:
-            FollowerEstimate.objects.update_or_create(
-                promoter=profile, platform=platform, defaults={"handle": handle, "followers": followers}
+    def _build(self, *, state_file):
+        try:
+            import time_machine  # noqa: F401 - the history is lived with the clock moved back
+        except ImportError:
+            raise CommandError(
+                "Building the demo history needs time-machine, a development dependency: "
+                "pip install -r requirements-dev.txt (make run does), or pass --users-only."
+            ) from None
+        self.stdout.write(f"Building {demo.DAYS} days of demo history through the services and Stripe simulator...")
+        try:
+            with demo.stripe_simulator(state_file=state_file) as sim:
+                demo.History(sim=sim).build()
+        except demo.DemoError as error:
+            raise CommandError(
+                f"The demo history could not be built: {error}\nThe database holds part of it now: start from an "
+                "empty database (e.g. delete db.sqlite3, then migrate) before running demo_data again."
+            ) from error
+        if state_file:
+            self.stdout.write(f"Stripe simulator state saved to {state_file} (the Procfile's simulator loads it).")
+        else:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Stripe simulator state not saved (no --stripe-state): refunds, top-ups and payouts of the "
+                    "demo campaigns will not find their Stripe objects in a freshly started simulator."
+                )
             )
-
-        staff, created = User.objects.get_or_create(
-            email=DEMO_STAFF["email"],
-            defaults={"full_name": DEMO_STAFF["name"], "is_staff": True, "is_superuser": True},
-        )
-        if created or not staff.check_password(DEMO_STAFF["password"]):
-            staff.set_password(DEMO_STAFF["password"])
-            staff.save()
-
-    def _user(self, spec, *, role):
-        user, _ = User.objects.update_or_create(
-            email=spec["email"], defaults={"firebase_uid": spec["uid"], "full_name": spec["name"], "role": role}
-        )
-        return user
+        # The books must balance: the command fails here rather than hand over a broken demo.
+        call_command("audit_ledger", stdout=self.stdout, stderr=self.stderr)
 
     def _sync_emulator(self, *, wait_seconds):
         host = os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")
