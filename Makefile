@@ -27,7 +27,7 @@ run: install .env
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py setup_schedules
 	firebase emulators:exec --only auth --project demo-campaign \
-		"$(BIN)/python manage.py demo_data && $(BIN)/honcho start"
+		"$(BIN)/python manage.py demo_data --stripe-state stripe-simulator-state.json && $(BIN)/honcho start"
 
 lint: install
 	$(BIN)/ruff check .
