@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -23,6 +23,7 @@ from django_q.tasks import async_task
 
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, CampaignType, ParticipationStatus, PromoterCampaign
+from tracking.batching import Combiner
 from tracking.bots import is_bot
 from tracking.models import (
     MAX_SALE_CENTS,
@@ -184,27 +185,36 @@ def coupon_ensure(*, participation: PromoterCampaign) -> CouponCode | None:
 
 
 # Two implementations of the same counting rules, tested by the same suite on both databases:
-# - portable (SQLite in development and unit tests): a few ORM/SQL statements in one transaction;
-# - PostgreSQL (production): one statement, so the rows every request of a campaign shares (the
-#   cap counter, the participation, the day's stats) are locked for the time of one statement,
-#   not for several round trips; under load that lock time is what bounds a campaign's
-#   throughput.
+# - portable (SQLite in development and unit tests): a few ORM/SQL statements per view, in one
+#   transaction;
+# - PostgreSQL (production): the function `tracking_views_count` (migration 0002) counts a batch
+#   of views in one statement with a cached plan, and concurrent requests of a process share a
+#   batch (tracking.batching: each still answers only after its own view is committed). The rows
+#   every request of a campaign shares (the cap counter, the participation, the day's stats) are
+#   then locked and updated once per batch instead of once per click; under load that lock time
+#   is what bounds a campaign's throughput.
 #
-# Both run their commit without waiting for the WAL flush (synchronous_commit off for that
-# transaction only). The hot rows stay locked until commit, so waiting for the disk there would
-# cap a campaign at one view per fsync. The trade-off: if the database server itself crashes,
-# the views committed in its last fraction of a second are lost, atomically (cap counter, stats,
-# dedupe rows together), so they are simply not paid. Nothing is ever paid twice, and no money
-# is written here: the accrual and every ledger posting keep full durability.
-
-# Only when the statement is its own transaction: inside a caller's atomic block (tests, or a
-# service that would call this) the caller's commit keeps its durability.
-_RELAXED_COMMIT = (
-    "SELECT set_config('synchronous_commit', "
-    "CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true)"
-)
+# On PostgreSQL the batch commits without waiting for the WAL flush (synchronous_commit off for
+# that transaction only). The hot rows stay locked until commit, so waiting for the disk there
+# would cap a campaign at one batch per fsync. The trade-off: if the database server itself
+# crashes, the views committed in its last fraction of a second are lost, atomically (cap
+# counter, stats, dedupe rows together), so they are simply not paid. Nothing is ever paid twice,
+# and no money is written here: the accrual and every ledger posting keep full durability.
 
 _COUNTER_COLUMNS = ["requests", "unique_views", "paid_views", *ViewStat.REJECT_FIELDS.values()]
+
+
+@dataclass(frozen=True, slots=True)
+class _ViewRequest:
+    """One request to a tracking link, as the counting statement needs it (no raw IP)."""
+
+    link: Link
+    day: date
+    created_at: datetime
+    reason: str | None  # decided before the database (prefetch, bot, inactive, self), else None
+    visitor: str | None = None
+    ip_key: str | None = None
+    minute: int | None = None
 
 
 def _stats_bump(*, link: Link, day, reason: str | None = None, unique: bool = False, paid: bool = False):
@@ -216,19 +226,12 @@ def _stats_bump(*, link: Link, day, reason: str | None = None, unique: bool = Fa
         increments[ViewStat.REJECT_FIELDS[reason]] = 1
     updates = ", ".join(f"{name} = view_stats.{name} + excluded.{name}" for name, value in increments.items() if value)
     placeholders = ", ".join(["%s"] * (3 + len(increments)))
-    if connection.vendor == "postgresql":
-        # One statement in autocommit is its own transaction, committed without the WAL wait.
-        source = f"SELECT {placeholders} FROM ({_RELAXED_COMMIT}) AS relaxed"  # noqa: S608
-    else:
-        source = f"VALUES ({placeholders})"
     # Column names come from ViewStat's own fields; every value is a parameter.
     sql = (
-        f"INSERT INTO view_stats (participation_id, campaign_id, day, {', '.join(increments)}) {source} "
-        f"ON CONFLICT (participation_id, day) DO UPDATE SET {updates}"
+        f"INSERT INTO view_stats (participation_id, campaign_id, day, {', '.join(increments)}) "  # noqa: S608
+        f"VALUES ({placeholders}) ON CONFLICT (participation_id, day) DO UPDATE SET {updates}"
     )
     params = [link.participation_id, link.campaign_id, connection.ops.adapt_datefield_value(day), *increments.values()]
-    if connection.vendor == "postgresql":
-        params.append(not connection.in_atomic_block)  # the FROM clause comes after the values
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -276,9 +279,10 @@ def view_track(
     RejectReason. Writes no ledger rows (the hourly accrual does).
 
     In order: HEAD/prefetch, bots, inactive campaign, the promoter's own click, the per-IP rate
-    limit, the once-a-day dedupe, then the cap: one conditional UPDATE (`paid_views < max_views
-    AND status = 'active'`), so concurrent requests never pay more views than the campaign bought.
-    The day's stats, `views_generated` and the cap counter change in the same transaction.
+    limit, the once-a-day dedupe, then the cap: a conditional UPDATE (`paid_views + n <=
+    max_views AND status = 'active'`), so concurrent requests never pay more views than the
+    campaign bought. The day's stats, `views_generated` and the cap counter change in the same
+    transaction, committed before this returns.
     """
     now = now or timezone.now()
     day = now.astimezone(UTC).date()
@@ -292,23 +296,34 @@ def view_track(
         reason = RejectReason.SELF
     else:
         reason = None
+    if connection.vendor == "postgresql":
+        request = _ViewRequest(link=link, day=day, created_at=now, reason=reason)
+        if reason is None:
+            key, minute, _limit = _rate_limit_key(ip=ip, day=day, now=now)
+            visitor = visitor_key(day_iso=day.isoformat(), ip=ip, user_agent=user_agent)
+            request = _ViewRequest(
+                link=link, day=day, created_at=now, reason=None, visitor=visitor, ip_key=key, minute=minute
+            )
+        if connection.in_atomic_block:
+            # Inside a caller's transaction the view commits (or rolls back) with it: count it alone.
+            (result,) = _views_count_postgresql([request])
+            return result
+        return _view_combiner.submit(request)
     if reason is not None:
-        if connection.vendor == "postgresql":
+        with transaction.atomic():
             _stats_bump(link=link, day=day, reason=reason)
-        else:
-            with transaction.atomic():
-                _stats_bump(link=link, day=day, reason=reason)
         return reason
     visitor = visitor_key(day_iso=day.isoformat(), ip=ip, user_agent=user_agent)
-    if connection.vendor == "postgresql":
-        reason, capped = _view_count_postgresql(link=link, ip=ip, visitor=visitor, day=day, now=now)
-    else:
-        reason, capped = _view_count_portable(link=link, ip=ip, visitor=visitor, day=day, now=now)
+    reason, capped = _view_count_portable(link=link, ip=ip, visitor=visitor, day=day, now=now)
     if capped is not None and capped[0] >= capped[1]:
-        # The last paid view: completing calls billing (accrual, refund of the rounding remainder),
-        # so it is a queued task, after commit.
-        transaction.on_commit(lambda: async_task("tracking.tasks.campaign_cap_reached", link.campaign_id))
+        _cap_reached_enqueue(link.campaign_id)
     return reason
+
+
+def _cap_reached_enqueue(campaign_id: int):
+    # The last paid view: completing calls billing (accrual, refund of the rounding remainder),
+    # so it is a queued task, after commit.
+    transaction.on_commit(lambda: async_task("tracking.tasks.campaign_cap_reached", campaign_id))
 
 
 def _view_count_portable(*, link: Link, ip: str, visitor: str, day, now):
@@ -333,80 +348,40 @@ def _view_count_portable(*, link: Link, ip: str, visitor: str, day, now):
         return reason, None
 
 
-# The same steps as `_view_count_portable`, as one statement. Each data-modifying CTE runs exactly
-# once; each step depends on the previous one's RETURNING rows: the visitor is recorded only within
-# the rate limit, the cap's conditional UPDATE runs only for a fresh visitor, and the participation
-# and stats follow the cap's result. Locks: IP window, visitor row, then campaign, participation,
-# stats (campaign first, as in every service).
-_VIEW_COUNT_SQL = """
-WITH relaxed AS (
-    SELECT set_config('synchronous_commit',
-                      CASE WHEN %(relax)s THEN 'off' ELSE current_setting('synchronous_commit') END, true)
-), rate AS (
-    INSERT INTO tracking_rate_limits (ip_key, minute, count)
-    SELECT %(ip_key)s, %(minute)s, 1 FROM relaxed
-    ON CONFLICT (ip_key, minute) DO UPDATE SET count = tracking_rate_limits.count + 1
-    RETURNING count
-), fresh AS (
-    INSERT INTO unique_views (participation_id, day, visitor_hash, created_at)
-    SELECT %(participation)s, %(day)s, %(visitor)s, %(now)s FROM rate WHERE rate.count <= %(limit)s
-    ON CONFLICT (participation_id, day, visitor_hash) DO NOTHING
-    RETURNING 1
-), cap AS (
-    UPDATE campaigns SET paid_views = paid_views + 1
-    WHERE id = %(campaign)s AND paid_views < max_views AND status = 'active' AND EXISTS (SELECT 1 FROM fresh)
-    RETURNING paid_views, max_views
-), outcome AS (
-    SELECT (SELECT count FROM rate) > %(limit)s AS limited,
-           EXISTS (SELECT 1 FROM fresh) AS fresh,
-           EXISTS (SELECT 1 FROM cap) AS paid
-), generated AS (
-    UPDATE promoter_campaigns SET views_generated = views_generated + 1
-    WHERE id = %(participation)s AND EXISTS (SELECT 1 FROM cap)
-), stats AS (
-    INSERT INTO view_stats (participation_id, campaign_id, day, requests, unique_views, paid_views,
-        rejected_prefetch, rejected_bot, rejected_inactive, rejected_self, rejected_rate_limit,
-        rejected_duplicate, rejected_cap)
-    SELECT %(participation)s, %(campaign)s, %(day)s, 1, fresh::int, paid::int, 0, 0, 0, 0, limited::int,
-           (NOT limited AND NOT fresh)::int, (fresh AND NOT paid)::int
-    FROM outcome
-    ON CONFLICT (participation_id, day) DO UPDATE SET
-        requests = view_stats.requests + 1,
-        unique_views = view_stats.unique_views + excluded.unique_views,
-        paid_views = view_stats.paid_views + excluded.paid_views,
-        rejected_rate_limit = view_stats.rejected_rate_limit + excluded.rejected_rate_limit,
-        rejected_duplicate = view_stats.rejected_duplicate + excluded.rejected_duplicate,
-        rejected_cap = view_stats.rejected_cap + excluded.rejected_cap
-)
-SELECT limited, fresh, paid, (SELECT paid_views FROM cap), (SELECT max_views FROM cap) FROM outcome
-"""
-
-
-def _view_count_postgresql(*, link: Link, ip: str, visitor: str, day, now):
-    key, minute, limit = _rate_limit_key(ip=ip, day=day, now=now)
+def _views_count_postgresql(requests) -> list[str | None]:
+    """Count a batch of requests in one statement (see `tracking_views_count`); returns each
+    request's reason (None: paid), in order."""
+    payload = json.dumps(
+        [
+            [
+                request.link.participation_id,
+                request.link.campaign_id,
+                request.day.isoformat(),
+                request.reason,
+                request.visitor,
+                request.ip_key,
+                request.minute,
+                request.created_at.isoformat(),
+            ]
+            for request in requests
+        ]
+    )
+    limit = settings.TRACKING_RATE_LIMIT_PER_MINUTE
     with connection.cursor() as cursor:
         cursor.execute(
-            _VIEW_COUNT_SQL,
-            {
-                "relax": not connection.in_atomic_block,
-                "ip_key": key,
-                "minute": minute,
-                "limit": limit,
-                "participation": link.participation_id,
-                "campaign": link.campaign_id,
-                "day": day,
-                "visitor": visitor,
-                "now": now,
-            },
+            "SELECT reason, cap_reached FROM tracking_views_count(%s::jsonb, %s, %s)",
+            [payload, limit if limit > 0 else 2**31 - 1, not connection.in_atomic_block],
         )
-        limited, fresh, paid, paid_views, max_views = cursor.fetchone()
-    if limited:
-        return RejectReason.RATE_LIMIT, None
-    if not fresh:
-        return RejectReason.DUPLICATE, None
-    if not paid:
-        return RejectReason.CAP, None
-    return None, (paid_views, max_views)
+        rows = cursor.fetchall()
+    reached = {
+        request.link.campaign_id for request, (_reason, cap_reached) in zip(requests, rows, strict=True) if cap_reached
+    }
+    for campaign_id in sorted(reached):
+        _cap_reached_enqueue(campaign_id)
+    return [reason for reason, _cap_reached in rows]
+
+
+_view_combiner = Combiner(_views_count_postgresql)
 
 
 def campaign_cap_reached(*, campaign_id: int):

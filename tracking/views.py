@@ -4,8 +4,11 @@ The redirects are public (`login_not_required`) and always redirect to the campa
 target URL, read from the database: nothing in the request can change where they send people.
 """
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +24,7 @@ from tracking.forms import ApiKeyForm, CsvImportForm, ManualSaleForm, ReasonForm
 from tracking.models import ApiKey, SaleRecord, SaleSource, SaleStatus, ViewAccrual, ViewStat
 from tracking.visitors import client_ip
 
+logger = logging.getLogger(__name__)
 TRACKED_TYPES = (CampaignType.VISIBILITY, CampaignType.SALESMAN)
 QUEUE_PAGE_SIZE = 100
 
@@ -40,13 +44,18 @@ def view_link(request, code):
     if link is None or link.campaign_type != CampaignType.VISIBILITY:
         raise Http404
     user = getattr(request, "user", None)
-    services.view_track(
-        link=link,
-        ip=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:1000],
-        user_id=user.pk if user is not None and user.is_authenticated else None,
-        prefetch=is_prefetch(request),
-    )
+    try:
+        services.view_track(
+            link=link,
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:1000],
+            user_id=user.pk if user is not None and user.is_authenticated else None,
+            prefetch=is_prefetch(request),
+        )
+    except DatabaseError:
+        # A view that cannot be counted (database failover, deadlock) is lost, never paid; the
+        # visitor still reaches the advertiser's page.
+        logger.exception("tracking link %s: view not counted", code)
     return _redirect(link.target_url)
 
 
