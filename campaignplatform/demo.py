@@ -490,14 +490,15 @@ class History:
         return f"{rng.randint(11, 223)}.{rng.getrandbits(8)}.{rng.getrandbits(8)}.{rng.randint(1, 254)}"
 
     def burst(self, key: str, promoter: str, requests: int = 130) -> None:
-        """Someone hammering a link from one address: past the per-minute limit it stops counting."""
+        """A script reloading a link from one address: one view is paid, the rest are repeats,
+        and past the per-minute limit they are not even looked at."""
         from tracking.services import link_lookup, view_track
 
         link = link_lookup(self.participations[key, promoter].tracking_code)
         ip = self._ip()
         with transaction.atomic():
-            for number in range(requests):
-                view_track(link=link, ip=ip, user_agent=f"{BROWSERS[0]} r{number}", user_id=None, prefetch=False)
+            for _ in range(requests):
+                view_track(link=link, ip=ip, user_agent=BROWSERS[0], user_id=None, prefetch=False)
 
     def _daily_schedules(self) -> None:
         from django_q.models import Schedule
