@@ -52,11 +52,15 @@ ForeignObject.register_lookup(AnyOf)  # related fields look up only their own cl
 
 @dataclass(frozen=True)
 class Move:
+    """One movement. `destination_id` None: the destination is the `new_destination_kind`
+    account of `destination_user_id`, which does not exist yet (see ledger_post_many)."""
+
     idempotency_key: str
     source_id: int
-    destination_id: int
+    destination_id: int | None
     amount: int
     memo: str = ""
+    destination_user_id: int | None = None
 
 
 def bulk_set(model, field_name: str, values: dict, *, key: str = "id", add: bool = False, also=None) -> None:
@@ -226,7 +230,8 @@ def accounts_for_users(kind: str, user_ids, currency: str = "usd") -> dict:
 @dataclass(slots=True)
 class LockedAccount:
     """What a balance listener reads of an account (pk, kind, owner, currency, new balance and
-    what this posting changed it by), without a model instance per row."""
+    what this posting changed it by), without a model instance per row. `extra`: figures the
+    caller asks the projection to add in the same write (e.g. a wallet's paid_out_total)."""
 
     pk: int
     kind: str
@@ -235,17 +240,43 @@ class LockedAccount:
     campaign_id: int | None
     balance: int
     delta: int = 0
+    extra: dict | None = None
 
     def __str__(self):
         return f"{self.kind} account {self.pk}"
 
 
-def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd", cap_to_source: bool = False) -> list[Move]:
+def _lock(account_ids) -> dict:
+    return {
+        row[0]: LockedAccount(*row)
+        for row in LedgerAccount.objects.select_for_update()
+        .filter(pk__any=sorted(account_ids))
+        .order_by("pk")
+        .values_list("pk", "kind", "currency", "user_id", "campaign_id", "balance")
+    }
+
+
+def ledger_post_many(
+    *,
+    kind: str,
+    moves: list[Move],
+    currency: str = "usd",
+    cap_to_source: bool = False,
+    new_destination_kind: str | None = None,
+    extra_by_source: dict | None = None,
+) -> list[Move]:
     """Post each move (source -> destination) once; return the moves posted by this call.
 
     Runs inside the caller's transaction.atomic(). Raises InsufficientFunds, posting nothing,
     when any non-negative account would be overdrawn. With `cap_to_source`, each move is first
     lowered to what its source holds under the locks (moves of nothing are dropped).
+
+    Moves without a destination_id go to a new `new_destination_kind` account of their
+    destination_user_id, inserted with its balance already set (an insert, then an update of
+    the same row, would write it twice; the close creates 100,000 of them the first time). One
+    created meanwhile by another posting (the insert conflicts) is locked and added to.
+    `extra_by_source`: {source account id: {figure: cents}} handed to the balance listeners
+    with that account (LockedAccount.extra), for projections that move with the posting.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_post_many must run inside transaction.atomic().")
@@ -253,17 +284,14 @@ def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd", cap
     for move in moves:
         if move.amount < 0 or not isinstance(move.amount, int):
             raise ValueError(f"Ledger amounts are positive integer cents, not {move.amount!r}.")
+        if move.destination_id is None and (new_destination_kind is None or move.destination_user_id is None):
+            raise ValueError("A move to a new account needs new_destination_kind and destination_user_id.")
     if not moves:
         return []
-    account_ids = sorted({move.source_id for move in moves} | {move.destination_id for move in moves})
-    locked = {
-        row[0]: LockedAccount(*row)
-        for row in LedgerAccount.objects.select_for_update()
-        .filter(pk__any=account_ids)
-        .order_by("pk")
-        .values_list("pk", "kind", "currency", "user_id", "campaign_id", "balance")
-    }
-    # Checked under the locks: a concurrent poster of the same keys locks the same accounts, so
+    account_ids = {move.source_id for move in moves} | {move.destination_id for move in moves}
+    account_ids.discard(None)
+    locked = _lock(account_ids)
+    # Checked under the locks: a concurrent poster of the same keys locks the same sources, so
     # its rows are committed and visible by now.
     posted = set(
         Transaction.objects.filter(idempotency_key__any=[move.idempotency_key for move in moves], leg=0).values_list(
@@ -283,6 +311,9 @@ def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd", cap
         moves = capped
     if not moves:
         return []
+    created = {}
+    if any(move.destination_id is None for move in moves):
+        moves, created = _destinations_create(moves, new_destination_kind, currency, locked)
     deltas = defaultdict(int)
     for move in moves:
         deltas[move.source_id] -= move.amount
@@ -318,7 +349,57 @@ def ledger_post_many(*, kind: str, moves: list[Move], currency: str = "usd", cap
             account.balance += delta
             account.delta = delta
             changed.append(account)
-    bulk_set(LedgerAccount, "balance", {account.pk: account.balance for account in changed})
+    bulk_set(LedgerAccount, "balance", {a.pk: a.balance for a in changed if a.pk not in created})
+    for pk, extra in (extra_by_source or {}).items():
+        if pk in locked:
+            locked[pk].extra = extra
     for listener in ledger._balance_listeners:
         listener(changed)
     return moves
+
+
+def _destinations_create(moves: list[Move], kind: str, currency: str, locked: dict) -> tuple[list[Move], set]:
+    """Insert the new destination accounts with their final balances; returns the moves with
+    their destination ids and the ids of the accounts inserted (whose balance is already set).
+    `locked` gains every destination, balanced as before these moves (0 for the new ones)."""
+    amounts = defaultdict(int)
+    for move in moves:
+        if move.destination_id is None:
+            amounts[move.destination_user_id] += move.amount
+    rows = [
+        {"kind": kind, "user_id": user_id, "currency": currency, "balance": amounts[user_id]} for user_id in amounts
+    ]
+    if connection.vendor == "postgresql":
+        inserted = dict(bulk_insert(LedgerAccount, rows, ignore_conflicts=True, returning=["user_id", "id"]))
+    else:
+        existing = set(
+            LedgerAccount.objects.filter(kind=kind, currency=currency, user_id__any=amounts).values_list(
+                "user_id", flat=True
+            )
+        )
+        bulk_insert(LedgerAccount, [row for row in rows if row["user_id"] not in existing])
+        inserted = dict(
+            LedgerAccount.objects.filter(
+                kind=kind, currency=currency, user_id__any=amounts.keys() - existing
+            ).values_list("user_id", "pk")
+        )
+    for user_id, pk in inserted.items():
+        locked[pk] = LockedAccount(pk, kind, currency, user_id, None, 0)
+    # Created meanwhile by another posting: lock it (after the other locks: rare, and a
+    # deadlock this could cause is broken by the database and retried by the caller's rerun).
+    raced = (
+        dict(
+            LedgerAccount.objects.filter(
+                kind=kind, currency=currency, user_id__any=amounts.keys() - inserted.keys()
+            ).values_list("user_id", "pk")
+        )
+        if len(inserted) < len(amounts)
+        else {}
+    )
+    locked.update(_lock(raced.values()))
+    ids = {**inserted, **raced}
+    moves = [
+        move if move.destination_id is not None else replace(move, destination_id=ids[move.destination_user_id])
+        for move in moves
+    ]
+    return moves, set(inserted.values())

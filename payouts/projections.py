@@ -23,6 +23,8 @@ WALLET_FIELD = {
     AccountKind.PROMOTER_AVAILABLE: "current_balance",
     AccountKind.PROMOTER_DIRECT: "direct_balance",
 }
+# Running totals a posting may add to in the same write (ledger_batch's LockedAccount.extra).
+ADDABLE = ("paid_out_total",)
 
 
 def wallets_sync(accounts) -> None:
@@ -30,10 +32,15 @@ def wallets_sync(accounts) -> None:
     figures = defaultdict(dict)  # user_id -> {field: balance}
     currency_of = {}
     moved = defaultdict(int)  # user_id -> what the posting changed their wallet's total by
+    added = defaultdict(dict)  # user_id -> {running total field: cents to add} (LockedAccount.extra)
     for account in accounts:
         field = WALLET_FIELD.get(account.kind)
         if field is None or account.user_id is None:
             continue
+        for total_field, cents in (getattr(account, "extra", None) or {}).items():
+            if total_field not in ADDABLE:
+                raise ValueError(f"{total_field} is not a wallet total the ledger may add to.")
+            added[account.user_id][total_field] = added[account.user_id].get(total_field, 0) + cents
         figures[account.user_id][field] = account.balance
         currency_of[account.user_id] = account.currency
         # Accounts from billing.ledger carry no delta: their owner's total is always rewritten.
@@ -42,7 +49,7 @@ def wallets_sync(accounts) -> None:
     if not figures:
         return
     if connection.vendor == "postgresql":
-        synced = _wallets_set(figures, currency_of, moved)
+        synced = _wallets_set(figures, currency_of, moved, added)
         missing = figures.keys() - synced
         if not missing:
             return
@@ -78,6 +85,9 @@ def wallets_sync(accounts) -> None:
     for field, balances in by_field.items():
         # One figure per statement: the wallets' other figures may be moving in other postings.
         bulk_set(Wallet, field, balances, key="user", also={"updated_at": now})
+    for field in ADDABLE:
+        increments = {user_id: extra[field] for user_id, extra in added.items() if field in extra and user_id in synced}
+        bulk_set(Wallet, field, increments, key="user", add=True)
     # A concurrent posting to another of the promoter's accounts may have changed another figure
     # since any read of ours, so the total is computed in the database from the wallet row as it
     # stands after our update (which holds its row lock until we commit).
@@ -87,7 +97,7 @@ def wallets_sync(accounts) -> None:
     User.objects.filter(pk__any=synced).update(wallet_balance=Subquery(total[:1]))
 
 
-def _wallets_set(figures: dict, currency_of: dict, moved: dict) -> set:
+def _wallets_set(figures: dict, currency_of: dict, moved: dict, added: dict) -> set:
     """PostgreSQL: write every changed figure of every wallet in one statement, and the owners'
     `wallet_balance` from the updated rows in the same statement. Returns the users whose wallet
     was written (those without one, or with another currency, are left to the caller).
@@ -98,13 +108,21 @@ def _wallets_set(figures: dict, currency_of: dict, moved: dict) -> set:
     `wallet_balance`, which is already right."""
     fields = list(WALLET_FIELD.values())
     rows = {
-        user_id: (*(changes.get(field) for field in fields), currency_of[user_id])
+        user_id: (
+            *(changes.get(field) for field in fields),
+            *(added.get(user_id, {}).get(field, 0) for field in ADDABLE),
+            currency_of[user_id],
+        )
         for user_id, changes in figures.items()
     }
     total_moved = [user_id for user_id, delta in moved.items() if delta]
-    values = ", ".join(f"%s::{db_type}[]" for db_type in ("bigint", "bigint", "bigint", "bigint", "varchar(3)"))
-    names = ", ".join(["user_id", *fields, "currency"])
-    sets = ", ".join(f"{field} = COALESCE(v.{field}, w.{field})" for field in fields)
+    types = ["bigint"] * (1 + len(fields) + len(ADDABLE)) + ["varchar(3)"]
+    values = ", ".join(f"%s::{db_type}[]" for db_type in types)
+    names = ", ".join(["user_id", *fields, *(f"add_{field}" for field in ADDABLE), "currency"])
+    sets = ", ".join(
+        [f"{field} = COALESCE(v.{field}, w.{field})" for field in fields]
+        + [f"{field} = w.{field} + v.add_{field}" for field in ADDABLE]
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -122,7 +140,7 @@ def _wallets_set(figures: dict, currency_of: dict, moved: dict) -> set:
             """,  # noqa: S608 - names from WALLET_FIELD
             [
                 list(rows),
-                *([row[i] for row in rows.values()] for i in range(len(fields) + 1)),
+                *([row[i] for row in rows.values()] for i in range(len(fields) + len(ADDABLE) + 1)),
                 timezone.now(),
                 total_moved,
             ],

@@ -28,7 +28,6 @@ from payouts.ledger_batch import (
     Move,
     accounts_for_users,
     bulk_insert,
-    bulk_set,
     bulk_set_columns,
     ledger_post_many,
 )
@@ -490,13 +489,19 @@ def pending_release(*, period: datetime.date) -> tuple[int, int]:
                 by_currency[currency].append((pk, user_id, eligible))
         for currency, rows in by_currency.items():
             with transaction.atomic():
-                available = accounts_for_users(AccountKind.PROMOTER_AVAILABLE, [u for _, u, _ in rows], currency)
+                available = dict(
+                    LedgerAccount.objects.filter(
+                        kind=AccountKind.PROMOTER_AVAILABLE, currency=currency, user_id__any=[u for _, u, _ in rows]
+                    ).values_list("user_id", "pk")
+                )
                 memo = f"Earnings of {period:%B %Y} released"
                 moves = [
                     Move(
                         idempotency_key=f"release-{period:%Y-%m}-{user_id}",
                         source_id=pk,
-                        destination_id=available[user_id],
+                        # None: a promoter's first release creates their available account.
+                        destination_id=available.get(user_id),
+                        destination_user_id=user_id,
                         amount=amount,
                         memo=memo,
                     )
@@ -505,7 +510,11 @@ def pending_release(*, period: datetime.date) -> tuple[int, int]:
                 # Capped under the locks by what each promoter holds now (a correction may have
                 # lowered it since the batch was read).
                 posted = ledger_post_many(
-                    kind=TransactionKind.RELEASE, moves=moves, currency=currency, cap_to_source=True
+                    kind=TransactionKind.RELEASE,
+                    moves=moves,
+                    currency=currency,
+                    cap_to_source=True,
+                    new_destination_kind=AccountKind.PROMOTER_AVAILABLE,
                 )
             promoters += len(posted)
             released += sum(move.amount for move in posted)
@@ -824,6 +833,8 @@ def _payouts_record_success(successes) -> int:
                     for transfer, remote in items
                 ],
                 currency=currency,
+                # The wallet's paid_out_total moves in the projection's own write of the wallet.
+                extra_by_source={available[t.promoter_id]: {"paid_out_total": t.amount} for t, _ in items},
             )
             PayoutRecord.objects.filter(pk__any=[t.payout_record_id for t, _ in items]).update(
                 status=PayoutStatus.PAID, paid_at=now, failure_reason="", attempts=F("attempts") + 1
@@ -835,7 +846,6 @@ def _payouts_record_success(successes) -> int:
                 add=["attempts"],
                 also={"updated_at": now},
             )
-            bulk_set(Wallet, "paid_out_total", {t.promoter_id: t.amount for t, _ in items}, key="user", add=True)
             _notify_many(
                 [
                     (
