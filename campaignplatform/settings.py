@@ -93,6 +93,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # Money services open their own `transaction.atomic(durable=True)`; per-request transactions
 # would hide those boundaries and hold row locks across Stripe calls.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Locally the site, the worker and the simulator's webhooks write at once: take the write
+    # lock when a transaction starts and wait for it, instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -225,3 +230,8 @@ TRACKING_HASH_SECRET = (
 TRACKING_LINK_CACHE_SECONDS = env.int("TRACKING_LINK_CACHE_SECONDS", default=5)
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)
+# Redis for the per-IP rate limit of tracking links, e.g. redis://127.0.0.1:6379/0 (empty = count
+# in the database). While Redis does not answer, the database counts instead.
+TRACKING_REDIS_URL = env.str("TRACKING_REDIS_URL", default="")
+# How long a click may wait for Redis before the database counts it instead (milliseconds).
+TRACKING_REDIS_TIMEOUT_MS = env.int("TRACKING_REDIS_TIMEOUT_MS", default=50)

@@ -59,3 +59,13 @@ def test_revocation_checks_need_a_service_account():
 
     assert result.returncode != 0
     assert "FIREBASE_CREDENTIALS_FILE" in result.stderr
+
+
+def test_local_sqlite_waits_for_the_write_lock_instead_of_failing():
+    """The site, the worker and the simulator's webhooks write at once under `make run`."""
+    script = "from django.db import connection as c; print(c.settings_dict['OPTIONS'])"
+    env = {"DEBUG": "true", "DATABASE_URL": "sqlite:////tmp/campaignplatform-lock-check.sqlite3"}
+    result = manage("shell", "-c", script, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "'transaction_mode': 'IMMEDIATE'" in result.stdout and "'timeout': 20" in result.stdout
