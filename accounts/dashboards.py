@@ -99,7 +99,7 @@ def advertiser_summary_part(user, *, today=None) -> dict:
         "spent": totals["spent"],
         "refunded": totals["refunded"],
         "remaining": remaining,
-        "spent_percent": _progress(totals["spent"], totals["funded"] - totals["refunded"]),
+        "spent_percent": _progress(totals["spent"], totals["funded"]),
         "month_spent": month["spent"],
         "month_fees": month["fees"],
         "month_start": _month_start(today),
@@ -123,7 +123,7 @@ class CampaignRow:
 
     @property
     def spent_percent(self):
-        return _progress(self.spent, self.funded - self.refunded)
+        return _progress(self.spent, self.funded)
 
     @property
     def views_percent(self):

@@ -5,11 +5,9 @@ act on (payout records, transfers, webhook events), in a fixed number of grouped
 """
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from billing.models import AccountKind, LedgerAccount, StripeWebhookEvent, Transaction, TransactionKind, WebhookStatus
@@ -47,9 +45,9 @@ class Held:
     balance: int
 
 
-def finance_overview(*, today: datetime.date | None = None) -> dict:
-    today = today or timezone.localdate()
-    this_month = today.replace(day=1)
+def finance_overview(*, now: datetime.datetime | None = None) -> dict:
+    now = now or timezone.now()
+    this_month = now.date().replace(day=1)
     last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
     held = _balances_by_kind()
     return {
@@ -64,7 +62,7 @@ def finance_overview(*, today: datetime.date | None = None) -> dict:
             for kind in (AccountKind.PROMOTER_PENDING, AccountKind.PROMOTER_AVAILABLE, AccountKind.PROMOTER_DIRECT)
         ),
         "months": (last_month, this_month),
-        "month_lines": _month_lines(last_month, this_month),
+        "month_lines": _month_lines(last_month, this_month, now),
         "payouts": _status_totals(PayoutRecord.objects.all(), PayoutStatus.values),
         "transfers": _status_totals(StripeTransfer.objects.filter(kind=TransferKind.IMMEDIATE), TransferStatus.values),
         "held_wallets": Wallet.objects.filter(payout_hold=True).aggregate(
@@ -97,21 +95,37 @@ def _balance_of(held: list[Held], kind) -> int:
     return next(row.balance for row in held if row.kind == kind)
 
 
-def _month_lines(last_month: datetime.date, this_month: datetime.date) -> list[dict]:
+def _month_lines(last_month: datetime.date, this_month: datetime.date, now: datetime.datetime) -> list[dict]:
+    """Per kind: last month in full, last month up to the same point, and this month so far.
+
+    The change compares like with like (the first N days of each month), so the 1st of a month
+    does not read as a collapse against a whole previous month."""
     start = datetime.datetime.combine(last_month, datetime.time.min, tzinfo=datetime.UTC)
-    totals = defaultdict(int)
-    for month, kind, total in (
-        Transaction.objects.filter(created_at__gte=start)
-        .annotate(month=TruncMonth("created_at"))
-        .values_list("month", "kind")
-        .annotate(total=Sum("amount"))
+    this_start = datetime.datetime.combine(this_month, datetime.time.min, tzinfo=datetime.UTC)
+    same_point = start + (now - this_start)
+    rows = {
+        row["kind"]: row
+        for row in Transaction.objects.filter(created_at__gte=start)
+        .values("kind")
+        .annotate(
+            last=Sum("amount", filter=Q(created_at__lt=this_start), default=0),
+            last_to_date=Sum("amount", filter=Q(created_at__lt=min(same_point, this_start)), default=0),
+            this=Sum("amount", filter=Q(created_at__gte=this_start), default=0),
+        )
         .order_by()
-    ):
-        totals[(_as_date(month), kind)] += total
+    }
     lines = []
     for label, kind in MONTH_LINES:
-        last, this = totals[(last_month, kind)], totals[(this_month, kind)]
-        lines.append({"label": label, "last": last, "this": this, "change": _change_percent(last, this)})
+        row = rows.get(kind, {"last": 0, "last_to_date": 0, "this": 0})
+        lines.append(
+            {
+                "label": label,
+                "last": row["last"],
+                "last_to_date": row["last_to_date"],
+                "this": row["this"],
+                "change": _change_percent(row["last_to_date"], row["this"]),
+            }
+        )
     return lines
 
 

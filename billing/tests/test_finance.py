@@ -1,6 +1,9 @@
 """The staff finance overview: every figure read from the ledger, and the books seen to balance."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.db import transaction
 from django.urls import reverse
 
@@ -63,3 +66,18 @@ def test_non_staff_cannot_see_it(advertiser_client):
 def test_an_empty_platform_shows_zeros(admin_client):
     response = admin_client.get(reverse("finance_overview"))
     assert response.status_code == 200 and "$0.00" in response.content.decode()
+
+
+def test_this_month_is_compared_with_the_same_days_of_last_month():
+    def funded_on(day):
+        with time_machine.travel(day, tick=False):
+            fund_without_stripe(CampaignFactory(salesman=True, awaiting_funding=True), budget_cents=10_000)
+
+    funded_on(datetime.datetime(2026, 10, 2, 12, tzinfo=datetime.UTC))
+    funded_on(datetime.datetime(2026, 10, 20, 12, tzinfo=datetime.UTC))
+    funded_on(datetime.datetime(2026, 11, 3, 12, tzinfo=datetime.UTC))
+
+    lines = finance_overview(now=datetime.datetime(2026, 11, 5, tzinfo=datetime.UTC))["month_lines"]
+    funding = next(line for line in lines if line["label"] == "Funded by advertisers")
+    assert (funding["last"], funding["last_to_date"], funding["this"]) == (22_000, 11_000, 11_000)
+    assert funding["change"] == 0
