@@ -5,8 +5,9 @@
 
 Recreates the database (unless --keep), migrates it, bulk-inserts promoters with earnings last
 month (ledger rows included, so the audit holds), then times `payouts.services.period_close`
-against a zero-latency stand-in for the Stripe transfer call. Prints wall time, database queries
-per promoter and peak memory, then runs the ledger audit.
+against a zero-latency stand-in for the Stripe transfer call. Prints wall time (with the machine's
+load: the figure moves with what else runs), database queries per promoter and peak memory, then
+runs the ledger audit.
 """
 
 from __future__ import annotations
@@ -211,13 +212,17 @@ def main() -> None:
     if args.tracemalloc:
         tracemalloc.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     with connection.execute_wrapper(count):
         report = services.period_close(period=period)
     elapsed = time.perf_counter() - started
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     run = report.run
-    print(f"close of {period:%Y-%m}: {elapsed:.1f}s wall time")
+    print(
+        f"close of {period:%Y-%m}: {elapsed:.1f}s wall time "
+        f"(machine load {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} CPUs)"
+    )
     print(
         f"  released {report.released_cents} cents to {report.released_promoters} promoters; "
         f"{report.summaries} statements"

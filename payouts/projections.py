@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.models import AccountKind
-from payouts.ledger_batch import bulk_insert, bulk_set
+from payouts.ledger_batch import array_cursor, bulk_insert, bulk_set
 from payouts.models import Wallet
 
 WALLET_FIELD = {
@@ -117,13 +117,13 @@ def _wallets_set(figures: dict, currency_of: dict, moved: dict, added: dict) -> 
     }
     total_moved = [user_id for user_id, delta in moved.items() if delta]
     types = ["bigint"] * (1 + len(fields) + len(ADDABLE)) + ["varchar(3)"]
-    values = ", ".join(f"%s::{db_type}[]" for db_type in types)
+    values = ", ".join(f"%b::{db_type}[]" for db_type in types)
     names = ", ".join(["user_id", *fields, *(f"add_{field}" for field in ADDABLE), "currency"])
     sets = ", ".join(
         [f"{field} = COALESCE(v.{field}, w.{field})" for field in fields]
         + [f"{field} = w.{field} + v.add_{field}" for field in ADDABLE]
     )
-    with connection.cursor() as cursor:
+    with array_cursor() as cursor:
         cursor.execute(
             f"""
             WITH v AS (SELECT * FROM unnest({values}) AS v({names})),
@@ -134,7 +134,7 @@ def _wallets_set(figures: dict, currency_of: dict, moved: dict, added: dict) -> 
             ),
             u AS (
                 UPDATE users SET wallet_balance = w.total FROM w
-                WHERE users.id = w.user_id AND w.user_id = ANY(%s::bigint[])
+                WHERE users.id = w.user_id AND w.user_id = ANY(%b::bigint[])
             )
             SELECT user_id FROM w
             """,  # noqa: S608 - names from WALLET_FIELD

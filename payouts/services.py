@@ -47,7 +47,7 @@ from payouts.models import (
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 10_000
 
 
 class PayoutError(Exception):
@@ -834,7 +834,7 @@ def _payouts_record_success(successes) -> int:
                 ],
                 currency=currency,
                 # The wallet's paid_out_total moves in the projection's own write of the wallet.
-                extra_by_source={available[t.promoter_id]: {"paid_out_total": t.amount} for t, _ in items},
+                extra_by_key={f"payout-{t.payout_record_id}": {"paid_out_total": t.amount} for t, _ in items},
             )
             PayoutRecord.objects.filter(pk__any=[t.payout_record_id for t, _ in items]).update(
                 status=PayoutStatus.PAID, paid_at=now, failure_reason="", attempts=F("attempts") + 1
