@@ -230,8 +230,3 @@ TRACKING_HASH_SECRET = (
 TRACKING_LINK_CACHE_SECONDS = env.int("TRACKING_LINK_CACHE_SECONDS", default=5)
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)
-# Redis for the per-IP rate limit of tracking links, e.g. redis://127.0.0.1:6379/0 (empty = count
-# in the database). While Redis does not answer, the database counts instead.
-TRACKING_REDIS_URL = env.str("TRACKING_REDIS_URL", default="")
-# How long a click may wait for Redis before the database counts it instead (milliseconds).
-TRACKING_REDIS_TIMEOUT_MS = env.int("TRACKING_REDIS_TIMEOUT_MS", default=50)

@@ -11,7 +11,7 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
@@ -23,7 +23,6 @@ from django_q.tasks import async_task
 
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, CampaignType, ParticipationStatus, PromoterCampaign
-from tracking import ratelimit
 from tracking.batching import Combiner
 from tracking.bots import is_bot
 from tracking.models import (
@@ -243,13 +242,9 @@ def _rate_limit_key(*, ip: str, day, now) -> tuple[str, int, int]:
 
 
 def _rate_limited(*, ip: str, day, now) -> bool:
-    """Fixed one-minute window per hashed client IP, shared by every web process: in Redis when
-    configured (tracking.ratelimit), else in the database (one statement: insert-or-increment,
-    returning the new count)."""
+    """Fixed one-minute window per hashed client IP, counted in the database (shared by every web
+    process). One statement: insert-or-increment, returning the new count."""
     key, minute, limit = _rate_limit_key(ip=ip, day=day, now=now)
-    counts = ratelimit.window_counts([(key, minute)])
-    if counts is not None:
-        return counts[0] > limit
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tracking_rate_limits (ip_key, minute, count) VALUES (%s, %s, 1) "
@@ -357,19 +352,6 @@ def _views_count_postgresql(requests) -> list[str | None]:
     """Count a batch of requests in one statement (see `tracking_views_count`); returns each
     request's reason (None: paid), in order."""
     limit = settings.TRACKING_RATE_LIMIT_PER_MINUTE
-    limit = limit if limit > 0 else 2**31 - 1
-    candidates = [request for request in requests if request.reason is None]
-    counts = ratelimit.window_counts([(request.ip_key, request.minute) for request in candidates])
-    if counts is not None:
-        # Counted in Redis: the statement gets the outcome, and no window to count (null ip_key).
-        outcome = {
-            id(request): RejectReason.RATE_LIMIT if count > limit else None
-            for request, count in zip(candidates, counts, strict=True)
-        }
-        requests = [
-            replace(request, reason=outcome[id(request)], ip_key=None) if request.reason is None else request
-            for request in requests
-        ]
     payload = json.dumps(
         [
             [
@@ -388,7 +370,7 @@ def _views_count_postgresql(requests) -> list[str | None]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT reason, cap_reached FROM tracking_views_count(%s::jsonb, %s, %s)",
-            [payload, limit, not connection.in_atomic_block],
+            [payload, limit if limit > 0 else 2**31 - 1, not connection.in_atomic_block],
         )
         rows = cursor.fetchall()
     reached = {

@@ -63,8 +63,6 @@ def _clear_cache(settings):
     cache.clear()
     # Tests change campaign states between clicks; the lookup cache has its own test.
     settings.TRACKING_LINK_CACHE_SECONDS = 0
-    # Rate-limit windows in a shared Redis would outlive the test; the Redis tests opt in.
-    settings.TRACKING_REDIS_URL = ""
     from tracking import services
 
     services._link_cache.clear()
