@@ -181,7 +181,7 @@ def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False, expr
     now = timezone.now()
     quote = connection.ops.quote_name
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    columns, selected, arrays, types = [], [], [], []
+    columns, selected, scalars, arrays, types = [], [], [], [], []
     for field in fields:
         columns.append(quote(field.column))
         if field.name in expressions:
@@ -197,15 +197,25 @@ def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False, expr
             values = [row[name] for row in rows]
             if field.get_internal_type() not in _PASS_THROUGH:
                 values = [field.get_db_prep_save(value, connection) for value in values]
+            constant = values.count(values[0]) == len(values)
+            value = values[0]
         elif getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
-            values = [now] * len(rows)
+            constant, value = True, now
         else:
             if field.has_default() and callable(field.default):
                 raise ValueError(f"{field.name}: a callable default needs an SQL expression in a bulk insert.")
-            values = [field.get_db_prep_save(field.get_default(), connection)] * len(rows)
-        selected.append(f"v.c{len(arrays)}")
-        arrays.append(values)
-        types.append(field.db_type(connection))
+            constant, value = True, field.get_db_prep_save(field.get_default(), connection)
+        if constant:
+            # One parameter, not an array of the same value per row (the period, a default, now).
+            selected.append(f"%s::{field.db_type(connection)}")
+            scalars.append(value)
+        else:
+            selected.append(f"v.c{len(arrays)}")
+            arrays.append(values)
+            types.append(field.db_type(connection))
+    if not arrays:  # every row alike: unnest still needs an array to give the number of rows
+        arrays.append([0] * len(rows))
+        types.append("bigint")
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     unnest = ", ".join(f"%b::{db_type}[]" for db_type in types)
     names = ", ".join(f"c{i}" for i in range(len(arrays)))
@@ -214,7 +224,7 @@ def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False, expr
             f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - names from meta
             f"SELECT {', '.join(selected)} FROM unnest({unnest}) AS v({names}){conflict}"
             + (f" RETURNING {', '.join(returning)}" if returning else ""),
-            arrays,
+            [*scalars, *arrays],
         )
         return cursor.fetchall() if returning else None
 

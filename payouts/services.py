@@ -841,10 +841,10 @@ def _payouts_record_success(successes) -> int:
             )
             bulk_set_columns(
                 StripeTransfer,
-                ["stripe_transfer_id", "status", "failure_reason", "attempts"],
-                {transfer.pk: (remote.id, TransferStatus.SUCCEEDED, "", 1) for transfer, remote in items},
+                ["stripe_transfer_id", "attempts"],
+                {transfer.pk: (remote.id, 1) for transfer, remote in items},
                 add=["attempts"],
-                also={"updated_at": now},
+                also={"status": TransferStatus.SUCCEEDED, "failure_reason": "", "updated_at": now},
             )
             _notify_many(
                 [
