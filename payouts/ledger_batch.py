@@ -56,10 +56,27 @@ def array_cursor():
     into the SQL text (a regex search and an escape per element, seconds of CPU per close) and
     the server parses it back; a binary array goes as it is. Wrapped by Django like its own
     cursors, so execute wrappers and query logging still see every statement."""
+    connection.ensure_connection()
+    return connection._prepare_cursor(_UnpreparedCursor(connection.connection))
+
+
+def _unprepared_cursor_class():
     import psycopg
 
-    connection.ensure_connection()
-    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+    class UnpreparedCursor(psycopg.Cursor):
+        """Never a named prepared statement (psycopg prepares a query run five times): they do
+        not survive a transaction-pooling proxy, and each batch's plan is made for its own data."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=False, binary=binary)
+
+    return UnpreparedCursor
+
+
+try:
+    _UnpreparedCursor = _unprepared_cursor_class()
+except ImportError:  # SQLite-only installs: array_cursor is PostgreSQL's
+    _UnpreparedCursor = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ def close_previous_month() -> str:
     report = services.period_close(period=period)
     run = report.run
     return (
-        f"{period:%Y-%m}: released {report.released_cents} to {report.released_promoters}; "
+        f"{period:%Y-%m}: deducted {report.deductions_cents} ({report.deductions_applied} refunded sales); "
+        f"released {report.released_cents} to {report.released_promoters}; "
         f"paid {run.paid} ({run.paid_cents}), failed {run.failed}, skipped {dict(run.skipped)}"
     )
 

@@ -19,7 +19,8 @@ class Command(BaseCommand):
                 report = services.period_close(period=month)
                 run = report.run
                 self.stdout.write(
-                    f"Released {report.released_cents} cents to {report.released_promoters} promoters; "
+                    f"Deducted {report.deductions_cents} cents for {report.deductions_applied} refunded sales; "
+                    f"released {report.released_cents} cents to {report.released_promoters} promoters; "
                     f"{report.summaries} statements written."
                 )
         except services.PayoutError as error:
