@@ -24,9 +24,12 @@ def _wait_until(condition):
     raise AssertionError("condition never became true")
 
 
-def test_a_lone_request_runs_its_own_batch():
+@pytest.mark.parametrize("max_running", [1, 2])
+def test_a_lone_request_runs_its_own_batch(max_running):
     batches = []
-    combiner = Combiner(lambda items: batches.append(list(items)) or [item * 2 for item in items])
+    combiner = Combiner(
+        lambda items: batches.append(list(items)) or [item * 2 for item in items], max_running=max_running
+    )
 
     assert combiner.submit(3) == 6
     assert combiner.submit(4) == 8
@@ -100,6 +103,35 @@ def test_more_requests_than_a_batch_holds_are_run_in_several_batches():
         thread.join()
 
     assert batches == [1, 3, 3, 1]
+
+
+def test_with_two_batches_allowed_a_second_runs_while_the_first_waits_and_a_third_queues():
+    release = threading.Event()
+    batches = []
+
+    def execute(items):
+        batches.append(list(items))
+        if items in (["a"], ["b"]):
+            release.wait()
+        return items
+
+    combiner = Combiner(execute, max_running=2)
+    threads = [threading.Thread(target=combiner.submit, args=(item,)) for item in "ab"]
+    threads[0].start()
+    _wait_until(lambda: len(batches) == 1)
+    threads[1].start()
+    _wait_until(lambda: len(batches) == 2)
+    threads += [threading.Thread(target=combiner.submit, args=(item,)) for item in "cd"]
+    for thread in threads[2:]:
+        thread.start()
+    _wait_until(lambda: len(combiner._queue) == 2)
+    assert len(batches) == 2  # both places taken: c and d wait together
+    release.set()
+    for thread in threads:
+        thread.join()
+
+    assert batches[:2] == [["a"], ["b"]]
+    assert sorted(item for batch in batches[2:] for item in batch) == ["c", "d"]
 
 
 # --- The redirect survives a failed count ----------------------------------------------------
