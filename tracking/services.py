@@ -297,13 +297,13 @@ def view_track(
     else:
         reason = None
     if connection.vendor == "postgresql":
-        request = _ViewRequest(link=link, day=day, created_at=now, reason=reason)
+        visitor = key = minute = None
         if reason is None:
             key, minute, _limit = _rate_limit_key(ip=ip, day=day, now=now)
             visitor = visitor_key(day_iso=day.isoformat(), ip=ip, user_agent=user_agent)
-            request = _ViewRequest(
-                link=link, day=day, created_at=now, reason=None, visitor=visitor, ip_key=key, minute=minute
-            )
+        request = _ViewRequest(
+            link=link, day=day, created_at=now, reason=reason, visitor=visitor, ip_key=key, minute=minute
+        )
         if connection.in_atomic_block:
             # Inside a caller's transaction the view commits (or rolls back) with it: count it alone.
             (result,) = _views_count_postgresql([request])
