@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from accounts.models import NotificationKind
+from accounts.notifications import notify
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, CampaignType, ParticipationStatus, PromoterCampaign
 from tracking.batching import Combiner
@@ -406,14 +408,7 @@ def campaign_cap_reached(*, campaign_id: int):
         _billing().campaign_end(campaign=campaign, actor=None, reason=VIEW_CAP_REACHED_REASON)
     except campaign_services.InvalidTransition:
         return  # completed or cancelled meanwhile: someone else told the advertiser
-    _notify_advertiser(
-        campaign,
-        subject=f"Your campaign “{campaign.title}” reached its {campaign.max_views:,} views",
-        body=(
-            f"Your Visibility campaign “{campaign.title}” has counted all {campaign.max_views:,} paid views "
-            "it was funded for and is now completed. Any unused budget is returned to you."
-        ),
-    )
+    # campaign_end tells the advertiser the campaign completed (and about the refund).
 
 
 def campaigns_complete_capped() -> int:
@@ -429,10 +424,6 @@ def campaigns_complete_capped() -> int:
     for pk in ids:
         campaign_cap_reached(campaign_id=pk)
     return len(ids)
-
-
-def _notify_advertiser(campaign, *, subject, body):
-    send_mail(subject, body, None, [campaign.advertiser.email], fail_silently=True)
 
 
 # --- View earnings: the hourly accrual --------------------------------------------------------
@@ -802,22 +793,26 @@ def sale_verify(*, sale: SaleRecord, actor=None) -> SaleRecord:
             _sale_move(
                 sale=locked, to_status=SaleStatus.AWAITING_BUDGET, actor=actor, reason=BUDGET_USED_UP_REASON, **verified
             )
-            _budget_used_up(campaign)
+            _budget_used_up(campaign, locked)
     return locked
 
 
-def _budget_used_up(campaign: Campaign):
+def _budget_used_up(campaign: Campaign, sale: SaleRecord):
+    """Pause the campaign (the pause tells the advertiser to top up); when it was paused
+    already, tell them about this sale, once."""
     if campaign.status == CampaignStatus.ACTIVE:
         campaign_services.campaign_pause(campaign=campaign, actor=None, reason=BUDGET_USED_UP_REASON)
-    transaction.on_commit(
-        lambda: _notify_advertiser(
-            campaign,
-            subject=f"Top up “{campaign.title}”: verified sales are waiting for commission",
-            body=(
-                f"The commission budget of “{campaign.title}” cannot cover the sales you verified. "
-                "The campaign is paused; top up its budget and the waiting commissions are paid at once."
-            ),
-        )
+        return
+    notify(
+        user=campaign.advertiser,
+        kind=NotificationKind.CAMPAIGN_PAUSED,
+        title=f"Top up “{campaign.title}”: a verified sale is waiting for its commission",
+        body=(
+            f"The commission budget of “{campaign.title}” cannot cover sale {sale.order_id}. "
+            "Top up its budget and the waiting commissions are paid at once."
+        ),
+        event_key=f"sale:{sale.pk}:awaiting_budget",
+        url=reverse("billing:fund", args=[campaign.public_id]),
     )
 
 

@@ -59,8 +59,9 @@ def test_reaching_the_cap_accrues_completes_and_tells_the_advertiser(client, dja
     assert campaign.status == CampaignStatus.COMPLETED
     changes = campaign.status_changes.first()
     assert changes.reason == "view cap reached" and changes.actor is None
-    assert "reached its 4 views" in mail.outbox[-1].subject
-    assert mail.outbox[-1].to == [campaign.advertiser.email]
+    told = campaign.advertiser.notifications.filter(event_key=f"campaign:{campaign.pk}:completed")
+    assert told.count() == 1
+    assert any(m.to == [campaign.advertiser.email] and m.subject == told.get().title for m in mail.outbox)
     # Earnings were posted before the campaign closed: 3 and 1 views at $3 per 100 views.
     assert ViewAccrual.objects.get(participation=first).accrued_cents == 9
     assert ViewAccrual.objects.get(participation=second).accrued_cents == 3

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from billing import ledger
@@ -89,7 +88,7 @@ def test_sale_beyond_the_budget_waits_pauses_and_is_paid_after_top_up(django_cap
     assert second.status == SaleStatus.AWAITING_BUDGET and not second.commission_posted
     assert campaign.status == CampaignStatus.PAUSED
     assert campaign.status_changes.first().reason == "budget used up"
-    assert "Top up" in mail.outbox[-1].subject
+    assert campaign.advertiser.notifications.filter(kind="campaign_paused").count() == 1
     assert ledger.promoter_pending(participation.promoter).balance == 1250
     assert_books_clean()
 
@@ -209,3 +208,19 @@ def test_referral_only_campaign_has_no_coupon():
     campaign = salesman_campaign(tracking_method="referral_link")
 
     assert services.coupon_ensure(participation=join(campaign)) is None
+
+
+def test_a_sale_verified_while_paused_for_budget_tells_the_advertiser_once(django_capture_on_commit_callbacks):
+    campaign = salesman_campaign(budget_cents=1_000)
+    participation = join(campaign)
+    first = record(campaign, participation, amount_cents=10_000, order_id="a")  # 1250 > 1000
+    second = record(campaign, participation, amount_cents=10_000, order_id="b")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sale_verify(sale=first, actor=campaign.advertiser)  # pauses: the pause tells them
+        services.sale_verify(sale=second, actor=campaign.advertiser)  # already paused: this sale is told
+
+    told = campaign.advertiser.notifications
+    assert told.filter(kind="campaign_paused").count() == 2
+    waiting = told.get(event_key=f"sale:{second.pk}:awaiting_budget")
+    assert "Top up" in waiting.title and waiting.url == f"/billing/campaigns/{campaign.public_id}/fund/"
+    assert not told.filter(event_key=f"sale:{first.pk}:awaiting_budget").exists()
