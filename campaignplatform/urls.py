@@ -15,6 +15,9 @@ def healthz(request):
 
 
 urlpatterns = [
+    # Tracking: /v/<code>, /r/<code>, /api/v1/sales..., /tracking/... First, because every click on
+    # a promoter's link resolves its URL: it should not try every other app's patterns on the way.
+    path("", include("tracking.urls")),
     path("", login_not_required(TemplateView.as_view(template_name="landing.html")), name="landing"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
@@ -23,8 +26,6 @@ urlpatterns = [
     path("payouts/", include("payouts.urls")),
     path("admin/finance/", admin.site.admin_view(billing_admin.finance_overview), name="finance_overview"),
     path("admin/", admin.site.urls),
-    # Tracking: /v/<code>, /r/<code>, /api/v1/sales..., /tracking/...
-    path("", include("tracking.urls")),
 ]
 
 admin.site.site_header = "Campaign Platform operations"
