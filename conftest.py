@@ -52,3 +52,13 @@ def reference_data(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         import_module("accounts.migrations.0002_reference_data").add_reference_data(apps, None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test database, plus: before it is dropped, stop the background writers
+    (tracking's click counter), whose threads hold their own connections to it."""
+    yield
+    from tracking.writer import writers_stop
+
+    writers_stop()

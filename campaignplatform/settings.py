@@ -228,5 +228,9 @@ TRACKING_HASH_SECRET = (
 # Seconds a web process may reuse a tracking link's lookup (0 = always read it). The cap itself is
 # always checked in the database.
 TRACKING_LINK_CACHE_SECONDS = env.int("TRACKING_LINK_CACHE_SECONDS", default=5)
+# PostgreSQL: count tracking-link clicks in a background thread of each web process, in batches,
+# after the redirect has answered (tracking/writer.py says what that trades). Off: each click is
+# counted before its redirect answers (slower; nothing lost if a process is killed).
+TRACKING_COUNT_AFTER_RESPONSE = env.bool("TRACKING_COUNT_AFTER_RESPONSE", default=True)
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)

@@ -26,6 +26,7 @@ from campaigns.models import Campaign, PromoterCampaign
 from payouts import tasks as payout_tasks
 from payouts.models import PayoutRecord
 from tests.conftest import pay_at_checkout, save_screenshot
+from tracking import services as tracking_services
 from tracking import tasks as tracking_tasks
 from tracking.models import SaleRecord
 
@@ -128,6 +129,7 @@ def test_visibility_seed_example_2000_visitors_pay_60_dollars(
         assert _get(link, ip="203.0.113.50", ua=ua)[0] == 302
     assert _get(link, ip="198.51.0.1")[0] == 302  # the first visitor again, same day
     assert _get(link, ip="203.0.113.99", cookie=promoter_cookie)[0] == 302
+    assert tracking_services.views_flush() is True  # on PostgreSQL clicks are counted after the redirect
     campaign.refresh_from_db()
     assert campaign.paid_views == 2_000 and campaign.status == "completed"  # the cap completes it
     tracking_tasks.accrue_view_earnings()

@@ -25,7 +25,6 @@ from accounts.models import NotificationKind
 from accounts.notifications import notify
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, CampaignType, ParticipationStatus, PromoterCampaign
-from tracking.batching import Combiner
 from tracking.bots import is_bot
 from tracking.models import (
     MAX_SALE_CENTS,
@@ -44,6 +43,7 @@ from tracking.models import (
     api_key_hash,
 )
 from tracking.visitors import ip_key, visitor_key
+from tracking.writer import background_writer
 
 logger = logging.getLogger(__name__)
 
@@ -186,22 +186,25 @@ def coupon_ensure(*, participation: PromoterCampaign) -> CouponCode | None:
 # --- Views: the redirect's hot path -----------------------------------------------------------
 
 
-# Two implementations of the same counting rules, tested by the same suite on both databases:
-# - portable (SQLite in development and unit tests): a few ORM/SQL statements per view, in one
-#   transaction;
-# - PostgreSQL (production): the function `tracking_views_count` (migration 0002) counts a batch
-#   of views in one statement with a cached plan, and concurrent requests of a process share a
-#   batch (tracking.batching: each still answers only after its own view is committed). The rows
-#   every request of a campaign shares (the cap counter, the participation, the day's stats) are
-#   then locked and updated once per batch instead of once per click; under load that lock time
-#   is what bounds a campaign's throughput.
+# How a click is counted:
+# - The redirect classifies it in Python (prefetch, bot, inactive, the promoter's own click) and
+#   hashes who sent it (no raw IP is kept), then answers at once; on PostgreSQL a background
+#   thread of the web process writes the clicks in batches (tracking.writer), because the
+#   redirect's answer never depends on the count and one statement for a hundred clicks costs
+#   little more than for one. See tracking/writer.py for what that trades (a hard crash loses
+#   the clicks of the last ~50 ms: never counted, so never paid or charged).
+# - Two implementations of the same counting rules, tested by the same suite on both databases:
+#   portable (SQLite in development and unit tests), a few statements per click in one
+#   transaction; PostgreSQL, the function `tracking_views_count` (migrations 0002-0004), which
+#   counts a batch in one statement with a cached plan. The rows every click of a campaign shares
+#   (the cap counter, the participation, the day's stats) are locked and updated once per batch.
 #
 # On PostgreSQL the batch commits without waiting for the WAL flush (synchronous_commit off for
-# that transaction only). The hot rows stay locked until commit, so waiting for the disk there
-# would cap a campaign at one batch per fsync. The trade-off: if the database server itself
-# crashes, the views committed in its last fraction of a second are lost, atomically (cap
-# counter, stats, dedupe rows together), so they are simply not paid. Nothing is ever paid twice,
-# and no money is written here: the accrual and every ledger posting keep full durability.
+# that transaction only): the hot rows stay locked until commit, and waiting for the disk there
+# would cap a campaign at one batch per fsync. If the database server itself crashes, the views
+# committed in its last fraction of a second are lost atomically (cap counter, stats, dedupe
+# rows together), so they are simply not paid. Nothing is ever paid twice, and no money is
+# written here: the accrual and every ledger posting keep full durability.
 
 _COUNTER_COLUMNS = ["requests", "unique_views", "paid_views", *ViewStat.REJECT_FIELDS.values()]
 
@@ -238,15 +241,19 @@ def _stats_bump(*, link: Link, day, reason: str | None = None, unique: bool = Fa
         cursor.execute(sql, params)
 
 
-def _rate_limit_key(*, ip: str, day, now) -> tuple[str, int, int]:
+def _rate_limit_key(*, ip: str, day, now) -> tuple[str, int]:
+    """The client IP's key for today (a keyed hash, not the IP) and the current minute."""
+    return ip_key(day_iso=day.isoformat(), ip=ip), int(now.timestamp()) // 60
+
+
+def _rate_limit() -> int:
     limit = settings.TRACKING_RATE_LIMIT_PER_MINUTE
-    return ip_key(day_iso=day.isoformat(), ip=ip), int(now.timestamp()) // 60, limit if limit > 0 else 2**31 - 1
+    return limit if limit > 0 else 2**31 - 1
 
 
-def _rate_limited(*, ip: str, day, now) -> bool:
+def _rate_limited(*, key: str, minute: int) -> bool:
     """Fixed one-minute window per hashed client IP, counted in the database (shared by every web
     process). One statement: insert-or-increment, returning the new count."""
-    key, minute, limit = _rate_limit_key(ip=ip, day=day, now=now)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tracking_rate_limits (ip_key, minute, count) VALUES (%s, %s, 1) "
@@ -255,7 +262,7 @@ def _rate_limited(*, ip: str, day, now) -> bool:
             [key, minute],
         )
         (count,) = cursor.fetchone()
-    return count > limit
+    return count > _rate_limit()
 
 
 def _unique_view_insert(*, link: Link, day, visitor: str, now) -> bool:
@@ -274,18 +281,11 @@ def _unique_view_insert(*, link: Link, day, visitor: str, now) -> bool:
         return cursor.rowcount == 1
 
 
-def view_track(
-    *, link: Link, ip: str, user_agent: str, user_id: int | None, prefetch: bool, now: datetime | None = None
-) -> str | None:
-    """Count one request to a Visibility tracking link. Returns None for a paid view, else the
-    RejectReason. Writes no ledger rows (the hourly accrual does).
-
-    In order: HEAD/prefetch, bots, inactive campaign, the promoter's own click, the per-IP rate
-    limit, the once-a-day dedupe, then the cap: a conditional UPDATE (`paid_views + n <=
-    max_views AND status = 'active'`), so concurrent requests never pay more views than the
-    campaign bought. The day's stats, `views_generated` and the cap counter change in the same
-    transaction, committed before this returns.
-    """
+def _view_request(
+    *, link: Link, ip: str, user_agent: str, user_id: int | None, prefetch: bool, now: datetime | None
+) -> _ViewRequest:
+    """Classify a click before the database: HEAD/prefetch, bots, inactive campaign, the
+    promoter's own click; otherwise hash the visitor and the IP for the dedupe and rate limit."""
     now = now or timezone.now()
     day = now.astimezone(UTC).date()
     if prefetch:
@@ -297,29 +297,49 @@ def view_track(
     elif user_id is not None and user_id == link.promoter_id:
         reason = RejectReason.SELF
     else:
-        reason = None
+        key, minute = _rate_limit_key(ip=ip, day=day, now=now)
+        visitor = visitor_key(day_iso=day.isoformat(), ip=ip, user_agent=user_agent)
+        return _ViewRequest(link=link, day=day, created_at=now, reason=None, visitor=visitor, ip_key=key, minute=minute)
+    return _ViewRequest(link=link, day=day, created_at=now, reason=reason)
+
+
+def view_track(
+    *, link: Link, ip: str, user_agent: str, user_id: int | None, prefetch: bool, now: datetime | None = None
+) -> str | None:
+    """Count one request to a Visibility tracking link now. Returns None for a paid view, else the
+    RejectReason. Writes no ledger rows (the hourly accrual does).
+
+    In order: HEAD/prefetch, bots, inactive campaign, the promoter's own click, the per-IP rate
+    limit, the once-a-day dedupe, then the cap: a conditional UPDATE (`paid_views + n <=
+    max_views AND status = 'active'`), so concurrent requests never pay more views than the
+    campaign bought. The day's stats, `views_generated` and the cap counter change in the same
+    transaction (the caller's, if it is in one).
+    """
+    request = _view_request(link=link, ip=ip, user_agent=user_agent, user_id=user_id, prefetch=prefetch, now=now)
     if connection.vendor == "postgresql":
-        visitor = key = minute = None
-        if reason is None:
-            key, minute, _limit = _rate_limit_key(ip=ip, day=day, now=now)
-            visitor = visitor_key(day_iso=day.isoformat(), ip=ip, user_agent=user_agent)
-        request = _ViewRequest(
-            link=link, day=day, created_at=now, reason=reason, visitor=visitor, ip_key=key, minute=minute
-        )
-        if connection.in_atomic_block:
-            # Inside a caller's transaction the view commits (or rolls back) with it: count it alone.
-            (result,) = _views_count_postgresql([request])
-            return result
-        return _view_combiner.submit(request)
-    if reason is not None:
-        with transaction.atomic():
-            _stats_bump(link=link, day=day, reason=reason)
+        (reason,) = _views_count_postgresql([request])
         return reason
-    visitor = visitor_key(day_iso=day.isoformat(), ip=ip, user_agent=user_agent)
-    reason, capped = _view_count_portable(link=link, ip=ip, visitor=visitor, day=day, now=now)
-    if capped is not None and capped[0] >= capped[1]:
-        _cap_reached_enqueue(link.campaign_id)
-    return reason
+    return _view_count_portable(request)
+
+
+def view_track_after_response(
+    *, link: Link, ip: str, user_agent: str, user_id: int | None, prefetch: bool, now: datetime | None = None
+) -> None:
+    """The redirect's way to count a click: on PostgreSQL (with TRACKING_COUNT_AFTER_RESPONSE) it
+    is queued for this process's writer thread and counted a few milliseconds later, by the same
+    rules as `view_track`; elsewhere, and inside a transaction, it is counted now."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block or not settings.TRACKING_COUNT_AFTER_RESPONSE:
+        view_track(link=link, ip=ip, user_agent=user_agent, user_id=user_id, prefetch=prefetch, now=now)
+        return
+    _view_writer.submit(
+        _view_request(link=link, ip=ip, user_agent=user_agent, user_id=user_id, prefetch=prefetch, now=now)
+    )
+
+
+def views_flush(timeout: float = 30) -> bool:
+    """Wait until this process's queued clicks are counted (tests, and before reading counts that
+    must include them). False if they were not written within `timeout` seconds."""
+    return _view_writer.flush(timeout)
 
 
 def _cap_reached_enqueue(campaign_id: int):
@@ -328,12 +348,14 @@ def _cap_reached_enqueue(campaign_id: int):
     transaction.on_commit(lambda: async_task("tracking.tasks.campaign_cap_reached", campaign_id))
 
 
-def _view_count_portable(*, link: Link, ip: str, visitor: str, day, now):
-    """Returns (reason or None, (paid_views, max_views) after a paid view or None)."""
+def _view_count_portable(request: _ViewRequest) -> str | None:
+    link, day = request.link, request.day
     with transaction.atomic():
-        if _rate_limited(ip=ip, day=day, now=now):
+        if request.reason is not None:
+            reason = request.reason
+        elif _rate_limited(key=request.ip_key, minute=request.minute):
             reason = RejectReason.RATE_LIMIT
-        elif not _unique_view_insert(link=link, day=day, visitor=visitor, now=now):
+        elif not _unique_view_insert(link=link, day=day, visitor=request.visitor, now=request.created_at):
             reason = RejectReason.DUPLICATE
         else:
             paid = Campaign.objects.filter(
@@ -341,19 +363,21 @@ def _view_count_portable(*, link: Link, ip: str, visitor: str, day, now):
             ).update(paid_views=F("paid_views") + 1)
             if not paid:
                 _stats_bump(link=link, day=day, reason=RejectReason.CAP, unique=True)
-                return RejectReason.CAP, None
+                return RejectReason.CAP
             PromoterCampaign.objects.filter(pk=link.participation_id).update(views_generated=F("views_generated") + 1)
             _stats_bump(link=link, day=day, unique=True, paid=True)
             # We hold the campaign row's lock until commit: this read is exact.
-            return None, Campaign.objects.filter(pk=link.campaign_id).values_list("paid_views", "max_views")[0]
+            capped = Campaign.objects.filter(pk=link.campaign_id).values_list("paid_views", "max_views")[0]
+            if capped[0] >= capped[1]:
+                _cap_reached_enqueue(link.campaign_id)
+            return None
         _stats_bump(link=link, day=day, reason=reason)
-        return reason, None
+        return reason
 
 
 def _views_count_postgresql(requests) -> list[str | None]:
     """Count a batch of requests in one statement (see `tracking_views_count`); returns each
     request's reason (None: paid), in order."""
-    limit = settings.TRACKING_RATE_LIMIT_PER_MINUTE
     payload = json.dumps(
         [
             [
@@ -372,7 +396,7 @@ def _views_count_postgresql(requests) -> list[str | None]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT reason, cap_reached FROM tracking_views_count(%s::jsonb, %s, %s)",
-            [payload, limit if limit > 0 else 2**31 - 1, not connection.in_atomic_block],
+            [payload, _rate_limit(), not connection.in_atomic_block],
         )
         rows = cursor.fetchall()
     reached = {
@@ -383,9 +407,7 @@ def _views_count_postgresql(requests) -> list[str | None]:
     return [reason for reason, _cap_reached in rows]
 
 
-# Two batches of a process may run at once: one prepares (inserts the visitors) while the other
-# holds the campaign's row; more only queue on that row (measured: 2 is best with 8 threads).
-_view_combiner = Combiner(_views_count_postgresql, max_running=2)
+_view_writer = background_writer(_views_count_postgresql, name="tracking-views")
 
 
 def campaign_cap_reached(*, campaign_id: int):

@@ -1,20 +1,31 @@
-"""Group commit of views: the combiner, and the batch statement's rules on PostgreSQL (a batch
-must count exactly as the same requests would one by one)."""
+"""Counting after the response: the background writer, and the batch statement's rules on
+PostgreSQL (a batch must count exactly as the same requests would one by one)."""
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import DatabaseError
+from django.conf import settings
+from django.db import DatabaseError, connection
 
 from campaigns.models import Campaign, PromoterCampaign
 from tracking import services
-from tracking.batching import Combiner
 from tracking.models import RejectReason, UniqueView, ViewStat
-from tracking.tests.conftest import BROWSER_UA, join, visibility_campaign, visit
+from tracking.tests.conftest import (
+    BROWSER_UA,
+    assert_capped_exactly,
+    join,
+    participation_near_cap,
+    visibility_campaign,
+    visit,
+)
 from tracking.visitors import visitor_key
+from tracking.writer import BackgroundWriter
 
-# --- The combiner ------------------------------------------------------------------------------
+# --- The background writer -------------------------------------------------------------------
 
 
 def _wait_until(condition):
@@ -24,114 +35,153 @@ def _wait_until(condition):
     raise AssertionError("condition never became true")
 
 
-@pytest.mark.parametrize("max_running", [1, 2])
-def test_a_lone_request_runs_its_own_batch(max_running):
-    batches = []
-    combiner = Combiner(
-        lambda items: batches.append(list(items)) or [item * 2 for item in items], max_running=max_running
-    )
-
-    assert combiner.submit(3) == 6
-    assert combiner.submit(4) == 8
-    assert batches == [[3], [4]]
-
-
-def test_requests_arriving_during_a_batch_share_the_next_one_and_each_gets_its_own_result():
-    release = threading.Event()
+def _writer(execute=None, **options):
     batches = []
 
-    def execute(items):
+    def record(items):
         batches.append(list(items))
-        if items == [0]:
-            release.wait()
-        return [item * 10 for item in items]
 
-    combiner = Combiner(execute)
-    results = {}
-
-    def request(n):
-        results[n] = combiner.submit(n)
-
-    first = threading.Thread(target=request, args=(0,))
-    first.start()
-    _wait_until(lambda: batches)
-    others = [threading.Thread(target=request, args=(n,)) for n in range(1, 20)]
-    for thread in others:
-        thread.start()
-    _wait_until(lambda: len(combiner._queue) == 19)
-    release.set()
-    for thread in [first, *others]:
-        thread.join()
-
-    assert batches[0] == [0]
-    assert sorted(batches[1]) == list(range(1, 20)) and len(batches) == 2
-    assert results == {n: n * 10 for n in range(20)}
+    options.setdefault("interval", 30)  # a batch gathers until flush() or stop() asks for it
+    return BackgroundWriter(execute or record, name="test-writer", **options), batches
 
 
-def test_a_failed_batch_fails_each_of_its_requests_and_the_next_batch_runs():
+def test_items_queued_together_are_written_as_one_batch_in_arrival_order():
+    writer, batches = _writer()
+    for item in "abcde":
+        assert writer.submit(item) is True
+
+    assert writer.flush(timeout=5) is True
+    assert batches == [list("abcde")]
+    writer.stop()
+
+
+def test_a_full_batch_is_written_without_waiting_and_the_rest_follow_in_order():
+    writer, batches = _writer(max_batch=3)
+    for item in range(7):
+        writer.submit(item)
+
+    assert writer.flush(timeout=5) is True
+    assert [item for batch in batches for item in batch] == list(range(7))
+    assert max(len(batch) for batch in batches) == 3
+    writer.stop()
+
+
+def test_a_lone_click_is_written_after_the_interval_without_anyone_flushing():
+    written = threading.Event()
+    writer = BackgroundWriter(lambda items: written.set(), name="test-writer", interval=0.01)
+    writer.submit("click")
+
+    assert written.wait(timeout=5)
+    writer.stop()
+
+
+def test_a_failed_batch_is_logged_and_dropped_and_the_next_batch_is_written(caplog):
+    batches = []
+
     def execute(items):
         if "bad" in items:
             raise DatabaseError("deadlock")
-        return items
+        batches.append(list(items))
 
-    combiner = Combiner(execute)
-    with pytest.raises(DatabaseError):
-        combiner.submit("bad")
-    assert combiner.submit("good") == "good"
+    writer, _ = _writer(execute)
+    writer.submit("bad")
+    assert writer.flush(timeout=5) is True
+    writer.submit("good")
+    assert writer.flush(timeout=5) is True
 
-
-def test_more_requests_than_a_batch_holds_are_run_in_several_batches():
-    release = threading.Event()
-    batches = []
-
-    def execute(items):
-        batches.append(len(items))
-        if items == ["first"]:
-            release.wait()
-        return items
-
-    combiner = Combiner(execute, max_batch=3)
-    threads = [threading.Thread(target=combiner.submit, args=("first",))]
-    threads[0].start()
-    _wait_until(lambda: batches)
-    threads += [threading.Thread(target=combiner.submit, args=(n,)) for n in range(7)]
-    for thread in threads[1:]:
-        thread.start()
-    _wait_until(lambda: len(combiner._queue) == 7)
-    release.set()
-    for thread in threads:
-        thread.join()
-
-    assert batches == [1, 3, 3, 1]
+    assert batches == [["good"]]
+    assert writer.failed == 1
+    assert "a batch of 1 was not written" in caplog.text
+    writer.stop()
 
 
-def test_with_two_batches_allowed_a_second_runs_while_the_first_waits_and_a_third_queues():
+def test_a_full_queue_drops_new_items_instead_of_growing():
     release = threading.Event()
     batches = []
 
     def execute(items):
         batches.append(list(items))
-        if items in (["a"], ["b"]):
-            release.wait()
-        return items
+        release.wait()
 
-    combiner = Combiner(execute, max_running=2)
-    threads = [threading.Thread(target=combiner.submit, args=(item,)) for item in "ab"]
-    threads[0].start()
-    _wait_until(lambda: len(batches) == 1)
-    threads[1].start()
-    _wait_until(lambda: len(batches) == 2)
-    threads += [threading.Thread(target=combiner.submit, args=(item,)) for item in "cd"]
-    for thread in threads[2:]:
-        thread.start()
-    _wait_until(lambda: len(combiner._queue) == 2)
-    assert len(batches) == 2  # both places taken: c and d wait together
+    writer = BackgroundWriter(execute, name="test-writer", interval=0, max_batch=1, max_queued=2)
+    writer.submit("first")
+    _wait_until(lambda: batches)  # the thread is busy with "first"
+    accepted = [writer.submit(item) for item in ("a", "b", "c")]
     release.set()
-    for thread in threads:
-        thread.join()
 
-    assert batches[:2] == [["a"], ["b"]]
-    assert sorted(item for batch in batches[2:] for item in batch) == ["c", "d"]
+    assert accepted == [True, True, False]
+    assert writer.flush(timeout=5) is True
+    assert batches == [["first"], ["a"], ["b"]]
+    assert writer.dropped == 1
+    writer.stop()
+
+
+def test_stop_writes_what_is_queued_then_ends_the_thread():
+    writer, batches = _writer()
+    writer.submit(1)
+    writer.submit(2)
+
+    writer.stop(timeout=5)
+
+    assert batches == [[1, 2]]
+    assert writer._thread is not None and not writer._thread.is_alive()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_redirect_answers_first_and_the_click_is_counted_with_the_next_batch(client, monkeypatch):
+    participation = join(visibility_campaign(max_views=100))
+    monkeypatch.setattr(services._view_writer, "_interval", 60)  # the batch waits for flush()
+
+    response = visit(client, participation)
+
+    assert response.status_code == 302
+    assert not ViewStat.objects.filter(participation=participation).exists()
+    assert services.views_flush() is True
+    assert _stat(participation)["paid_views"] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_with_counting_after_the_response_turned_off_the_click_is_counted_before_the_redirect(
+    client, monkeypatch, settings
+):
+    settings.TRACKING_COUNT_AFTER_RESPONSE = False
+    participation = join(visibility_campaign(max_views=100))
+    monkeypatch.setattr(services._view_writer, "_interval", 60)
+
+    visit(client, participation)
+
+    assert _stat(participation)["paid_views"] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_web_process_that_exits_cleanly_counts_its_queued_clicks_first():
+    """A deploy stops web processes with SIGTERM: the clicks they queued must still count."""
+    participation = join(visibility_campaign(max_views=100))
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "campaignplatform.settings_test",
+    }
+    script = f"""
+import django
+django.setup()
+from tracking import services
+services._view_writer._interval = 600  # nothing is written on its own before the process exits
+link = services.link_lookup({participation.tracking_code!r})
+for n in range(25):
+    services.view_track_after_response(
+        link=link, ip=f"192.0.2.{{n}}", user_agent={BROWSER_UA!r}, user_id=None, prefetch=False
+    )
+"""
+
+    subprocess.run([sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR, check=True, timeout=120)  # noqa: S603 (our own script)
+
+    assert ViewStat.objects.get(participation=participation).paid_views == 25
+    assert Campaign.objects.get(pk=participation.campaign_id).paid_views == 25
 
 
 # --- The redirect survives a failed count ----------------------------------------------------
@@ -144,7 +194,7 @@ def test_a_view_that_cannot_be_counted_still_redirects(client, monkeypatch):
     def fail(**kwargs):
         raise DatabaseError("database unavailable")
 
-    monkeypatch.setattr(services, "view_track", fail)
+    monkeypatch.setattr(services, "view_track_after_response", fail)
     response = visit(client, participation)
 
     assert response.status_code == 302
@@ -161,7 +211,7 @@ def _request(participation, *, ip="203.0.113.7", ua=BROWSER_UA, reason=None, now
     day = now.date()
     if reason is not None:
         return services._ViewRequest(link=link, day=day, created_at=now, reason=reason)
-    key, minute, _limit = services._rate_limit_key(ip=ip, day=day, now=now)
+    key, minute = services._rate_limit_key(ip=ip, day=day, now=now)
     return services._ViewRequest(
         link=link,
         day=day,
@@ -254,3 +304,30 @@ def test_an_inactive_campaign_in_the_database_pays_nothing_whatever_the_cached_l
 
     assert services._views_count_postgresql(batch) == ["cap"]
     assert Campaign.objects.get(pk=participation.campaign_id).paid_views == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_writers_of_four_web_processes_racing_for_the_last_10_paid_views_pay_exactly_10():
+    """Each web process has its own writer and connection: their batches meet in the database."""
+    campaign, participation = participation_near_cap(room=10)
+    writers = [BackgroundWriter(services._views_count_postgresql, name=f"web-{n}", interval=60) for n in range(4)]
+    for n, writer in enumerate(writers):
+        for visitor in range(16):
+            writer.submit(_request(participation, ip=f"198.51.100.{n * 16 + visitor}"))
+    start = threading.Barrier(len(writers))
+
+    def flush(writer):
+        start.wait()
+        assert writer.flush(timeout=60)
+
+    threads = [threading.Thread(target=flush, args=(writer,)) for writer in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for writer in writers:
+        writer.stop()
+
+    assert sum(writer.failed for writer in writers) == 0
+    assert_capped_exactly(campaign, participation, requests=64, paid=10)
