@@ -229,8 +229,9 @@ TRACKING_HASH_SECRET = (
 # always checked in the database.
 TRACKING_LINK_CACHE_SECONDS = env.int("TRACKING_LINK_CACHE_SECONDS", default=5)
 # PostgreSQL: count tracking-link clicks in a background thread of each web process, in batches,
-# after the redirect has answered (tracking/writer.py says what that trades). Off: each click is
-# counted before its redirect answers (slower; nothing lost if a process is killed).
+# after the redirect has answered (tracking/writer.py says what that trades: clicks of a killed
+# process or of a batch lost with its connection go uncounted, one more connection per process).
+# Off: each click is counted before its redirect answers (~0.4x the throughput).
 TRACKING_COUNT_AFTER_RESPONSE = env.bool("TRACKING_COUNT_AFTER_RESPONSE", default=True)
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)

@@ -403,7 +403,12 @@ def _views_count_postgresql(requests) -> list[str | None]:
         request.link.campaign_id for request, (_reason, cap_reached) in zip(requests, rows, strict=True) if cap_reached
     }
     for campaign_id in sorted(reached):
-        _cap_reached_enqueue(campaign_id)
+        try:
+            _cap_reached_enqueue(campaign_id)
+        except Exception:
+            # The views are committed: this must not fail (or repeat) their batch. The hourly
+            # sweep (`campaigns_complete_capped`) completes a capped campaign that was missed.
+            logger.exception("campaign %s reached its cap; completion not queued", campaign_id)
     return [reason for reason, _cap_reached in rows]
 
 

@@ -6,13 +6,16 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
+from urllib.parse import quote
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import DatabaseError, connection
 
 from campaigns.models import Campaign, PromoterCampaign
 from tracking import services
+from tracking import writer as writer_module
 from tracking.models import RejectReason, UniqueView, ViewStat
 from tracking.tests.conftest import (
     BROWSER_UA,
@@ -23,16 +26,9 @@ from tracking.tests.conftest import (
     visit,
 )
 from tracking.visitors import visitor_key
-from tracking.writer import BackgroundWriter
+from tracking.writer import BackgroundWriter, background_writer
 
 # --- The background writer -------------------------------------------------------------------
-
-
-def _wait_until(condition):
-    for _ in range(10_000_000):
-        if condition():
-            return
-    raise AssertionError("condition never became true")
 
 
 def _writer(execute=None, **options):
@@ -45,6 +41,13 @@ def _writer(execute=None, **options):
     return BackgroundWriter(execute or record, name="test-writer", **options), batches
 
 
+def _refused(sqlstate):
+    """A DatabaseError as Django raises it for an error the server answered with `sqlstate`."""
+    error = DatabaseError(f"refused: {sqlstate}")
+    error.__cause__ = psycopg.errors.lookup(sqlstate)(f"refused: {sqlstate}")
+    return error
+
+
 def test_items_queued_together_are_written_as_one_batch_in_arrival_order():
     writer, batches = _writer()
     for item in "abcde":
@@ -55,15 +58,23 @@ def test_items_queued_together_are_written_as_one_batch_in_arrival_order():
     writer.stop()
 
 
-def test_a_full_batch_is_written_without_waiting_and_the_rest_follow_in_order():
-    writer, batches = _writer(max_batch=3)
+def test_a_full_batch_is_written_at_once_without_waiting_for_the_interval():
+    two_written = threading.Event()
+    batches = []
+
+    def execute(items):
+        batches.append(list(items))
+        if len(batches) == 2:
+            two_written.set()
+
+    writer = BackgroundWriter(execute, name="test-writer", interval=30, max_batch=3)
     for item in range(7):
         writer.submit(item)
 
-    assert writer.flush(timeout=5) is True
-    assert [item for batch in batches for item in batch] == list(range(7))
-    assert max(len(batch) for batch in batches) == 3
+    assert two_written.wait(timeout=5)  # no flush: only the full batches were written
+    assert batches == [[0, 1, 2], [3, 4, 5]]
     writer.stop()
+    assert batches[2:] == [[6]]
 
 
 def test_a_lone_click_is_written_after_the_interval_without_anyone_flushing():
@@ -75,15 +86,13 @@ def test_a_lone_click_is_written_after_the_interval_without_anyone_flushing():
     writer.stop()
 
 
-def test_a_failed_batch_is_logged_and_dropped_and_the_next_batch_is_written(caplog):
-    batches = []
-
+def test_a_batch_that_fails_unexpectedly_is_logged_and_dropped_and_the_next_is_written(caplog):
     def execute(items):
         if "bad" in items:
-            raise DatabaseError("deadlock")
+            raise RuntimeError("bug")
         batches.append(list(items))
 
-    writer, _ = _writer(execute)
+    writer, batches = _writer(execute)
     writer.submit("bad")
     assert writer.flush(timeout=5) is True
     writer.submit("good")
@@ -95,17 +104,77 @@ def test_a_failed_batch_is_logged_and_dropped_and_the_next_batch_is_written(capl
     writer.stop()
 
 
+def _write_all(execute, items) -> BackgroundWriter:
+    """Queue `items` on a writer running `execute`, wait until it is done with them, stop it."""
+    writer, _ = _writer(execute)
+    for item in items:
+        writer.submit(item)
+    assert writer.flush(timeout=5) is True
+    writer.stop()
+    return writer
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        DatabaseError("server closed the connection unexpectedly"),  # no SQLSTATE: it may have committed
+        _refused("53100"),  # disk full: no item causes it, every half would fail too
+    ],
+    ids=["fate-unknown", "refused-for-every-item"],
+)
+def test_a_failed_batch_is_dropped_whole_and_never_written_again(error):
+    calls = []
+
+    def execute(items):
+        calls.append(list(items))
+        raise error
+
+    writer = _write_all(execute, "abcd")
+
+    assert calls == [list("abcd")]
+    assert writer.failed == 4
+
+
+def test_a_deadlocked_batch_is_written_again_whole_once():
+    calls = []
+
+    def execute(items):
+        calls.append(list(items))
+        if len(calls) == 1:
+            raise _refused("40P01")
+
+    writer = _write_all(execute, "abcd")
+
+    assert calls == [list("abcd"), list("abcd")]
+    assert writer.failed == 0
+
+
+def test_one_bad_item_refused_by_the_database_loses_only_itself():
+    written = []
+
+    def execute(items):
+        if "bad" in items:
+            raise _refused("23503")  # foreign key: its participation was deleted meanwhile
+        written.extend(items)
+
+    writer = _write_all(execute, ["a", "b", "bad", "c", "d"])
+
+    assert written == ["a", "b", "c", "d"]
+    assert writer.failed == 1
+
+
 def test_a_full_queue_drops_new_items_instead_of_growing():
-    release = threading.Event()
+    busy, release = threading.Event(), threading.Event()
     batches = []
 
     def execute(items):
         batches.append(list(items))
+        busy.set()
         release.wait()
 
     writer = BackgroundWriter(execute, name="test-writer", interval=0, max_batch=1, max_queued=2)
     writer.submit("first")
-    _wait_until(lambda: batches)  # the thread is busy with "first"
+    assert busy.wait(timeout=5)  # the thread is writing "first"
     accepted = [writer.submit(item) for item in ("a", "b", "c")]
     release.set()
 
@@ -116,15 +185,40 @@ def test_a_full_queue_drops_new_items_instead_of_growing():
     writer.stop()
 
 
-def test_stop_writes_what_is_queued_then_ends_the_thread():
+def test_stop_writes_what_is_queued_and_a_later_item_starts_the_thread_again():
     writer, batches = _writer()
     writer.submit(1)
     writer.submit(2)
 
     writer.stop(timeout=5)
-
     assert batches == [[1, 2]]
-    assert writer._thread is not None and not writer._thread.is_alive()
+
+    writer.submit(3)
+    assert writer.flush(timeout=5) is True
+    assert batches == [[1, 2], [3]]
+    writer.stop()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_process_writes_only_its_own_items_and_the_parent_keeps_its_queue():
+    """gunicorn forks its workers from one process: each must count its own clicks, once."""
+    batches = []
+    writer = background_writer(lambda items: batches.append(list(items)), name="test-writer", interval=30)
+    try:
+        writer.submit("parent")
+        pid = os.fork()
+        if pid == 0:  # the child: its writer starts empty and works
+            writer.submit("child")
+            ok = writer.flush(timeout=5) and batches == [["child"]]
+            os._exit(0 if ok else 1)
+        _pid, status = os.waitpid(pid, 0)
+
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert writer.flush(timeout=5) is True
+        assert batches == [["parent"]]
+    finally:
+        writer.stop()
+        writer_module._writers.remove(writer)
 
 
 @pytest.mark.postgres
@@ -160,10 +254,13 @@ def test_with_counting_after_the_response_turned_off_the_click_is_counted_before
 def test_a_web_process_that_exits_cleanly_counts_its_queued_clicks_first():
     """A deploy stops web processes with SIGTERM: the clicks they queued must still count."""
     participation = join(visibility_campaign(max_views=100))
-    database = connection.settings_dict
+    db = connection.settings_dict
+    url = (
+        f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
+    )
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DATABASE_URL": f"{url}/{quote(db['NAME'])}",
         "DJANGO_SETTINGS_MODULE": "campaignplatform.settings_test",
     }
     script = f"""
@@ -316,10 +413,11 @@ def test_writers_of_four_web_processes_racing_for_the_last_10_paid_views_pay_exa
         for visitor in range(16):
             writer.submit(_request(participation, ip=f"198.51.100.{n * 16 + visitor}"))
     start = threading.Barrier(len(writers))
+    flushed = []
 
     def flush(writer):
         start.wait()
-        assert writer.flush(timeout=60)
+        flushed.append(writer.flush(timeout=60))
 
     threads = [threading.Thread(target=flush, args=(writer,)) for writer in writers]
     for thread in threads:
@@ -329,5 +427,6 @@ def test_writers_of_four_web_processes_racing_for_the_last_10_paid_views_pay_exa
     for writer in writers:
         writer.stop()
 
+    assert flushed == [True] * len(writers)
     assert sum(writer.failed for writer in writers) == 0
     assert_capped_exactly(campaign, participation, requests=64, paid=10)
