@@ -63,6 +63,7 @@ __all__ = [
     "PaymentRequiresAction",
     "SpendResult",
     "campaign_budget_remaining",
+    "campaign_budget_returned",
     "campaign_budget_spend",
 ]
 
@@ -611,16 +612,24 @@ def funding_record_success(
             )
         if campaign.status == CampaignStatus.AWAITING_FUNDING:
             campaign_services.campaign_activate(campaign=campaign, reason="funded")
-        elif campaign.status == CampaignStatus.PAUSED and _paused_for_budget(campaign):
-            campaign_services.campaign_resume(campaign=campaign, reason="budget topped up")
-        if campaign.campaign_type == CampaignType.SALESMAN and locked.purpose == IntentPurpose.TOP_UP:
-            # Sales verified while the budget was short wait as "awaiting budget": pay them now.
-            transaction.on_commit(lambda: async_task("tracking.tasks.pay_awaiting_sales", campaign.pk))
+        else:
+            campaign_budget_returned(campaign=campaign, reason="budget topped up")
         ended = campaign.status in ENDED
     if ended:
         # Paid after the campaign ended (a Checkout page left open): give the money back.
         refund_unused_safely(campaign=campaign, actor=None)
     return allocation
+
+
+def campaign_budget_returned(*, campaign, reason: str) -> None:
+    """Budget came back to a live campaign (a top-up, or the commission of a sale refunded before
+    payout): resume it if it was paused only because its budget ran out, and pay the Salesman
+    sales that were verified meanwhile and wait as "awaiting budget" (a task, after commit).
+    Call inside the transaction that returned the budget, with the campaign row locked."""
+    if campaign.status == CampaignStatus.PAUSED and _paused_for_budget(campaign):
+        campaign_services.campaign_resume(campaign=campaign, reason=reason)
+    if campaign.campaign_type == CampaignType.SALESMAN and campaign.status not in ENDED:
+        transaction.on_commit(lambda: async_task("tracking.tasks.pay_awaiting_sales", campaign.pk))
 
 
 def _paused_for_budget(campaign) -> bool:

@@ -916,7 +916,8 @@ def sale_refund(*, sale: SaleRecord, actor=None, reason: str = "refunded") -> Sa
 
     Pending or awaiting-budget sales simply become refunded. A credited commission is reversed
     (promoter pending -> campaign budget, and its fee share back) while the promoter's pending
-    earnings still cover it; otherwise it has moved on towards a payout, and a
+    earnings still cover it, and the budget it frees resumes a campaign paused for budget and
+    pays sales waiting for it (billing's `campaign_budget_returned`); otherwise it has moved on towards a payout, and a
     CommissionDeduction is recorded for payouts to take from the promoter's next earnings.
     Refunding twice is a no-op.
     """
@@ -928,7 +929,11 @@ def sale_refund(*, sale: SaleRecord, actor=None, reason: str = "refunded") -> Sa
             raise SaleConflict("This sale was rejected; there is nothing to refund.")
         now = timezone.now()
         credited = locked.status == SaleStatus.VERIFIED and locked.commission_posted
-        if credited and not _commission_reverse(campaign=campaign, sale=locked):
+        if credited and _commission_reverse(campaign=campaign, sale=locked):
+            # The commission is back in the budget: it may resume a campaign paused for budget
+            # and pay sales that were waiting for it.
+            _billing().campaign_budget_returned(campaign=campaign, reason="budget returned by a refunded sale")
+        elif credited:
             CommissionDeduction.objects.create(
                 sale=locked,
                 promoter=locked.participation.promoter,

@@ -170,6 +170,81 @@ def test_refund_before_payout_reverses_the_commission():
     assert_books_clean()
 
 
+def _paused_with_a_sale_waiting():
+    """A $20 Salesman campaign: the first $100 sale is paid (1250), the second waits for budget
+    (1250 > 750 left) and the campaign pauses."""
+    campaign = salesman_campaign(budget_cents=2_000)
+    participation = join(campaign)
+    paid = record(campaign, participation, amount_cents=10_000, order_id="a")
+    waiting = record(campaign, participation, amount_cents=10_000, order_id="b")
+    services.sale_verify(sale=paid, actor=campaign.advertiser)
+    services.sale_verify(sale=waiting, actor=campaign.advertiser)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.PAUSED
+    return campaign, participation, paid, waiting
+
+
+def test_a_refund_before_payout_frees_budget_that_resumes_the_campaign_and_pays_the_waiting_sale(
+    django_capture_on_commit_callbacks,
+):
+    campaign, participation, paid, waiting = _paused_with_a_sale_waiting()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sale_refund(sale=paid, actor=None)
+
+    campaign.refresh_from_db()
+    waiting.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE
+    assert campaign.status_changes.first().reason == "budget returned by a refunded sale"
+    assert (waiting.status, waiting.commission_posted) == (SaleStatus.VERIFIED, True)
+    assert ledger.promoter_pending(participation.promoter).balance == 1250  # the waiting sale's only
+    assert campaign_budget_remaining(campaign) == 750
+    assert_books_clean()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_and_a_top_up_at_once_pay_the_waiting_sale_once():
+    import threading
+
+    from django.db import connection
+
+    from billing.models import Transaction
+    from tracking.tests.conftest import fund
+
+    campaign, participation, paid, waiting = _paused_with_a_sale_waiting()
+    start = threading.Barrier(2)
+    errors = []
+
+    def run(action):
+        try:
+            start.wait()
+            action()
+        except Exception as error:  # reported below, in the test's own thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(lambda: services.sale_refund(sale=paid, actor=None),)),
+        threading.Thread(target=run, args=(lambda: fund(campaign, 5_000),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    waiting.refresh_from_db()
+    campaign.refresh_from_db()
+    assert (waiting.status, waiting.commission_posted) == (SaleStatus.VERIFIED, True)
+    assert Transaction.objects.filter(idempotency_key=f"spend:sale-commission-{waiting.pk}").count() == 1
+    assert ledger.promoter_pending(participation.promoter).balance == 1250
+    assert campaign_budget_remaining(campaign) == 2_000 + 5_000 - 1250
+    assert campaign.status == CampaignStatus.ACTIVE
+    assert_books_clean()
+
+
 def test_refund_of_pending_or_waiting_sale_moves_no_money():
     campaign = salesman_campaign()
     sale = record(campaign, join(campaign))
