@@ -315,7 +315,12 @@ def view_track(
     campaign bought. The day's stats, `views_generated` and the cap counter change in the same
     transaction (the caller's, if it is in one).
     """
-    request = _view_request(link=link, ip=ip, user_agent=user_agent, user_id=user_id, prefetch=prefetch, now=now)
+    return _view_count_now(
+        _view_request(link=link, ip=ip, user_agent=user_agent, user_id=user_id, prefetch=prefetch, now=now)
+    )
+
+
+def _view_count_now(request: _ViewRequest) -> str | None:
     if connection.vendor == "postgresql":
         (reason,) = _views_count_postgresql([request])
         return reason
@@ -328,12 +333,11 @@ def view_track_after_response(
     """The redirect's way to count a click: on PostgreSQL (with TRACKING_COUNT_AFTER_RESPONSE) it
     is queued for this process's writer thread and counted a few milliseconds later, by the same
     rules as `view_track`; elsewhere, and inside a transaction, it is counted now."""
+    request = _view_request(link=link, ip=ip, user_agent=user_agent, user_id=user_id, prefetch=prefetch, now=now)
     if connection.vendor != "postgresql" or connection.in_atomic_block or not settings.TRACKING_COUNT_AFTER_RESPONSE:
-        view_track(link=link, ip=ip, user_agent=user_agent, user_id=user_id, prefetch=prefetch, now=now)
-        return
-    _view_writer.submit(
-        _view_request(link=link, ip=ip, user_agent=user_agent, user_id=user_id, prefetch=prefetch, now=now)
-    )
+        _view_count_now(request)
+    else:
+        _view_writer.submit(request)
 
 
 def views_flush(timeout: float = 30) -> bool:
