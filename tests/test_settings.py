@@ -18,7 +18,7 @@ PRODUCTION_ENV = {
     "FIREBASE_PROJECT_ID": "campaign-prod",
     "FIREBASE_API_KEY": "AIza-example",
     "FIREBASE_CHECK_REVOKED": "false",
-    "DATABASE_URL": "sqlite:////tmp/campaignplatform-deploy-check.sqlite3",
+    "DATABASE_URL": "postgres://app@db.example.com:5432/campaignplatform",
 }
 
 
@@ -61,11 +61,18 @@ def test_revocation_checks_need_a_service_account():
     assert "FIREBASE_CREDENTIALS_FILE" in result.stderr
 
 
-def test_local_sqlite_waits_for_the_write_lock_instead_of_failing():
-    """The site, the worker and the simulator's webhooks write at once under `make run`."""
-    script = "from django.db import connection as c; print(c.settings_dict['OPTIONS'])"
-    env = {"DEBUG": "true", "DATABASE_URL": "sqlite:////tmp/campaignplatform-lock-check.sqlite3"}
-    result = manage("shell", "-c", script, env=env)
+def test_production_needs_a_database_url():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "DATABASE_URL"}
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_local_runs_use_the_embedded_postgresql_over_its_socket():
+    """No DATABASE_URL with DEBUG on: the project's own PostgreSQL server, no TCP port."""
+    script = "from django.db import connection as c; c.ensure_connection(); print(c.settings_dict['OPTIONS'])"
+    result = manage("shell", "-c", script, env={"DEBUG": "true"})
 
     assert result.returncode == 0, result.stderr
-    assert "'transaction_mode': 'IMMEDIATE'" in result.stdout and "'timeout': 20" in result.stdout
+    assert f"'host': '{ROOT / '.pgdata'}'" in result.stdout
