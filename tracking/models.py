@@ -66,8 +66,8 @@ class UniqueView(models.Model):
 
 
 class ViewStat(models.Model):
-    """Daily counters per participation, upserted with increments: per click on SQLite
-    (`services._stats_bump`), per batch of clicks on PostgreSQL (`tracking_views_count`)."""
+    """Daily counters per participation, upserted with increments per batch of clicks by the
+    counting function (`tracking/sql/views_count_v1.sql`)."""
 
     participation = models.ForeignKey("campaigns.PromoterCampaign", on_delete=models.CASCADE, related_name="view_stats")
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="view_stats")

@@ -188,25 +188,22 @@ def coupon_ensure(*, participation: PromoterCampaign) -> CouponCode | None:
 
 # How a click is counted:
 # - The redirect classifies it in Python (prefetch, bot, inactive, the promoter's own click) and
-#   hashes who sent it (no raw IP is kept), then answers at once; on PostgreSQL a background
-#   thread of the web process writes the clicks in batches (tracking.writer), because the
+#   hashes who sent it (no raw IP is kept), then answers at once; a background thread of the
+#   web process writes the clicks in batches (tracking.writer), because the
 #   redirect's answer never depends on the count and one statement for a hundred clicks costs
 #   little more than for one. See tracking/writer.py for what that trades (a hard crash loses
 #   the clicks of the last ~50 ms: never counted, so never paid or charged).
-# - Two implementations of the same counting rules, tested by the same suite on both databases:
-#   portable (SQLite in development and unit tests), a few statements per click in one
-#   transaction; PostgreSQL, the function `tracking_views_count` (migrations 0002-0004), which
-#   counts a batch in one statement with a cached plan. The rows every click of a campaign shares
-#   (the cap counter, the participation, the day's stats) are locked and updated once per batch.
+# - The rules live in one place, the database function `tracking_views_count`
+#   (tracking/sql/views_count_v1.sql, loaded by a migration), which counts a batch in one
+#   statement with a cached plan. The rows every click of a campaign shares (the cap counter,
+#   the participation, the day's stats) are locked and updated once per batch.
 #
-# On PostgreSQL the batch commits without waiting for the WAL flush (synchronous_commit off for
+# The batch commits without waiting for the WAL flush (synchronous_commit off for
 # that transaction only): the hot rows stay locked until commit, and waiting for the disk there
 # would cap a campaign at one batch per fsync. If the database server itself crashes, the views
 # committed in its last fraction of a second are lost atomically (cap counter, stats, dedupe
 # rows together), so they are simply not paid. Nothing is ever paid twice, and no money is
 # written here: the accrual and every ledger posting keep full durability.
-
-_COUNTER_COLUMNS = ["requests", "unique_views", "paid_views", *ViewStat.REJECT_FIELDS.values()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,25 +219,6 @@ class _ViewRequest:
     minute: int | None = None
 
 
-def _stats_bump(*, link: Link, day, reason: str | None = None, unique: bool = False, paid: bool = False):
-    """Insert-or-increment the day's counters in one statement (`ON CONFLICT DO UPDATE` with
-    `col = col + excluded.col`), so concurrent requests never lose an increment."""
-    increments = dict.fromkeys(_COUNTER_COLUMNS, 0)
-    increments.update(requests=1, unique_views=int(unique), paid_views=int(paid))
-    if reason:
-        increments[ViewStat.REJECT_FIELDS[reason]] = 1
-    updates = ", ".join(f"{name} = view_stats.{name} + excluded.{name}" for name, value in increments.items() if value)
-    placeholders = ", ".join(["%s"] * (3 + len(increments)))
-    # Column names come from ViewStat's own fields; every value is a parameter.
-    sql = (
-        f"INSERT INTO view_stats (participation_id, campaign_id, day, {', '.join(increments)}) "  # noqa: S608
-        f"VALUES ({placeholders}) ON CONFLICT (participation_id, day) DO UPDATE SET {updates}"
-    )
-    params = [link.participation_id, link.campaign_id, connection.ops.adapt_datefield_value(day), *increments.values()]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def _rate_limit_key(*, ip: str, day, now) -> tuple[str, int]:
     """The client IP's key for today (a keyed hash, not the IP) and the current minute."""
     return ip_key(day_iso=day.isoformat(), ip=ip), int(now.timestamp()) // 60
@@ -249,36 +227,6 @@ def _rate_limit_key(*, ip: str, day, now) -> tuple[str, int]:
 def _rate_limit() -> int:
     limit = settings.TRACKING_RATE_LIMIT_PER_MINUTE
     return limit if limit > 0 else 2**31 - 1
-
-
-def _rate_limited(*, key: str, minute: int) -> bool:
-    """Fixed one-minute window per hashed client IP, counted in the database (shared by every web
-    process). One statement: insert-or-increment, returning the new count."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO tracking_rate_limits (ip_key, minute, count) VALUES (%s, %s, 1) "
-            "ON CONFLICT (ip_key, minute) DO UPDATE SET count = tracking_rate_limits.count + 1 "
-            "RETURNING count",
-            [key, minute],
-        )
-        (count,) = cursor.fetchone()
-    return count > _rate_limit()
-
-
-def _unique_view_insert(*, link: Link, day, visitor: str, now) -> bool:
-    """Record the visitor for today; False if they were already recorded (the dedupe)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO unique_views (participation_id, day, visitor_hash, created_at) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (participation_id, day, visitor_hash) DO NOTHING",
-            [
-                link.participation_id,
-                connection.ops.adapt_datefield_value(day),
-                visitor,
-                connection.ops.adapt_datetimefield_value(now),
-            ],
-        )
-        return cursor.rowcount == 1
 
 
 def _view_request(
@@ -321,20 +269,18 @@ def view_track(
 
 
 def _view_count_now(request: _ViewRequest) -> str | None:
-    if connection.vendor == "postgresql":
-        (reason,) = _views_count_postgresql([request])
-        return reason
-    return _view_count_portable(request)
+    (reason,) = _views_count([request])
+    return reason
 
 
 def view_track_after_response(
     *, link: Link, ip: str, user_agent: str, user_id: int | None, prefetch: bool, now: datetime | None = None
 ) -> None:
-    """The redirect's way to count a click: on PostgreSQL (with TRACKING_COUNT_AFTER_RESPONSE) it
-    is queued for this process's writer thread and counted a few milliseconds later, by the same
-    rules as `view_track`; elsewhere, and inside a transaction, it is counted now."""
+    """The redirect's way to count a click: with TRACKING_COUNT_AFTER_RESPONSE it is queued for
+    this process's writer thread and counted a few milliseconds later, by the same rules as
+    `view_track`; without it, and inside a transaction, it is counted now."""
     request = _view_request(link=link, ip=ip, user_agent=user_agent, user_id=user_id, prefetch=prefetch, now=now)
-    if connection.vendor != "postgresql" or connection.in_atomic_block or not settings.TRACKING_COUNT_AFTER_RESPONSE:
+    if connection.in_atomic_block or not settings.TRACKING_COUNT_AFTER_RESPONSE:
         _view_count_now(request)
     else:
         _view_writer.submit(request)
@@ -352,34 +298,7 @@ def _cap_reached_enqueue(campaign_id: int):
     transaction.on_commit(lambda: async_task("tracking.tasks.campaign_cap_reached", campaign_id))
 
 
-def _view_count_portable(request: _ViewRequest) -> str | None:
-    link, day = request.link, request.day
-    with transaction.atomic():
-        if request.reason is not None:
-            reason = request.reason
-        elif _rate_limited(key=request.ip_key, minute=request.minute):
-            reason = RejectReason.RATE_LIMIT
-        elif not _unique_view_insert(link=link, day=day, visitor=request.visitor, now=request.created_at):
-            reason = RejectReason.DUPLICATE
-        else:
-            paid = Campaign.objects.filter(
-                pk=link.campaign_id, paid_views__lt=F("max_views"), status=CampaignStatus.ACTIVE
-            ).update(paid_views=F("paid_views") + 1)
-            if not paid:
-                _stats_bump(link=link, day=day, reason=RejectReason.CAP, unique=True)
-                return RejectReason.CAP
-            PromoterCampaign.objects.filter(pk=link.participation_id).update(views_generated=F("views_generated") + 1)
-            _stats_bump(link=link, day=day, unique=True, paid=True)
-            # We hold the campaign row's lock until commit: this read is exact.
-            capped = Campaign.objects.filter(pk=link.campaign_id).values_list("paid_views", "max_views")[0]
-            if capped[0] >= capped[1]:
-                _cap_reached_enqueue(link.campaign_id)
-            return None
-        _stats_bump(link=link, day=day, reason=reason)
-        return reason
-
-
-def _views_count_postgresql(requests) -> list[str | None]:
+def _views_count(requests) -> list[str | None]:
     """Count a batch of requests in one statement (see `tracking_views_count`); returns each
     request's reason (None: paid), in order."""
     payload = json.dumps(
@@ -416,7 +335,7 @@ def _views_count_postgresql(requests) -> list[str | None]:
     return [reason for reason, _cap_reached in rows]
 
 
-_view_writer = background_writer(_views_count_postgresql, name="tracking-views")
+_view_writer = background_writer(_views_count, name="tracking-views")
 
 
 def campaign_cap_reached(*, campaign_id: int):

@@ -64,7 +64,7 @@ def view_link(request, code):
             prefetch=is_prefetch(request),
         )
     except DatabaseError:
-        # Counted now (SQLite, or with TRACKING_COUNT_AFTER_RESPONSE off), a view that cannot be
+        # Counted now (with TRACKING_COUNT_AFTER_RESPONSE off), a view that cannot be
         # counted (database failover, deadlock) is lost, never paid; the visitor still reaches
         # the advertiser's page.
         logger.exception("tracking link %s: view not counted", code)

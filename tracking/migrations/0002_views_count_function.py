@@ -1,149 +1,22 @@
-"""PostgreSQL only: `tracking_views_count(views jsonb, rate_limit, relax)`, the redirect's view
-counting for a batch of requests, as a function so its plan is cached per connection.
+"""The view-counting function, `tracking_views_count`, from its versioned SQL file.
 
-Django turns off server-side prepared statements (for connection poolers), so the same statement
-sent as SQL is planned on every click; its ~10 steps cost more to plan (~1 ms) than to run.
-A PL/pgSQL function keeps its plan for the life of the connection, and works behind poolers.
-
-Input: a JSON array, one element per request in arrival order:
-    [participation_id, campaign_id, "YYYY-MM-DD", reject_reason or null, visitor_hash, ip_key, minute,
-     "created_at"]
-(requests already rejected in Python -- prefetch, bot, inactive, self -- carry their reason and only
-count in the stats). Output: one row per request, in order: (n, reason or NULL for a paid view,
-cap_reached: this batch paid its campaign's last view).
-
-Steps, each fed by the previous one's RETURNING rows, and locking in one fixed order
-(rate-limit windows, visitor rows, campaigns by id, participations, day stats), so concurrent
-batches cannot deadlock:
-1. per-IP rate limit: one insert-or-increment per (IP key, minute); a request is limited when its
-   place in the minute (counted before it, in this batch and before) exceeds the limit;
-2. dedupe: insert the visitor rows of the requests within the limit; a visitor twice in one batch
-   is fresh once (the first request);
-3. the cap: lock the batch's campaigns in id order, then ONE conditional UPDATE per campaign,
-   `paid_views + granted <= max_views AND status = 'active'`, granting LEAST(fresh views, room);
-   the lock only makes `granted` exact (it reads paid_views under the lock), the UPDATE's own
-   condition is what keeps the cap (with the table's CHECK constraint behind it);
-4. the first `granted` fresh views of a campaign (arrival order) are paid, the rest rejected "cap";
-5. views_generated and the day's view_stats row (requests, unique, paid, one count per reason) in
-   the same transaction.
+A later version is a new file (tracking/sql/views_count_v2.sql) and a new migration loading it,
+whose reverse loads this version again.
 """
+
+from pathlib import Path
 
 from django.db import migrations
 
-CREATE_FUNCTION = r"""
-CREATE OR REPLACE FUNCTION tracking_views_count(
-    p_views jsonb, p_rate_limit integer, p_relax boolean
-) RETURNS TABLE (n bigint, reason text, cap_reached boolean)
-LANGUAGE plpgsql AS $fn$
-#variable_conflict use_column
-BEGIN
-    IF p_relax THEN
-        -- See services.py: view rows commit without waiting for the WAL flush (this transaction only).
-        PERFORM set_config('synchronous_commit', 'off', true);
-    END IF;
-    RETURN QUERY
-    WITH req AS MATERIALIZED (
-        SELECT e.n, (e.v->>0)::bigint AS participation_id, (e.v->>1)::bigint AS campaign_id,
-               (e.v->>2)::date AS day, e.v->>3 AS reason, e.v->>4 AS visitor, e.v->>5 AS ip_key,
-               (e.v->>6)::bigint AS minute, (e.v->>7)::timestamptz AS created_at
-        FROM jsonb_array_elements(p_views) WITH ORDINALITY AS e(v, n)
-    ), rate AS (
-        INSERT INTO tracking_rate_limits (ip_key, minute, count)
-        SELECT ip_key, minute, count(*) FROM req WHERE reason IS NULL
-        GROUP BY ip_key, minute ORDER BY ip_key, minute
-        ON CONFLICT (ip_key, minute) DO UPDATE SET count = tracking_rate_limits.count + excluded.count
-        RETURNING ip_key, minute, count
-    ), checked AS MATERIALIZED (
-        SELECT req.n, req.participation_id, req.campaign_id, req.day, req.visitor, req.created_at,
-               rate.count - count(*) OVER same_ip + row_number() OVER (same_ip ORDER BY req.n) > p_rate_limit
-                   AS limited
-        FROM req JOIN rate ON rate.ip_key = req.ip_key AND rate.minute = req.minute
-        WINDOW same_ip AS (PARTITION BY req.ip_key, req.minute)
-    ), fresh AS (
-        INSERT INTO unique_views (participation_id, day, visitor_hash, created_at)
-        SELECT DISTINCT ON (participation_id, day, visitor) participation_id, day, visitor, created_at
-        FROM checked WHERE NOT limited
-        ORDER BY participation_id, day, visitor, n
-        ON CONFLICT (participation_id, day, visitor_hash) DO NOTHING
-        RETURNING participation_id, day, visitor_hash
-    ), first_fresh AS MATERIALIZED (
-        SELECT min(c.n) AS n, min(c.campaign_id) AS campaign_id
-        FROM fresh f JOIN checked c
-          ON c.participation_id = f.participation_id AND c.day = f.day AND c.visitor = f.visitor_hash
-        WHERE NOT c.limited
-        GROUP BY f.participation_id, f.day, f.visitor_hash
-    ), wanted AS (
-        SELECT campaign_id, count(*) AS views FROM first_fresh GROUP BY campaign_id
-    ), locked AS MATERIALIZED (
-        SELECT id, paid_views, max_views, status FROM campaigns
-        WHERE id IN (SELECT campaign_id FROM wanted)
-        ORDER BY id FOR NO KEY UPDATE
-    ), cap AS (
-        UPDATE campaigns c SET paid_views = c.paid_views + g.granted
-        FROM (SELECT l.id, LEAST(w.views, l.max_views - l.paid_views) AS granted
-              FROM locked l JOIN wanted w ON w.campaign_id = l.id
-              WHERE l.status = 'active' AND l.paid_views < l.max_views) g
-        WHERE c.id = g.id AND c.status = 'active' AND c.paid_views + g.granted <= c.max_views
-        RETURNING c.id, g.granted, c.paid_views >= c.max_views AS reached
-    ), outcome AS MATERIALIZED (
-        SELECT r.n, r.participation_id, r.campaign_id, r.day, f.n IS NOT NULL AS fresh, cap.reached,
-               CASE WHEN r.reason IS NOT NULL THEN r.reason
-                    WHEN c.limited THEN 'rate_limit'
-                    WHEN f.n IS NULL THEN 'duplicate'
-                    WHEN row_number() OVER (PARTITION BY f.campaign_id ORDER BY f.n) <= coalesce(cap.granted, 0)
-                        THEN NULL
-                    ELSE 'cap' END AS reason
-        FROM req r
-        LEFT JOIN checked c ON c.n = r.n
-        LEFT JOIN first_fresh f ON f.n = r.n
-        LEFT JOIN cap ON cap.id = f.campaign_id
-    ), generated AS (
-        UPDATE promoter_campaigns p SET views_generated = p.views_generated + g.paid
-        FROM (SELECT participation_id, count(*) AS paid FROM outcome WHERE reason IS NULL
-              GROUP BY participation_id) g
-        WHERE p.id = g.participation_id
-    ), stats AS (
-        INSERT INTO view_stats (participation_id, campaign_id, day, requests, unique_views, paid_views,
-            rejected_prefetch, rejected_bot, rejected_inactive, rejected_self, rejected_rate_limit,
-            rejected_duplicate, rejected_cap)
-        SELECT participation_id, campaign_id, day, count(*), count(*) FILTER (WHERE fresh),
-               count(*) FILTER (WHERE reason IS NULL),
-               count(*) FILTER (WHERE reason = 'prefetch'), count(*) FILTER (WHERE reason = 'bot'),
-               count(*) FILTER (WHERE reason = 'inactive'), count(*) FILTER (WHERE reason = 'self'),
-               count(*) FILTER (WHERE reason = 'rate_limit'), count(*) FILTER (WHERE reason = 'duplicate'),
-               count(*) FILTER (WHERE reason = 'cap')
-        FROM outcome GROUP BY participation_id, campaign_id, day ORDER BY participation_id, day
-        ON CONFLICT (participation_id, day) DO UPDATE SET
-            requests = view_stats.requests + excluded.requests,
-            unique_views = view_stats.unique_views + excluded.unique_views,
-            paid_views = view_stats.paid_views + excluded.paid_views,
-            rejected_prefetch = view_stats.rejected_prefetch + excluded.rejected_prefetch,
-            rejected_bot = view_stats.rejected_bot + excluded.rejected_bot,
-            rejected_inactive = view_stats.rejected_inactive + excluded.rejected_inactive,
-            rejected_self = view_stats.rejected_self + excluded.rejected_self,
-            rejected_rate_limit = view_stats.rejected_rate_limit + excluded.rejected_rate_limit,
-            rejected_duplicate = view_stats.rejected_duplicate + excluded.rejected_duplicate,
-            rejected_cap = view_stats.rejected_cap + excluded.rejected_cap
-    )
-    SELECT o.n, o.reason, coalesce(o.reached AND o.reason IS NULL, false) FROM outcome o ORDER BY o.n;
-END
-$fn$
-"""
-
-DROP_FUNCTION = "DROP FUNCTION IF EXISTS tracking_views_count(jsonb, integer, boolean)"
-
-
-def create_function(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE_FUNCTION)
-
-
-def drop_function(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_FUNCTION)
+SQL = Path(__file__).resolve().parent.parent / "sql"
 
 
 class Migration(migrations.Migration):
     dependencies = [("tracking", "0001_initial")]
 
-    operations = [migrations.RunPython(create_function, drop_function)]
+    operations = [
+        migrations.RunSQL(
+            (SQL / "views_count_v1.sql").read_text(),
+            "DROP FUNCTION IF EXISTS tracking_views_count(jsonb, integer, boolean)",
+        )
+    ]

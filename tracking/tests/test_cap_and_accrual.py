@@ -155,7 +155,6 @@ def test_sweep_completes_a_capped_campaign_whose_callback_was_lost():
     assert_books_clean()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("after_response", [False, True], ids=["counted-before-answering", "counted-after"])
 def test_64_concurrent_visitors_race_for_the_last_10_paid_views(settings, after_response):

@@ -202,7 +202,6 @@ def test_a_refund_before_payout_frees_budget_that_resumes_the_campaign_and_pays_
     assert_books_clean()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_refund_and_a_top_up_at_once_pay_the_waiting_sale_once():
     import threading

@@ -1,16 +1,21 @@
-"""`tracking_views_count` without its quadratic joins (same rules, same results).
+-- tracking_views_count: counts a batch of tracking-link requests in one statement.
+--
+-- Loaded by tracking/migrations/0002_views_count_function.py. To change the function, add
+-- views_count_v2.sql beside this file and a migration that loads it (reverse: this file); never
+-- edit a version that a migration has loaded.
+--
+-- p_views: a JSON array of requests, each [participation_id, campaign_id, day, reason, visitor,
+-- ip_key, minute, created_at]; reason is set when the redirect already refused the request
+-- (prefetch, bot, inactive, self). In arrival order: the per-IP rate limit (p_rate_limit a
+-- minute), the once-a-day dedupe per visitor, then the cap, granted with a conditional UPDATE of
+-- the campaign row (paid_views + n <= max_views AND status = 'active'), so concurrent batches
+-- never pay more views than the campaign bought. Returns each request's reason (NULL: a paid
+-- view) and whether its campaign reached the cap with it. p_relax: commit this transaction
+-- without waiting for the WAL flush (see tracking/services.py for why that is safe).
+--
+-- Statistics note: the requests carry a boolean `counted` rather than being filtered on
+-- `reason IS NULL`, whose 0.5% estimate made PostgreSQL pick nested loops (n^2 per batch).
 
-The counting statement joins its steps' rows back to the requests (rate-limit windows, new visitor
-rows). PostgreSQL estimates rows of a CTE through its filters, and `WHERE reason IS NULL` on a
-JSON field is estimated at 0.5%: one row of the function's default hundred. Believing both sides of
-those joins held a row, it chose nested loops, and a batch of n requests cost n^2 comparisons
-(1,000 views: 195 ms, 135 us a view, against 22 ms once fixed). The requests now carry a boolean
-`counted`, whose default estimate is half the rows, so the joins are hashed. Nothing else changes.
-"""
-
-from django.db import migrations
-
-CREATE_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION tracking_views_count(
     p_views jsonb, p_rate_limit integer, p_relax boolean
 ) RETURNS TABLE (n bigint, reason text, cap_reached boolean)
@@ -30,7 +35,7 @@ BEGIN
         FROM jsonb_array_elements(p_views) WITH ORDINALITY AS e(v, n)
     ), rate AS (
         INSERT INTO tracking_rate_limits (ip_key, minute, count)
-        SELECT ip_key, minute, count(*) FROM req WHERE counted AND ip_key IS NOT NULL
+        SELECT ip_key, minute, count(*) FROM req WHERE counted
         GROUP BY ip_key, minute ORDER BY ip_key, minute
         ON CONFLICT (ip_key, minute) DO UPDATE SET count = tracking_rate_limits.count + excluded.count
         RETURNING ip_key, minute, count
@@ -109,24 +114,4 @@ BEGIN
     )
     SELECT o.n, o.reason, coalesce(o.reached AND o.reason IS NULL, false) FROM outcome o ORDER BY o.n;
 END
-$fn$
-"""
-
-
-def create_function(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE_FUNCTION)
-
-
-def restore_previous_function(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        from importlib import import_module
-
-        previous = import_module("tracking.migrations.0003_unique_views_one_index_redis_rate_limit")
-        schema_editor.execute(previous.CREATE_FUNCTION)
-
-
-class Migration(migrations.Migration):
-    dependencies = [("tracking", "0003_unique_views_one_index_redis_rate_limit")]
-
-    operations = [migrations.RunPython(create_function, restore_previous_function)]
+$fn$;
