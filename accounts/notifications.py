@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.models import Notification
+from campaignplatform.bulk import bulk_insert
 
 
 def notify(*, user, kind: str, title: str, event_key: str, body: str = "", url: str = "") -> Notification | None:
@@ -26,6 +27,33 @@ def notify(*, user, kind: str, title: str, event_key: str, body: str = "", url: 
         return None
     transaction.on_commit(lambda: async_task("accounts.notifications.notification_email_send", notification.pk))
     return notification
+
+
+def notify_many(notices, *, kind: str, title: str, url: str = "") -> None:
+    """`notify` for a batch of users, [(user id, event key, body)]: one insert and one email task
+    for the batch (a notification and a queued task per promoter would cost the monthly close two
+    writes per payout). Once per user and event, as `notify`: a replayed batch stores nothing."""
+    if not notices:
+        return
+    rows = [
+        {
+            "user_id": user_id,
+            "kind": kind,
+            "title": title[:200],
+            "body": body[:2000],
+            "url": url,
+            "event_key": key[:200],
+        }
+        for user_id, key, body in notices
+    ]
+    ids = [pk for (pk,) in bulk_insert(Notification, rows, ignore_conflicts=True, returning=["id"])]
+    if ids:
+        transaction.on_commit(lambda: async_task("accounts.notifications.notifications_email_send", ids))
+
+
+def notifications_email_send(notification_ids: list[int]) -> int:
+    """Email a batch of notifications stored by `notify_many` (each at most once)."""
+    return sum(notification_email_send(pk) for pk in notification_ids)
 
 
 def notification_email_send(notification_id: int) -> bool:

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.firebase import FirebaseIdentity, SignInError
 from accounts.models import AdvertiserDetails, PromoterDetails, Role, User, VerificationStatus
+from campaignplatform.bulk import bulk_set
 
 
 def user_sign_in_with_firebase(*, identity: FirebaseIdentity) -> User:
@@ -94,3 +95,9 @@ def advertisers_set_verification(*, queryset, status: str, note: str = "") -> in
     """Staff decision on advertisers; `verified_at` records when they were verified."""
     verified_at = timezone.now() if status == VerificationStatus.VERIFIED else None
     return queryset.update(verification_status=status, verified_at=verified_at, verification_note=note)
+
+
+def wallet_balances_set(totals: dict) -> None:
+    """Cache each user's wallet total ({user_id: cents}, the payouts app's projection of the
+    ledger) on their row, in one statement."""
+    bulk_set(User, "wallet_balance", totals)

@@ -9,13 +9,11 @@ accounts of one promoter never overwrite each other's figure.
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.services import wallet_balances_set
 from billing.models import AccountKind
-from payouts.ledger_batch import array_cursor, bulk_insert, bulk_set
+from campaignplatform.bulk import AnyOf, array_cursor, bulk_insert
 from payouts.models import Wallet
 
 WALLET_FIELD = {
@@ -23,7 +21,7 @@ WALLET_FIELD = {
     AccountKind.PROMOTER_AVAILABLE: "current_balance",
     AccountKind.PROMOTER_DIRECT: "direct_balance",
 }
-# Running totals a posting may add to in the same write (ledger_batch's LockedAccount.extra).
+# Running totals a posting may add to in the same write (billing.ledger's LockedAccount.extra).
 ADDABLE = ("paid_out_total",)
 
 
@@ -48,64 +46,42 @@ def wallets_sync(accounts) -> None:
         moved[account.user_id] += 1 if delta is None else delta
     if not figures:
         return
-    if connection.vendor == "postgresql":
-        synced = _wallets_set(figures, currency_of, moved, added)
-        missing = figures.keys() - synced
-        if not missing:
-            return
-        # First posting to this promoter (or a wallet in another currency, which is skipped).
-        figures = {user_id: figures[user_id] for user_id in missing}
-    current = dict(Wallet.objects.filter(user_id__any=figures.keys()).values_list("user_id", "currency"))
-    missing = figures.keys() - current.keys()
-    if missing:
-        bulk_insert(
-            Wallet,
-            [
-                {
-                    "user_id": user_id,
-                    "currency": currency_of[user_id],
-                    "minimum_threshold": settings.PAYOUT_THRESHOLD_CENTS,
-                    **dict.fromkeys(WALLET_FIELD.values(), 0),
-                    **figures[user_id],
-                }
-                for user_id in missing
-            ],
-            ignore_conflicts=True,  # created meanwhile by a posting to another of their accounts
-        )
-        current.update(Wallet.objects.filter(user_id__any=missing).values_list("user_id", "currency"))
-    now = timezone.now()
-    by_field = defaultdict(dict)
-    synced = set()
-    for user_id, changes in figures.items():
-        if current[user_id] != currency_of[user_id]:
-            continue  # one wallet currency per promoter; other currencies are not projected
-        for field, balance in changes.items():
-            by_field[field][user_id] = balance
-        synced.add(user_id)
-    for field, balances in by_field.items():
-        # One figure per statement: the wallets' other figures may be moving in other postings.
-        bulk_set(Wallet, field, balances, key="user", also={"updated_at": now})
-    for field in ADDABLE:
-        increments = {user_id: extra[field] for user_id, extra in added.items() if field in extra and user_id in synced}
-        bulk_set(Wallet, field, increments, key="user", add=True)
-    # A concurrent posting to another of the promoter's accounts may have changed another figure
-    # since any read of ours, so the total is computed in the database from the wallet row as it
-    # stands after our update (which holds its row lock until we commit).
-    total = Wallet.objects.filter(user_id=OuterRef("pk")).values(
-        total=F("pending_balance") + F("current_balance") + F("direct_balance")
-    )
-    User.objects.filter(pk__any=synced).update(wallet_balance=Subquery(total[:1]))
+    totals = _wallets_set(figures, currency_of, added)
+    missing = figures.keys() - totals.keys()
+    if missing and _wallets_create({user_id: figures[user_id] for user_id in missing}, currency_of):
+        # First posting to these promoters: their wallets exist now (inserted, or meanwhile by a
+        # posting to another of their accounts); set them the same way.
+        totals.update(_wallets_set({user_id: figures[user_id] for user_id in missing}, currency_of, added))
+    # A user whose total did not move (a release: pending down, current up by as much) keeps their
+    # `wallet_balance`, which is already right.
+    wallet_balances_set({user_id: total for user_id, total in totals.items() if moved[user_id]})
 
 
-def _wallets_set(figures: dict, currency_of: dict, moved: dict, added: dict) -> set:
-    """PostgreSQL: write every changed figure of every wallet in one statement, and the owners'
-    `wallet_balance` from the updated rows in the same statement. Returns the users whose wallet
-    was written (those without one, or with another currency, are left to the caller).
+def _wallets_create(figures: dict, currency_of: dict) -> bool:
+    """Insert the wallets of promoters who have none (a wallet in another currency is left
+    alone: one wallet currency per promoter, other currencies are not projected)."""
+    existing = set(Wallet.objects.filter(AnyOf("user_id", figures)).values_list("user_id", flat=True))
+    rows = [
+        {
+            "user_id": user_id,
+            "currency": currency_of[user_id],
+            "minimum_threshold": settings.PAYOUT_THRESHOLD_CENTS,
+            **dict.fromkeys(WALLET_FIELD.values(), 0),
+        }
+        for user_id in figures.keys() - existing
+    ]
+    bulk_insert(Wallet, rows, ignore_conflicts=True)
+    return bool(rows)
+
+
+def _wallets_set(figures: dict, currency_of: dict, added: dict) -> dict:
+    """Write every changed figure of every wallet in one statement; return {user_id: wallet
+    total} of the wallets written (those without one, or in another currency, are left out).
 
     A figure this posting did not change is passed as NULL and kept (COALESCE reads the row as
-    it stands under its lock), so a concurrent posting's figure is never overwritten. A user
-    whose total did not move (a release: pending down, current up by as much) keeps their
-    `wallet_balance`, which is already right."""
+    it stands under its lock), so a concurrent posting's figure is never overwritten. The totals
+    come from the updated rows, which stay locked until commit: no other posting can change them
+    before the owners' `wallet_balance` is written from them."""
     fields = list(WALLET_FIELD.values())
     rows = {
         user_id: (
@@ -115,7 +91,6 @@ def _wallets_set(figures: dict, currency_of: dict, moved: dict, added: dict) -> 
         )
         for user_id, changes in figures.items()
     }
-    total_moved = [user_id for user_id, delta in moved.items() if delta]
     types = ["bigint"] * (1 + len(fields) + len(ADDABLE)) + ["varchar(3)"]
     values = ", ".join(f"%b::{db_type}[]" for db_type in types)
     names = ", ".join(["user_id", *fields, *(f"add_{field}" for field in ADDABLE), "currency"])
@@ -126,23 +101,15 @@ def _wallets_set(figures: dict, currency_of: dict, moved: dict, added: dict) -> 
     with array_cursor() as cursor:
         cursor.execute(
             f"""
-            WITH v AS (SELECT * FROM unnest({values}) AS v({names})),
-            w AS (
-                UPDATE wallets AS w SET {sets}, updated_at = %s
-                FROM v WHERE w.user_id = v.user_id AND w.currency = v.currency
-                RETURNING w.user_id, w.pending_balance + w.current_balance + w.direct_balance AS total
-            ),
-            u AS (
-                UPDATE users SET wallet_balance = w.total FROM w
-                WHERE users.id = w.user_id AND w.user_id = ANY(%b::bigint[])
-            )
-            SELECT user_id FROM w
+            UPDATE wallets AS w SET {sets}, updated_at = %s
+            FROM unnest({values}) AS v({names})
+            WHERE w.user_id = v.user_id AND w.currency = v.currency
+            RETURNING w.user_id, w.pending_balance + w.current_balance + w.direct_balance
             """,  # noqa: S608 - names from WALLET_FIELD
             [
+                timezone.now(),
                 list(rows),
                 *([row[i] for row in rows.values()] for i in range(len(fields) + len(ADDABLE) + 1)),
-                timezone.now(),
-                total_moved,
             ],
         )
-        return {user_id for (user_id,) in cursor.fetchall()}
+        return dict(cursor.fetchall())

@@ -20,17 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import NotificationKind
-from accounts.notifications import notify
+from accounts.notifications import notify, notify_many
 from billing import gateway, ledger
+from billing.ledger import Move, accounts_for_users, ledger_post_many
 from billing.models import AccountKind, LedgerAccount, Transaction, TransactionKind
+from campaignplatform.bulk import AnyOf, bulk_insert, bulk_set_columns
 from campaigns.models import CampaignWork
-from payouts.ledger_batch import (
-    Move,
-    accounts_for_users,
-    bulk_insert,
-    bulk_set_columns,
-    ledger_post_many,
-)
 from payouts.models import (
     BillingPeriodSummary,
     PayoutRecord,
@@ -491,7 +486,9 @@ def pending_release(*, period: datetime.date) -> tuple[int, int]:
             with transaction.atomic():
                 available = dict(
                     LedgerAccount.objects.filter(
-                        kind=AccountKind.PROMOTER_AVAILABLE, currency=currency, user_id__any=[u for _, u, _ in rows]
+                        AnyOf("user_id", [u for _, u, _ in rows]),
+                        kind=AccountKind.PROMOTER_AVAILABLE,
+                        currency=currency,
                     ).values_list("user_id", "pk")
                 )
                 memo = f"Earnings of {period:%B %Y} released"
@@ -636,15 +633,15 @@ def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
         last_pk = wallets[-1][0]
         user_ids = [wallet[1] for wallet in wallets]
         has_record = set(
-            PayoutRecord.objects.filter(promoter_id__any=user_ids)
+            PayoutRecord.objects.filter(AnyOf("promoter_id", user_ids))
             # An older record not paid yet (failed, or left by a crash) is retried first; paying
             # a new one beside it would promise the same money twice.
-            .filter(Q(period=period) | Q(status__any=[PayoutStatus.PENDING, PayoutStatus.FAILED]))
+            .filter(Q(period=period) | Q(AnyOf("status", [PayoutStatus.PENDING, PayoutStatus.FAILED])))
             .values_list("promoter_id", flat=True)
         )
         ready = set(
             StripeConnectAccount.objects.filter(
-                user_id__any=user_ids, payouts_enabled=True, transfers_active=True
+                AnyOf("user_id", user_ids), payouts_enabled=True, transfers_active=True
             ).values_list("user_id", flat=True)
         )
         batch, waiting = [], []
@@ -663,7 +660,7 @@ def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
                 f"Your earnings of {period:%B %Y} are ready to be paid, but your Stripe account cannot receive "
                 "payouts yet. Finish setting it up on the Get paid page; the money waits in your wallet."
             )
-            _notify_many(
+            notify_many(
                 [(user_id, f"onboarding-incomplete-close-{period:%Y-%m}", body) for user_id in waiting],
                 kind=NotificationKind.ONBOARDING_INCOMPLETE,
                 title="Finish setting up payouts to be paid",
@@ -678,14 +675,8 @@ def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
                     for user_id, amount, currency in batch
                 ],
                 ignore_conflicts=True,
-                returning=["id", "promoter_id", "amount", "currency"] if connection.vendor == "postgresql" else None,
+                returning=["id", "promoter_id", "amount", "currency"],
             )
-            if records is None:
-                records = list(
-                    PayoutRecord.objects.filter(
-                        period=period, promoter_id__any=[row[0] for row in batch], stripe_transfer__isnull=True
-                    ).values_list("pk", "promoter_id", "amount", "currency")
-                )
             # Only the records this insert created (RETURNING skips the conflicts): a concurrent
             # run creates the transfers of its own.
             bulk_insert(
@@ -716,7 +707,7 @@ def payout_run_send(*, period: datetime.date, report: RunReport) -> None:
     while True:
         ids = list(
             PayoutRecord.objects.filter(
-                period__lte=period, status__any=[PayoutStatus.PENDING, PayoutStatus.FAILED], pk__gt=last_pk
+                AnyOf("status", [PayoutStatus.PENDING, PayoutStatus.FAILED]), period__lte=period, pk__gt=last_pk
             )
             .order_by("pk")
             .values_list("pk", flat=True)[:BATCH_SIZE]
@@ -754,8 +745,8 @@ def payout_records_send(*, record_ids: list[int]) -> tuple[int, int, int]:
     rows = [
         _Payout(*row)
         for row in StripeTransfer.objects.filter(
-            payout_record_id__any=record_ids,
-            payout_record__status__any=[PayoutStatus.PENDING, PayoutStatus.FAILED],
+            AnyOf("payout_record_id", record_ids),
+            AnyOf("payout_record__status", [PayoutStatus.PENDING, PayoutStatus.FAILED]),
             promoter__connect_account__payouts_enabled=True,
             promoter__connect_account__transfers_active=True,
         )
@@ -809,7 +800,7 @@ def _payouts_record_success(successes) -> int:
             # a concurrent run that got the same transfer back from Stripe records it once.
             unpaid = set(
                 PayoutRecord.objects.select_for_update()
-                .filter(pk__any=record_ids, status__any=[PayoutStatus.PENDING, PayoutStatus.FAILED])
+                .filter(AnyOf("pk", record_ids), AnyOf("status", [PayoutStatus.PENDING, PayoutStatus.FAILED]))
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
@@ -836,7 +827,7 @@ def _payouts_record_success(successes) -> int:
                 # The wallet's paid_out_total moves in the projection's own write of the wallet.
                 extra_by_key={f"payout-{t.payout_record_id}": {"paid_out_total": t.amount} for t, _ in items},
             )
-            PayoutRecord.objects.filter(pk__any=[t.payout_record_id for t, _ in items]).update(
+            PayoutRecord.objects.filter(AnyOf("pk", [t.payout_record_id for t, _ in items])).update(
                 status=PayoutStatus.PAID, paid_at=now, failure_reason="", attempts=F("attempts") + 1
             )
             bulk_set_columns(
@@ -846,7 +837,7 @@ def _payouts_record_success(successes) -> int:
                 add=["attempts"],
                 also={"status": TransferStatus.SUCCEEDED, "failure_reason": "", "updated_at": now},
             )
-            _notify_many(
+            notify_many(
                 [
                     (
                         t.promoter_id,
@@ -891,7 +882,7 @@ def _payouts_record_failure(failures) -> None:
                     "your wallet and we retry automatically; check your payout account on the Get paid page.",
                 )
             )
-        _notify_many(
+        notify_many(
             notices,
             kind=NotificationKind.PAYOUT_FAILED,
             title="Your payout could not be sent",
@@ -1012,41 +1003,6 @@ def _notify(user, *, kind: str, title: str, body: str, event_key: str, url: str 
     notify(user=user, kind=kind, title=title, body=body, event_key=event_key, url=url)
 
 
-def _notify_many(notices, *, kind: str, title: str, url: str = "") -> None:
-    """`_notify` for a batch of promoters, [(user id, event key, body)]: one insert and one email
-    task for the batch (a notification and a queued task per promoter would cost the close two
-    writes per payout). Once per user and event, as `notify`: a replayed batch stores nothing."""
-    from django_q.tasks import async_task
-
-    from accounts.models import Notification
-
-    if not notices:
-        return
-    rows = [
-        {
-            "user_id": user_id,
-            "kind": kind,
-            "title": title[:200],
-            "body": body[:2000],
-            "url": url,
-            "event_key": key[:200],
-        }
-        for user_id, key, body in notices
-    ]
-    if connection.vendor == "postgresql":
-        ids = [pk for (pk,) in bulk_insert(Notification, rows, ignore_conflicts=True, returning=["id"])]
-    else:
-        ids = []
-        for row in rows:
-            try:
-                with transaction.atomic():
-                    ids.append(Notification.objects.create(**row).pk)
-            except IntegrityError:
-                continue  # told already
-    if ids:
-        transaction.on_commit(lambda: async_task("payouts.tasks.notifications_email", ids))
-
-
 # --- Statements --------------------------------------------------------------------------------------
 
 
@@ -1112,12 +1068,12 @@ def period_summaries_write(*, period: datetime.date) -> int:
         # By account id, so each batch reads its promoters' rows through the FK indexes.
         accounts = dict(
             LedgerAccount.objects.filter(
-                user_id__any=user_ids, kind__any=[AccountKind.PROMOTER_PENDING, AccountKind.PROMOTER_DIRECT]
+                AnyOf("user_id", user_ids), AnyOf("kind", [AccountKind.PROMOTER_PENDING, AccountKind.PROMOTER_DIRECT])
             ).values_list("pk", "kind")
         )
         earned = defaultdict(lambda: defaultdict(int))
         for row in (
-            in_period.filter(kind=TransactionKind.SPEND, destination_id__any=list(accounts))
+            in_period.filter(AnyOf("destination_id", list(accounts)), kind=TransactionKind.SPEND)
             .values("destination__user_id", "source__campaign__campaign_type")
             .annotate(total=Sum("amount"))
             .order_by()
@@ -1125,13 +1081,15 @@ def period_summaries_write(*, period: datetime.date) -> int:
             earned[row["destination__user_id"]][row["source__campaign__campaign_type"]] += row["total"]
         direct_ids = [pk for pk, kind in accounts.items() if kind == AccountKind.PROMOTER_DIRECT]
         direct_paid = dict(
-            in_period.filter(kind=TransactionKind.PAYOUT, source_id__any=direct_ids)
+            in_period.filter(AnyOf("source_id", direct_ids), kind=TransactionKind.PAYOUT)
             .values_list("source__user_id")
             .annotate(total=Sum("amount"))
             .order_by()
         )
         payouts = dict(
-            PayoutRecord.objects.filter(period=period, promoter_id__any=user_ids).values_list("promoter_id", "amount")
+            PayoutRecord.objects.filter(AnyOf("promoter_id", user_ids), period=period).values_list(
+                "promoter_id", "amount"
+            )
         )
         rows, snapshots = [], []
         for wallet in wallets:

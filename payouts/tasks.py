@@ -5,13 +5,6 @@ from django.utils import timezone
 from payouts import services
 
 
-def notifications_email(notification_ids: list[int]) -> int:
-    """Email a batch of notifications stored by the close or the run (each at most once)."""
-    from accounts.notifications import notification_email_send
-
-    return sum(notification_email_send(pk) for pk in notification_ids)
-
-
 def transfer_send(transfer_id: int) -> str:
     return services.transfer_send(transfer_id=transfer_id).status
 

@@ -1,4 +1,5 @@
-"""The one posting function every money-moving service uses, and the accounts it posts to.
+"""The ledger's posting functions (one posting: `ledger_post`; many at once: `ledger_post_many`)
+and the accounts they post to.
 
 Rules: call inside `transaction.atomic()`; accounts are locked in primary-key order (so two
 postings never deadlock); an account that must not go negative refuses to; posting the same
@@ -178,3 +179,30 @@ def accounts_lock(*accounts: LedgerAccount) -> dict:
     if not connection.in_atomic_block:
         raise RuntimeError("accounts_lock must run inside transaction.atomic().")
     return _lock_accounts({account.pk for account in accounts})
+
+
+# Batched posting (the monthly close and the payout run); imported last, it builds on the above.
+from billing.ledger.batch import LockedAccount, Move, accounts_for_users, ledger_post_many  # noqa: E402
+
+__all__ = [
+    "InsufficientFunds",
+    "Leg",
+    "LockedAccount",
+    "Move",
+    "account",
+    "accounts_for_users",
+    "accounts_lock",
+    "already_posted",
+    "balance_from_transactions",
+    "campaign_budget",
+    "campaign_fee_held",
+    "external",
+    "ledger_post",
+    "ledger_post_many",
+    "on_balances_changed",
+    "platform_revenue",
+    "promoter_available",
+    "promoter_direct",
+    "promoter_pending",
+    "stripe_fees",
+]
