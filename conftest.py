@@ -1,7 +1,6 @@
 """Fixtures shared by every app's tests."""
 
 import pytest
-from django.db import connection
 
 pytest_plugins = ["stripe_simulator.pytest_plugin"]
 
@@ -30,16 +29,6 @@ def advertiser_client(client, advertiser):
 def promoter_client(client, promoter):
     client.force_login(promoter)
     return client
-
-
-def pytest_collection_modifyitems(config, items):
-    """Skip `postgres`-marked tests, with the reason, when the suite runs on SQLite."""
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks, concurrency): set DATABASE_URL to run it")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
 
 
 @pytest.fixture

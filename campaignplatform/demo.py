@@ -425,7 +425,6 @@ class History:
             override_settings(EMAIL_BACKEND=email, DEBUG=False),
             _tasks_run_inline(),
             _quiet("stripe", "django-q"),
-            _sqlite_without_fsync(),
         ):
             while self._events:
                 event = heapq.heappop(self._events)
@@ -1154,27 +1153,6 @@ def _quiet(*names):
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
-
-
-@contextlib.contextmanager
-def _sqlite_without_fsync():
-    """On SQLite, commit without waiting for the disk while the history is built (about a thousand
-    commits). Safe against this process failing; only a power loss mid-build could hurt the file,
-    and a half-built demo is deleted and rebuilt anyway. PostgreSQL is left alone."""
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA synchronous")
-        (previous,) = cursor.fetchone()
-        cursor.execute("PRAGMA synchronous = OFF")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA synchronous = {int(previous)}")
 
 
 @contextlib.contextmanager

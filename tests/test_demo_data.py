@@ -1,8 +1,7 @@
 """`demo_data` on an empty database: every feature has something to show, the books balance, a
 second run changes nothing, and the saved Stripe state carries the live demo on.
 
-One build (about half a minute on SQLite) serves every check, so this is one test in sections.
-It runs on whichever database DATABASE_URL names (SQLite by default, PostgreSQL in CI).
+One build (about half a minute) serves every check, so this is one test in sections.
 """
 
 import json

@@ -67,7 +67,7 @@ def _onboard_at_stripe(page):
 def _close_month_and_pay(stripe_live, month_start: dt.date):
     """What the schedule does on the 1st at 06:00 UTC: accrue views, close last month, pay."""
     next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
-    # Webhooks wait until the close is done: on SQLite the live server shares this connection.
+    # Webhooks wait until the close is done, so the payouts they report exist when they arrive.
     stripe_live.hold_events()
     with time_machine.travel(dt.datetime(next_month.year, next_month.month, 1, 6, 0, tzinfo=dt.UTC), tick=True):
         payout_tasks.close_previous_month()
@@ -177,7 +177,7 @@ def test_salesman_referral_sale_through_the_api_verified_and_paid(
         tracking_method="referral_link",
         published_at=timezone.now(),
     )
-    # On SQLite the live server shares this thread's connection: no webhook may run meanwhile.
+    # The funding webhook waits until this thread's funding has committed.
     stripe_live.hold_events()
     fund(campaign, 10_000)
     stripe_live.release_events()

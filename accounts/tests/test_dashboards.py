@@ -241,19 +241,11 @@ def _fill_view_rows(participation, total):
 
 
 def _series_sql(insert, *, count, offset):
-    """`insert` over a CTE `series(n)` of offset+1..offset+count, in the vendor's SQL dialect."""
-    if connection.vendor == "postgresql":
-        series = f"WITH series(n) AS (SELECT generate_series({offset + 1}, {offset + count})) "
-        day = "CURRENT_DATE - (n + 40) * INTERVAL '1 day'"
-        day_mod = "CURRENT_DATE - (n %% 50) * INTERVAL '1 day'"
-        hash_ = "md5(n::text || random()::text)"
-    else:
-        first, last = offset + 1, offset + count
-        series = f"WITH RECURSIVE series(n) AS (SELECT {first} UNION ALL SELECT n + 1 FROM series WHERE n < {last}) "  # noqa: S608
-        day = "date('now', '-' || (n + 40) || ' days')"
-        day_mod = "date('now', '-' || (n %% 50) || ' days')"
-        hash_ = "lower(hex(randomblob(16)))"
-    return series + insert.format(day=day, day_mod=day_mod, hash=hash_)
+    """`insert` over a CTE `series(n)` of offset+1..offset+count."""
+    series = f"WITH series(n) AS (SELECT generate_series({offset + 1}, {offset + count})) "
+    day = "CURRENT_DATE - (n + 40) * INTERVAL '1 day'"
+    day_mod = "CURRENT_DATE - (n %% 50) * INTERVAL '1 day'"
+    return series + insert.format(day=day, day_mod=day_mod, hash="md5(n::text || random()::text)")
 
 
 def _allocations(advertiser):

@@ -1,4 +1,4 @@
-"""On PostgreSQL the ledger refuses UPDATE and DELETE at the database, whatever the client.
+"""The ledger refuses UPDATE and DELETE at the database, whatever the client.
 
 TRUNCATE is left to the database owner (test runs use it to empty tables between tests).
 """
@@ -23,17 +23,7 @@ DROP FUNCTION IF EXISTS transactions_are_immutable();
 """
 
 
-def create_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("billing", "0001_initial")]
 
-    operations = [migrations.RunPython(create_trigger, drop_trigger)]
+    operations = [migrations.RunSQL(CREATE, DROP)]

@@ -12,7 +12,7 @@ from billing.tests.conftest import deliver, events_of, fund
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def run_at_once(count, work):

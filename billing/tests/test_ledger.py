@@ -99,7 +99,6 @@ def test_rows_cannot_be_changed_or_deleted_through_the_orm():
         Transaction.objects.all().delete()
 
 
-@pytest.mark.postgres
 def test_rows_cannot_be_changed_or_deleted_through_sql():
     row = fund(CampaignFactory(), 100)[0]
 
@@ -132,7 +131,6 @@ def test_audit_command_reports_clean_books(capsys):
     assert "Ledger is clean" in capsys.readouterr().out
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_spends_never_overdraw():
     """16 threads each try to move $10 out of a $100 budget: exactly 10 succeed."""

@@ -11,7 +11,7 @@ from billing.models import CampaignBudgetAllocation, StripeWebhookEvent
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_simulator_webhooks_fund_the_campaign_once(live_server, stripe_settings, stripe_sim):

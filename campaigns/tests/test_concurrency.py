@@ -10,7 +10,7 @@ from campaigns import services
 from campaigns.models import Campaign, CampaignApplication, CampaignStatusChange, CampaignWork, PromoterCampaign
 from campaigns.tests.factories import ApplicationFactory, CampaignFactory, WorkFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def _race(*calls):

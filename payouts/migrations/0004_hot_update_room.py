@@ -9,15 +9,11 @@ TABLES = {"wallets": 70, "payout_records": 80}
 
 
 def set_fillfactor(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for table, percent in TABLES.items():
         schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(table)} SET (fillfactor = {percent})")
 
 
 def reset_fillfactor(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for table in TABLES:
         schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(table)} RESET (fillfactor)")
 

@@ -14,7 +14,7 @@ from payouts import services
 from payouts.models import PayoutRecord, PayoutStatus, Wallet
 from payouts.tests.conftest import assert_books_clean, connect_ready, earn, fund
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 JAN = datetime.date(2026, 1, 1)
 

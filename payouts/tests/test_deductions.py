@@ -125,7 +125,6 @@ def test_deduction_not_covered_is_carried_and_pending_is_kept_towards_it():
     assert_books_clean()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_closes_apply_a_deduction_once():
     campaign, participation, deduction = _refunded_after_release()

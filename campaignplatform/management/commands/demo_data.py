@@ -81,7 +81,7 @@ class Command(BaseCommand):
         except demo.DemoError as error:
             raise CommandError(
                 f"The demo history could not be built: {error}\nThe database holds part of it now: start from an "
-                "empty database (e.g. delete db.sqlite3, then migrate) before running demo_data again."
+                "empty database (stop make run, delete the .pgdata folder, run make run again)."
             ) from error
         if state_file:
             self.stdout.write(f"Stripe simulator state saved to {state_file} (the Procfile's simulator loads it).")
