@@ -18,6 +18,9 @@ STORAGES = {
 FIREBASE_PROJECT_ID = "demo-campaign"
 FIREBASE_API_KEY = "demo-api-key"
 STRIPE_SECRET_KEY = "sk_test_simulator"
+# Nothing listens on port 1: a test that talks to Stripe aims at its own simulator on a free port
+# (the `stripe_sim` fixtures), never at a development simulator on 12111.
+STRIPE_API_BASE = "http://127.0.0.1:1"
 STRIPE_WEBHOOK_SECRET = "whsec_test"
 # Minted unit-test tokens have no emulator user behind them; emulator tests turn this on.
 FIREBASE_CHECK_REVOKED = False

@@ -40,33 +40,40 @@ def _missing(what, how):
     pytest.skip(message)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
-def firebase_emulator():
-    """The official Firebase Auth emulator, started once per test session (about 15 s)."""
-    host, port = "127.0.0.1", 9099
-    process = None
-    if not _port_open(host, port):
-        firebase_cli = ROOT / "node_modules" / ".bin" / "firebase"
-        if not firebase_cli.exists():
-            _missing("firebase-tools", "run `npm ci` (make test does)")
-        process = subprocess.Popen(
-            [str(firebase_cli), "emulators:start", "--only", "auth", "--project", EMULATOR_PROJECT],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 120
-        while not _port_open(host, port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("The Firebase Auth emulator did not start within 120 s.")
-            time.sleep(0.5)
-    emulator = Emulator(f"{host}:{port}")
-    yield emulator
-    if process:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=30)
+def firebase_emulator(tmp_path_factory):
+    """The official Firebase Auth emulator, started once per test session (about 15 s) on free
+    ports of its own, so a `make run` on the development ports (9099, 4400) is left alone."""
+    host, port = "127.0.0.1", _free_port()
+    firebase_cli = ROOT / "node_modules" / ".bin" / "firebase"
+    if not firebase_cli.exists():
+        _missing("firebase-tools", "run `npm ci` (make test does)")
+    config = tmp_path_factory.mktemp("firebase") / "firebase.json"
+    emulators = {name: {"host": host, "port": _free_port()} for name in ("hub", "logging")}
+    emulators |= {"auth": {"host": host, "port": port}, "ui": {"enabled": False}, "singleProjectMode": True}
+    config.write_text(json.dumps({"emulators": emulators}))
+    process = subprocess.Popen(
+        [str(firebase_cli), "emulators:start", "--only", "auth", "--project", EMULATOR_PROJECT, "--config", config],
+        cwd=config.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not _port_open(host, port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("The Firebase Auth emulator did not start within 120 s.")
+        time.sleep(0.5)
+    yield Emulator(f"{host}:{port}")
+    os.killpg(process.pid, 15)
+    process.wait(timeout=30)
 
 
 class Emulator:
@@ -207,8 +214,7 @@ def pay_at_checkout(page, stripe_live, live_server_url, *, total: str):
     """From a campaign's Fund page: pay `total` (e.g. "$66.00") on the simulator's hosted Checkout
     page with a card that succeeds, and wait until the campaign is funded.
 
-    Webhooks are held while the return page re-reads Stripe, then delivered: both paths fund once.
-    (Holding also keeps SQLite's shared live-server connection to one request at a time.)"""
+    Webhooks are held while the return page re-reads Stripe, then delivered: both paths fund once."""
     stripe_live.hold_events()
     page.click(f"button:has-text('Pay {total}')")
     page.wait_for_selector("#pay")
