@@ -1,7 +1,7 @@
 """Benchmark: server time of both dashboards with 50 campaigns and a million view rows.
 
-    python bench/dashboards.py                       # PostgreSQL database dashboards_bench
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/other python bench/dashboards.py --rows 200000
+    python bench/dashboards.py                       # database dashboards_bench (bench/database.py)
+    python bench/dashboards.py --rows 200000
 
 Recreates the database, migrates it, then builds one advertiser with 50 funded campaigns (the four
 types), a promoter in every campaign earning through the real spend service, 2,000 participations
@@ -21,18 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/dashboards_bench"
+from bench.database import bench_database_url, database_recreate  # noqa: E402
+
 CAMPAIGN_TYPES = ["visibility", "salesman", "consultant", "seller"]
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _setup_django(url: str) -> None:
@@ -172,10 +163,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in view_stats and in unique_views")
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
-    if not url.startswith("postgres"):
-        sys.exit("bench/dashboards.py runs on PostgreSQL: set DATABASE_URL=postgres://...")
-    _recreate_database(url)
+    url = bench_database_url("dashboards_bench")
+    database_recreate(url)
     _setup_django(url)
     from django.core.management import call_command
     from django.test import Client

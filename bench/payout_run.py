@@ -1,7 +1,8 @@
 """Benchmark: the monthly close and payout run for many promoters, on PostgreSQL.
 
     python bench/payout_run.py --promoters 5000
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/payouts_bench python bench/payout_run.py
+
+Uses the database `payouts_bench` on DATABASE_URL's server, or on the embedded server when it is unset.
 
 Recreates the database (unless --keep), migrates it, bulk-inserts promoters with earnings last
 month (ledger rows included, so the audit holds), then times `payouts.services.period_close`
@@ -23,18 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/payouts_bench"
+from bench.database import bench_database_url, database_recreate  # noqa: E402
+
 CHUNK = 5000
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _setup_django(url: str) -> None:
@@ -168,16 +160,15 @@ def _zero_latency_gateway():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--promoters", type=int, default=100_000)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--database-url", default=None, help="Default: payouts_bench (bench/database.py).")
     parser.add_argument("--keep", action="store_true", help="Reuse the database as it is (no recreate/seed).")
     parser.add_argument("--batch-size", type=int, default=None, help="Override payouts.services.BATCH_SIZE.")
     parser.add_argument("--tracemalloc", action="store_true", help="Also trace Python allocations (slower).")
     args = parser.parse_args()
-    if not args.database_url.startswith("postgres"):
-        sys.exit("This benchmark needs PostgreSQL (DATABASE_URL=postgres://...).")
+    args.database_url = args.database_url or bench_database_url("payouts_bench")
 
     if not args.keep:
-        _recreate_database(args.database_url)
+        database_recreate(args.database_url)
     _setup_django(args.database_url)
     from django.core.management import call_command
     from django.db import connection

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/tracking.py [--requests 20000] [--concurrency 32] [--workers 2] [--threads 8]
 
-Uses its own database (`<name>_bench` of DATABASE_URL, default
-postgres://postgres@127.0.0.1:5432/campaignplatform_bench), migrated on start; the tracking tables
+Uses its own database (`campaignplatform_bench` on DATABASE_URL's server, or on the embedded
+server when it is unset: bench/database.py), migrated on start; the tracking tables
 are emptied and vacuumed first, so runs start alike. Both targets run on the same gunicorn
 (2 workers x 8 threads by default), over the same keep-alive connections spread evenly over the
 workers (see `balanced_connections`). Serves the site on loopback only, drives `/bare/<code>`
@@ -25,42 +25,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, this file's folder comes first on sys.path, and its name would hide the
 # `tracking` app: look modules up from the project root instead.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
+from bench.database import bench_database_url, database_ensure  # noqa: E402
+
 MAX_REQUESTS = 200_000
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
-
-
-def bench_database_url() -> str:
-    base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/campaignplatform"
-    )
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("The benchmark needs PostgreSQL: set DATABASE_URL (or BENCH_DATABASE_URL) to a postgres:// URL.")
-    name = parts.path.lstrip("/") or "campaignplatform"
-    if not name.endswith("_bench"):
-        name += "_bench"
-    host = parts.hostname or ""
-    if host not in ("127.0.0.1", "localhost", "::1", ""):
-        sys.exit("Loopback databases only.")
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def ensure_database(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def django_setup(url: str):
@@ -257,8 +231,8 @@ def main():
     total = max(100, min(args.requests, MAX_REQUESTS))
 
     load_before = os.getloadavg()  # other work on the machine, before this run adds its own
-    url = bench_database_url()
-    ensure_database(url)
+    url = bench_database_url("campaignplatform_bench")
+    database_ensure(url)
     django_setup(url)
     from django.db import connection
     from django.db.models import Sum
