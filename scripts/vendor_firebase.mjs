@@ -12,7 +12,7 @@ for (const name of ["firebase-app.js", "firebase-auth.js"]) {
   let code = readFileSync(`${source}/${name}`, "utf8");
   code = code.replaceAll(`https://www.gstatic.com/firebasejs/${version}/firebase-app.js`, "./firebase-app.js");
   // Source maps are not vendored; drop the comment so browsers do not request them.
-  code = code.replace(/\n\/\/# sourceMappingURL=.*$/, "\n");
+  code = code.replace(/^\/\/# sourceMappingURL=.*$/gm, "");
   if (code.includes("gstatic.com/firebasejs")) throw new Error(`${name} still imports from gstatic`);
   writeFileSync(`${target}/${name}`, code);
 }
