@@ -7,6 +7,13 @@ from django_q.models import Schedule
 
 SCHEDULES = [
     {
+        # Read by /healthz?require=worker: the worker is alive while this keeps running.
+        "name": "campaignplatform.heartbeat",
+        "func": "campaignplatform.health.heartbeat",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+    },
+    {
         "name": "accounts.clear_expired_sessions",
         "func": "django.core.management.call_command",
         "args": "'clearsessions'",

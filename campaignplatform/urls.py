@@ -1,18 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
 from django.urls import include, path
-from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
 from billing import admin as billing_admin
-
-
-@login_not_required
-@require_GET
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
-
+from campaignplatform.health import healthz
 
 urlpatterns = [
     # Tracking: /v/<code>, /r/<code>, /api/v1/sales..., /tracking/... First, because every click on
