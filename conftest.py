@@ -32,6 +32,22 @@ def promoter_client(client, promoter):
 
 
 @pytest.fixture
+def database_url_for_subprocess(db):
+    """DATABASE_URL of the test database, for a process a test starts (a unix socket's folder as
+    the host when the database is the embedded server)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}"
+    host = db["HOST"] or db["OPTIONS"].get("host") or "localhost"
+    if host.startswith("/"):
+        return f"postgres://{credentials}@/{quote(db['NAME'])}?host={host}"
+    return f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
+
+
+@pytest.fixture
 def reference_data(django_db_setup, django_db_blocker):
     """The migration-loaded lists (categories, languages, skills), put back after a
     transactional test elsewhere has flushed every table."""

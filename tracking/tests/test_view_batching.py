@@ -6,12 +6,11 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 
 from campaigns.models import Campaign, PromoterCampaign
 from tracking import services
@@ -248,19 +247,12 @@ def test_with_counting_after_the_response_turned_off_the_click_is_counted_before
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_web_process_that_exits_cleanly_counts_its_queued_clicks_first():
+def test_a_web_process_that_exits_cleanly_counts_its_queued_clicks_first(database_url_for_subprocess):
     """A deploy stops web processes with SIGTERM: the clicks they queued must still count."""
     participation = join(visibility_campaign(max_views=100))
-    db = connection.settings_dict
-    credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}"
-    host = db["HOST"] or db["OPTIONS"].get("host") or "localhost"
-    if host.startswith("/"):  # a unix socket's folder (the embedded server)
-        url = f"postgres://{credentials}@/{quote(db['NAME'])}?host={host}"
-    else:
-        url = f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
     env = {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": database_url_for_subprocess,
         "DJANGO_SETTINGS_MODULE": "campaignplatform.settings_test",
     }
     script = f"""
