@@ -65,8 +65,8 @@ def _database_ensure(server) -> None:
 
 
 def _handles_prune() -> None:
-    """Forget the handles of processes that died without stopping (killed, or a machine restart):
-    left in the list, they would keep every later run from stopping the server."""
+    """Forget the handles of processes that are gone without saying so (stopped by a signal, or a
+    machine restart): left in the list, they would keep the server from ever being stopped."""
     import json
 
     import psutil
@@ -104,6 +104,10 @@ def run(command: list[str]) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if DATA_DIR.exists():
+            # The command's processes that were stopped by a signal never removed their handles:
+            # without this, the server would outlive the command.
+            _handles_prune()
 
 
 def main(argv: list[str]) -> int:
