@@ -60,6 +60,12 @@ SCHEDULES += [
         "schedule_type": Schedule.HOURLY,
     },
     {
+        # Partitions of unique_views: today's and the next days' exist before their first click.
+        "name": "tracking.unique_views_partitions",
+        "func": "tracking.tasks.unique_views_partitions_maintain",
+        "schedule_type": Schedule.HOURLY,
+    },
+    {
         "name": "tracking.prune_rate_limits",
         "func": "tracking.tasks.prune_rate_limits",
         "schedule_type": Schedule.HOURLY,

@@ -244,5 +244,9 @@ TRACKING_LINK_CACHE_SECONDS = env.int("TRACKING_LINK_CACHE_SECONDS", default=5)
 # process or of a batch lost with its connection go uncounted, one more connection per process).
 # Off: each click is counted before its redirect answers (~0.4x the throughput).
 TRACKING_COUNT_AFTER_RESPONSE = env.bool("TRACKING_COUNT_AFTER_RESPONSE", default=True)
+# Days of unique_views (the per-day visitor de-duplication) kept; older day partitions are
+# dropped (view_stats keeps the daily totals for ever). And how many days ahead partitions exist.
+TRACKING_UNIQUE_VIEWS_KEEP_DAYS = env.int("TRACKING_UNIQUE_VIEWS_KEEP_DAYS", default=35)
+TRACKING_PARTITION_DAYS_AHEAD = env.int("TRACKING_PARTITION_DAYS_AHEAD", default=2)
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)

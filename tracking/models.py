@@ -42,7 +42,9 @@ class UniqueView(models.Model):
     """One row per visitor per participation per UTC day: the dedupe key.
 
     `visitor_hash` is HMAC(daily salt, IP + user agent), truncated to 128 bits; the salt changes
-    every UTC day, so yesterday's rows cannot be linked to today's visitor.
+    every UTC day, so yesterday's rows cannot be linked to today's visitor. Only the de-duplication
+    needs these rows: days older than TRACKING_UNIQUE_VIEWS_KEEP_DAYS are dropped (view_stats keeps
+    the totals).
     """
 
     # No index of its own: the unique constraint below starts with it (one index less to update
@@ -55,11 +57,12 @@ class UniqueView(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # Partitioned by day in the database (migration 0003, tracking/partitions.py): the primary
+        # key there is (id, day); `id` alone stays unique.
         db_table = "unique_views"
         constraints = [
             models.UniqueConstraint(fields=["participation", "day", "visitor_hash"], name="unique_view_once_a_day")
         ]
-        indexes = [models.Index(fields=["day"], name="unique_views_day_idx")]
 
     def __str__(self):
         return f"{self.participation_id} {self.day} {self.visitor_hash[:8]}"

@@ -28,3 +28,12 @@ def pay_awaiting_sales(campaign_id):
     from campaigns.models import Campaign
 
     return services.sales_pay_awaiting(campaign=Campaign.objects.get(pk=campaign_id))
+
+
+def unique_views_partitions_maintain():
+    from tracking.partitions import unique_views_partitions_maintain
+
+    report = unique_views_partitions_maintain()
+    return (
+        f"created {report.created}, moved {report.moved_rows} rows, dropped {report.dropped}, skipped {report.skipped}"
+    )
