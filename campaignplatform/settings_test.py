@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("DEBUG", "true")
 
 from campaignplatform.settings import *  # noqa: F403
-from campaignplatform.settings import Q_CLUSTER
+from campaignplatform.settings import DATABASES, Q_CLUSTER
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -24,3 +24,7 @@ STRIPE_API_BASE = "http://127.0.0.1:1"
 STRIPE_WEBHOOK_SECRET = "whsec_test"
 # Minted unit-test tokens have no emulator user behind them; emulator tests turn this on.
 FIREBASE_CHECK_REVOKED = False
+# A second alias on the same test database, so the replica router can be tried (tests turn
+# READ_REPLICA_ENABLED on). A separate connection: it sees committed rows only.
+DATABASES = {**DATABASES, "replica": {**DATABASES["default"], "TEST": {"MIRROR": "default"}}}
+READ_REPLICA_ENABLED = False
