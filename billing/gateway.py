@@ -497,14 +497,68 @@ class WebhookSignatureError(Exception):
 
 
 def construct_webhook_event(payload: bytes, sig_header: str | None) -> dict:
-    """Verify the signature on the raw body and return the event as a plain dict."""
+    """Verify the signature on the raw body and return the event as a plain dict. The platform's
+    endpoint and the Connect endpoint each have their own signing secret; either may sign."""
     if not sig_header:
         raise WebhookSignatureError("Missing Stripe-Signature header.")
-    try:
-        event = stripe.Webhook.construct_event(payload, sig_header, settings.STRIPE_WEBHOOK_SECRET)
-    except (stripe.SignatureVerificationError, ValueError) as error:
-        raise WebhookSignatureError(str(error)) from error
-    return event.to_dict()
+    secrets = [secret for secret in (settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET) if secret]
+    failure = "No signing secret is configured."
+    for secret in secrets:
+        try:
+            return stripe.Webhook.construct_event(payload, sig_header, secret).to_dict()
+        except stripe.SignatureVerificationError as error:
+            failure = str(error)
+        except ValueError as error:
+            raise WebhookSignatureError(str(error)) from error
+    raise WebhookSignatureError(failure)
+
+
+# --- Webhook endpoints (setup_stripe_webhooks) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    id: str
+    url: str
+    enabled_events: tuple
+    connect: bool
+    enabled: bool
+    role: str  # metadata["campaignplatform"]: which of ours it is ("platform", "connect"), or ""
+    secret: str = ""  # given by Stripe when the endpoint is created, never again
+
+
+def _webhook_endpoint(endpoint) -> WebhookEndpoint:
+    data = endpoint.to_dict()
+    return WebhookEndpoint(
+        id=data["id"],
+        url=data["url"],
+        enabled_events=tuple(sorted(data.get("enabled_events") or ())),
+        connect=bool(data.get("application")),
+        enabled=data.get("status") == "enabled",
+        role=(data.get("metadata") or {}).get("campaignplatform", ""),
+        secret=data.get("secret") or "",
+    )
+
+
+def webhook_endpoints_list() -> list[WebhookEndpoint]:
+    endpoints = _call(client().v1.webhook_endpoints.list, params={"limit": 100})
+    return [_webhook_endpoint(endpoint) for endpoint in endpoints.auto_paging_iter()]
+
+
+def webhook_endpoint_create(*, url: str, enabled_events: list[str], connect: bool, role: str) -> WebhookEndpoint:
+    params = {
+        "url": url,
+        "enabled_events": enabled_events,
+        "connect": connect,
+        "description": f"Campaign Platform ({role})",
+        "metadata": {"campaignplatform": role},
+    }
+    return _webhook_endpoint(_call(client().v1.webhook_endpoints.create, params=params))
+
+
+def webhook_endpoint_update(endpoint_id: str, *, url: str, enabled_events: list[str]) -> WebhookEndpoint:
+    params = {"url": url, "enabled_events": enabled_events, "disabled": False}
+    return _webhook_endpoint(_call(client().v1.webhook_endpoints.update, endpoint_id, params=params))
 
 
 # --- Connect (used by payouts) -----------------------------------------------------------------

@@ -182,6 +182,8 @@ if not DEBUG:
 STRIPE_SECRET_KEY = _secret("STRIPE_SECRET_KEY", dev_default="sk_test_simulator")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_simulator")
 STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET", dev_default="whsec_simulator")
+# The Connect endpoint's own signing secret (connected accounts' events), if it has one.
+STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 # Empty means the real Stripe API. The local simulator (stripe_simulator/) is used only when set.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="http://127.0.0.1:12111" if DEBUG else "")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)

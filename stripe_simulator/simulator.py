@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from . import params as P
 from .errors import StripeError
-from .resources import checkout, connect, customers, events, payments
+from .resources import checkout, connect, customers, events, payments, webhook_endpoints
 from .resources.base import Ctx, Route, expand
 from .state import State, new_id, write_atomically
 from .webhooks import WebhookDispatcher
@@ -29,6 +29,7 @@ ROUTES: list[Route] = [
     *checkout.ROUTES,
     *connect.ROUTES,
     *events.ROUTES,
+    *webhook_endpoints.ROUTES,
 ]
 
 API_VERSION = "2026-10-28.endive"

@@ -28,6 +28,7 @@ SNAPSHOT_VERSION = 1
 # Id prefix -> stored object type; used for lookups and `expand[]`.
 PREFIXES = {
     "cus": "customer",
+    "we": "webhook_endpoint",
     "pm": "payment_method",
     "seti": "setup_intent",
     "pi": "payment_intent",
