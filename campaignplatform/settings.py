@@ -260,5 +260,8 @@ TRACKING_COUNT_AFTER_RESPONSE = env.bool("TRACKING_COUNT_AFTER_RESPONSE", defaul
 # dropped (view_stats keeps the daily totals for ever). And how many days ahead partitions exist.
 TRACKING_UNIQUE_VIEWS_KEEP_DAYS = env.int("TRACKING_UNIQUE_VIEWS_KEEP_DAYS", default=35)
 TRACKING_PARTITION_DAYS_AHEAD = env.int("TRACKING_PARTITION_DAYS_AHEAD", default=2)
+# Where a web process keeps the clicks it cannot write while the database does not answer
+# (tracking/writer.py); a local disk of the machine, replayed once the database answers.
+TRACKING_SPILL_DIR = Path(env.str("TRACKING_SPILL_DIR", default=str(BASE_DIR / "var" / "tracking-spill")))
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)

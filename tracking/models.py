@@ -330,3 +330,19 @@ class CommissionDeduction(models.Model):
 
     def __str__(self):
         return f"{self.amount_cents} from {self.promoter} for {self.sale_id}"
+
+
+class ViewBatch(models.Model):
+    """A batch of clicks the redirect's writer counted, by the id it gave the batch: committed in
+    the batch's own transaction, so after a lost connection the writer can tell whether the batch
+    was written (tracking/writer.py). Kept a day."""
+
+    id = models.UUIDField(primary_key=True)
+    written_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "tracking_view_batches"
+        indexes = [models.Index(fields=["written_at"], name="view_batches_written_at_idx")]
+
+    def __str__(self):
+        return f"batch {self.id} at {self.written_at:%Y-%m-%d %H:%M:%S}"

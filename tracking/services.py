@@ -39,6 +39,7 @@ from tracking.models import (
     SaleStatus,
     SaleStatusChange,
     ViewAccrual,
+    ViewBatch,
     ViewStat,
     api_key_hash,
 )
@@ -269,7 +270,7 @@ def view_track(
 
 
 def _view_count_now(request: _ViewRequest) -> str | None:
-    (reason,) = _views_count([request])
+    (reason,) = _views_count([_view_row(request)])
     return reason
 
 
@@ -283,7 +284,7 @@ def view_track_after_response(
     if connection.in_atomic_block or not settings.TRACKING_COUNT_AFTER_RESPONSE:
         _view_count_now(request)
     else:
-        _view_writer.submit(request)
+        _view_writer.submit(_view_row(request))
 
 
 def views_flush(timeout: float = 30) -> bool:
@@ -298,33 +299,40 @@ def _cap_reached_enqueue(campaign_id: int):
     transaction.on_commit(lambda: async_task("tracking.tasks.campaign_cap_reached", campaign_id))
 
 
-def _views_count(requests) -> list[str | None]:
-    """Count a batch of requests in one statement (see `tracking_views_count`); returns each
-    request's reason (None: paid), in order."""
-    payload = json.dumps(
-        [
-            [
-                request.link.participation_id,
-                request.link.campaign_id,
-                request.day.isoformat(),
-                request.reason,
-                request.visitor,
-                request.ip_key,
-                request.minute,
-                request.created_at.isoformat(),
-            ]
-            for request in requests
-        ]
-    )
-    with connection.cursor() as cursor:
+def _view_row(request: _ViewRequest) -> list:
+    """A request as the counting function takes it (and as the writer queues and spills it)."""
+    return [
+        request.link.participation_id,
+        request.link.campaign_id,
+        request.day.isoformat(),
+        request.reason,
+        request.visitor,
+        request.ip_key,
+        request.minute,
+        request.created_at.isoformat(),
+    ]
+
+
+def _views_count(rows: list[list], batch_id: str | None = None) -> list[str | None]:
+    """Count a batch of requests (`_view_row`s) in one statement (see `tracking_views_count`);
+    returns each request's reason (None: paid), in order. With `batch_id`, the batch is counted
+    only if that id was not committed before, and the id commits with it (the writer's way to
+    know, after a lost connection, whether a batch was written); [] if it was."""
+    relax = not connection.in_atomic_block  # our own transaction: its commit need not wait for the disk
+    with transaction.atomic(), connection.cursor() as cursor:
+        if batch_id is not None:
+            cursor.execute(
+                "INSERT INTO tracking_view_batches (id, written_at) VALUES (%s, now()) ON CONFLICT DO NOTHING",
+                [batch_id],
+            )
+            if cursor.rowcount == 0:
+                return []
         cursor.execute(
             "SELECT reason, cap_reached FROM tracking_views_count(%s::jsonb, %s, %s)",
-            [payload, _rate_limit(), not connection.in_atomic_block],
+            [json.dumps(rows), _rate_limit(), relax],
         )
-        rows = cursor.fetchall()
-    reached = {
-        request.link.campaign_id for request, (_reason, cap_reached) in zip(requests, rows, strict=True) if cap_reached
-    }
+        results = cursor.fetchall()
+    reached = {row[1] for row, (_reason, cap_reached) in zip(rows, results, strict=True) if cap_reached}
     for campaign_id in sorted(reached):
         try:
             _cap_reached_enqueue(campaign_id)
@@ -332,10 +340,28 @@ def _views_count(requests) -> list[str | None]:
             # The views are committed: this must not fail (or repeat) their batch. The hourly
             # sweep (`campaigns_complete_capped`) completes a capped campaign that was missed.
             logger.exception("campaign %s reached its cap; completion not queued", campaign_id)
-    return [reason for reason, _cap_reached in rows]
+    return [reason for reason, _cap_reached in results]
 
 
-_view_writer = background_writer(_views_count, name="tracking-views")
+def _view_batch_committed(batch_id: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM tracking_view_batches WHERE id = %s)", [batch_id])
+        return cursor.fetchone()[0]
+
+
+def view_batches_prune(*, now=None) -> int:
+    """Batch ids are only checked right after a lost connection: a day of them is plenty."""
+    now = now or timezone.now()
+    deleted, _ = ViewBatch.objects.filter(written_at__lt=now - timedelta(days=1)).delete()
+    return deleted
+
+
+_view_writer = background_writer(
+    _views_count,
+    name="tracking-views",
+    committed=_view_batch_committed,
+    spill_dir=settings.TRACKING_SPILL_DIR,
+)
 
 
 def campaign_cap_reached(*, campaign_id: int):

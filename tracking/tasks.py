@@ -14,8 +14,8 @@ def auto_verify_sales():
 
 
 def prune_rate_limits():
-    """Hourly: drop rate-limit windows older than an hour."""
-    return services.rate_limits_prune()
+    """Hourly: drop rate-limit windows older than an hour, and counted batches' ids older than a day."""
+    return services.rate_limits_prune() + services.view_batches_prune()
 
 
 def campaign_cap_reached(campaign_id):

@@ -299,9 +299,9 @@ def _request(participation, *, ip="203.0.113.7", ua=BROWSER_UA, reason=None, now
     link = services.link_lookup(participation.tracking_code)
     day = now.date()
     if reason is not None:
-        return services._ViewRequest(link=link, day=day, created_at=now, reason=reason)
+        return services._view_row(services._ViewRequest(link=link, day=day, created_at=now, reason=reason))
     key, minute = services._rate_limit_key(ip=ip, day=day, now=now)
-    return services._ViewRequest(
+    request = services._ViewRequest(
         link=link,
         day=day,
         created_at=now,
@@ -310,6 +310,7 @@ def _request(participation, *, ip="203.0.113.7", ua=BROWSER_UA, reason=None, now
         ip_key=key,
         minute=minute,
     )
+    return services._view_row(request)
 
 
 def _stat(participation):
