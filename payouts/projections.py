@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.services import wallet_balances_set
 from billing.models import AccountKind
-from campaignplatform.bulk import AnyOf, array_cursor, bulk_insert
+from campaignplatform.bulk import array_cursor, bulk_insert
 from payouts.models import Wallet
 
 WALLET_FIELD = {
@@ -47,31 +47,35 @@ def wallets_sync(accounts) -> None:
     if not figures:
         return
     totals = _wallets_set(figures, currency_of, added)
-    missing = figures.keys() - totals.keys()
-    if missing and _wallets_create({user_id: figures[user_id] for user_id in missing}, currency_of):
-        # First posting to these promoters: their wallets exist now (inserted, or meanwhile by a
-        # posting to another of their accounts); set them the same way.
-        totals.update(_wallets_set({user_id: figures[user_id] for user_id in missing}, currency_of, added))
+    missing = {user_id: figures[user_id] for user_id in figures.keys() - totals.keys()}
+    if missing:
+        # First posting to these promoters: insert their wallets with the figures. A wallet
+        # another posting created meanwhile (the insert skips it) is set like the others; one in
+        # another currency is left alone (one wallet currency per promoter).
+        totals.update(_wallets_create(missing, currency_of, added))
+        raced = {user_id: figures[user_id] for user_id in missing.keys() - totals.keys()}
+        totals.update(_wallets_set(raced, currency_of, added))
     # A user whose total did not move (a release: pending down, current up by as much) keeps their
     # `wallet_balance`, which is already right.
     wallet_balances_set({user_id: total for user_id, total in totals.items() if moved[user_id]})
 
 
-def _wallets_create(figures: dict, currency_of: dict) -> bool:
-    """Insert the wallets of promoters who have none (a wallet in another currency is left
-    alone: one wallet currency per promoter, other currencies are not projected)."""
-    existing = set(Wallet.objects.filter(AnyOf("user_id", figures)).values_list("user_id", flat=True))
+def _wallets_create(figures: dict, currency_of: dict, added: dict) -> dict:
+    """Insert the wallets of `figures`' promoters, each with its figures (one write, not an
+    insert and an update); {user_id: wallet total} of those inserted."""
     rows = [
         {
             "user_id": user_id,
             "currency": currency_of[user_id],
             "minimum_threshold": settings.PAYOUT_THRESHOLD_CENTS,
             **dict.fromkeys(WALLET_FIELD.values(), 0),
+            **changes,
+            **{field: added.get(user_id, {}).get(field, 0) for field in ADDABLE},
         }
-        for user_id in figures.keys() - existing
+        for user_id, changes in figures.items()
     ]
-    bulk_insert(Wallet, rows, ignore_conflicts=True)
-    return bool(rows)
+    inserted = {user_id for (user_id,) in bulk_insert(Wallet, rows, ignore_conflicts=True, returning=["user_id"])}
+    return {user_id: sum(figures[user_id].values()) for user_id in inserted}
 
 
 def _wallets_set(figures: dict, currency_of: dict, added: dict) -> dict:

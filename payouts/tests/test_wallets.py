@@ -83,3 +83,31 @@ def test_schedules_are_declared():
     assert (monthly["schedule_type"], monthly["time"]) == (Schedule.MONTHLY, "06:00")
     retry = by_name["payouts.retry_failed_transfers"]
     assert (retry["schedule_type"], retry["minutes"]) == (Schedule.MINUTES, 15)
+
+
+@pytest.mark.django_db
+def test_a_wallet_created_by_another_posting_meanwhile_still_gets_this_postings_figure(monkeypatch):
+    """The first posting to a promoter finds no wallet; another posting creates it before this
+    one inserts: this posting's figure must still be written (not skipped as 'exists')."""
+    from accounts.tests.factories import PromoterFactory
+    from billing.ledger import LockedAccount
+    from billing.models import AccountKind
+    from payouts import projections
+    from payouts.models import Wallet
+
+    promoter = PromoterFactory()
+    real_create = projections._wallets_create
+
+    def another_posting_first(figures, currency_of, added):
+        Wallet.objects.create(user=promoter, currency="usd", direct_balance=700)
+        return real_create(figures, currency_of, added)
+
+    monkeypatch.setattr(projections, "_wallets_create", another_posting_first)
+    projections.wallets_sync(
+        [LockedAccount(1, AccountKind.PROMOTER_PENDING, "usd", promoter.pk, None, balance=2500, delta=2500)]
+    )
+
+    wallet = Wallet.objects.get(user=promoter)
+    assert (wallet.pending_balance, wallet.direct_balance) == (2500, 700)
+    promoter.refresh_from_db()
+    assert promoter.wallet_balance == 3200
