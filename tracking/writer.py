@@ -24,30 +24,33 @@ What this trades, on purpose:
   itself; other refusals drop the batch.
 - With `committed` (the redirect's writer has it), every batch carries an id that its statement
   commits with it. A batch whose fate is unknown (the connection died while it ran) is checked
-  once the database answers again and written again only if its id is not there: never lost,
-  never counted twice. While the database does not answer, the writer keeps retrying (backing
-  off to one try every few seconds) and the queue grows up to `max_queued`; beyond that, and
-  for as long as the outage lasts, clicks go to a spill file in `spill_dir` (one per process,
-  JSON lines), written back in order once the database answers, each spilled batch with an id
-  derived from its place in the file, so a replay cut short and repeated counts nothing twice.
-  A process that stops during an outage spills what it holds; the next writer to start claims
-  the files of processes that are gone and writes them.
+  once the database answers again (a server shutdown or a read-only standby after a failover
+  counts as not answering) and written again only if its id is not there. While the database
+  does not answer, the writer keeps retrying (backing off to one try every few seconds) and the
+  queue grows up to `max_queued`; beyond that, and for as long as the outage lasts, clicks go
+  to spill files in `spill_dir` (tracking/spill.py), written back in order once the database
+  answers, each chunk under an id derived from its place in its file. A process that stops
+  during an outage spills what it holds, a batch of unknown fate under its own id; the next
+  writer to start claims the files of processes that are gone. So a clean stop, a lost
+  connection or an outage loses nothing and counts nothing twice; a process killed outright
+  (SIGKILL, out of memory) still loses what it held in memory, never more than `max_queued`.
 - Without `committed`, a batch of unknown fate is dropped and logged, never repeated.
 """
 
 import atexit
-import json
 import logging
 import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, connection
+
+from tracking.spill import SpillChunk, SpillFile, SpillFolder, derived_id
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +63,38 @@ SPLIT_SQLSTATE_CLASSES = ("22", "23")
 LOG_EVERY_SECONDS = 60
 
 
+# SQLSTATEs after which a statement's fate is unknown or the database is not serving it: the
+# server shut down (57P01-57P03) or the connection reached a read-only standby after a failover
+# (25006). Treated like a lost connection: wait, then check the batch's id.
+OUTAGE_SQLSTATES = {"57P01", "57P02", "57P03", "25006"}
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None)
+
+
+def _outage(sqlstate: str | None) -> bool:
+    """True if the statement may or may not have committed, or the database is not answering."""
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in OUTAGE_SQLSTATES
+
+
 def _refused_by_server(exc: BaseException) -> str | None:
     """The SQLSTATE if the database answered `exc` (the statement was rolled back, nothing of it
     written); None if we cannot know what happened to it (the connection was lost)."""
-    sqlstate = getattr(exc.__cause__, "sqlstate", None)
-    if sqlstate is None or sqlstate.startswith("08"):  # class 08: connection exception
-        return None
-    return sqlstate
+    sqlstate = _sqlstate(exc)
+    return None if _outage(sqlstate) else sqlstate
+
+
+@dataclass
+class _Outcome:
+    """What became of a batch: items that could not be written, and (stopping mid-outage) the
+    parts left to write, each with the batch id it must be written under."""
+
+    failed: int = 0
+    left: list = field(default_factory=list)  # [(items, batch_id)]
+
+    def __add__(self, other):
+        return _Outcome(self.failed + other.failed, self.left + other.left)
 
 
 class BackgroundWriter:
@@ -79,7 +107,8 @@ class BackgroundWriter:
 
     With `committed`, `execute(items, batch_id)` must commit the batch id with the batch (and
     write nothing for an id already committed), and `committed(batch_id)` says whether it did;
-    with `spill_dir` (JSON-serialisable items), an outage longer than the queue spills to disk.
+    with `spill_dir` too (JSON-serialisable items), an outage longer than the queue spills to
+    disk (tracking/spill.py).
     """
 
     def __init__(
@@ -102,13 +131,14 @@ class BackgroundWriter:
         self._committed = committed
         self._spill_dir = Path(spill_dir) if spill_dir and committed else None
         self._retry_max_seconds = retry_max_seconds
+        self._folder = SpillFolder(self._spill_dir, name) if self._spill_dir else None
         self._reset()
 
     def _reset(self):
         self._cond = threading.Condition()
         self._queue: list[Any] = []
         self._submitted = 0  # items this process queued or dropped
-        self._finished = 0  # of those: executed, failed or dropped
+        self._finished = 0  # of those: executed, failed, dropped or left on disk for later
         self._dropped = 0
         self._failed = 0
         self._flushing = 0  # callers waiting in flush(): write without waiting for a batch to gather
@@ -116,9 +146,9 @@ class BackgroundWriter:
         self._thread: threading.Thread | None = None
         self._last_logged = float("-inf")
         self._unlogged_failures = 0
-        self._spills: list[SpillFile] = []  # oldest first: claimed orphans, then this process's
-        self._spilling: SpillFile | None = None  # where new items go while an outage lasts
-        self._spill_seq = 0
+        self._spills: list[SpillFile] = []  # oldest first: claimed files, then this process's
+        self._spilling: SpillFile | None = None  # where new items go while older ones are on disk
+        self._orphans_claimed = False
 
     @property
     def dropped(self) -> int:
@@ -131,34 +161,33 @@ class BackgroundWriter:
         return self._failed
 
     def submit(self, item) -> bool:
-        """Queue `item`; False if the queue is full and it was dropped."""
+        """Queue `item`; False if it was dropped (the queue full and nowhere to spill)."""
         with self._cond:
             self._ensure_thread()
             self._submitted += 1
             if self._spilling is not None or len(self._queue) >= self._max_queued:
-                return self._overflow(item)
+                return self._spill_item(item)
             self._queue.append(item)
             if len(self._queue) == 1 or len(self._queue) >= self._max_batch:
                 # Wake the thread: for a first item (it then lets a batch gather) or a full batch.
                 self._cond.notify_all()
             return True
 
-    def _overflow(self, item) -> bool:
-        if self._spill_dir is None:
-            self._dropped += 1
-            self._finished += 1
-            self._log_failure(1, "queue full, item dropped", exc_info=False)
-            return False
-        if self._spilling is None:
-            self._spilling = self._spill_new()
-        self._spilling.append([item])
-        return True
-
-    def _spill_new(self) -> "SpillFile":
-        self._spill_seq += 1
-        spill = SpillFile.create(self._spill_dir / f"{self._name}-{os.getpid()}-{self._spill_seq:06d}.jsonl")
-        self._spills.append(spill)
-        return spill
+    def _spill_item(self, item) -> bool:
+        if self._folder is not None:
+            try:
+                if self._spilling is None:
+                    self._spilling = self._folder.new_file()
+                    self._spills.append(self._spilling)
+                self._spilling.append([item])
+                self._cond.notify_all()
+                return True
+            except OSError:
+                logger.exception("%s: could not spill to %s", self._name, self._spill_dir)
+        self._dropped += 1
+        self._finished += 1
+        self._log_failure(1, "queue full, item dropped", exc_info=False)
+        return False
 
     def flush(self, timeout: float | None = 30) -> bool:
         """Wait until every item submitted before this call is executed (or failed); False on timeout."""
@@ -183,129 +212,171 @@ class BackgroundWriter:
     def after_fork_in_child(self):
         """A forked process inherits the parent's queue and lock but not its thread: the parent
         writes its own items (the child writing them too would count them twice), and the lock
-        may have been held at the fork. Start afresh."""
+        may have been held at the fork. Start afresh, with spill files of its own."""
+        if self._folder is not None:
+            self._folder.release()
         self._reset()
 
     def _ensure_thread(self):
         if self._thread is None or not self._thread.is_alive():
             self._stopping = False
-            if self._spill_dir is not None and not self._spills:
-                self._spills.extend(SpillFile.claim_orphans(self._spill_dir, self._name))
-                self._submitted += sum(spill.pending for spill in self._spills)
-                if self._spills and self._spilling is None:
-                    # Clicks of a process that is gone are older than ours: ours wait behind them.
-                    self._spilling = self._spill_new()
+            self._claim_orphans()
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
 
-    def _next_batch(self) -> list | None:
-        with self._cond:
-            self._refill_from_spills()
-            self._cond.wait_for(lambda: self._queue or self._stopping)
-            # Let a batch gather: one statement for many clicks costs little more than for one.
-            self._cond.wait_for(
-                lambda: len(self._queue) >= self._max_batch or self._stopping or self._flushing or self._spills,
-                timeout=self._interval,
-            )
-            if not self._queue:
-                self._thread = None  # stopping and written out; a later submit starts a new thread
-                return None
-            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-            return batch
+    def _claim_orphans(self):
+        if self._folder is None or self._orphans_claimed:
+            return
+        self._orphans_claimed = True
+        try:
+            orphans = self._folder.claim_orphans()
+            if orphans:
+                self._spills[:0] = orphans
+                self._submitted += sum(spill.pending for spill in orphans)
+                if self._spilling is None:
+                    # Clicks of a process that is gone are older than ours: ours wait behind them.
+                    self._spilling = self._folder.new_file()
+                    self._spills.append(self._spilling)
+        except OSError:
+            logger.exception("%s: could not claim spill files in %s", self._name, self._spill_dir)
 
-    def _refill_from_spills(self):
-        """Move spilled items back into the queue, oldest file first, as room allows. Each moved
-        item is `_Spilled`: the file's read position advances once its batch is written."""
-        while self._spills and len(self._queue) < self._max_batch:
-            spill = self._spills[0]
-            room = self._max_batch - len(self._queue)
-            items = spill.take(room)
-            self._queue.extend(items)
-            if len(items) < room:
-                if spill is self._spilling:
-                    self._spilling = None  # caught up: new items go to the queue again
-                spill.drained = True
-                self._spills.pop(0)
-                if not items and spill.done >= spill.read_offset:
-                    spill.remove()  # every item of it is written already
+    def _next_batch(self):
+        """A list of queued items, a SpillChunk, or None when stopping with nothing left."""
+        with self._cond:
+            while True:
+                self._cond.wait_for(lambda: self._queue or self._stopping or self._spills)
+                if self._queue:
+                    # Let a batch gather: one statement for many clicks costs little more than for one.
+                    self._cond.wait_for(
+                        lambda: len(self._queue) >= self._max_batch or self._stopping or self._flushing,
+                        timeout=self._interval,
+                    )
+                    batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+                    return batch
+                if not self._spills:
+                    self._thread = None  # stopping and written out; a later submit starts a new thread
+                    return None
+                chunk = self._spill_chunk()
+                if chunk is not None:
+                    return chunk
+
+    def _spill_chunk(self) -> SpillChunk | None:
+        """The next chunk of the oldest spill file; a file read to its end is let go (and removed
+        once written through)."""
+        spill = self._spills[0]
+        try:
+            chunk = spill.chunk(self._max_batch)
+        except (OSError, ValueError, KeyError):
+            logger.exception("%s: spill file %s is unreadable; left for an operator", self._name, spill.path)
+            chunk = None
+            spill.pending = 0
+        if chunk is None:
+            self._spills.pop(0)
+            if spill is self._spilling:
+                self._spilling = None  # caught up: new items go to the queue again
+            if spill.exhausted():
+                spill.remove()
+        return chunk
 
     def _run(self):
         try:
             while (batch := self._next_batch()) is not None:
-                failed = len(batch)
+                count = len(batch.items) if isinstance(batch, SpillChunk) else len(batch)
+                failed = count
                 try:
                     failed = self._write_batch(batch)
                 finally:
                     with self._cond:
                         self._failed += failed
-                        self._finished += len(batch)
+                        self._finished += count
                         self._cond.notify_all()
         finally:
             connection.close()
 
-    def _write_batch(self, batch: list) -> int:
-        items = [item.value if isinstance(item, _Spilled) else item for item in batch]
+    def _write_batch(self, batch) -> int:
+        """Write a batch; returns how many of its items could not be written."""
         if self._committed is None:
-            return self._write(items)
-        outcome = self._write_once(items, str(uuid.uuid4()))
-        if outcome is _SPILL:
+            return self._write(batch)
+        if isinstance(batch, SpillChunk):
+            outcome = self._write_once(batch.items, batch.batch_id)
+            if outcome.left:
+                # Stopping mid-outage: the chunk stays in its file, recorded as being written.
+                with self._cond:
+                    self._spill_back([])
+                return 0
+            batch.spill.written_through(batch.end)
+            if batch.spill not in self._spills and batch.spill.exhausted():
+                batch.spill.remove()
+            return outcome.failed
+        outcome = self._write_once(batch, str(uuid.uuid4()))
+        if outcome.left:
             with self._cond:
-                self._spill_back(batch)
-            return 0
-        written_through = {}
-        for item in batch:
-            if isinstance(item, _Spilled):
-                written_through[item.spill] = max(written_through.get(item.spill, 0), item.offset)
-        for spill, offset in written_through.items():
-            spill.written_through(offset)
-        return outcome
+                self._spill_back(outcome.left)
+        return outcome.failed
 
-    def _spill_back(self, batch: list):
-        """Stopping while the database does not answer: the batch and the queue go to a file
-        that the next writer to start will claim (they are older than any file of ours)."""
-        items = [item for item in [*batch, *self._queue] if not isinstance(item, _Spilled)]
-        self._queue = [item for item in self._queue if isinstance(item, _Spilled)]
-        if items:
-            path = self._spill_dir / f"{self._name}-{os.getpid()}-{0:06d}-{uuid.uuid4().hex[:8]}.jsonl"
-            SpillFile.create(path).append(items)
+    def _spill_back(self, left: list):
+        """Stopping while the database does not answer: the batches of unknown fate (under their
+        ids) and the queue go to a file the next writer to start will claim, before this
+        process's other files (they are older)."""
+        self._stopping = True
+        queued, self._queue = self._queue, []
+        self._spills.clear()  # the rest waits on disk for the next writer
+        self._spilling = None
+        if not left and not queued:
+            return
+        try:
+            self._folder.new_file(older=True).append([("batch", batch_id, items) for items, batch_id in left] + queued)
+        except OSError:
+            logger.exception("%s: %d clicks could not be spilled and are lost", self._name, len(queued))
+        self._finished += len(queued)
 
-    def _write_once(self, items: list, batch_id: str):
-        """Write `items` as batch `batch_id` until its fate is known; returns how many could not be
-        written, or _SPILL when stopping during an outage."""
+    def _write_once(self, items: list, batch_id: str, *, retried: bool = False) -> _Outcome:
+        """Write `items` as batch `batch_id` until its fate is known."""
         delay = 0.05
         while True:
+            if connection.connection is not None and not connection.is_usable():
+                connection.close()  # dropped by the server, a pooler or a failover: open a new one
             try:
                 self._execute(items, batch_id)
-                return 0
+                return _Outcome()
             except DatabaseError as exc:
-                sqlstate = _refused_by_server(exc)
-                if sqlstate is not None:
-                    return self._write(items, refused=exc)
+                sqlstate = _sqlstate(exc)
+                if not _outage(sqlstate):
+                    return self._refused(items, batch_id, sqlstate, retried=retried)
                 connection.close()
                 self._log_failure(0, f"the database does not answer; holding a batch of {len(items)}")
-            while True:  # the connection died: did the batch commit before it did?
-                if self._stopping and self._spill_dir is not None:
-                    return _SPILL
+            while True:  # did the batch commit before the connection died?
+                if self._stopping and self._folder is not None:
+                    return _Outcome(left=[(items, batch_id)])
                 time.sleep(delay)
                 delay = min(delay * 2, self._retry_max_seconds)
                 try:
                     if self._committed(batch_id):
-                        return 0
-                    break  # not committed: write it again, same id
+                        return _Outcome()
+                    break  # it did not: write it again, under the same id
                 except DatabaseError:
                     connection.close()
 
-    def _write(self, batch: list, *, retried: bool = False, refused: DatabaseError | None = None) -> int:
-        """Execute `batch`; returns how many of its items could not be written."""
+    def _refused(self, items: list, batch_id: str, sqlstate: str, *, retried: bool) -> _Outcome:
+        """The database refused the batch (nothing of it written): once more after a deadlock,
+        in halves (ids derived from this one, so a replay splits alike) after a bad item."""
+        if sqlstate in RETRY_WHOLE_SQLSTATES and not retried:
+            return self._write_once(items, batch_id, retried=True)
+        if sqlstate.startswith(SPLIT_SQLSTATE_CLASSES) and len(items) > 1:
+            half = len(items) // 2
+            first = self._write_once(items[:half], derived_id(batch_id, "a"), retried=retried)
+            if first.left:
+                return first + _Outcome(left=[(items[half:], derived_id(batch_id, "b"))])
+            return first + self._write_once(items[half:], derived_id(batch_id, "b"), retried=retried)
+        self._log_failure(len(items), f"a batch of {len(items)} was not written (SQLSTATE {sqlstate})")
+        return _Outcome(failed=len(items))
+
+    def _write(self, batch: list, *, retried: bool = False) -> int:
+        """Without batch ids: execute `batch`; returns how many of its items could not be written."""
         if connection.connection is not None and not connection.is_usable():
             connection.close()  # dropped by the server, a pooler or a failover: open a new one
         try:
-            if refused is not None:
-                raise refused
-            if self._committed is None:
-                self._execute(batch)
-            else:
-                self._execute(batch, str(uuid.uuid4()))
+            self._execute(batch)
             return 0
         except DatabaseError as exc:
             sqlstate = _refused_by_server(exc)
@@ -328,113 +399,13 @@ class BackgroundWriter:
         now = time.monotonic()
         if now - self._last_logged >= LOG_EVERY_SECONDS:
             logger.error(
-                "%s: %s; %d items lost since the last report",
+                "%s: %s (%d items lost since the last report)",
                 self._name,
                 message,
                 self._unlogged_failures,
                 exc_info=exc_info,
             )
             self._last_logged, self._unlogged_failures = now, 0
-
-
-_SPILL = object()
-
-
-@dataclass(frozen=True, slots=True)
-class _Spilled:
-    """An item read back from a spill file; `offset`: the file position just after it."""
-
-    value: Any
-    spill: "SpillFile"
-    offset: int
-
-
-class SpillFile:
-    """Items of an outage, one JSON line each, append-only. `<file>.done` records how far its
-    items are written (moved past only once the batch holding them has committed); a file
-    written through to its end is removed."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.done_path = path.with_suffix(".done")
-        self.done = self._done()
-        self.read_offset = self.done
-        self.drained = False
-
-    @classmethod
-    def create(cls, path: Path) -> "SpillFile":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
-        return cls(path)
-
-    @classmethod
-    def claim_orphans(cls, folder: Path, name: str) -> list["SpillFile"]:
-        """The files of processes that are gone, renamed to this process, oldest first."""
-        claimed = []
-        for path in sorted(folder.glob(f"{name}-*.jsonl")) if folder.exists() else ():
-            try:
-                owner = int(path.name[len(name) + 1 :].split("-", 1)[0])
-            except ValueError:
-                continue  # not a spill file of ours
-            if owner == os.getpid() or _alive(owner):
-                continue
-            target = path.with_name(f"{name}-{os.getpid()}-claimed-{path.name[len(name) + 1 :]}")
-            try:
-                path.rename(target)
-                if path.with_suffix(".done").exists():
-                    path.with_suffix(".done").rename(target.with_suffix(".done"))
-            except FileNotFoundError:
-                continue  # claimed by another process first
-            claimed.append(cls(target))
-        return claimed
-
-    @property
-    def pending(self) -> int:
-        with self.path.open("rb") as handle:
-            handle.seek(self.read_offset)
-            return sum(1 for _ in handle)
-
-    def append(self, items: list):
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(item, separators=(",", ":")) + "\n" for item in items)
-
-    def take(self, count: int) -> list[_Spilled]:
-        items = []
-        with self.path.open("rb") as handle:
-            handle.seek(self.read_offset)
-            while len(items) < count and (line := handle.readline()).endswith(b"\n"):
-                items.append(_Spilled(json.loads(line), self, handle.tell()))
-            self.read_offset = handle.tell() if items else self.read_offset
-        return items
-
-    def written_through(self, offset: int):
-        self.done = max(self.done, offset)
-        if self.drained and self.done >= self.path.stat().st_size:
-            self.remove()
-            return
-        temporary = self.done_path.with_suffix(".tmp")
-        temporary.write_text(str(self.done))
-        temporary.replace(self.done_path)
-
-    def remove(self):
-        self.path.unlink(missing_ok=True)
-        self.done_path.unlink(missing_ok=True)
-
-    def _done(self) -> int:
-        try:
-            return int(self.done_path.read_text())
-        except (FileNotFoundError, ValueError):
-            return 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _writers: list[BackgroundWriter] = []

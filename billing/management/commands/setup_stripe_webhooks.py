@@ -37,18 +37,25 @@ class Command(BaseCommand):
     def handle(self, *args, check=False, url="", **options):
         url = url or f"{settings.SITE_URL}{reverse('billing:stripe_webhook')}"
         try:
-            existing = {endpoint.role: endpoint for endpoint in gateway.webhook_endpoints_list() if endpoint.role}
+            # Ours: this site's URL and role. Another environment's endpoints on the same Stripe
+            # account (another URL) are left alone.
+            existing = {
+                endpoint.role: endpoint
+                for endpoint in gateway.webhook_endpoints_list()
+                if endpoint.role and endpoint.url == url
+            }
         except gateway.GatewayError as error:
             raise CommandError(f"Stripe did not answer: {error}") from error
         differences = 0
         for role, events in wanted_endpoints().items():
             endpoint = existing.get(role)
-            if endpoint and (endpoint.url, endpoint.enabled_events, endpoint.enabled) == (url, tuple(events), True):
+            wanted = (tuple(events), True, role == "connect")
+            if endpoint and (endpoint.enabled_events, endpoint.enabled, endpoint.connect) == wanted:
                 self.stdout.write(f"{role}: {endpoint.id} up to date ({len(events)} event types, {url})")
                 continue
             differences += 1
             if check:
-                state = "missing" if endpoint is None else "differs (url, events or disabled)"
+                state = "missing" if endpoint is None else "differs (events, disabled or connect)"
                 self.stdout.write(self.style.WARNING(f"{role}: {state}"))
                 continue
             if endpoint is None:
