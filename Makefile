@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 # Keeps the embedded PostgreSQL server up while the command runs, then stops it.
 WITH_DB := $(BIN)/python -m campaignplatform.embedded_postgres --
+# Two workers (a database each; browser and emulator tests share one worker): the 2-core
+# machines here run the suite in about two thirds of the time. PYTEST_ARGS= runs it serially.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: run test install lint fmt e2e
 

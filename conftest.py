@@ -31,6 +31,14 @@ def promoter_client(client, promoter):
     return client
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, the browser and emulator tests share one worker, so Chromium and the
+    Firebase Auth emulator start once per run."""
+    for item in items:
+        if item.get_closest_marker("e2e") or item.get_closest_marker("emulator"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture
 def database_url_for_subprocess(db):
     """DATABASE_URL of the test database, for a process a test starts (a unix socket's folder as
