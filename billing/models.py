@@ -390,13 +390,6 @@ class AdvertiserCharge(models.Model):
             models.UniqueConstraint(
                 fields=["payment_intent"], condition=Q(kind="charge"), name="advertiser_charge_one_per_intent"
             ),
-            # One live refund of unused budget per funding payment: double clicks and retries
-            # find this row instead of refunding again. A failed one may be retried.
-            models.UniqueConstraint(
-                fields=["payment_intent"],
-                condition=Q(kind="refund") & ~Q(status="failed"),
-                name="advertiser_refund_one_per_intent",
-            ),
             models.CheckConstraint(
                 condition=Q(amount__gt=0, budget_amount__gte=0, fee_amount__gte=0)
                 & Q(amount=models.F("budget_amount") + models.F("fee_amount")),

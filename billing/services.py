@@ -965,8 +965,11 @@ def refund_unused_safely(*, campaign, actor=None) -> list[AdvertiserCharge]:
 
 def campaign_refund_unused(*, campaign, actor=None) -> list[AdvertiserCharge]:
     """Refund an ended campaign's unused budget and unused fee against its funding payments,
-    newest first. Safe to call twice or at once: each payment gets one refund row (unique), the
-    ledger moves when the row is written, and Stripe is asked with `refund-<row pk>`."""
+    newest first, keeping what its work waiting for review may still be paid. Safe to call
+    twice or at once (the reservation runs under the campaign's lock and refunds only what no
+    refund row holds yet); called again whenever money comes back to the ended campaign, it
+    writes another partial refund of a payment, as Stripe allows. The ledger moves when a row
+    is written, and Stripe is asked with `refund-<row pk>`."""
     _refunds_reserve(campaign)
     pending = AdvertiserCharge.objects.filter(
         campaign_id=campaign.pk, kind=ChargeKind.REFUND, status=ChargeStatus.PENDING
@@ -987,20 +990,19 @@ def _refunds_reserve(campaign) -> None:
         budget, fee_held = ledger.campaign_budget(locked), ledger.campaign_fee_held(locked)
         external = ledger.external(locked.currency)
         accounts = ledger.accounts_lock(budget, fee_held, external)
-        unused_fee = accounts[fee_held.pk].balance
-        live = set(
-            AdvertiserCharge.objects.filter(campaign=locked, kind=ChargeKind.REFUND)
-            .exclude(status=ChargeStatus.FAILED)
-            .values_list("payment_intent_id", flat=True)
+        kept_budget, kept_fee = _kept_for_waiting_work(
+            locked, allocations, budget=accounts[budget.pk].balance, fee=accounts[fee_held.pk].balance
         )
+        unused_budget = accounts[budget.pk].balance - kept_budget
+        unused_fee = accounts[fee_held.pk].balance - kept_fee
         charges = {
             row.payment_intent_id: row
             for row in AdvertiserCharge.objects.filter(campaign=locked, kind=ChargeKind.CHARGE)
         }
         for allocation in reversed(allocations):
-            if allocation.payment_intent_id in live:
-                continue
-            budget_part = allocation.remaining_amount
+            # What this payment has left unspent and unrefunded (earlier partial refunds of it
+            # are counted in its refunded amounts).
+            budget_part = min(unused_budget, max(0, allocation.remaining_amount))
             fee_part = min(unused_fee, allocation.fee_amount - allocation.fee_refunded_amount)
             if budget_part + fee_part <= 0:
                 continue
@@ -1029,7 +1031,25 @@ def _refunds_reserve(campaign) -> None:
                 refunded_amount=F("refunded_amount") + budget_part,
                 fee_refunded_amount=F("fee_refunded_amount") + fee_part,
             )
+            unused_budget -= budget_part
             unused_fee -= fee_part
+
+
+def _kept_for_waiting_work(campaign, allocations, *, budget: int, fee: int) -> tuple[int, int]:
+    """(budget, fee) an ended Consultant/Seller campaign keeps for the milestones whose work was
+    submitted before it ended and waits for review: approving it pays from them, and reviewing
+    it refunds what is left (campaigns' review services queue the refund)."""
+    if campaign.campaign_type not in APPLICATION_TYPES:
+        return 0, 0
+    waiting = campaign_services.campaign_work_waiting_cents(campaign=campaign)
+    kept_budget = min(waiting, budget)
+    if kept_budget == budget:
+        return kept_budget, fee
+    total_budget = sum(allocation.allocated_amount for allocation in allocations)
+    total_fee = sum(allocation.fee_amount for allocation in allocations)
+    # Rounded up: the spend recognises floor(spent x fee / budget), so this always covers it.
+    kept_fee = -(-kept_budget * total_fee // total_budget) if total_budget else 0
+    return kept_budget, min(kept_fee, fee)
 
 
 def refund_send(row: AdvertiserCharge) -> AdvertiserCharge:
