@@ -12,6 +12,7 @@ def stripe_reconcile():
     return {
         "payment_intents": services.payment_intents_reconcile(),
         "refunds": services.refunds_retry_pending(),
+        "ended_campaigns_refunded": services.ended_campaigns_refund_leftovers(),
     }
 
 
