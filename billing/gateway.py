@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import stripe
 from django.conf import settings
 
+from billing import limits
+
 # --- Errors ------------------------------------------------------------------------------------
 
 
@@ -69,6 +71,14 @@ def _translate(error: stripe.StripeError) -> GatewayError:
     if getattr(error, "http_status", None) == 409:
         return GatewayUnavailable("The same payment request is still being processed. Try again shortly.")
     return GatewayError(message, code=code)
+
+
+def _amount_check(amount: int, currency: str, *, charged: bool) -> None:
+    """Refuse, without calling Stripe, what Stripe would refuse (a definitive GatewayError)."""
+    try:
+        limits.amount_check(amount, currency, charged=charged)
+    except limits.AmountRefused as refusal:
+        raise GatewayError(refusal.message, code=refusal.code) from refusal
 
 
 def _call(function, *args, **kwargs):
@@ -350,6 +360,7 @@ def checkout_payment_session_create(
     metadata: dict,
     idempotency_key: str,
 ) -> CheckoutSession:
+    _amount_check(amount, currency, charged=True)
     session = _call(
         client().v1.checkout.sessions.create,
         {
@@ -425,6 +436,7 @@ def payment_intent_create(
     Returns the intent (status `succeeded`, or `requires_action` with `redirect_url`); raises
     PaymentDeclined on a decline.
     """
+    _amount_check(amount, currency, charged=True)
     pi = _call(
         client().v1.payment_intents.create,
         {
@@ -477,6 +489,7 @@ def charge_retrieve(charge_id: str) -> Charge:
 
 
 def refund_create(*, charge_id: str, amount: int, metadata: dict, idempotency_key: str) -> Refund:
+    _amount_check(amount, "usd", charged=False)  # a refund is in its charge's currency: usd only
     refund = _call(
         client().v1.refunds.create,
         {"charge": charge_id, "amount": amount, "reason": "requested_by_customer", "metadata": metadata},
@@ -547,6 +560,7 @@ def transfer_create(
     idempotency_key: str,
     metadata: dict,
 ) -> Transfer:
+    _amount_check(amount, currency, charged=False)
     params = {
         "amount": amount,
         "currency": currency,

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from billing import gateway, ledger, notifications
+from billing import gateway, ledger, limits, notifications
 from billing.gateway import GatewayError, GatewayUnavailable, PaymentDeclined, PaymentRequiresAction
 from billing.models import (
     AccountKind,
@@ -71,7 +71,7 @@ logger = logging.getLogger(__name__)
 
 BUDGET_USED_UP = "budget used up"
 SALESMAN_MIN_BUDGET_CENTS = 2000
-STRIPE_MINIMUM_CENTS = 50
+STRIPE_MINIMUM_CENTS = limits.MINIMUM_CHARGE["usd"]
 ENDED = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
 # Spending a Salesman or Visibility campaign's last cent pauses it; Consultant/Seller budgets are
 # the agreed amount and end with the work.
@@ -100,7 +100,7 @@ def _dollars(cents: int) -> str:
 
 def platform_fee_cents(budget_cents: int) -> int:
     """PLATFORM_FEE_PERCENT of the budget, rounded half up to the cent (integers only)."""
-    return (budget_cents * settings.PLATFORM_FEE_PERCENT + 50) // 100
+    return limits.fee_cents(budget_cents)
 
 
 # --- Stripe customer and payment methods ---------------------------------------------------------
@@ -291,6 +291,14 @@ def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views:
     fee = platform_fee_cents(budget)
     if budget <= 0 or budget + fee < STRIPE_MINIMUM_CENTS:
         raise FundingNotAllowed(f"The amount to pay must be at least {_dollars(STRIPE_MINIMUM_CENTS)}.")
+    if budget + fee > limits.MAXIMUM_AMOUNT:
+        later = {
+            CampaignType.SALESMAN: " Fund part of it now and top up the rest later.",
+            CampaignType.VISIBILITY: " Buy fewer views now and more later." if purpose == IntentPurpose.TOP_UP else "",
+        }.get(campaign.campaign_type, "")
+        raise FundingNotAllowed(
+            f"This payment would be {_dollars(budget + fee)}. {limits.too_large_for_one_payment_message()}{later}"
+        )
     return FundingQuote(
         purpose=purpose,
         budget_cents=budget,
