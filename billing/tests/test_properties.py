@@ -1,4 +1,6 @@
-"""Property: whatever sequence of funding, spending, top-ups and ending, every cent is accounted for."""
+"""Property: whatever sequence of funding, spending, top-ups, ending and spends reversed (refunded
+sales, before or after the end), every cent is accounted for, and an ended campaign keeps no
+money once its refunds settle."""
 
 import pytest
 from django.db import transaction
@@ -20,6 +22,8 @@ steps = st.lists(
         st.tuples(st.just("spend"), st.integers(min_value=1, max_value=4_000)),
         st.tuples(st.just("top_up"), st.integers(min_value=2_000, max_value=6_000)),
         st.tuples(st.just("end"), st.sampled_from(["complete", "cancel"])),
+        st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=11)),
+        st.tuples(st.just("sweep"), st.just(0)),
     ),
     min_size=1,
     max_size=12,
@@ -34,8 +38,13 @@ def check_books(campaign):
     )
     funded = (allocations["budget"] or 0) + (allocations["fee"] or 0)
     budget, fee_held = ledger.campaign_budget(campaign), ledger.campaign_fee_held(campaign)
-    spent = Transaction.objects.filter(source=budget, kind="spend").aggregate(total=Sum("amount"))["total"] or 0
-    fees = Transaction.objects.filter(source=fee_held, kind="fee_recognised").aggregate(total=Sum("amount"))["total"]
+
+    def moved(**lookup):
+        return Transaction.objects.filter(**lookup).aggregate(total=Sum("amount"))["total"] or 0
+
+    # Net of the spends reversed (refunded sales give the earning and its fee share back).
+    spent = moved(source=budget, kind="spend") - moved(destination=budget, kind="spend_reversal")
+    fees = moved(source=fee_held, kind="fee_recognised") - moved(destination=fee_held, kind="spend_reversal")
     refunded = (
         AdvertiserCharge.objects.filter(campaign=campaign, kind="refund", status="succeeded").aggregate(
             total=Sum("amount")
@@ -48,7 +57,9 @@ def check_books(campaign):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(campaign_type=st.sampled_from([CampaignType.SALESMAN, CampaignType.VISIBILITY]), steps=steps)
-def test_every_cent_is_accounted_for_after_every_step(stripe_settings, stripe_client, promoter, campaign_type, steps):
+def test_every_cent_is_accounted_for_after_every_step(
+    stripe_settings, stripe_client, promoter, django_capture_on_commit_callbacks, campaign_type, steps
+):
     campaign = CampaignFactory(
         campaign_type=campaign_type,
         awaiting_funding=True,
@@ -58,6 +69,7 @@ def test_every_cent_is_accounted_for_after_every_step(stripe_settings, stripe_cl
     add_card(campaign.advertiser, stripe_client)
     fund(campaign, budget_cents=5_000)
     check_books(campaign)
+    spends, reversed_keys = [], set()
     for number, (action, value) in enumerate(steps):
         campaign.refresh_from_db()
         ended = campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
@@ -72,6 +84,7 @@ def test_every_cent_is_accounted_for_after_every_step(stripe_settings, stripe_cl
                         idempotency_key=f"{campaign.pk}-{number}",
                     )
                 assert result.spent_cents == value <= before
+                spends.append(f"{campaign.pk}-{number}")
             except services.BudgetExhausted as refused:
                 assert value > before and refused.remaining_cents == before
         elif action == "top_up" and not ended:
@@ -84,6 +97,21 @@ def test_every_cent_is_accounted_for_after_every_step(stripe_settings, stripe_cl
                 services.campaign_end(campaign=campaign, actor=campaign.advertiser)
             else:
                 services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="property test")
+            assert services.campaign_budget_remaining(campaign) == 0
+            assert ledger.campaign_fee_held(campaign).balance == 0
+        elif action == "reverse" and spends:
+            key = spends[value % len(spends)]
+            # A refunded sale: its commission comes back (the task that refunds an ended
+            # campaign runs after commit); reversing it again posts nothing more.
+            with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+                services.campaign_budget_spend_reverse(
+                    campaign=campaign, promoter=promoter, spend_idempotency_key=key, idempotency_key=f"rev-{key}"
+                )
+            reversed_keys.add(key)
+        elif action == "sweep":
+            services.ended_campaigns_refund_leftovers()
+        campaign.refresh_from_db()
+        if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
             assert services.campaign_budget_remaining(campaign) == 0
             assert ledger.campaign_fee_held(campaign).balance == 0
         check_books(campaign)
