@@ -285,7 +285,12 @@ def _confirm_payment_intent(ctx: Ctx, pi: dict, p: dict) -> dict:
         return _require_action(ctx, pi, "payment_intent")
     if behaviour in ("decline", "decline_on_charge"):
         return _fail_payment(ctx, pi, pm, ctx.state.meta_of(pm["id"])["decline_code"])
-    return _succeed_payment(ctx, pi, pm)
+    succeeded = _succeed_payment(ctx, pi, pm)
+    if behaviour == "dispute":
+        from .disputes import open_dispute  # disputes builds on this module's balance records
+
+        open_dispute(ctx, succeeded["latest_charge"])
+    return succeeded
 
 
 def _require_action(ctx: Ctx, intent: dict, kind: str) -> dict:
