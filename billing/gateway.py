@@ -575,3 +575,37 @@ def transfer_create(
 
 def transfer_retrieve(transfer_id: str) -> Transfer:
     return _transfer(_call(client().v1.transfers.retrieve, transfer_id))
+
+
+# --- Disputes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    charge_id: str
+    amount: int
+    currency: str
+    status: str
+    reason: str
+    stripe_fee: int
+
+
+def dispute_retrieve(dispute_id: str) -> Dispute:
+    dispute = _call(client().v1.disputes.retrieve, dispute_id)
+    fee = 0
+    for txn in dispute.balance_transactions or []:
+        # Stripe reports its dispute fee on the withdrawal's balance transaction (the simulator
+        # as a separate one): the fees withdrawn, whichever way they are written.
+        fee += (txn.fee or 0) if txn.amount < 0 else 0
+        if txn.amount < 0 and getattr(txn, "type", "") == "stripe_fee":
+            fee += -txn.amount
+    return Dispute(
+        id=dispute.id,
+        charge_id=_id(dispute.charge),
+        amount=dispute.amount,
+        currency=dispute.currency,
+        status=dispute.status,
+        reason=dispute.reason or "",
+        stripe_fee=fee,
+    )

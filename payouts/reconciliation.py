@@ -41,6 +41,8 @@ LABELS = {
     (SummaryRole.ADVERTISER, Kind.SPEND_REVERSAL, True): "Given back by refunded sales",
     (SummaryRole.ADVERTISER, Kind.REFUND, False): "Refunded to your card",
     (SummaryRole.ADVERTISER, Kind.ADJUSTMENT, True): "Refund refused by the bank: back in the campaign",
+    (SummaryRole.ADVERTISER, Kind.DISPUTE, False): "Taken back by a disputed payment",
+    (SummaryRole.ADVERTISER, Kind.DISPUTE_REINSTATED, True): "Dispute won: given back to the campaign",
 }
 _ORDER = {key: index for index, key in enumerate(LABELS)}
 
