@@ -115,3 +115,28 @@ def test_a_reversal_replayed_out_of_order_after_the_resend_pays_nothing_more(
     assert StripeTransfer.objects.filter(promoter=promoter).count() == 2
     assert Wallet.objects.get(user=promoter).direct_balance == 0
     assert_books_clean()
+
+
+def test_staff_send_a_payment_again_past_the_cap(
+    stripe_sim, stripe_client, django_capture_on_commit_callbacks, admin_client
+):
+    from django.urls import reverse
+
+    capture = django_capture_on_commit_callbacks
+    _, promoter, transfer = _paid_milestone(stripe_sim, capture)
+    for _ in range(services.IMMEDIATE_SENDS_MAX):
+        _reverse(stripe_client, capture, transfer)
+        with capture(execute=True):
+            services.transfers_retry_failed()
+        transfer = StripeTransfer.objects.filter(promoter=promoter).order_by("-pk").first()
+    assert transfer.status == TransferStatus.REVERSED  # the cap: no automatic send any more
+    with capture(execute=True):
+        response = admin_client.post(
+            reverse("admin:payouts_stripetransfer_changelist"),
+            {"action": "send_reversed_again", "_selected_action": [transfer.pk]},
+        )
+    assert response.status_code == 302
+    latest = StripeTransfer.objects.filter(promoter=promoter).order_by("-pk").first()
+    assert latest.resend_of_id == transfer.pk and latest.status == TransferStatus.SUCCEEDED
+    assert Wallet.objects.get(user=promoter).direct_balance == 0
+    assert_books_clean()
