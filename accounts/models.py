@@ -325,6 +325,7 @@ class NotificationKind(models.TextChoices):
     WORK_REJECTED = "work_rejected", "Work rejected"
     CAMPAIGN_FUNDED = "campaign_funded", "Campaign funded"
     CAMPAIGN_PAUSED = "campaign_paused", "Campaign paused"
+    PAYMENT_DISPUTED = "payment_disputed", "Payment disputed"
     CAMPAIGN_RESUMED = "campaign_resumed", "Campaign resumed"
     CAMPAIGN_COMPLETED = "campaign_completed", "Campaign completed"
     REFUND_ISSUED = "refund_issued", "Refund issued"

@@ -9,6 +9,7 @@ from billing.models import (
     AdvertiserSpend,
     BillingCustomer,
     CampaignBudgetAllocation,
+    Dispute,
     LedgerAccount,
     PaymentMethod,
     PlatformFee,
@@ -29,6 +30,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = ("stripe_dispute_id", "campaign", "advertiser", "status", "amount", "loss", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("campaign", "advertiser")
+    search_fields = ("stripe_dispute_id", "campaign__title", "advertiser__email")
 
 
 @admin.register(LedgerAccount)

@@ -22,6 +22,7 @@ HELD_KINDS = [
     (AccountKind.PROMOTER_DIRECT, "Promoters: direct payments not yet transferred"),
     (AccountKind.PLATFORM_REVENUE, "Platform revenue (fees earned)"),
     (AccountKind.STRIPE_FEES, "Stripe processing fees (an expense, so negative)"),
+    (AccountKind.PLATFORM_LOSSES, "Platform losses: disputed payments already paid out (negative)"),
 ]
 
 # Month-on-month lines: what was posted of each kind of transaction.
@@ -35,6 +36,8 @@ MONTH_LINES = [
     ("Released to current at the close", TransactionKind.RELEASE),
     ("Paid out to promoters", TransactionKind.PAYOUT),
     ("Payouts returned", TransactionKind.PAYOUT_REVERSAL),
+    ("Taken back by disputes", TransactionKind.DISPUTE),
+    ("Won back from disputes", TransactionKind.DISPUTE_REINSTATED),
 ]
 
 
@@ -68,6 +71,7 @@ def finance_overview(*, now: datetime.datetime | None = None) -> dict:
         "held_wallets": Wallet.objects.filter(payout_hold=True).aggregate(
             count=Count("id"), amount=Sum("current_balance", default=0)
         ),
+        "disputes": _disputes(held),
         "webhooks": dict(
             StripeWebhookEvent.objects.filter(status__in=[WebhookStatus.FAILED, WebhookStatus.RECEIVED])
             .values_list("status")
@@ -144,3 +148,19 @@ def _status_totals(queryset, statuses) -> dict:
         **{f"{status}_amount": Sum("amount", filter=Q(status=status), default=0) for status in statuses},
     )
     return {status: {"count": rows[f"{status}_count"], "amount": rows[f"{status}_amount"]} for status in statuses}
+
+
+def _disputes(held: list[Held]) -> dict:
+    """Open disputes and the money at risk in them; what lost and open disputes cost so far."""
+    from billing.models import Dispute, DisputeStatus
+
+    open_disputes = Dispute.objects.filter(status=DisputeStatus.OPEN).aggregate(
+        count=Count("id"), amount=Sum("amount", default=0)
+    )
+    return {
+        "open": open_disputes["count"],
+        "at_risk": open_disputes["amount"],
+        "losses": -_balance_of(held, AccountKind.PLATFORM_LOSSES),
+        "lost": Dispute.objects.filter(status=DisputeStatus.LOST).count(),
+        "fees": Dispute.objects.aggregate(total=Sum("stripe_fee", default=0))["total"],
+    }

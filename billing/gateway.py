@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import stripe
 from django.conf import settings
 
+from billing import limits
+
 # --- Errors ------------------------------------------------------------------------------------
 
 
@@ -69,6 +71,14 @@ def _translate(error: stripe.StripeError) -> GatewayError:
     if getattr(error, "http_status", None) == 409:
         return GatewayUnavailable("The same payment request is still being processed. Try again shortly.")
     return GatewayError(message, code=code)
+
+
+def _amount_check(amount: int, currency: str, *, charged: bool) -> None:
+    """Refuse, without calling Stripe, what Stripe would refuse (a definitive GatewayError)."""
+    try:
+        limits.amount_check(amount, currency, charged=charged)
+    except limits.AmountRefused as refusal:
+        raise GatewayError(refusal.message, code=refusal.code) from refusal
 
 
 def _call(function, *args, **kwargs):
@@ -350,6 +360,7 @@ def checkout_payment_session_create(
     metadata: dict,
     idempotency_key: str,
 ) -> CheckoutSession:
+    _amount_check(amount, currency, charged=True)
     session = _call(
         client().v1.checkout.sessions.create,
         {
@@ -425,6 +436,7 @@ def payment_intent_create(
     Returns the intent (status `succeeded`, or `requires_action` with `redirect_url`); raises
     PaymentDeclined on a decline.
     """
+    _amount_check(amount, currency, charged=True)
     pi = _call(
         client().v1.payment_intents.create,
         {
@@ -477,6 +489,7 @@ def charge_retrieve(charge_id: str) -> Charge:
 
 
 def refund_create(*, charge_id: str, amount: int, metadata: dict, idempotency_key: str) -> Refund:
+    _amount_check(amount, "usd", charged=False)  # a refund is in its charge's currency: usd only
     refund = _call(
         client().v1.refunds.create,
         {"charge": charge_id, "amount": amount, "reason": "requested_by_customer", "metadata": metadata},
@@ -601,6 +614,7 @@ def transfer_create(
     idempotency_key: str,
     metadata: dict,
 ) -> Transfer:
+    _amount_check(amount, currency, charged=False)
     params = {
         "amount": amount,
         "currency": currency,
@@ -615,3 +629,37 @@ def transfer_create(
 
 def transfer_retrieve(transfer_id: str) -> Transfer:
     return _transfer(_call(client().v1.transfers.retrieve, transfer_id))
+
+
+# --- Disputes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    charge_id: str
+    amount: int
+    currency: str
+    status: str
+    reason: str
+    stripe_fee: int
+
+
+def dispute_retrieve(dispute_id: str) -> Dispute:
+    dispute = _call(client().v1.disputes.retrieve, dispute_id)
+    fee = 0
+    for txn in dispute.balance_transactions or []:
+        # Stripe reports its dispute fee on the withdrawal's balance transaction (the simulator
+        # as a separate one): the fees withdrawn, whichever way they are written.
+        fee += (txn.fee or 0) if txn.amount < 0 else 0
+        if txn.amount < 0 and getattr(txn, "type", "") == "stripe_fee":
+            fee += -txn.amount
+    return Dispute(
+        id=dispute.id,
+        charge_id=_id(dispute.charge),
+        amount=dispute.amount,
+        currency=dispute.currency,
+        status=dispute.status,
+        reason=dispute.reason or "",
+        stripe_fee=fee,
+    )

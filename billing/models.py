@@ -19,11 +19,12 @@ class AccountKind(models.TextChoices):
     PROMOTER_DIRECT = "promoter_direct", "Promoter direct payments due"
     PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
     STRIPE_FEES = "stripe_fees", "Stripe processing fees"
+    PLATFORM_LOSSES = "platform_losses", "Platform losses (disputed payments already spent)"
 
 
 # Accounts whose balance may go below zero: the outside world (money in makes it negative)
 # and Stripe's fees (an expense). Every other account holds money and must never be overdrawn.
-MAY_GO_NEGATIVE = (AccountKind.EXTERNAL, AccountKind.STRIPE_FEES)
+MAY_GO_NEGATIVE = (AccountKind.EXTERNAL, AccountKind.STRIPE_FEES, AccountKind.PLATFORM_LOSSES)
 CAMPAIGN_KINDS = (AccountKind.CAMPAIGN_BUDGET, AccountKind.CAMPAIGN_FEE_HELD)
 PROMOTER_KINDS = (AccountKind.PROMOTER_PENDING, AccountKind.PROMOTER_AVAILABLE, AccountKind.PROMOTER_DIRECT)
 
@@ -92,6 +93,8 @@ class TransactionKind(models.TextChoices):
     PAYOUT = "payout", "Paid out to promoter"
     PAYOUT_REVERSAL = "payout_reversal", "Payout returned"
     ADJUSTMENT = "adjustment", "Correction"
+    DISPUTE = "dispute", "Disputed payment withdrawn by Stripe"
+    DISPUTE_REINSTATED = "dispute_reinstated", "Disputed payment won back"
 
 
 class Transaction(models.Model):
@@ -390,13 +393,6 @@ class AdvertiserCharge(models.Model):
             models.UniqueConstraint(
                 fields=["payment_intent"], condition=Q(kind="charge"), name="advertiser_charge_one_per_intent"
             ),
-            # One live refund of unused budget per funding payment: double clicks and retries
-            # find this row instead of refunding again. A failed one may be retried.
-            models.UniqueConstraint(
-                fields=["payment_intent"],
-                condition=Q(kind="refund") & ~Q(status="failed"),
-                name="advertiser_refund_one_per_intent",
-            ),
             models.CheckConstraint(
                 condition=Q(amount__gt=0, budget_amount__gte=0, fee_amount__gte=0)
                 & Q(amount=models.F("budget_amount") + models.F("fee_amount")),
@@ -489,3 +485,46 @@ class StripeWebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.stripe_event_id} ({self.status})"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class Dispute(models.Model):
+    """A funding charge disputed (charged back) by the card holder. Stripe takes the disputed
+    amount and its dispute fee from the platform balance when it opens: the campaign's unspent
+    budget and fee cover what they can, the rest (already paid to promoters) is a platform loss.
+    Won, the amounts come back; lost, they stay gone. Ledger postings `dispute-<pk>-withdrawn`
+    and `dispute-<pk>-reinstated` record each move once."""
+
+    stripe_dispute_id = models.CharField(max_length=255, unique=True)
+    charge = models.ForeignKey(AdvertiserCharge, on_delete=models.PROTECT, related_name="disputes")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="disputes")
+    advertiser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes")
+    status = models.CharField(max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    reason = models.CharField(max_length=60, blank=True)
+    amount = models.BigIntegerField(help_text="Cents Stripe withdrew for the dispute.")
+    stripe_fee = models.BigIntegerField(default=0, help_text="Stripe's dispute fee.")
+    budget_covered = models.BigIntegerField(default=0)
+    fee_covered = models.BigIntegerField(default=0)
+    loss = models.BigIntegerField(default=0, help_text="What the campaign could not cover: a platform loss.")
+    currency = models.CharField(max_length=3, default="usd")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "disputes"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0, budget_covered__gte=0, fee_covered__gte=0, loss__gte=0),
+                name="dispute_amounts_sane",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Dispute {self.stripe_dispute_id} {self.amount} ({self.status})"

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from billing import gateway, ledger, notifications
+from billing import gateway, ledger, limits, notifications
 from billing.gateway import GatewayError, GatewayUnavailable, PaymentDeclined, PaymentRequiresAction
 from billing.models import (
     AccountKind,
@@ -71,7 +71,7 @@ logger = logging.getLogger(__name__)
 
 BUDGET_USED_UP = "budget used up"
 SALESMAN_MIN_BUDGET_CENTS = 2000
-STRIPE_MINIMUM_CENTS = 50
+STRIPE_MINIMUM_CENTS = limits.MINIMUM_CHARGE["usd"]
 ENDED = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
 # Spending a Salesman or Visibility campaign's last cent pauses it; Consultant/Seller budgets are
 # the agreed amount and end with the work.
@@ -100,7 +100,7 @@ def _dollars(cents: int) -> str:
 
 def platform_fee_cents(budget_cents: int) -> int:
     """PLATFORM_FEE_PERCENT of the budget, rounded half up to the cent (integers only)."""
-    return (budget_cents * settings.PLATFORM_FEE_PERCENT + 50) // 100
+    return limits.fee_cents(budget_cents)
 
 
 # --- Stripe customer and payment methods ---------------------------------------------------------
@@ -291,6 +291,14 @@ def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views:
     fee = platform_fee_cents(budget)
     if budget <= 0 or budget + fee < STRIPE_MINIMUM_CENTS:
         raise FundingNotAllowed(f"The amount to pay must be at least {_dollars(STRIPE_MINIMUM_CENTS)}.")
+    if budget + fee > limits.MAXIMUM_AMOUNT:
+        later = {
+            CampaignType.SALESMAN: " Fund part of it now and top up the rest later.",
+            CampaignType.VISIBILITY: " Buy fewer views now and more later." if purpose == IntentPurpose.TOP_UP else "",
+        }.get(campaign.campaign_type, "")
+        raise FundingNotAllowed(
+            f"This payment would be {_dollars(budget + fee)}. {limits.too_large_for_one_payment_message()}{later}"
+        )
     return FundingQuote(
         purpose=purpose,
         budget_cents=budget,
@@ -875,6 +883,9 @@ def campaign_budget_spend_reverse(
     PromoterCampaign.objects.filter(campaign=locked_campaign, promoter=promoter).update(
         spent_budget=F("spent_budget") - spend.amount
     )
+    if locked_campaign.status in ENDED:
+        # Nobody can spend it any more: it goes back to the advertiser.
+        transaction.on_commit(lambda: async_task("billing.tasks.campaign_refund_unused", locked_campaign.pk))
     return SpendResult(spent_cents=-spend.amount, fee_cents=-fee_amount)
 
 
@@ -965,8 +976,11 @@ def refund_unused_safely(*, campaign, actor=None) -> list[AdvertiserCharge]:
 
 def campaign_refund_unused(*, campaign, actor=None) -> list[AdvertiserCharge]:
     """Refund an ended campaign's unused budget and unused fee against its funding payments,
-    newest first. Safe to call twice or at once: each payment gets one refund row (unique), the
-    ledger moves when the row is written, and Stripe is asked with `refund-<row pk>`."""
+    newest first, keeping what its work waiting for review may still be paid. Safe to call
+    twice or at once (the reservation runs under the campaign's lock and refunds only what no
+    refund row holds yet); called again whenever money comes back to the ended campaign, it
+    writes another partial refund of a payment, as Stripe allows. The ledger moves when a row
+    is written, and Stripe is asked with `refund-<row pk>`."""
     _refunds_reserve(campaign)
     pending = AdvertiserCharge.objects.filter(
         campaign_id=campaign.pk, kind=ChargeKind.REFUND, status=ChargeStatus.PENDING
@@ -987,20 +1001,19 @@ def _refunds_reserve(campaign) -> None:
         budget, fee_held = ledger.campaign_budget(locked), ledger.campaign_fee_held(locked)
         external = ledger.external(locked.currency)
         accounts = ledger.accounts_lock(budget, fee_held, external)
-        unused_fee = accounts[fee_held.pk].balance
-        live = set(
-            AdvertiserCharge.objects.filter(campaign=locked, kind=ChargeKind.REFUND)
-            .exclude(status=ChargeStatus.FAILED)
-            .values_list("payment_intent_id", flat=True)
+        kept_budget, kept_fee = _kept_for_waiting_work(
+            locked, allocations, budget=accounts[budget.pk].balance, fee=accounts[fee_held.pk].balance
         )
+        unused_budget = accounts[budget.pk].balance - kept_budget
+        unused_fee = accounts[fee_held.pk].balance - kept_fee
         charges = {
             row.payment_intent_id: row
             for row in AdvertiserCharge.objects.filter(campaign=locked, kind=ChargeKind.CHARGE)
         }
         for allocation in reversed(allocations):
-            if allocation.payment_intent_id in live:
-                continue
-            budget_part = allocation.remaining_amount
+            # What this payment has left unspent and unrefunded (earlier partial refunds of it
+            # are counted in its refunded amounts).
+            budget_part = min(unused_budget, max(0, allocation.remaining_amount))
             fee_part = min(unused_fee, allocation.fee_amount - allocation.fee_refunded_amount)
             if budget_part + fee_part <= 0:
                 continue
@@ -1029,7 +1042,45 @@ def _refunds_reserve(campaign) -> None:
                 refunded_amount=F("refunded_amount") + budget_part,
                 fee_refunded_amount=F("fee_refunded_amount") + fee_part,
             )
+            unused_budget -= budget_part
             unused_fee -= fee_part
+
+
+def ended_campaigns_refund_leftovers(*, limit: int = 100) -> int:
+    """Refund money an ended campaign holds (it came back after the end and its refund task was
+    lost); the work a campaign still waits to review keeps its share. Returns the campaigns
+    looked at. Safe to run twice."""
+    holding = (
+        LedgerAccount.objects.filter(
+            kind__in=[AccountKind.CAMPAIGN_BUDGET, AccountKind.CAMPAIGN_FEE_HELD],
+            balance__gt=0,
+            campaign__status__in=ENDED,
+        )
+        .values_list("campaign_id", flat=True)
+        .distinct()
+        .order_by("campaign_id")[:limit]
+    )
+    campaigns = list(Campaign.objects.filter(pk__in=list(holding)))
+    for campaign in campaigns:
+        refund_unused_safely(campaign=campaign)
+    return len(campaigns)
+
+
+def _kept_for_waiting_work(campaign, allocations, *, budget: int, fee: int) -> tuple[int, int]:
+    """(budget, fee) an ended Consultant/Seller campaign keeps for the milestones whose work was
+    submitted before it ended and waits for review: approving it pays from them, and reviewing
+    it refunds what is left (campaigns' review services queue the refund)."""
+    if campaign.campaign_type not in APPLICATION_TYPES:
+        return 0, 0
+    waiting = campaign_services.campaign_work_waiting_cents(campaign=campaign)
+    kept_budget = min(waiting, budget)
+    if kept_budget == budget:
+        return kept_budget, fee
+    total_budget = sum(allocation.allocated_amount for allocation in allocations)
+    total_fee = sum(allocation.fee_amount for allocation in allocations)
+    # Rounded up: the spend recognises floor(spent x fee / budget), so this always covers it.
+    kept_fee = -(-kept_budget * total_fee // total_budget) if total_budget else 0
+    return kept_budget, min(kept_fee, fee)
 
 
 def refund_send(row: AdvertiserCharge) -> AdvertiserCharge:

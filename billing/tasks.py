@@ -12,9 +12,19 @@ def stripe_reconcile():
     return {
         "payment_intents": services.payment_intents_reconcile(),
         "refunds": services.refunds_retry_pending(),
+        "ended_campaigns_refunded": services.ended_campaigns_refund_leftovers(),
     }
 
 
 def campaigns_end_expired():
     """Daily: end Visibility and Salesman campaigns past their end date and refund the rest."""
     return services.campaigns_end_expired()
+
+
+def campaign_refund_unused(campaign_id: int):
+    """Money came back to an ended campaign (its waiting work was reviewed, a sale was
+    refunded): refund it to the advertiser."""
+    from campaigns.models import Campaign
+
+    campaign = Campaign.objects.get(pk=campaign_id)
+    return [row.pk for row in services.refund_unused_safely(campaign=campaign)]

@@ -205,3 +205,16 @@ def refund_changed(event: dict) -> None:
         )
     for row in rows:
         services.refund_sync(row)
+
+
+@register(
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+    "charge.dispute.closed",
+)
+def dispute_changed(event: dict) -> None:
+    from billing.disputes import dispute_sync
+
+    dispute_sync(stripe_dispute_id=event["data"]["object"]["id"])

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.forms import validate_http_url
 from accounts.models import AdvertiserType, Language
+from billing.limits import largest_budget_in_one_payment, too_large_for_one_payment_message
 from campaigns.models import (
     MAX_BUDGET_CENTS,
     MAX_COMMISSION_PERCENT,
@@ -175,6 +176,13 @@ class VisibilityCampaignForm(CampaignForm):
                 f"Rate x views would be {dollars(cpv * max_views // 100)}; the most one campaign can hold is "
                 f"{dollars(MAX_BUDGET_CENTS)}.",
             )
+        elif cpv is not None and max_views is not None and cpv * max_views // 100 > largest_budget_in_one_payment():
+            # The whole budget is funded by the first payment: Stripe would refuse it.
+            self.add_error(
+                "max_views",
+                f"Rate x views would be {dollars(cpv * max_views // 100)}. {too_large_for_one_payment_message()} "
+                "Start with fewer views and buy more once the campaign runs.",
+            )
         return cleaned
 
 
@@ -200,6 +208,9 @@ class BudgetRangeCampaignForm(CampaignForm):
         low, high = cleaned.get("min_budget_dollars"), cleaned.get("max_budget_dollars")
         if low is not None and high is not None and low > high:
             self.add_error("max_budget_dollars", "The maximum budget must be at least the minimum budget.")
+        elif high is not None and high > largest_budget_in_one_payment():
+            # The agreed amount is funded by one payment: Stripe would refuse more.
+            self.add_error("max_budget_dollars", too_large_for_one_payment_message())
         elif low is not None and high is not None:
             self.instance.min_budget, self.instance.max_budget = low, high
         return cleaned

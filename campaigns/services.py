@@ -501,8 +501,32 @@ def work_approve(*, work: CampaignWork, actor) -> bool:
 
         work_payment_create(work=work)
         notifications.work_approved(work=work)
+        _refund_if_ended(work)
     work.status, work.reviewed_at, work.reviewed_by, work.auto_approved = WorkStatus.APPROVED, now, actor, actor is None
     return True
+
+
+def campaign_work_waiting_cents(*, campaign: Campaign) -> int:
+    """The milestone amounts whose work is submitted and waits for review: what an ended
+    campaign keeps back from its refund until that work is reviewed."""
+    return (
+        CampaignDeliverable.objects.filter(promoter_campaign__campaign=campaign, works__status=WorkStatus.SUBMITTED)
+        .distinct()
+        .aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+
+
+def _refund_if_ended(work: CampaignWork) -> None:
+    """Reviewing work an ended campaign kept money for settles that money: what the review did
+    not pay goes back to the advertiser (billing's refund, a task after commit)."""
+    campaign_id, status = CampaignDeliverable.objects.values_list(
+        "promoter_campaign__campaign_id", "promoter_campaign__campaign__status"
+    ).get(pk=work.deliverable_id)
+    if status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+        from django_q.tasks import async_task
+
+        transaction.on_commit(lambda: async_task("billing.tasks.campaign_refund_unused", campaign_id))
 
 
 def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, deliverable_status: str):
@@ -511,6 +535,16 @@ def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, d
         raise CampaignError("Add a comment so the promoter knows what to change.")
     _require_reviewer(work, actor)
     now = timezone.now()
+    if (
+        work_status == WorkStatus.REVISION_REQUESTED
+        and CampaignDeliverable.objects.filter(
+            pk=work.deliverable_id,
+            promoter_campaign__campaign__status__in=[CampaignStatus.COMPLETED, CampaignStatus.CANCELLED],
+        ).exists()
+    ):
+        raise InvalidTransition(
+            "The campaign has ended, so no new version can be submitted: approve or reject this work."
+        )
     with transaction.atomic():
         claimed = CampaignWork.objects.filter(pk=work.pk, status=WorkStatus.SUBMITTED).update(
             status=work_status, reviewed_at=now, reviewed_by=actor, review_comment=comment[:5000]
@@ -519,6 +553,7 @@ def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, d
             raise InvalidTransition("This work was already reviewed.")
         CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=deliverable_status)
         notifications.work_reviewed(work=work, revision=work_status == WorkStatus.REVISION_REQUESTED)
+        _refund_if_ended(work)
     work.status, work.reviewed_at, work.review_comment = work_status, now, comment
     return work
 

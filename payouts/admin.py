@@ -118,7 +118,17 @@ class StripeTransferAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["promoter"]
     search_fields = ["promoter__email", "stripe_transfer_id", "idempotency_key"]
-    actions = ["retry"]
+    actions = ["retry", "send_reversed_again"]
+
+    @admin.action(description="Send a reversed Consultant/Seller payment again (past the automatic limit too)")
+    def send_reversed_again(self, request, queryset):
+        for transfer in queryset.filter(kind=TransferKind.IMMEDIATE, status=TransferStatus.REVERSED):
+            again = services.transfer_resend_create(reversed_id=transfer.pk, ignore_cap=True)
+            if again is None:
+                self.message_user(request, f"{transfer}: nothing to send again (the wallet no longer holds it).")
+                continue
+            again = services.transfer_send(transfer_id=again.pk)
+            self.message_user(request, f"{again}: {again.failure_reason or again.get_status_display()}")
 
     @admin.action(description="Retry the transfer")
     def retry(self, request, queryset):

@@ -4,6 +4,8 @@ Amounts are integer cents. Wallet figures are projections of the promoter's ledg
 (billing.ledger), written only by `payouts.services.wallets_sync` inside a ledger posting.
 """
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -149,6 +151,9 @@ class StripeTransfer(models.Model):
     payout_record = models.OneToOneField(
         "PayoutRecord", on_delete=models.PROTECT, null=True, blank=True, related_name="stripe_transfer"
     )
+    # A reversed immediate payment is sent again as a new row (its own idempotency key: Stripe
+    # would replay the reversed transfer for the old one); the work stays on the first row.
+    resend_of = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="resent_as")
     transfer_group = models.CharField(max_length=100, blank=True)
     source_transaction = models.CharField(max_length=64, blank=True, help_text="Funding charge id.")
     destination = models.CharField(max_length=64, blank=True)
@@ -164,13 +169,26 @@ class StripeTransfer(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="stripe_transfer_amount_positive"),
             models.CheckConstraint(
-                condition=Q(kind="immediate", work__isnull=False) | Q(kind="payout", payout_record__isnull=False),
+                condition=Q(kind="immediate", work__isnull=False, resend_of__isnull=True)
+                | Q(kind="immediate", work__isnull=True, resend_of__isnull=False)
+                | Q(kind="payout", payout_record__isnull=False, resend_of__isnull=True),
                 name="stripe_transfer_serves_one_row",
             ),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} to {self.promoter} ({self.status})"
+
+    def first_send(self) -> StripeTransfer:
+        """The row this payment was first sent as (itself unless it is a resend)."""
+        transfer = self
+        while transfer.resend_of_id:
+            transfer = transfer.resend_of
+        return transfer
+
+    def sends(self) -> int:
+        """How many times this payment has been sent, counting this row."""
+        return 1 + (self.resend_of.sends() if self.resend_of_id else 0)
 
 
 class PayoutStatus(models.TextChoices):

@@ -278,7 +278,10 @@ def transfer_send(*, transfer_id: int) -> StripeTransfer:
             url=reverse("payouts:get_paid"),
         )
         return transfer
-    source = _funding_charge_id(transfer)
+    # A resend is paid from the platform balance: the reversal put the money back there, while
+    # the funding charge's transferable amount stays used by the reversed transfer.
+    source = "" if transfer.resend_of_id else _funding_charge_id(transfer)
+    work_id = transfer.first_send().work_id
     StripeTransfer.objects.filter(pk=transfer.pk).update(
         attempts=F("attempts") + 1, destination=account.stripe_account_id, source_transaction=source
     )
@@ -290,7 +293,7 @@ def transfer_send(*, transfer_id: int) -> StripeTransfer:
             transfer_group=transfer.transfer_group,
             source_transaction=source or None,
             idempotency_key=transfer.idempotency_key,
-            metadata={"stripe_transfer_row": str(transfer.pk), "work_id": str(transfer.work_id)},
+            metadata={"stripe_transfer_row": str(transfer.pk), "work_id": str(work_id)},
         )
     except gateway.GatewayError as error:
         _transfer_failed(transfer, error)
@@ -318,25 +321,31 @@ def transfer_send(*, transfer_id: int) -> StripeTransfer:
         Wallet.objects.filter(user_id=transfer.promoter_id).update(
             direct_paid_total=F("direct_paid_total") + transfer.amount
         )
+        again = " again after Stripe returned it" if transfer.resend_of_id else ""
         _notify(
             transfer.promoter,
             kind=NotificationKind.PAYOUT_SENT,
             title="A payment is on its way",
-            body=f"{_dollars(transfer.amount)} for your approved work was sent to your Stripe account; Stripe "
-            "pays it into your bank.",
+            body=f"{_dollars(transfer.amount)} for your approved work was sent{again} to your Stripe account; "
+            "Stripe pays it into your bank.",
             event_key=f"transfer-sent-{transfer.pk}",
             url=reverse("payouts:wallet"),
         )
-        if locked.work_id:
+        if work_id:
             from campaigns.models import PromoterCampaign
 
-            PromoterCampaign.objects.filter(deliverables__works=locked.work_id).update(
-                stripe_transfer_id=remote.id,
-                final_payout_amount=Case(
-                    When(final_payout_amount__isnull=True, then=Value(transfer.amount)),
-                    default=F("final_payout_amount") + transfer.amount,
-                ),
-            )
+            paid = PromoterCampaign.objects.filter(deliverables__works=work_id)
+            if transfer.resend_of_id:
+                # The first send counted this amount already (a reversal does not take it off).
+                paid.update(stripe_transfer_id=remote.id)
+            else:
+                paid.update(
+                    stripe_transfer_id=remote.id,
+                    final_payout_amount=Case(
+                        When(final_payout_amount__isnull=True, then=Value(transfer.amount)),
+                        default=F("final_payout_amount") + transfer.amount,
+                    ),
+                )
     return locked
 
 
@@ -373,6 +382,7 @@ def transfers_retry_failed(*, limit: int = 500) -> int:
     )
     for pk in due:
         transfer_send(transfer_id=pk)
+    resent = transfers_resend_reversed(limit=limit)
     failed = list(
         PayoutRecord.objects.filter(status__in=[PayoutStatus.FAILED])
         .order_by("period", "pk")
@@ -380,7 +390,85 @@ def transfers_retry_failed(*, limit: int = 500) -> int:
     )
     if failed:
         payout_records_send(record_ids=failed)
-    return len(due) + len(failed)
+    return len(due) + resent + len(failed)
+
+
+# --- Reversed immediate payments, sent again ------------------------------------------------------
+
+# Sends of one milestone payment, the first included: a payment Stripe keeps returning (an
+# account closed or under review) waits for staff after this many, owed in the wallet.
+IMMEDIATE_SENDS_MAX = 3
+
+
+def transfers_resend_reversed(*, limit: int = 500) -> int:
+    """Send again every fully reversed immediate payment not resent yet (under the cap).
+    Returns how many were sent again; safe to run twice or at once."""
+    reversed_ids = list(
+        StripeTransfer.objects.filter(
+            kind=TransferKind.IMMEDIATE, status=TransferStatus.REVERSED, resent_as__isnull=True
+        )
+        .order_by("updated_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    resent = 0
+    for pk in reversed_ids:
+        again = transfer_resend_create(reversed_id=pk)
+        if again is not None:
+            transfer_send(transfer_id=again.pk)
+            resent += 1
+    return resent
+
+
+def _reversed_total(transfer: StripeTransfer) -> int:
+    """Cents of `transfer` the ledger took back from Stripe (its reversal postings)."""
+    return (
+        Transaction.objects.filter(
+            kind=TransactionKind.PAYOUT_REVERSAL, idempotency_key__startswith=f"reversal-{transfer.pk}-"
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+
+
+def transfer_resend_create(*, reversed_id: int, ignore_cap: bool = False) -> StripeTransfer | None:
+    """The pending row that sends a reversed immediate payment again (the existing one on a
+    second call), or None when it is not to be sent again: not fully reversed, the cap reached
+    (unless staff say `ignore_cap`), or the promoter's direct balance no longer holds it."""
+    with transaction.atomic():
+        reversed_row = StripeTransfer.objects.select_for_update().get(pk=reversed_id)
+        existing = StripeTransfer.objects.filter(resend_of=reversed_row).first()
+        if existing is not None:
+            return existing
+        if reversed_row.kind != TransferKind.IMMEDIATE or reversed_row.status != TransferStatus.REVERSED:
+            return None
+        if reversed_row.sends() >= IMMEDIATE_SENDS_MAX and not ignore_cap:
+            return None
+        amount = min(_reversed_total(reversed_row), reversed_row.amount)
+        direct = ledger.accounts_lock(ledger.promoter_direct(reversed_row.promoter, reversed_row.currency))
+        waiting = (
+            StripeTransfer.objects.filter(
+                promoter_id=reversed_row.promoter_id,
+                kind=TransferKind.IMMEDIATE,
+                status__in=[TransferStatus.PENDING, TransferStatus.FAILED],
+                currency=reversed_row.currency,
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
+        )
+        if amount <= 0 or next(iter(direct.values())).balance - waiting < amount:
+            return None
+        again = StripeTransfer.objects.create(
+            resend_of=reversed_row,
+            promoter_id=reversed_row.promoter_id,
+            kind=TransferKind.IMMEDIATE,
+            amount=amount,
+            currency=reversed_row.currency,
+            campaign_id=reversed_row.campaign_id,
+            transfer_group=reversed_row.transfer_group,
+            # Replaced below by one derived from this row, once it has its id.
+            idempotency_key=f"transfer-resend-of-{reversed_row.pk}",
+        )
+        again.idempotency_key = f"transfer-{again.pk}"
+        again.save(update_fields=["idempotency_key"])
+    return again
 
 
 # --- The monthly close -------------------------------------------------------------------------
@@ -427,6 +515,7 @@ def period_close(*, period: datetime.date) -> CloseReport:
         report.summaries = period_summaries_write(period=period)
         PeriodClose.objects.filter(pk=close.pk, summarised_at__isnull=True).update(summarised_at=timezone.now())
     payout_run_send(period=period, report=run)
+    transfers_resend_reversed()
     report.run = run
     return report
 
@@ -943,12 +1032,26 @@ def transfer_reversed(*, stripe_transfer_id: str) -> StripeTransfer | None:
                 transfer.promoter,
                 kind=NotificationKind.PAYOUT_FAILED,
                 title="A payment to you was returned",
-                body=f"A transfer of {_dollars(amount)} was reversed by Stripe. The money is back in your wallet "
-                "and will be paid again with the next payout.",
+                body=f"A transfer of {_dollars(amount)} was reversed by Stripe. The money is back in your wallet, "
+                f"still owed to you, {_reversal_next_step(transfer, fully=remote.reversed)}",
                 event_key=f"transfer-reversed-{transfer.pk}-{remote.amount_reversed}",
                 url=reverse("payouts:wallet"),
             )
     return transfer
+
+
+def _reversal_next_step(transfer: StripeTransfer, *, fully: bool) -> str:
+    """What happens next to reversed money, as the promoter is told it (it must come true)."""
+    if transfer.kind == TransferKind.PAYOUT:
+        return "and is paid with your next monthly payout."
+    if not fully:
+        return "and part of the payment stays with you: contact support to have the returned part sent again."
+    if transfer.sends() < IMMEDIATE_SENDS_MAX:
+        return "and is sent to you again automatically within the hour."
+    return (
+        f"but Stripe returned it {transfer.sends()} times, so we stopped sending it automatically: check your "
+        "payout account on the Get paid page and contact support to have it sent again."
+    )
 
 
 def payout_failed(

@@ -15,6 +15,7 @@ import datetime
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
@@ -32,6 +33,7 @@ from payouts.models import (
     StripeTransfer,
     SummaryRole,
 )
+from payouts.reconciliation import Reconciliation, reconciliation_for
 from payouts.services import next_payout_at, period_bounds, period_next, period_of, period_previous
 
 logger = logging.getLogger(__name__)
@@ -198,6 +200,11 @@ class PromoterStatement:
     def fees(self) -> int:
         """Promoters pay no platform fee: it is charged to the advertiser on top of the budget."""
         return 0
+
+    @cached_property
+    def reconciliation(self) -> Reconciliation:
+        """Owed to the promoter at the start, each movement of the month, owed at the end."""
+        return reconciliation_for(user_id=self.summary.user_id, role=self.role, period=self.period)
 
     def totals_check(self) -> dict[str, tuple[int, int]]:
         """{figure: (sum of the lines, the summary's figure)}."""
@@ -399,6 +406,11 @@ class AdvertiserStatement:
     def refund_lines_total(self) -> int:
         return sum(line.amount for line in self.refunds)
 
+    @cached_property
+    def reconciliation(self) -> Reconciliation:
+        """Held for the advertiser's campaigns at the start, each movement, held at the end."""
+        return reconciliation_for(user_id=self.summary.user_id, role=self.role, period=self.period)
+
     def totals_check(self) -> dict[str, tuple[int, int]]:
         """{figure: (sum of the lines, the summary's figure)}."""
         summary = self.summary
@@ -565,6 +577,13 @@ def statement_csv_rows(statement) -> list[list[str]]:
 
     rows = [CSV_HEADER]
     summary = statement.summary
+    balance = statement.reconciliation
+    rows.append(row("balance", "Opening balance", balance.opening, date=statement.period))
+    for line in balance.lines:
+        # Unsigned, its direction in the status column: a cell starting with "-" is a formula.
+        direction = "in" if line.incoming else "out"
+        rows.append(row("balance", line.label, abs(line.amount), campaign=line.campaign, status=direction))
+    rows.append(row("balance", "Closing balance", balance.closing, date=statement.last_day))
     if statement.role == SummaryRole.PROMOTER:
         for line in statement.earnings:
             paid = "Paid monthly" if line.paid_monthly else "Paid on approval"

@@ -7,6 +7,8 @@ Behaviours:
   auth_always        - 4000002760003184: every payment needs 3DS; off-session fails
   auth_on_setup      - 4000002500003155: needs 3DS on-session/setup, off-session
                        payments succeed once set up
+  dispute            - 4000000000000259: the payment succeeds, then the charge is disputed
+                       (fraudulent): `charge.dispute.created`, `charge.dispute.funds_withdrawn`
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ NUMBERS: dict[str, tuple[str, str | None]] = {
     "4000002760003184": ("auth_always", None),
     "4000002500003155": ("auth_on_setup", None),
     "4000000000003220": ("auth_always", None),
+    "4000000000000259": ("dispute", None),
 }
 
 # Test PaymentMethod ids -> card number.
@@ -52,6 +55,7 @@ TEST_PAYMENT_METHODS: dict[str, str] = {
     "pm_card_authenticationRequired": "4000002760003184",
     "pm_card_authenticationRequiredOnSetup": "4000002500003155",
     "pm_card_threeDSecure2Required": "4000000000003220",
+    "pm_card_createDispute": "4000000000000259",
 }
 
 # Test card tokens (`card[token]=tok_visa`) -> card number.

@@ -164,6 +164,16 @@ class Handler(BaseHTTPRequestHandler):
             ),
             ("GET", r"/_sim/authenticate/(?P<id>[^/]+)", None),
             ("POST", r"/_sim/authenticate/(?P<id>[^/]+)", None),
+            (
+                "POST",
+                r"/_sim/disputes",
+                lambda: sim.open_dispute(data["charge"], data.get("reason", "fraudulent")),
+            ),
+            (
+                "POST",
+                r"/_sim/disputes/(?P<id>[^/]+)/close",
+                lambda id: sim.close_dispute(id, to_bool(data.get("won"))),
+            ),
             ("GET", r"/_sim/health", lambda: {"ok": True, "time": now()}),
         ]
         for m, pattern, fn in routes:

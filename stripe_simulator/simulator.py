@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from . import params as P
 from .errors import StripeError
-from .resources import checkout, connect, customers, events, payments, webhook_endpoints
+from .resources import checkout, connect, customers, disputes, events, payments, webhook_endpoints
 from .resources.base import Ctx, Route, expand
 from .state import State, new_id, write_atomically
 from .webhooks import WebhookDispatcher
@@ -28,6 +28,7 @@ ROUTES: list[Route] = [
     *payments.ROUTES,
     *checkout.ROUTES,
     *connect.ROUTES,
+    *disputes.ROUTES,
     *events.ROUTES,
     *webhook_endpoints.ROUTES,
 ]
@@ -206,6 +207,14 @@ class StripeSimulator:
         failure_code: str = "account_closed",
     ) -> dict:
         return self.run_action(connect.fail_payout, account, payout_id, amount, failure_code)
+
+    def open_dispute(self, charge_id: str, reason: str = "fraudulent") -> dict:
+        """Open a dispute on a succeeded charge (`charge.dispute.created` and `funds_withdrawn`)."""
+        return self.run_action(disputes.open_dispute, charge_id, reason)
+
+    def close_dispute(self, dispute_id: str, won: bool) -> dict:
+        """Close a dispute won (`funds_reinstated`) or lost; then `charge.dispute.closed`."""
+        return self.run_action(disputes.close_dispute, dispute_id, won)
 
     def complete_authentication(self, intent_id: str, success: bool = True) -> dict:
         return self.run_action(payments.complete_authentication, intent_id, success)

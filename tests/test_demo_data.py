@@ -34,6 +34,7 @@ from payouts.models import (
     TransferStatus,
     Wallet,
 )
+from payouts.reconciliation import statements_reconcile
 from tracking.models import SaleRecord, SaleStatus, ViewStat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
@@ -114,6 +115,9 @@ def test_demo_data_shows_every_feature_balances_and_runs_once(tmp_path, monkeypa
 
     # The books balance.
     assert ledger_audit().clean
+    # Every statement of the demo adds up: opening + each movement = closing, months chained.
+    checked, problems = statements_reconcile()
+    assert checked >= 4 and not problems, problems
 
     # The Stripe state was saved, with what the database refers to.
     state = json.loads(state_file.read_text())

@@ -69,6 +69,10 @@ def stripe_fees(currency="usd"):
     return account(AccountKind.STRIPE_FEES, currency=currency)
 
 
+def platform_losses(currency="usd"):
+    return account(AccountKind.PLATFORM_LOSSES, currency=currency)
+
+
 def campaign_budget(campaign):
     return account(AccountKind.CAMPAIGN_BUDGET, campaign=campaign, currency=campaign.currency)
 

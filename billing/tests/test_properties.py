@@ -1,4 +1,7 @@
-"""Property: whatever sequence of funding, spending, top-ups and ending, every cent is accounted for."""
+"""Property: whatever sequence of funding, spending, top-ups, ending, spends reversed (refunded
+sales, before or after the end) and disputes opened and closed won or lost (their webhooks
+replayed), every cent is accounted for, an ended campaign keeps no money once its refunds
+settle, and the simulator's platform balance moves exactly as the ledger's outside world."""
 
 import pytest
 from django.db import transaction
@@ -8,7 +11,8 @@ from hypothesis import strategies as st
 
 from billing import ledger, services
 from billing.audit import ledger_audit
-from billing.models import AdvertiserCharge, CampaignBudgetAllocation, Transaction
+from billing.disputes import dispute_sync
+from billing.models import AdvertiserCharge, CampaignBudgetAllocation, Dispute, DisputeStatus, Transaction
 from billing.tests.conftest import add_card, fund
 from campaigns.models import CampaignStatus, CampaignType
 from campaigns.tests.factories import CampaignFactory
@@ -20,6 +24,10 @@ steps = st.lists(
         st.tuples(st.just("spend"), st.integers(min_value=1, max_value=4_000)),
         st.tuples(st.just("top_up"), st.integers(min_value=2_000, max_value=6_000)),
         st.tuples(st.just("end"), st.sampled_from(["complete", "cancel"])),
+        st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=11)),
+        st.tuples(st.just("sweep"), st.just(0)),
+        st.tuples(st.just("dispute"), st.integers(min_value=0, max_value=3)),
+        st.tuples(st.just("close_dispute"), st.sampled_from(["won", "lost"])),
     ),
     min_size=1,
     max_size=12,
@@ -34,8 +42,16 @@ def check_books(campaign):
     )
     funded = (allocations["budget"] or 0) + (allocations["fee"] or 0)
     budget, fee_held = ledger.campaign_budget(campaign), ledger.campaign_fee_held(campaign)
-    spent = Transaction.objects.filter(source=budget, kind="spend").aggregate(total=Sum("amount"))["total"] or 0
-    fees = Transaction.objects.filter(source=fee_held, kind="fee_recognised").aggregate(total=Sum("amount"))["total"]
+
+    def moved(**lookup):
+        return Transaction.objects.filter(**lookup).aggregate(total=Sum("amount"))["total"] or 0
+
+    # Net of the spends reversed (refunded sales give the earning and its fee share back).
+    spent = moved(source=budget, kind="spend") - moved(destination=budget, kind="spend_reversal")
+    fees = moved(source=fee_held, kind="fee_recognised") - moved(destination=fee_held, kind="spend_reversal")
+    disputed = sum(moved(source=account, kind="dispute") for account in (budget, fee_held)) - sum(
+        moved(destination=account, kind="dispute_reinstated") for account in (budget, fee_held)
+    )
     refunded = (
         AdvertiserCharge.objects.filter(campaign=campaign, kind="refund", status="succeeded").aggregate(
             total=Sum("amount")
@@ -43,12 +59,19 @@ def check_books(campaign):
         or 0
     )
     assert budget.balance >= 0 and fee_held.balance >= 0
-    assert funded == spent + (fees or 0) + refunded + budget.balance + fee_held.balance
+    assert funded == spent + (fees or 0) + refunded + disputed + budget.balance + fee_held.balance
+
+
+def _platform_available(stripe_client) -> int:
+    return next(b.amount for b in stripe_client.v1.balance.retrieve().available if b.currency == "usd")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(campaign_type=st.sampled_from([CampaignType.SALESMAN, CampaignType.VISIBILITY]), steps=steps)
-def test_every_cent_is_accounted_for_after_every_step(stripe_settings, stripe_client, promoter, campaign_type, steps):
+def test_every_cent_is_accounted_for_after_every_step(
+    stripe_settings, stripe_client, stripe_sim, promoter, django_capture_on_commit_callbacks, campaign_type, steps
+):
+    stripe_start, ledger_start = _platform_available(stripe_client), ledger.external().balance
     campaign = CampaignFactory(
         campaign_type=campaign_type,
         awaiting_funding=True,
@@ -58,6 +81,7 @@ def test_every_cent_is_accounted_for_after_every_step(stripe_settings, stripe_cl
     add_card(campaign.advertiser, stripe_client)
     fund(campaign, budget_cents=5_000)
     check_books(campaign)
+    spends, reversed_keys = [], set()
     for number, (action, value) in enumerate(steps):
         campaign.refresh_from_db()
         ended = campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
@@ -72,6 +96,7 @@ def test_every_cent_is_accounted_for_after_every_step(stripe_settings, stripe_cl
                         idempotency_key=f"{campaign.pk}-{number}",
                     )
                 assert result.spent_cents == value <= before
+                spends.append(f"{campaign.pk}-{number}")
             except services.BudgetExhausted as refused:
                 assert value > before and refused.remaining_cents == before
         elif action == "top_up" and not ended:
@@ -86,4 +111,36 @@ def test_every_cent_is_accounted_for_after_every_step(stripe_settings, stripe_cl
                 services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="property test")
             assert services.campaign_budget_remaining(campaign) == 0
             assert ledger.campaign_fee_held(campaign).balance == 0
+        elif action == "reverse" and spends:
+            key = spends[value % len(spends)]
+            # A refunded sale: its commission comes back (the task that refunds an ended
+            # campaign runs after commit); reversing it again posts nothing more.
+            with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+                services.campaign_budget_spend_reverse(
+                    campaign=campaign, promoter=promoter, spend_idempotency_key=key, idempotency_key=f"rev-{key}"
+                )
+            reversed_keys.add(key)
+        elif action == "sweep":
+            services.ended_campaigns_refund_leftovers()
+        elif action == "dispute":
+            charges = list(AdvertiserCharge.objects.filter(campaign=campaign, kind="charge").order_by("pk"))
+            charge = charges[value % len(charges)]
+            if not Dispute.objects.filter(charge=charge).exists():
+                remote = stripe_client.v1.charges.retrieve(charge.stripe_charge_id)
+                if remote.amount_refunded < remote.amount:
+                    opened = stripe_sim.open_dispute(charge.stripe_charge_id)
+                    dispute_sync(stripe_dispute_id=opened["id"])
+                    dispute_sync(stripe_dispute_id=opened["id"])  # a replayed event
+        elif action == "close_dispute":
+            dispute = Dispute.objects.filter(campaign=campaign, status=DisputeStatus.OPEN).first()
+            if dispute is not None:
+                stripe_sim.close_dispute(dispute.stripe_dispute_id, won=value == "won")
+                dispute_sync(stripe_dispute_id=dispute.stripe_dispute_id)
+                dispute_sync(stripe_dispute_id=dispute.stripe_dispute_id)
+        campaign.refresh_from_db()
+        if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+            assert services.campaign_budget_remaining(campaign) == 0
+            assert ledger.campaign_fee_held(campaign).balance == 0
         check_books(campaign)
+        # Stripe's side: what the platform balance gained is what the ledger's outside world paid.
+        assert _platform_available(stripe_client) - stripe_start == ledger_start - ledger.external().balance

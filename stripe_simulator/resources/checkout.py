@@ -6,6 +6,7 @@ import dataclasses
 
 from ..errors import StripeError, missing
 from ..fixtures import build
+from ..limits import amount_checked, currency_checked
 from ..params import merge_metadata, to_int
 from ..state import new_id, now
 from .base import Ctx, Route, get_or_404, paginate
@@ -39,13 +40,15 @@ def _line_items(ctx: Ctx, raw) -> list[dict]:
             raise StripeError(
                 f"You must specify either `price` or `price_data` in line_items[{i}].", param=f"line_items[{i}]"
             )
+        currency = currency_checked(pd.get("currency"), param=f"line_items[{i}][price_data][currency]")
         unit = to_int(pd, "unit_amount", required=True)
+        amount_checked(unit, currency, param=f"line_items[{i}][price_data][unit_amount]")
         name = (pd.get("product_data") or {}).get("name") or "Item"
         item = build(
             "item",
             id=new_id("li"),
             quantity=quantity,
-            currency=pd["currency"].lower(),
+            currency=currency,
             description=name,
             amount_subtotal=unit * quantity,
             amount_total=unit * quantity,
@@ -68,6 +71,7 @@ def _line_items(ctx: Ctx, raw) -> list[dict]:
         items.append(item)
     if len({i["currency"] for i in items}) > 1:
         raise StripeError("All line items must have the same currency.", param="line_items")
+    amount_checked(sum(i["amount_total"] for i in items), items[0]["currency"], param="line_items", charged=True)
     return items
 
 

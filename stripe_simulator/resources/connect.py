@@ -6,6 +6,7 @@ import copy
 
 from ..errors import StripeError, missing
 from ..fixtures import build
+from ..limits import amount_checked, currency_checked
 from ..params import merge_metadata, to_bool, to_int
 from ..state import new_id, now
 from .base import Ctx, Route, get_or_404, paginate
@@ -208,9 +209,10 @@ def create_transfer(ctx: Ctx) -> dict:
     _platform_only(ctx)
     p = ctx.params
     amount = to_int(p, "amount", required=True)
-    currency = p["currency"].lower()
+    currency = currency_checked(p["currency"])
     if amount <= 0:
         raise StripeError("Invalid positive integer", code="parameter_invalid_integer", param="amount")
+    amount_checked(amount, currency)
     acct = _destination(ctx, p["destination"])
     if p.get("source_transaction"):
         # Stripe lets the transfer wait on that charge's funds, so no balance check.
@@ -330,8 +332,9 @@ def retrieve_reversal(ctx: Ctx, id: str, rid: str) -> dict:
 # ----------------------------------------------------------------- payouts
 def create_payout(ctx: Ctx) -> dict:
     p = ctx.params
-    amount = to_int(p, "amount", required=True)
-    return make_payout(ctx, ctx.account, amount, p["currency"].lower(), p.get("metadata"), p.get("description"))
+    currency = currency_checked(p["currency"])
+    amount = amount_checked(to_int(p, "amount", required=True), currency)
+    return make_payout(ctx, ctx.account, amount, currency, p.get("metadata"), p.get("description"))
 
 
 def make_payout(ctx: Ctx, account: str | None, amount: int, currency: str, metadata=None, description=None) -> dict:

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from .. import cards
 from ..errors import StripeError, missing, unexpected_state
 from ..fixtures import build
+from ..limits import amount_checked, currency_checked
 from ..params import merge_metadata, to_bool, to_int
 from ..state import new_id, now
 from .base import Ctx, Route, filter_created, get_or_404, paginate
@@ -16,8 +17,6 @@ from .customers import card_decline_error, resolve_payment_method
 # Stripe's standard US card pricing.
 FEE_PERCENT = Decimal("0.029")
 FEE_FIXED = 30
-# Smallest chargeable amounts (Stripe's minimums for common currencies).
-MINIMUM_AMOUNT = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50}
 _CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 
 
@@ -165,22 +164,10 @@ def list_charges(ctx: Ctx) -> dict:
 
 
 # ----------------------------------------------------------------- payment intents
-def _check_amount(amount: int, currency: str) -> None:
-    minimum = MINIMUM_AMOUNT.get(currency, 1)
-    if amount < minimum:
-        raise StripeError(
-            f"Amount must be at least {dollars(minimum)} {currency}",
-            code="amount_too_small",
-            param="amount",
-            cacheable=False,
-        )
-
-
 def create_payment_intent(ctx: Ctx) -> dict:
     p = ctx.params
-    amount = to_int(p, "amount", required=True)
-    currency = p["currency"].lower()
-    _check_amount(amount, currency)
+    currency = currency_checked(p["currency"])
+    amount = amount_checked(to_int(p, "amount", required=True), currency, charged=True)
     if p.get("customer"):
         get_or_404(ctx, "customer", p["customer"], "customer", "customer")
     pi_id = new_id("pi")
@@ -239,8 +226,12 @@ def update_payment_intent(ctx: Ctx, id: str) -> dict:
             f"{pi['status']}. You may only update the {next(iter(p), 'parameters')} of a PaymentIntent with one of "
             "the following statuses: requires_payment_method, requires_confirmation, requires_action."
         )
-    if "amount" in p:
-        pi["amount"] = to_int(p, "amount")
+    if "currency" in p:
+        p["currency"] = currency_checked(p["currency"])
+    if "amount" in p or "currency" in p:
+        currency = p.get("currency") or pi["currency"]
+        amount = to_int(p, "amount") if "amount" in p else pi["amount"]
+        pi["amount"] = amount_checked(amount, currency, charged=True)
     for key in ("currency", "description", "transfer_group", "receipt_email", "setup_future_usage", "customer"):
         if key in p:
             pi[key] = p[key] or None
@@ -294,7 +285,12 @@ def _confirm_payment_intent(ctx: Ctx, pi: dict, p: dict) -> dict:
         return _require_action(ctx, pi, "payment_intent")
     if behaviour in ("decline", "decline_on_charge"):
         return _fail_payment(ctx, pi, pm, ctx.state.meta_of(pm["id"])["decline_code"])
-    return _succeed_payment(ctx, pi, pm)
+    succeeded = _succeed_payment(ctx, pi, pm)
+    if behaviour == "dispute":
+        from .disputes import open_dispute  # disputes builds on this module's balance records
+
+        open_dispute(ctx, succeeded["latest_charge"])
+    return succeeded
 
 
 def _require_action(ctx: Ctx, intent: dict, kind: str) -> dict:

@@ -1,0 +1,223 @@
+"""Disputes (chargebacks) of funding payments.
+
+A dispute's events are triggers: `dispute_sync` re-reads the dispute from Stripe and brings our
+side to its state, once per step, whatever order or how many times the events arrive.
+
+- Opened (any status but an inquiry's `warning_*`): Stripe has taken the disputed amount and its
+  dispute fee from the platform balance. The campaign is paused, and its unspent budget, then its
+  unspent fee, cover the withdrawal; what they cannot cover was already paid to promoters, who
+  keep it: a platform loss. Stripe's fee is a Stripe fee. (`dispute-<pk>-withdrawn`)
+- Won: Stripe gives the amount back; the budget and fee it covered return to the campaign, the
+  loss is undone, and a campaign paused for the dispute resumes. (`dispute-<pk>-reinstated`)
+- Lost: nothing comes back; the covered budget and fee paid for it and the loss stays recorded.
+
+Lock order as elsewhere: campaign row, its allocations, then ledger accounts.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import NotificationKind
+from accounts.notifications import notify
+from billing import gateway, ledger
+from billing.models import (
+    AdvertiserCharge,
+    CampaignBudgetAllocation,
+    ChargeKind,
+    Dispute,
+    DisputeStatus,
+    TransactionKind,
+)
+from campaigns import services as campaign_services
+from campaigns.models import Campaign, CampaignStatus, CampaignStatusChange
+
+logger = logging.getLogger(__name__)
+
+DISPUTE_PAUSE_REASON = "payment disputed"
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def dispute_sync(*, stripe_dispute_id: str) -> Dispute | None:
+    """Bring our side of a dispute to Stripe's current state (see the module's docstring)."""
+    remote = gateway.dispute_retrieve(stripe_dispute_id)
+    if remote.status.startswith("warning_"):
+        return None  # an inquiry: no money has moved yet
+    charge = (
+        AdvertiserCharge.objects.filter(kind=ChargeKind.CHARGE, stripe_charge_id=remote.charge_id)
+        .select_related("campaign")
+        .first()
+    )
+    if charge is None:
+        logger.warning("dispute %s on unknown charge %s", remote.id, remote.charge_id)
+        return None
+    dispute = _dispute_withdraw(charge=charge, remote=remote)
+    if remote.status == "won":
+        _dispute_reinstate(dispute)
+    elif remote.status == "lost":
+        _dispute_lose(dispute)
+    dispute.refresh_from_db()
+    return dispute
+
+
+def _dispute_withdraw(*, charge: AdvertiserCharge, remote: gateway.Dispute) -> Dispute:
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=charge.campaign_id)
+        dispute, _ = Dispute.objects.get_or_create(
+            stripe_dispute_id=remote.id,
+            defaults={
+                "charge": charge,
+                "campaign": campaign,
+                "advertiser_id": campaign.advertiser_id,
+                "amount": remote.amount,
+                "stripe_fee": remote.stripe_fee,
+                "reason": remote.reason[:60],
+                "currency": remote.currency,
+            },
+        )
+        if dispute.withdrawn_at is not None:
+            return dispute
+        allocations = list(
+            CampaignBudgetAllocation.objects.select_for_update().filter(campaign=campaign).order_by("pk")
+        )
+        budget, fee_held = ledger.campaign_budget(campaign), ledger.campaign_fee_held(campaign)
+        external = ledger.external(dispute.currency)
+        locked = ledger.accounts_lock(budget, fee_held, external)
+        budget_covered = min(locked[budget.pk].balance, dispute.amount)
+        fee_covered = min(locked[fee_held.pk].balance, dispute.amount - budget_covered)
+        loss = dispute.amount - budget_covered - fee_covered
+        ledger.ledger_post(
+            kind=TransactionKind.DISPUTE,
+            legs=[
+                ledger.Leg(budget, external, budget_covered),
+                ledger.Leg(fee_held, external, fee_covered),
+                ledger.Leg(ledger.platform_losses(dispute.currency), external, loss),
+                ledger.Leg(ledger.stripe_fees(dispute.currency), external, dispute.stripe_fee),
+            ],
+            idempotency_key=f"dispute-{dispute.pk}-withdrawn",
+            memo=f"Stripe dispute {dispute.stripe_dispute_id} on {charge.stripe_charge_id}",
+        )
+        _allocations_move(allocations, charge, budget_covered, fee_covered)
+        Dispute.objects.filter(pk=dispute.pk).update(
+            budget_covered=budget_covered, fee_covered=fee_covered, loss=loss, withdrawn_at=timezone.now()
+        )
+        if campaign.status == CampaignStatus.ACTIVE:
+            campaign_services.campaign_pause(campaign=campaign, reason=DISPUTE_PAUSE_REASON)
+        notify(
+            user=campaign.advertiser,
+            kind=NotificationKind.PAYMENT_DISPUTED,
+            title=f"A payment for “{campaign.title}” is disputed",
+            body=(
+                f"Your card issuer disputed a payment of {_dollars(dispute.amount)} for “{campaign.title}”. "
+                f"The card network has taken it back while the dispute is reviewed, so "
+                f"{_dollars(budget_covered + fee_covered)} of the campaign's unspent budget and fee is held "
+                "against it and the campaign is paused. We will tell you how the dispute ends."
+            ),
+            url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
+            event_key=f"dispute:{dispute.pk}:opened",
+        )
+    dispute.refresh_from_db()
+    return dispute
+
+
+def _allocations_move(allocations, charge, budget_part: int, fee_part: int, *, back: bool = False) -> None:
+    """Count the covered budget and fee as gone from the campaign's payments (so neither is
+    spent nor refunded meanwhile): the disputed payment's first, then the newest others. `back`
+    undoes it (a dispute won)."""
+    ordered = sorted(allocations, key=lambda a: (a.payment_intent_id != charge.payment_intent_id, -a.pk))
+    for allocation in ordered:
+        if back:
+            budget_take = min(budget_part, allocation.refunded_amount)
+            fee_take = min(fee_part, allocation.fee_refunded_amount)
+        else:
+            budget_take = min(budget_part, max(0, allocation.remaining_amount))
+            fee_take = min(fee_part, allocation.fee_amount - allocation.fee_refunded_amount)
+        sign = -1 if back else 1
+        if budget_take or fee_take:
+            CampaignBudgetAllocation.objects.filter(pk=allocation.pk).update(
+                refunded_amount=F("refunded_amount") + sign * budget_take,
+                fee_refunded_amount=F("fee_refunded_amount") + sign * fee_take,
+            )
+        budget_part -= budget_take
+        fee_part -= fee_take
+
+
+def _dispute_reinstate(dispute: Dispute) -> None:
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=dispute.campaign_id)
+        allocations = list(
+            CampaignBudgetAllocation.objects.select_for_update().filter(campaign=campaign).order_by("pk")
+        )
+        claimed = Dispute.objects.filter(pk=dispute.pk, status=DisputeStatus.OPEN).update(
+            status=DisputeStatus.WON, closed_at=timezone.now()
+        )
+        if not claimed:
+            return
+        dispute.refresh_from_db()
+        external = ledger.external(dispute.currency)
+        ledger.ledger_post(
+            kind=TransactionKind.DISPUTE_REINSTATED,
+            legs=[
+                ledger.Leg(external, ledger.campaign_budget(campaign), dispute.budget_covered),
+                ledger.Leg(external, ledger.campaign_fee_held(campaign), dispute.fee_covered),
+                ledger.Leg(external, ledger.platform_losses(dispute.currency), dispute.loss),
+            ],
+            idempotency_key=f"dispute-{dispute.pk}-reinstated",
+            memo=f"Stripe dispute {dispute.stripe_dispute_id} won",
+        )
+        _allocations_move(allocations, dispute.charge, dispute.budget_covered, dispute.fee_covered, back=True)
+        resumed = campaign.status == CampaignStatus.PAUSED and _paused_for_dispute(campaign)
+        if resumed and not campaign.disputes.filter(status=DisputeStatus.OPEN).exists():
+            campaign_services.campaign_resume(campaign=campaign, reason="dispute won")
+        notify(
+            user=campaign.advertiser,
+            kind=NotificationKind.PAYMENT_DISPUTED,
+            title=f"The dispute on “{campaign.title}” was won",
+            body=(
+                f"The dispute of {_dollars(dispute.amount)} was decided in your favour: the held "
+                f"{_dollars(dispute.budget_covered + dispute.fee_covered)} is back in “{campaign.title}”"
+                + (" and the campaign runs again." if resumed else ".")
+                + f" Stripe keeps its dispute fee of {_dollars(dispute.stripe_fee)}."
+            ),
+            url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
+            event_key=f"dispute:{dispute.pk}:won",
+        )
+    if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+        from billing.services import refund_unused_safely
+
+        refund_unused_safely(campaign=campaign)  # an ended campaign gives it back
+
+
+def _dispute_lose(dispute: Dispute) -> None:
+    with transaction.atomic():
+        claimed = Dispute.objects.filter(pk=dispute.pk, status=DisputeStatus.OPEN).update(
+            status=DisputeStatus.LOST, closed_at=timezone.now()
+        )
+        if not claimed:
+            return
+        campaign = dispute.campaign
+        notify(
+            user=campaign.advertiser,
+            kind=NotificationKind.PAYMENT_DISPUTED,
+            title=f"The dispute on “{campaign.title}” was lost",
+            body=(
+                f"The card issuer kept the disputed {_dollars(dispute.amount)}. The "
+                f"{_dollars(dispute.budget_covered + dispute.fee_covered)} of unspent budget and fee held against "
+                f"it paid for it; promoters keep what they earned. The campaign stays paused."
+            ),
+            url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
+            event_key=f"dispute:{dispute.pk}:lost",
+        )
+
+
+def _paused_for_dispute(campaign) -> bool:
+    last = CampaignStatusChange.objects.filter(campaign=campaign).order_by("-created_at", "-id").first()
+    return last is not None and last.to_status == CampaignStatus.PAUSED and last.reason == DISPUTE_PAUSE_REASON

@@ -1,0 +1,127 @@
+"""Disputes of funding payments: the campaign pauses and its unspent budget and fee cover the
+withdrawal; what promoters already earned is a recorded platform loss; won, it all comes back
+and the campaign resumes; lost, it stays. The books and Stripe's balance agree throughout."""
+
+import pytest
+from django.db import transaction
+
+from accounts.models import Notification, NotificationKind
+from billing import ledger, services
+from billing.audit import ledger_audit
+from billing.disputes import dispute_sync
+from billing.finance import finance_overview
+from billing.models import AdvertiserCharge, ChargeKind, Dispute, DisputeStatus
+from billing.tests.conftest import deliver, events_of, fund
+from campaigns.models import CampaignStatus
+from campaigns.tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+DISPUTE_EVENTS = (
+    "charge.dispute.created",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+    "charge.dispute.closed",
+)
+
+
+def _platform_available(stripe_client):
+    return next(b.amount for b in stripe_client.v1.balance.retrieve().available if b.currency == "usd")
+
+
+def _external():
+    return ledger.external().balance
+
+
+@pytest.fixture
+def spent_campaign(card_for, promoter):
+    """$50 funded ($55 charged), $20 earned by a promoter ($2 fee recognised)."""
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser)
+    fund(campaign, budget_cents=5_000)
+    with transaction.atomic():
+        services.campaign_budget_spend(campaign=campaign, promoter=promoter, amount_cents=2_000, idempotency_key="s1")
+    charge = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.CHARGE)
+    return campaign, charge
+
+
+def _deliver_dispute_events(client, stripe_sim, *, reverse=False):
+    events = [event for event in stripe_sim.events if event["type"] in DISPUTE_EVENTS]
+    for event in reversed(events) if reverse else events:
+        assert deliver(client, stripe_sim, event).status_code == 200
+        assert deliver(client, stripe_sim, event).status_code == 200  # a replay
+
+
+def test_an_open_dispute_pauses_the_campaign_and_its_unspent_money_covers_it(
+    spent_campaign, stripe_sim, stripe_client, client
+):
+    campaign, charge = spent_campaign
+    stripe_before, ledger_before = _platform_available(stripe_client), _external()
+    stripe_sim.open_dispute(charge.stripe_charge_id)
+    _deliver_dispute_events(client, stripe_sim)
+
+    dispute = Dispute.objects.get()
+    assert (dispute.amount, dispute.budget_covered, dispute.fee_covered, dispute.loss) == (5_500, 3_000, 300, 2_200)
+    assert dispute.stripe_fee == 1_500 and dispute.status == DisputeStatus.OPEN
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.PAUSED
+    assert services.campaign_budget_remaining(campaign) == 0 and ledger.campaign_fee_held(campaign).balance == 0
+    assert ledger.platform_losses().balance == -2_200
+    # Stripe took 5,500 + its 1,500 fee; the ledger's outside world received the same.
+    assert stripe_before - _platform_available(stripe_client) == _external() - ledger_before == 7_000
+    assert Notification.objects.filter(user=campaign.advertiser, kind=NotificationKind.PAYMENT_DISPUTED).count() == 1
+    overview = finance_overview()
+    assert overview["disputes"]["open"] == 1 and overview["disputes"]["at_risk"] == 5_500
+    assert overview["disputes"]["losses"] == 2_200
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_a_won_dispute_gives_everything_back_and_resumes_the_campaign(
+    spent_campaign, stripe_sim, stripe_client, client
+):
+    campaign, charge = spent_campaign
+    stripe_before, ledger_before = _platform_available(stripe_client), _external()
+    opened = stripe_sim.open_dispute(charge.stripe_charge_id)
+    stripe_sim.close_dispute(opened["id"], won=True)
+    _deliver_dispute_events(client, stripe_sim, reverse=True)  # closed first: the state is re-read
+
+    dispute = Dispute.objects.get()
+    assert dispute.status == DisputeStatus.WON
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE
+    assert services.campaign_budget_remaining(campaign) == 3_000 and ledger.campaign_fee_held(campaign).balance == 300
+    assert ledger.platform_losses().balance == 0
+    assert stripe_before - _platform_available(stripe_client) == _external() - ledger_before == 1_500  # the fee
+    assert ledger_audit().clean, ledger_audit().differences
+    services.campaign_end(campaign=campaign, actor=campaign.advertiser)  # the rest can still be refunded
+    assert services.campaign_budget_remaining(campaign) == 0
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_a_lost_dispute_keeps_the_loss_and_the_campaign_paused(spent_campaign, stripe_sim):
+    campaign, charge = spent_campaign
+    opened = stripe_sim.open_dispute(charge.stripe_charge_id)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    stripe_sim.close_dispute(opened["id"], won=False)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    dispute_sync(stripe_dispute_id=opened["id"])
+
+    dispute = Dispute.objects.get()
+    assert (dispute.status, dispute.loss) == (DisputeStatus.LOST, 2_200)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.PAUSED
+    assert ledger.platform_losses().balance == -2_200
+    titles = Notification.objects.filter(user=campaign.advertiser, kind=NotificationKind.PAYMENT_DISPUTED)
+    assert titles.count() == 2
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_the_dispute_test_card_is_disputed_after_paying(card_for, stripe_sim, client):
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser, "pm_card_createDispute")
+    fund(campaign, budget_cents=5_000)
+    assert events_of(stripe_sim, "charge.dispute.funds_withdrawn")
+    _deliver_dispute_events(client, stripe_sim)
+    dispute = Dispute.objects.get()
+    assert (dispute.budget_covered, dispute.fee_covered, dispute.loss) == (5_000, 500, 0)
+    assert ledger_audit().clean, ledger_audit().differences
