@@ -236,6 +236,13 @@ class Campaign(models.Model):
         return self.status == CampaignStatus.DRAFT
 
     @property
+    def is_ready_to_fund(self):
+        """Awaiting funding and fundable now: Consultant/Seller only once an application is accepted."""
+        return self.status == CampaignStatus.AWAITING_FUNDING and (
+            not self.takes_applications or self.has_selected_promoter
+        )
+
+    @property
     def is_open_for_joining(self):
         return self.is_joinable_type and self.status == CampaignStatus.ACTIVE
 

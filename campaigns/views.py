@@ -31,6 +31,7 @@ from campaigns.models import (
     CampaignStatus,
     CampaignType,
     CampaignWork,
+    ParticipationStatus,
     PromoterCampaign,
 )
 from campaigns.storage import private_storage
@@ -196,7 +197,10 @@ def _tab_context(campaign, tab):
             )
         }
     if tab == "work":
-        return {"participations": _participations_with_work(campaign.participants.all())}
+        participations = list(_participations_with_work(campaign.participants.all()))
+        for participation in participations:
+            _milestone_totals_set(participation)
+        return {"participations": participations}
     return {
         "status_changes": campaign.status_changes.select_related("actor")[:10],
         "languages": list(campaign.languages.all()),
@@ -211,6 +215,13 @@ def _participations_with_work(participations):
     return participations.select_related(
         "promoter__promoter_details", "promoter__connect_account", "campaign"
     ).prefetch_related(Prefetch("deliverables", queryset=deliverables))
+
+
+def _milestone_totals_set(participation):
+    """What of the agreed amount is assigned to milestones, for `_deliverables.html`."""
+    participation.assigned_cents = sum(deliverable.amount for deliverable in participation.deliverables.all())
+    participation.unassigned_cents = max(0, (participation.agreed_amount or 0) - participation.assigned_cents)
+    return participation
 
 
 @advertiser_required
@@ -245,6 +256,25 @@ CAMPAIGN_ACTIONS = {
 }
 
 
+# Ending and cancelling are confirmed on a page that says what happens to the money first.
+CONFIRMED_ACTIONS = {"complete", "cancel"}
+
+
+@advertiser_required
+@require_GET
+def campaign_action_confirm(request, public_id, action):
+    campaign = get_campaign_for_advertiser(request.user, public_id)
+    if action not in CONFIRMED_ACTIONS:
+        raise Http404
+    context = {
+        "campaign": campaign,
+        "action": action,
+        "budget_left_cents": billing_services.campaign_budget_remaining(campaign),
+        "promoter_count": campaign.participants.filter(status=ParticipationStatus.ACTIVE).count(),
+    }
+    return render(request, "campaigns/confirm_action.html", context)
+
+
 @advertiser_required
 @require_POST
 def campaign_action(request, public_id, action):
@@ -257,8 +287,10 @@ def campaign_action(request, public_id, action):
         form = ReasonForm(request.POST)
         if not form.is_valid():
             messages.error(request, "Give a reason for cancelling: promoters taking part will see it.")
-            return redirect("campaigns:advertiser_detail", public_id=campaign.public_id)
+            return redirect("campaigns:action_confirm", public_id=campaign.public_id, action=action)
         kwargs["reason"] = form.cleaned_data["reason"]
+    elif action == "complete":
+        kwargs["reason"] = request.POST.get("reason", "").strip()[:500]
     try:
         service(**kwargs)
     except services.CampaignError as error:
@@ -453,11 +485,9 @@ def _render_participation(request, participation, *, deliverable_form=None, work
     for deliverable in participation.deliverables.all():
         # One submission form per open milestone; distinct ids keep labels pointing at their own inputs.
         deliverable.work_form = work_forms.get(deliverable.pk) or WorkForm(auto_id=f"id_%s_{deliverable.pk}")
-    assigned = sum(deliverable.amount for deliverable in participation.deliverables.all())
+    _milestone_totals_set(participation)
     context = {
         "participation": participation,
-        "assigned_cents": assigned,
-        "unassigned_cents": max(0, (participation.agreed_amount or 0) - assigned),
         "campaign": participation.campaign,
         "is_advertiser": is_advertiser,
         "is_promoter": request.user.pk == participation.promoter_id,

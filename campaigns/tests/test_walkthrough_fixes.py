@@ -1,0 +1,153 @@
+"""Rough edges found by walking the product as a new advertiser and promoter (issue 19)."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Notification
+from campaigns.models import CampaignStatus, ParticipationStatus
+from campaigns.tests.factories import (
+    ApplicationFactory,
+    CampaignFactory,
+    DeliverableFactory,
+    PromoterCampaignFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _detail(campaign, **query):
+    return reverse("campaigns:advertiser_detail", args=[campaign.public_id]), query
+
+
+def test_work_tab_shows_the_amount_assigned_and_the_milestone_form(advertiser_client, advertiser):
+    participation = PromoterCampaignFactory(selected=True, campaign__advertiser=advertiser, agreed_amount=50_000)
+    DeliverableFactory(promoter_campaign=participation, amount=35_000, title="Script")
+    url, query = _detail(participation.campaign, tab="work")
+
+    page = advertiser_client.get(url, query).text
+
+    assert "<strong>$350.00</strong> is assigned to milestones" in page
+    assert "The whole agreed amount is assigned" not in page
+    assert 'action="{}"'.format(reverse("campaigns:deliverable_create", args=[participation.public_id])) in page
+
+
+def test_work_tab_without_milestones_offers_the_form(advertiser_client, advertiser):
+    participation = PromoterCampaignFactory(selected=True, campaign__advertiser=advertiser)
+
+    url, query = _detail(participation.campaign, tab="work")
+    page = advertiser_client.get(url, query).text
+
+    assert "No milestones yet. Add the first one below." in page
+    assert "Add a milestone" in page
+    assert "<strong>$0.00</strong> is assigned" in page
+
+
+def test_work_tab_says_when_everything_is_assigned(advertiser_client, advertiser):
+    participation = PromoterCampaignFactory(selected=True, campaign__advertiser=advertiser, agreed_amount=10_000)
+    DeliverableFactory(promoter_campaign=participation, amount=10_000)
+
+    url, query = _detail(participation.campaign, tab="work")
+    page = advertiser_client.get(url, query).text
+
+    assert "The whole agreed amount is assigned to milestones." in page
+    assert "Add a milestone" not in page
+
+
+def test_consultant_awaiting_an_accepted_application_offers_review_not_funding(advertiser_client, advertiser):
+    campaign = CampaignFactory(advertiser=advertiser, consultant=True, awaiting_funding=True)
+    ApplicationFactory(campaign=campaign)
+    fund_url = reverse("billing:fund", args=[campaign.public_id])
+
+    detail = advertiser_client.get(reverse("campaigns:advertiser_detail", args=[campaign.public_id])).text
+    dashboard = advertiser_client.get(reverse("accounts:advertiser_dashboard")).text
+
+    assert fund_url not in detail
+    assert "Review applications" in detail
+    assert fund_url not in dashboard
+
+
+def test_funding_before_acceptance_leads_to_the_applications(advertiser_client, advertiser):
+    campaign = CampaignFactory(advertiser=advertiser, seller=True, awaiting_funding=True)
+
+    response = advertiser_client.get(reverse("billing:fund", args=[campaign.public_id]), follow=True)
+
+    assert response.redirect_chain[-1][0].endswith("?tab=applications")
+    assert "Accept an application first" in response.text
+
+
+def test_a_selected_promoter_makes_the_campaign_fundable(advertiser_client, advertiser):
+    campaign = CampaignFactory(
+        advertiser=advertiser, consultant=True, awaiting_funding=True, has_selected_promoter=True
+    )
+    PromoterCampaignFactory(campaign=campaign, agreed_amount=20_000)
+
+    detail = advertiser_client.get(reverse("campaigns:advertiser_detail", args=[campaign.public_id])).text
+    fund = advertiser_client.get(reverse("billing:fund", args=[campaign.public_id]))
+
+    assert reverse("billing:fund", args=[campaign.public_id]) in detail
+    assert fund.status_code == 200
+    assert "$200.00" in fund.text
+
+
+def test_end_campaign_asks_for_confirmation_and_says_what_happens_to_the_money(advertiser_client, advertiser):
+    participation = PromoterCampaignFactory(selected=True, campaign__advertiser=advertiser)
+    campaign = participation.campaign
+    detail = advertiser_client.get(reverse("campaigns:advertiser_detail", args=[campaign.public_id])).text
+    confirm_url = reverse("campaigns:action_confirm", args=[campaign.public_id, "complete"])
+
+    page = advertiser_client.get(confirm_url).text
+
+    assert confirm_url in detail
+    assert reverse("campaigns:action", args=[campaign.public_id, "complete"]) + '"' not in detail
+    assert "$300.00</strong> left in the budget" in page
+    assert "refunded" in page
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE
+
+
+def test_ending_records_the_reason_and_tells_the_selected_promoter(advertiser_client, advertiser):
+    participation = PromoterCampaignFactory(selected=True, campaign__advertiser=advertiser)
+    campaign = participation.campaign
+
+    advertiser_client.post(
+        reverse("campaigns:action", args=[campaign.public_id, "complete"]), {"reason": "Work is done"}
+    )
+
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.COMPLETED
+    assert campaign.status_changes.last().reason == "Work is done"
+    notice = Notification.objects.get(user=participation.promoter, kind="campaign_completed")
+    assert "has ended (Work is done)" in notice.body
+    assert "Milestones already approved stay paid" in notice.body
+
+
+def test_cancelling_tells_every_promoter_taking_part_once(advertiser_client, advertiser):
+    campaign = CampaignFactory(advertiser=advertiser, active=True)
+    joined = [PromoterCampaignFactory(campaign=campaign) for _ in range(2)]
+    PromoterCampaignFactory(campaign=campaign, status=ParticipationStatus.COMPLETED)
+    url = reverse("campaigns:action", args=[campaign.public_id, "cancel"])
+
+    advertiser_client.post(url, {"reason": "Product recalled"})
+    advertiser_client.post(url, {"reason": "Product recalled"})
+
+    notices = Notification.objects.filter(kind="campaign_cancelled")
+    assert sorted(n.user_id for n in notices) == sorted(p.promoter_id for p in joined)
+    assert all("was cancelled (Product recalled)" in n.body for n in notices)
+
+
+def test_cancelling_without_a_reason_returns_to_the_confirmation(advertiser_client, advertiser):
+    campaign = CampaignFactory(advertiser=advertiser, active=True)
+
+    response = advertiser_client.post(reverse("campaigns:action", args=[campaign.public_id, "cancel"]), {"reason": ""})
+
+    assert response.url == reverse("campaigns:action_confirm", args=[campaign.public_id, "cancel"])
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE
+
+
+def test_confirmation_of_an_unknown_action_is_404(advertiser_client, advertiser):
+    campaign = CampaignFactory(advertiser=advertiser, active=True)
+    assert (
+        advertiser_client.get(reverse("campaigns:action_confirm", args=[campaign.public_id, "pause"])).status_code
+        == 404
+    )
