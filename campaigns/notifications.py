@@ -203,10 +203,21 @@ def work_approved(*, work) -> None:
         title=f"Work approved: “{deliverable.title}”",
         body=(
             f"Your work for the milestone “{deliverable.title}” of “{campaign.title}” {how}. "
-            f"Its {_dollars(deliverable.amount)} is being paid to you now."
+            + _payment_news(participation.promoter, deliverable.amount)
         ),
         url=_participation_url(participation),
         event_key=f"work:{work.pk}:approved",
+    )
+
+
+def _payment_news(promoter, amount_cents) -> str:
+    """Whether the money can move now: it waits in the wallet until Stripe onboarding is done."""
+    account = getattr(promoter, "connect_account", None)  # the reverse one-to-one; missing: none
+    if account is not None and account.can_receive_money:
+        return f"Its {_dollars(amount_cents)} is being paid to you now."
+    return (
+        f"Its {_dollars(amount_cents)} is yours and waits in your wallet: finish “Get paid” (Stripe) "
+        "and it is sent to you."
     )
 
 
