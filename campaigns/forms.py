@@ -416,9 +416,9 @@ class MarketplaceFilterForm(forms.Form):
     def filter(self, queryset):
         from django.db.models import Q
 
-        if not self.is_valid():
-            return queryset
-        data = self.cleaned_data
+        # The valid filters apply even when another is invalid; that one shows its error instead.
+        self.is_valid()
+        data = {name: self.cleaned_data.get(name) for name in self.fields}
         if data["q"]:
             queryset = queryset.filter(Q(title__icontains=data["q"]) | Q(description__icontains=data["q"]))
         if data["type"]:

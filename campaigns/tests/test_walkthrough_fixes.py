@@ -151,3 +151,14 @@ def test_confirmation_of_an_unknown_action_is_404(advertiser_client, advertiser)
         advertiser_client.get(reverse("campaigns:action_confirm", args=[campaign.public_id, "pause"])).status_code
         == 404
     )
+
+
+def test_one_invalid_marketplace_filter_keeps_the_valid_ones(promoter_client):
+    shoes = CampaignFactory(active=True, title="Trail shoes launch")
+    CampaignFactory(active=True, title="Coffee beans")
+
+    response = promoter_client.get(reverse("campaigns:marketplace"), {"q": "shoes", "min_rate": "-5"})
+
+    assert [campaign.pk for campaign in response.context["page"]] == [shoes.pk]
+    assert "Minimum rate:" in response.content.decode()
+    assert "That filter was ignored; the others apply." in response.content.decode()
