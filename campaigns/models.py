@@ -454,6 +454,14 @@ class PromoterCampaign(models.Model):
     def __str__(self):
         return f"{self.promoter} in {self.campaign}"
 
+    @property
+    def view_earnings_waiting_cents(self):
+        """Visibility: what counted views have earned but the hourly accrual has not credited yet
+        (floored on the cumulative count, as the accrual does)."""
+        if self.campaign.campaign_type != CampaignType.VISIBILITY or not self.campaign.cpv:
+            return 0
+        return max(0, self.views_generated * self.campaign.cpv // 100 - self.spent_budget)
+
 
 class DeliverableStatus(models.TextChoices):
     OPEN = "open", "Open"

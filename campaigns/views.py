@@ -362,8 +362,8 @@ def campaign_join(request, public_id):
     except services.CampaignError as error:
         _error(request, error)
         return redirect("campaigns:promoter_detail", public_id=campaign.public_id)
-    messages.success(request, f"You joined. Your tracking code is {participation.tracking_code}.")
-    return redirect("campaigns:participation_detail", public_id=participation.public_id)
+    messages.success(request, "You joined. Share the link or code below: every view or sale through it counts for you.")
+    return redirect("tracking:promoter_participation", public_id=participation.public_id)
 
 
 @promoter_required
