@@ -356,6 +356,15 @@ class CampaignApplication(models.Model):
             return Party.PROMOTER
         return None
 
+    @property
+    def advertiser_status_label(self):
+        """The status as the advertiser reads it (the stored labels speak to the promoter)."""
+        if self.status == ApplicationStatus.PENDING:
+            return "Waiting for your answer"
+        if self.status == ApplicationStatus.COUNTERED:
+            return "Your counter-offer: waiting for the promoter"
+        return self.get_status_display()
+
     def party_of(self, user):
         if user.pk == self.promoter_id:
             return Party.PROMOTER

@@ -162,3 +162,31 @@ def test_one_invalid_marketplace_filter_keeps_the_valid_ones(promoter_client):
     assert [campaign.pk for campaign in response.context["page"]] == [shoes.pk]
     assert "Minimum rate:" in response.content.decode()
     assert "That filter was ignored; the others apply." in response.content.decode()
+
+
+def test_application_page_speaks_to_the_advertiser_as_the_one_to_answer(advertiser_client, advertiser):
+    application = ApplicationFactory(campaign__advertiser=advertiser, campaign__consultant=True)
+
+    page = advertiser_client.get(reverse("campaigns:application_detail", args=[application.public_id])).text
+    listing = advertiser_client.get(
+        reverse("campaigns:advertiser_detail", args=[application.campaign.public_id]), {"tab": "applications"}
+    ).text
+
+    assert "Waiting for the advertiser" not in page
+    assert "Waiting for your answer" in page
+    assert "Waiting for your answer" in listing
+
+
+def test_rejecting_an_application_or_work_asks_first_and_says_what_happens_to_the_money(advertiser_client, advertiser):
+    application = ApplicationFactory(campaign__advertiser=advertiser, campaign__consultant=True)
+    participation = PromoterCampaignFactory(selected=True, campaign__advertiser=advertiser)
+    from campaigns.tests.factories import WorkFactory
+
+    WorkFactory(deliverable=DeliverableFactory(promoter_campaign=participation, amount=12_500, status="submitted"))
+
+    application_page = advertiser_client.get(reverse("campaigns:application_detail", args=[application.public_id]))
+    workspace = advertiser_client.get(reverse("campaigns:participation_detail", args=[participation.public_id]))
+
+    assert 'data-confirm="Reject this application? Nothing is charged' in application_page.text
+    assert "its $125.00 stays in the campaign budget and is refunded to you" in workspace.text
+    assert '<dialog id="confirm-dialog"' in workspace.text
