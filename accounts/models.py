@@ -81,7 +81,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self):
-        return self.full_name or self.email.split("@")[0]
+        """The name other people see: a promoter's public name or an advertiser's company, then
+        the person's name, and only then the email's local part (which reads like a username)."""
+        profile_name = ""
+        if self.role == Role.PROMOTER:
+            details = getattr(self, "promoter_details", None)  # missing profile: RelatedObjectDoesNotExist
+            profile_name = details.display_name if details else ""
+        elif self.role == Role.ADVERTISER:
+            details = getattr(self, "advertiser_details", None)
+            profile_name = details.company_name if details else ""
+        return profile_name or self.full_name or self.email.split("@")[0]
 
     @property
     def is_advertiser(self):

@@ -202,7 +202,9 @@ def _tab_context(campaign, tab):
             _milestone_totals_set(participation)
         return {"participations": participations}
     return {
-        "status_changes": campaign.status_changes.select_related("actor")[:10],
+        "status_changes": campaign.status_changes.select_related(
+            "actor__advertiser_details", "actor__promoter_details"
+        )[:10],
         "languages": list(campaign.languages.all()),
     }
 
@@ -421,7 +423,7 @@ def _render_application(request, application, *, counter_form=None, reject_form=
         "campaign": application.campaign,
         "party": party,
         "my_turn": application.awaiting == party,
-        "thread": application.messages.select_related("author"),
+        "thread": application.messages.select_related("author__promoter_details", "author__advertiser_details"),
         "counter_form": counter_form or CounterOfferForm(campaign=application.campaign),
         "reject_form": reject_form or ReasonForm(),
         "message_form": message_form or MessageForm(),

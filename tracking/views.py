@@ -167,7 +167,7 @@ def advertiser_overview(request):
 
 
 def _campaign_context(campaign, *, sale_form=None, csv_form=None, import_results=None):
-    participations = list(campaign.participants.select_related("promoter").order_by("joined_at"))
+    participations = list(campaign.participants.select_related("promoter__promoter_details").order_by("joined_at"))
     stats = list(ViewStat.objects.filter(campaign=campaign).order_by("-day")[:2000])
     per_promoter = {
         row["participation_id"]: row
@@ -208,7 +208,9 @@ def _campaign_context(campaign, *, sale_form=None, csv_form=None, import_results
         "participations": participations,
         "chart": views_chart(stats),
         "daily": daily,
-        "sales": SaleRecord.objects.filter(campaign=campaign).select_related("participation__promoter")[:200],
+        "sales": SaleRecord.objects.filter(campaign=campaign).select_related(
+            "participation__promoter__promoter_details"
+        )[:200],
         "sale_form": sale_form or ManualSaleForm(participations=participations),
         "csv_form": csv_form or CsvImportForm(),
         "import_results": import_results,
@@ -292,7 +294,7 @@ def sales_import_template(request):
 def _queue(user):
     return (
         SaleRecord.objects.filter(campaign__advertiser=user, status=SaleStatus.PENDING)
-        .select_related("campaign", "participation__promoter")
+        .select_related("campaign", "participation__promoter__promoter_details")
         .order_by("created_at")
     )
 

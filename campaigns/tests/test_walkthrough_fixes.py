@@ -190,3 +190,21 @@ def test_rejecting_an_application_or_work_asks_first_and_says_what_happens_to_th
     assert 'data-confirm="Reject this application? Nothing is charged' in application_page.text
     assert "its $125.00 stays in the campaign budget and is refunded to you" in workspace.text
     assert '<dialog id="confirm-dialog"' in workspace.text
+
+
+def test_conversation_shows_public_names_not_email_usernames(advertiser_client, advertiser):
+    from campaigns import services
+
+    application = ApplicationFactory(campaign__advertiser=advertiser, campaign__consultant=True)
+    promoter = application.promoter
+    promoter.full_name = ""
+    promoter.email = "newpro1@example.test"
+    promoter.save()
+    promoter.promoter_details.display_name = "Pat on the Trail"
+    promoter.promoter_details.save()
+    services.application_message_post(application=application, actor=promoter, body="Hello there")
+
+    page = advertiser_client.get(reverse("campaigns:application_detail", args=[application.public_id])).text
+
+    assert "Pat on the Trail ·" in page
+    assert "newpro1" not in page

@@ -67,3 +67,20 @@ def test_the_csv_template_has_the_columns_the_import_accepts():
     assert tuple(rows[0]) == CSV_COLUMNS
     upload = SimpleUploadedFile("t.csv", response.content, content_type="text/csv")
     assert CsvImportForm(files={"file": upload}).is_valid()
+
+
+def test_results_and_sales_queue_show_promoters_by_their_public_name():
+    from accounts.tests.factories import PromoterFactory
+
+    campaign = salesman_campaign()
+    promoter = PromoterFactory(email="newpro1@example.test", full_name="")
+    promoter.promoter_details.display_name = "Pat on the Trail"
+    promoter.promoter_details.save()
+    code = join(campaign, promoter).tracking_code
+    _import(campaign, f"order_id,amount,ref_code\nok-1,10.00,{code}\n")
+    client = _client(campaign.advertiser)
+
+    for url in (reverse("tracking:advertiser_campaign", args=[campaign.public_id]), reverse("tracking:sales_queue")):
+        page = client.get(url).content.decode()
+        assert "Pat on the Trail" in page, url
+        assert "newpro1" not in page, url
