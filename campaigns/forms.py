@@ -122,7 +122,8 @@ class CampaignForm(forms.ModelForm):
 
     def clean_target_url(self):
         url = self.cleaned_data["target_url"]
-        validate_http_url(url)
+        if url:
+            validate_http_url(url)
         return url
 
     def clean(self):
@@ -207,6 +208,12 @@ class BudgetRangeCampaignForm(CampaignForm):
 
 class ConsultantCampaignForm(BudgetRangeCampaignForm):
     campaign_type = CampaignType.CONSULTANT
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Advice and reviews need not send anyone anywhere.
+        self.fields["target_url"].required = False
+        self.fields["target_url"].help_text = "Optional: a page promoters should know about (http or https)."
 
 
 class SellerCampaignForm(BudgetRangeCampaignForm):

@@ -45,6 +45,7 @@ ADVERTISER_TABS = [
     ("applications", "Applications"),
     ("work", "Deliverables & work"),
 ]
+APPLICATION_ONLY_TABS = {"applications", "work"}
 
 
 # --- Permission-scoped getters: the row, or 404 (never a hint that it exists) -----------------
@@ -219,6 +220,13 @@ def _participations_with_work(participations):
     ).prefetch_related(Prefetch("deliverables", queryset=deliverables))
 
 
+def _tabs_for(campaign):
+    """Applications and milestones exist only for Consultant and Seller campaigns."""
+    if campaign.takes_applications:
+        return ADVERTISER_TABS
+    return [(key, label) for key, label in ADVERTISER_TABS if key not in APPLICATION_ONLY_TABS]
+
+
 def _milestone_totals_set(participation):
     """What of the agreed amount is assigned to milestones, for `_deliverables.html`."""
     participation.assigned_cents = sum(deliverable.amount for deliverable in participation.deliverables.all())
@@ -230,13 +238,14 @@ def _milestone_totals_set(participation):
 @require_GET
 def advertiser_detail(request, public_id):
     campaign = get_campaign_for_advertiser(request.user, public_id)
+    tabs = _tabs_for(campaign)
     tab = request.GET.get("tab", "overview")
-    if tab not in dict(ADVERTISER_TABS):
+    if tab not in dict(tabs):
         tab = "overview"
     context = {
         "campaign": campaign,
         "tab": tab,
-        "tabs": ADVERTISER_TABS,
+        "tabs": tabs,
         "cancel_form": ReasonForm(),
         "deliverable_form": DeliverableForm(),
         "participant_count": campaign.participants.count(),

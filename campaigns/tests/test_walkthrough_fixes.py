@@ -208,3 +208,77 @@ def test_conversation_shows_public_names_not_email_usernames(advertiser_client, 
 
     assert "Pat on the Trail ·" in page
     assert "newpro1" not in page
+
+
+@pytest.mark.parametrize("trait", ["visibility", "salesman"])
+def test_joinable_campaigns_have_no_applications_or_deliverables_tabs(advertiser_client, advertiser, trait):
+    campaign = CampaignFactory(advertiser=advertiser, active=True, **({trait: True} if trait == "salesman" else {}))
+    url = reverse("campaigns:advertiser_detail", args=[campaign.public_id])
+
+    page = advertiser_client.get(url).text
+    asked_for_work = advertiser_client.get(url, {"tab": "work"})
+
+    assert "?tab=applications" not in page and "?tab=work" not in page
+    assert "?tab=participants" in page
+    assert asked_for_work.context["tab"] == "overview"
+
+
+def test_consultant_campaigns_keep_their_applications_and_deliverables_tabs(advertiser_client, advertiser):
+    campaign = CampaignFactory(advertiser=advertiser, consultant=True, active=True)
+
+    page = advertiser_client.get(reverse("campaigns:advertiser_detail", args=[campaign.public_id])).text
+
+    assert "?tab=applications" in page and "?tab=work" in page
+
+
+def _project_data(campaign_type, **overrides):
+    import datetime
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    data = {
+        "campaign_type": campaign_type,
+        "title": "Gear review",
+        "description": "Review our tent",
+        "target_url": "",
+        "start_date": today.isoformat(),
+        "end_date": (today + datetime.timedelta(days=30)).isoformat(),
+        "min_budget_dollars": "100",
+        "max_budget_dollars": "500",
+        "deliverables": "One review",
+        "timeline": "4 weeks",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_consultant_project_needs_no_target_url(advertiser_client, advertiser):
+    from campaigns.models import Campaign
+
+    response = advertiser_client.post(reverse("campaigns:create"), _project_data("consultant"))
+
+    campaign = Campaign.objects.get(advertiser=advertiser)
+    assert response.status_code == 302
+    assert campaign.target_url == ""
+    detail = advertiser_client.get(reverse("campaigns:advertiser_detail", args=[campaign.public_id])).text
+    assert "Target:" not in detail
+
+
+def test_a_consultant_target_url_given_is_still_checked(advertiser_client, advertiser):
+    from campaigns.models import Campaign
+
+    response = advertiser_client.post(
+        reverse("campaigns:create"), _project_data("consultant", target_url="javascript:alert(1)")
+    )
+
+    assert response.status_code == 200
+    assert not Campaign.objects.filter(advertiser=advertiser).exists()
+
+
+def test_a_seller_project_still_needs_a_target_url(advertiser_client, advertiser):
+    from campaigns.models import Campaign
+
+    advertiser_client.post(reverse("campaigns:create"), _project_data("seller"))
+
+    assert not Campaign.objects.filter(advertiser=advertiser).exists()
