@@ -263,3 +263,15 @@ def test_rejecting_work_asks_in_a_dialog_that_escape_cancels(browser_as):
     page.click("#confirm-yes")
     page.wait_for_selector("text=Work rejected.")
     assert CampaignWork.objects.get().status == "rejected"
+
+
+def test_salesman_total_appears_while_typing_the_budget(browser_as):
+    world = _world()
+    page = _at_width(browser_as(world["advertiser"]), "phone")
+    page.goto(reverse("billing:fund", args=[world["salesman"].public_id]))
+
+    page.fill("input[name=budget_dollars]", "50")
+
+    page.wait_for_selector("button:has-text('Pay $55.00')")
+    assert "/fund/" in page.url and "budget_dollars" not in page.url  # no page load, no round trip
+    save_screenshot(page, "pages-advertiser-phone-top-up-typed")
