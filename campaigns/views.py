@@ -1,6 +1,7 @@
 """Campaign pages. Views read input, check access through the scoped getters below, call one
 service and render; domain errors (`services.CampaignError`) become messages."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -142,7 +143,13 @@ def _type_choices():
 @require_http_methods(["GET", "POST"])
 def campaign_create(request):
     campaign_type = request.POST.get("campaign_type") or request.GET.get("type", "")
-    context = {"types": _type_choices(), "campaign_type": campaign_type, "form": None, "campaign": None}
+    context = {
+        "types": _type_choices(),
+        "campaign_type": campaign_type,
+        "form": None,
+        "campaign": None,
+        "fee_percent": settings.PLATFORM_FEE_PERCENT,
+    }
     if campaign_type not in CampaignType.values:
         if request.method == "POST":
             messages.error(request, "Pick a campaign type.")
@@ -183,6 +190,7 @@ def campaign_edit(request, public_id):
             "campaign": campaign,
             "campaign_type": campaign.campaign_type,
             "type_label": campaign.get_campaign_type_display(),
+            "fee_percent": settings.PLATFORM_FEE_PERCENT,
         },
     )
 

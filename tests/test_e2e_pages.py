@@ -275,3 +275,16 @@ def test_salesman_total_appears_while_typing_the_budget(browser_as):
     page.wait_for_selector("button:has-text('Pay $55.00')")
     assert "/fund/" in page.url and "budget_dollars" not in page.url  # no page load, no round trip
     save_screenshot(page, "pages-advertiser-phone-top-up-typed")
+
+
+def test_create_form_previews_the_cost_as_the_advertiser_types(browser_as):
+    world = _world()
+    page = _at_width(browser_as(world["advertiser"]), "phone")
+    page.goto(reverse("campaigns:create") + "?type=visibility")
+
+    page.fill("input[name=cpv_dollars]", "3.00")
+    page.fill("input[name=max_views]", "2000")
+
+    preview = page.locator("#cost-preview")
+    assert "$60.00 for 2,000 views at $3.00 per 100, plus a $6.00 platform fee = $66.00" in preview.inner_text()
+    save_screenshot(page, "pages-advertiser-phone-new-campaign-preview")

@@ -282,3 +282,12 @@ def test_a_seller_project_still_needs_a_target_url(advertiser_client, advertiser
     advertiser_client.post(reverse("campaigns:create"), _project_data("seller"))
 
     assert not Campaign.objects.filter(advertiser=advertiser).exists()
+
+
+def test_create_form_carries_the_fee_for_its_cost_preview(advertiser_client, settings):
+    settings.PLATFORM_FEE_PERCENT = 12
+
+    page = advertiser_client.get(reverse("campaigns:create"), {"type": "consultant"}).text
+
+    assert 'id="cost-preview"' in page and 'data-fee-percent="12"' in page
+    assert "plus a 12% platform fee" in page
