@@ -288,3 +288,39 @@ def test_create_form_previews_the_cost_as_the_advertiser_types(browser_as):
     preview = page.locator("#cost-preview")
     assert "$60.00 for 2,000 views at $3.00 per 100, plus a $6.00 platform fee = $66.00" in preview.inner_text()
     save_screenshot(page, "pages-advertiser-phone-new-campaign-preview")
+
+
+def test_sign_in_page_switches_its_wording_for_sign_up(page, live_server):
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + reverse("accounts:sign_in"))
+    page.wait_for_selector("#auth-form[data-ready=true]")
+
+    page.click("text=Create an account")
+
+    assert page.inner_text("#auth-title") == "Create your account"
+    assert page.locator("#intro-sign-up").is_visible() and not page.locator("#intro-sign-in").is_visible()
+    assert not page.locator("#forgot-password").is_visible()
+    page.click("#back-to-sign-in")
+    page.click("#forgot-password")
+    assert "Enter your email above" in page.inner_text("#auth-error")
+    save_screenshot(page, "pages-public-phone-sign-in-forgot")
+
+
+def test_rejecting_sales_from_the_htmx_queue_asks_first(browser_as):
+    from tracking.models import SaleRecord
+
+    world = _world()
+    page = _at_width(browser_as(world["advertiser"]), "phone")
+    page.goto(reverse("tracking:sales_queue"))
+    page.check("input[aria-label='Select ORDER-0002']")
+    page.fill("input[name=reason]", "Order cancelled by the customer")
+
+    page.click("button:has-text('Reject selected')")
+    assert page.locator("#confirm-dialog").is_visible()
+    page.click("#confirm-dialog button:has-text('Go back')")
+    assert SaleRecord.objects.get(order_id="ORDER-0002").status == "pending"
+
+    page.click("button:has-text('Reject selected')")
+    page.click("#confirm-yes")
+    page.wait_for_selector("#queue-count:has-text('1')")
+    assert SaleRecord.objects.get(order_id="ORDER-0002").status == "rejected"
