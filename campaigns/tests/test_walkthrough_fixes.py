@@ -291,3 +291,12 @@ def test_create_form_carries_the_fee_for_its_cost_preview(advertiser_client, set
 
     assert 'id="cost-preview"' in page and 'data-fee-percent="12"' in page
     assert "plus a 12% platform fee" in page
+
+
+def test_cancelling_an_unfunded_campaign_says_there_is_nothing_to_refund(advertiser_client, advertiser):
+    campaign = CampaignFactory(advertiser=advertiser, awaiting_funding=True)
+
+    page = advertiser_client.get(reverse("campaigns:action_confirm", args=[campaign.public_id, "cancel"])).text
+
+    assert "nothing to refund (it was never funded)" in page
+    assert "$0.00" not in page
