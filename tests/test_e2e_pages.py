@@ -143,7 +143,7 @@ def _promoter_pages(world):
 
 
 def _staff_pages(world):
-    return {"finance": "/admin/finance/"}
+    return {"finance": "/admin/finance/", "admin": "/admin/", "campaigns": "/admin/campaigns/campaign/"}
 
 
 def _public_pages(world):
