@@ -61,3 +61,15 @@ def test_approval_with_a_ready_payout_account_says_it_is_paid_now():
     notice = _approve(work)
 
     assert "Its $100.00 is being paid to you now." in notice.body
+
+
+def test_wallet_adds_the_estimate_for_counted_views_not_yet_credited(promoter_client, promoter):
+    from campaigns.models import PromoterCampaign
+    from campaigns.tests.factories import CampaignFactory, PromoterCampaignFactory
+
+    participation = PromoterCampaignFactory(promoter=promoter, campaign=CampaignFactory(active=True, cpv=300))
+    PromoterCampaign.objects.filter(pk=participation.pk).update(views_generated=480, spent_budget=600)
+
+    page = promoter_client.get(reverse("payouts:wallet")).content.decode()
+
+    assert "+ about $8.40 for views already counted, credited within the hour" in page
