@@ -86,9 +86,15 @@ class PromoterProfileForm(forms.ModelForm):
                 min_value=0,
                 max_value=MAX_FOLLOWERS,
                 initial=estimate.followers if estimate else None,
+                # The table's columns label these visually; screen readers need a name of their own.
+                widget=forms.NumberInput(attrs={"aria-label": f"{label} followers"}),
             )
             self.fields[f"handle_{platform}"] = forms.CharField(
-                label=f"{label} handle", required=False, max_length=100, initial=estimate.handle if estimate else ""
+                label=f"{label} handle",
+                required=False,
+                max_length=100,
+                initial=estimate.handle if estimate else "",
+                widget=forms.TextInput(attrs={"aria-label": f"{label} handle"}),
             )
 
     def clean_display_name(self):

@@ -81,7 +81,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self):
-        return self.full_name or self.email.split("@")[0]
+        """The name other people see: a promoter's public name or an advertiser's company, then
+        the person's name, and only then the email's local part (which reads like a username)."""
+        profile_name = ""
+        if self.role == Role.PROMOTER:
+            details = getattr(self, "promoter_details", None)  # missing profile: RelatedObjectDoesNotExist
+            profile_name = details.display_name if details else ""
+        elif self.role == Role.ADVERTISER:
+            details = getattr(self, "advertiser_details", None)
+            profile_name = details.company_name if details else ""
+        return profile_name or self.full_name or self.email.split("@")[0]
 
     @property
     def is_advertiser(self):
@@ -328,6 +337,9 @@ class NotificationKind(models.TextChoices):
     PAYMENT_DISPUTED = "payment_disputed", "Payment disputed"
     CAMPAIGN_RESUMED = "campaign_resumed", "Campaign resumed"
     CAMPAIGN_COMPLETED = "campaign_completed", "Campaign completed"
+    CAMPAIGN_CANCELLED = "campaign_cancelled", "Campaign cancelled"
+    SALE_VERIFIED = "sale_verified", "Sale verified"
+    SALE_REJECTED = "sale_rejected", "Sale rejected"
     REFUND_ISSUED = "refund_issued", "Refund issued"
     PAYOUT_SENT = "payout_sent", "Payout sent"
     PAYOUT_FAILED = "payout_failed", "Payout failed"

@@ -32,10 +32,7 @@ def _user_create_or_link(*, identity: FirebaseIdentity) -> User:
             existing.firebase_uid = identity.uid
             existing.save(update_fields=["firebase_uid"])
             return existing
-        raise SignInError(
-            "An account with this email already exists under another sign-in. "
-            "Sign in the way you did before, or contact support."
-        )
+        raise SignInError(_email_taken_message(identity))
     try:
         with transaction.atomic():
             return User.objects.create_user(email=identity.email, firebase_uid=identity.uid, full_name=identity.name)
@@ -45,6 +42,19 @@ def _user_create_or_link(*, identity: FirebaseIdentity) -> User:
         if user is None:
             raise SignInError("An account with this email already exists under another sign-in.") from None
         return user
+
+
+def _email_taken_message(identity: FirebaseIdentity) -> str:
+    """Said when a new sign-in identity brings an email we already have: say how to get in."""
+    if identity.provider == "password":
+        return (
+            "An account with this email already exists. Use “I already have an account” and sign in "
+            "with its password; if you do not remember it, use “Forgot password?”."
+        )
+    return (
+        "An account with this email already exists with a password. Sign in with your email and "
+        "password instead; if you do not remember it, use “Forgot password?”."
+    )
 
 
 class RoleAlreadyChosen(Exception):

@@ -109,6 +109,10 @@ def _quote(campaign, form):
 def fund(request, public_id):
     """Show the amount itemised; pay on Stripe Checkout or with the saved card."""
     campaign = get_campaign_for_advertiser(request.user, public_id)
+    if campaign.status == "awaiting_funding" and not campaign.is_ready_to_fund:
+        # Nothing to pay yet: the amount is what the advertiser agrees with a promoter.
+        messages.info(request, "Accept an application first: you then fund the amount you agreed with the promoter.")
+        return redirect(reverse("campaigns:advertiser_detail", args=[campaign.public_id]) + "?tab=applications")
     purpose = services.funding_purpose(campaign)
     form = FundForm(request.POST or request.GET or None)
     quote, error = None, None

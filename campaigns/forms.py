@@ -123,7 +123,8 @@ class CampaignForm(forms.ModelForm):
 
     def clean_target_url(self):
         url = self.cleaned_data["target_url"]
-        validate_http_url(url)
+        if url:
+            validate_http_url(url)
         return url
 
     def clean(self):
@@ -218,6 +219,12 @@ class BudgetRangeCampaignForm(CampaignForm):
 
 class ConsultantCampaignForm(BudgetRangeCampaignForm):
     campaign_type = CampaignType.CONSULTANT
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Advice and reviews need not send anyone anywhere.
+        self.fields["target_url"].required = False
+        self.fields["target_url"].help_text = "Optional: a page promoters should know about (http or https)."
 
 
 class SellerCampaignForm(BudgetRangeCampaignForm):
@@ -427,9 +434,9 @@ class MarketplaceFilterForm(forms.Form):
     def filter(self, queryset):
         from django.db.models import Q
 
-        if not self.is_valid():
-            return queryset
-        data = self.cleaned_data
+        # The valid filters apply even when another is invalid; that one shows its error instead.
+        self.is_valid()
+        data = {name: self.cleaned_data.get(name) for name in self.fields}
         if data["q"]:
             queryset = queryset.filter(Q(title__icontains=data["q"]) | Q(description__icontains=data["q"]))
         if data["type"]:

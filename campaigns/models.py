@@ -236,6 +236,13 @@ class Campaign(models.Model):
         return self.status == CampaignStatus.DRAFT
 
     @property
+    def is_ready_to_fund(self):
+        """Awaiting funding and fundable now: Consultant/Seller only once an application is accepted."""
+        return self.status == CampaignStatus.AWAITING_FUNDING and (
+            not self.takes_applications or self.has_selected_promoter
+        )
+
+    @property
     def is_open_for_joining(self):
         return self.is_joinable_type and self.status == CampaignStatus.ACTIVE
 
@@ -349,6 +356,15 @@ class CampaignApplication(models.Model):
             return Party.PROMOTER
         return None
 
+    @property
+    def advertiser_status_label(self):
+        """The status as the advertiser reads it (the stored labels speak to the promoter)."""
+        if self.status == ApplicationStatus.PENDING:
+            return "Waiting for your answer"
+        if self.status == ApplicationStatus.COUNTERED:
+            return "Your counter-offer: waiting for the promoter"
+        return self.get_status_display()
+
     def party_of(self, user):
         if user.pk == self.promoter_id:
             return Party.PROMOTER
@@ -446,6 +462,14 @@ class PromoterCampaign(models.Model):
 
     def __str__(self):
         return f"{self.promoter} in {self.campaign}"
+
+    @property
+    def view_earnings_waiting_cents(self):
+        """Visibility: what counted views have earned but the hourly accrual has not credited yet
+        (floored on the cumulative count, as the accrual does)."""
+        if self.campaign.campaign_type != CampaignType.VISIBILITY or not self.campaign.cpv:
+            return 0
+        return max(0, self.views_generated * self.campaign.cpv // 100 - self.spent_budget)
 
 
 class DeliverableStatus(models.TextChoices):

@@ -20,6 +20,7 @@ from campaigns.models import (
     CampaignStatusChange,
     CampaignType,
     CampaignWork,
+    ParticipationStatus,
     Party,
     PromoterCampaign,
 )
@@ -202,10 +203,21 @@ def work_approved(*, work) -> None:
         title=f"Work approved: “{deliverable.title}”",
         body=(
             f"Your work for the milestone “{deliverable.title}” of “{campaign.title}” {how}. "
-            f"Its {_dollars(deliverable.amount)} is being paid to you now."
+            + _payment_news(participation.promoter, deliverable.amount)
         ),
         url=_participation_url(participation),
         event_key=f"work:{work.pk}:approved",
+    )
+
+
+def _payment_news(promoter, amount_cents) -> str:
+    """Whether the money can move now: it waits in the wallet until Stripe onboarding is done."""
+    account = getattr(promoter, "connect_account", None)  # the reverse one-to-one; missing: none
+    if account is not None and account.can_receive_money:
+        return f"Its {_dollars(amount_cents)} is being paid to you now."
+    return (
+        f"Its {_dollars(amount_cents)} is yours and waits in your wallet: finish “Get paid” (Stripe) "
+        "and it is sent to you."
     )
 
 
@@ -256,6 +268,8 @@ def campaign_status_changed(*, change: CampaignStatusChange) -> None:
         _campaign_paused(campaign, change)
     elif change.to_status == CampaignStatus.COMPLETED and not by_advertiser:
         _campaign_completed(campaign, change)
+    if change.to_status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+        _campaign_ended_for_promoters(campaign, change)
 
 
 def _campaign_funded(campaign) -> None:
@@ -370,3 +384,36 @@ def _campaign_completed(campaign, change) -> None:
         url=_campaign_url(campaign),
         event_key=f"campaign:{campaign.pk}:completed",
     )
+
+
+_AFTER_THE_END = {
+    CampaignType.VISIBILITY: "Views of your link no longer count; what you earned so far stays in your wallet.",
+    CampaignType.SALESMAN: "New sales through your link or code no longer earn commission; "
+    "what you earned so far stays in your wallet.",
+    CampaignType.CONSULTANT: "Milestones already approved stay paid; no more work can be submitted.",
+    CampaignType.SELLER: "Milestones already approved stay paid; no more work can be submitted.",
+}
+
+
+def _campaign_ended_for_promoters(campaign, change) -> None:
+    """Tell everyone still taking part (called before their participations are closed)."""
+    cancelled = change.to_status == CampaignStatus.CANCELLED
+    verb = "was cancelled" if cancelled else "has ended"
+    reason = _excerpt(change.reason, 300)
+    body = (
+        f"{_advertiser_name(campaign.advertiser)}'s campaign “{campaign.title}” {verb}"
+        + (f" ({reason})" if reason and reason != VIEW_CAP_REACHED else "")
+        + f". {_AFTER_THE_END[campaign.campaign_type]}"
+    )
+    participations = PromoterCampaign.objects.filter(
+        campaign=campaign, status=ParticipationStatus.ACTIVE
+    ).select_related("promoter")
+    for participation in participations:
+        notify(
+            user=participation.promoter,
+            kind=NotificationKind.CAMPAIGN_CANCELLED if cancelled else NotificationKind.CAMPAIGN_COMPLETED,
+            title=f"“{campaign.title}” {verb}",
+            body=body,
+            url=_participation_url(participation),
+            event_key=f"campaign:{campaign.pk}:ended",
+        )

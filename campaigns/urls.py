@@ -18,6 +18,7 @@ urlpatterns = [
     path("<uuid:public_id>/manage/", views.advertiser_detail, name="advertiser_detail"),
     path("<uuid:public_id>/edit/", views.campaign_edit, name="edit"),
     path("<uuid:public_id>/status/<str:action>/", views.campaign_action, name="action"),
+    path("<uuid:public_id>/status/<str:action>/confirm/", views.campaign_action_confirm, name="action_confirm"),
     # Both parties
     path("applications/<uuid:public_id>/", views.application_detail, name="application_detail"),
     path("applications/<uuid:public_id>/<str:action>/", views.application_action, name="application_action"),

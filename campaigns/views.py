@@ -1,6 +1,7 @@
 """Campaign pages. Views read input, check access through the scoped getters below, call one
 service and render; domain errors (`services.CampaignError`) become messages."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -31,6 +32,7 @@ from campaigns.models import (
     CampaignStatus,
     CampaignType,
     CampaignWork,
+    ParticipationStatus,
     PromoterCampaign,
 )
 from campaigns.storage import private_storage
@@ -44,6 +46,7 @@ ADVERTISER_TABS = [
     ("applications", "Applications"),
     ("work", "Deliverables & work"),
 ]
+APPLICATION_ONLY_TABS = {"applications", "work"}
 
 
 # --- Permission-scoped getters: the row, or 404 (never a hint that it exists) -----------------
@@ -140,7 +143,13 @@ def _type_choices():
 @require_http_methods(["GET", "POST"])
 def campaign_create(request):
     campaign_type = request.POST.get("campaign_type") or request.GET.get("type", "")
-    context = {"types": _type_choices(), "campaign_type": campaign_type, "form": None, "campaign": None}
+    context = {
+        "types": _type_choices(),
+        "campaign_type": campaign_type,
+        "form": None,
+        "campaign": None,
+        "fee_percent": settings.PLATFORM_FEE_PERCENT,
+    }
     if campaign_type not in CampaignType.values:
         if request.method == "POST":
             messages.error(request, "Pick a campaign type.")
@@ -181,6 +190,7 @@ def campaign_edit(request, public_id):
             "campaign": campaign,
             "campaign_type": campaign.campaign_type,
             "type_label": campaign.get_campaign_type_display(),
+            "fee_percent": settings.PLATFORM_FEE_PERCENT,
         },
     )
 
@@ -196,9 +206,14 @@ def _tab_context(campaign, tab):
             )
         }
     if tab == "work":
-        return {"participations": _participations_with_work(campaign.participants.all())}
+        participations = list(_participations_with_work(campaign.participants.all()))
+        for participation in participations:
+            _milestone_totals_set(participation)
+        return {"participations": participations}
     return {
-        "status_changes": campaign.status_changes.select_related("actor")[:10],
+        "status_changes": campaign.status_changes.select_related(
+            "actor__advertiser_details", "actor__promoter_details"
+        )[:10],
         "languages": list(campaign.languages.all()),
     }
 
@@ -213,17 +228,32 @@ def _participations_with_work(participations):
     ).prefetch_related(Prefetch("deliverables", queryset=deliverables))
 
 
+def _tabs_for(campaign):
+    """Applications and milestones exist only for Consultant and Seller campaigns."""
+    if campaign.takes_applications:
+        return ADVERTISER_TABS
+    return [(key, label) for key, label in ADVERTISER_TABS if key not in APPLICATION_ONLY_TABS]
+
+
+def _milestone_totals_set(participation):
+    """What of the agreed amount is assigned to milestones, for `_deliverables.html`."""
+    participation.assigned_cents = sum(deliverable.amount for deliverable in participation.deliverables.all())
+    participation.unassigned_cents = max(0, (participation.agreed_amount or 0) - participation.assigned_cents)
+    return participation
+
+
 @advertiser_required
 @require_GET
 def advertiser_detail(request, public_id):
     campaign = get_campaign_for_advertiser(request.user, public_id)
+    tabs = _tabs_for(campaign)
     tab = request.GET.get("tab", "overview")
-    if tab not in dict(ADVERTISER_TABS):
+    if tab not in dict(tabs):
         tab = "overview"
     context = {
         "campaign": campaign,
         "tab": tab,
-        "tabs": ADVERTISER_TABS,
+        "tabs": tabs,
         "cancel_form": ReasonForm(),
         "deliverable_form": DeliverableForm(),
         "participant_count": campaign.participants.count(),
@@ -245,6 +275,25 @@ CAMPAIGN_ACTIONS = {
 }
 
 
+# Ending and cancelling are confirmed on a page that says what happens to the money first.
+CONFIRMED_ACTIONS = {"complete", "cancel"}
+
+
+@advertiser_required
+@require_GET
+def campaign_action_confirm(request, public_id, action):
+    campaign = get_campaign_for_advertiser(request.user, public_id)
+    if action not in CONFIRMED_ACTIONS:
+        raise Http404
+    context = {
+        "campaign": campaign,
+        "action": action,
+        "budget_left_cents": billing_services.campaign_budget_remaining(campaign),
+        "promoter_count": campaign.participants.filter(status=ParticipationStatus.ACTIVE).count(),
+    }
+    return render(request, "campaigns/confirm_action.html", context)
+
+
 @advertiser_required
 @require_POST
 def campaign_action(request, public_id, action):
@@ -257,8 +306,10 @@ def campaign_action(request, public_id, action):
         form = ReasonForm(request.POST)
         if not form.is_valid():
             messages.error(request, "Give a reason for cancelling: promoters taking part will see it.")
-            return redirect("campaigns:advertiser_detail", public_id=campaign.public_id)
+            return redirect("campaigns:action_confirm", public_id=campaign.public_id, action=action)
         kwargs["reason"] = form.cleaned_data["reason"]
+    elif action == "complete":
+        kwargs["reason"] = request.POST.get("reason", "").strip()[:500]
     try:
         service(**kwargs)
     except services.CampaignError as error:
@@ -330,8 +381,8 @@ def campaign_join(request, public_id):
     except services.CampaignError as error:
         _error(request, error)
         return redirect("campaigns:promoter_detail", public_id=campaign.public_id)
-    messages.success(request, f"You joined. Your tracking code is {participation.tracking_code}.")
-    return redirect("campaigns:participation_detail", public_id=participation.public_id)
+    messages.success(request, "You joined. Share the link or code below: every view or sale through it counts for you.")
+    return redirect("tracking:promoter_participation", public_id=participation.public_id)
 
 
 @promoter_required
@@ -389,7 +440,7 @@ def _render_application(request, application, *, counter_form=None, reject_form=
         "campaign": application.campaign,
         "party": party,
         "my_turn": application.awaiting == party,
-        "thread": application.messages.select_related("author"),
+        "thread": application.messages.select_related("author__promoter_details", "author__advertiser_details"),
         "counter_form": counter_form or CounterOfferForm(campaign=application.campaign),
         "reject_form": reject_form or ReasonForm(),
         "message_form": message_form or MessageForm(),
@@ -453,11 +504,9 @@ def _render_participation(request, participation, *, deliverable_form=None, work
     for deliverable in participation.deliverables.all():
         # One submission form per open milestone; distinct ids keep labels pointing at their own inputs.
         deliverable.work_form = work_forms.get(deliverable.pk) or WorkForm(auto_id=f"id_%s_{deliverable.pk}")
-    assigned = sum(deliverable.amount for deliverable in participation.deliverables.all())
+    _milestone_totals_set(participation)
     context = {
         "participation": participation,
-        "assigned_cents": assigned,
-        "unassigned_cents": max(0, (participation.agreed_amount or 0) - assigned),
         "campaign": participation.campaign,
         "is_advertiser": is_advertiser,
         "is_promoter": request.user.pk == participation.promoter_id,

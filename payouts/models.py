@@ -42,6 +42,15 @@ class StripeConnectAccount(models.Model):
         """No money goes to an account that cannot pass it on to the promoter's bank."""
         return self.payouts_enabled and self.transfers_active
 
+    @property
+    def disabled_reason_text(self):
+        """Stripe's `requirements.disabled_reason` code as a sentence; empty when there is none."""
+        if not self.disabled_reason:
+            return ""
+        return DISABLED_REASON_LABELS.get(
+            self.disabled_reason, "Stripe has paused this account; continue at Stripe to see what it needs."
+        )
+
     def missing_items(self):
         """Stripe's requirement codes in words a promoter understands, each said once."""
         labels = (
@@ -50,6 +59,21 @@ class StripeConnectAccount(models.Model):
         )
         return list(dict.fromkeys(labels))
 
+
+DISABLED_REASON_LABELS = {
+    "requirements.past_due": "Stripe needs the details below before it can send you money.",
+    "requirements.pending_verification": "Stripe is checking the details you sent; this usually takes a few minutes.",
+    "action_required.requested_capabilities": "Stripe needs you to confirm a few details to receive payments.",
+    "under_review": "Stripe is reviewing your account.",
+    "listed": "Stripe is reviewing your account.",
+    "platform_paused": "Payouts to this account are paused; contact support.",
+    "rejected.fraud": "Stripe closed this account; contact support.",
+    "rejected.incomplete_verification": "Stripe closed this account: verification was not finished; contact support.",
+    "rejected.listed": "Stripe closed this account; contact support.",
+    "rejected.terms_of_service": "Stripe closed this account; contact support.",
+    "rejected.other": "Stripe closed this account; contact support.",
+    "other": "Stripe has paused this account; continue at Stripe to see what it needs.",
+}
 
 REQUIREMENT_LABELS = {
     "external_account": "a bank account for payouts",

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import advertiser_required, promoter_required
 from accounts.models import Role
 from billing import gateway
+from campaigns.models import CampaignType, PromoterCampaign
 from payouts import services, statements
 from payouts.models import BillingPeriodSummary, PayoutRecord, StripeConnectAccount, StripeTransfer, Wallet
 
@@ -94,8 +95,17 @@ def wallet(request):
             "campaign", "work__deliverable"
         )[:HISTORY_SIZE],
         "statements": BillingPeriodSummary.objects.filter(user=user, role="promoter")[:HISTORY_SIZE],
+        "views_waiting_cents": _view_earnings_waiting(user),
     }
     return render(request, "payouts/wallet.html", context)
+
+
+def _view_earnings_waiting(user) -> int:
+    """Counted views not yet credited by the hourly accrual, over the promoter's Visibility campaigns."""
+    participations = PromoterCampaign.objects.filter(
+        promoter=user, campaign__campaign_type=CampaignType.VISIBILITY
+    ).select_related("campaign")
+    return sum(participation.view_earnings_waiting_cents for participation in participations)
 
 
 # --- Monthly statements (advertisers and promoters) ----------------------------------------------

@@ -765,12 +765,47 @@ def sale_verify(*, sale: SaleRecord, actor=None) -> SaleRecord:
                 credited_at=now,
                 **verified,
             )
+            _sale_verified_notify(campaign, locked)
         else:
             _sale_move(
                 sale=locked, to_status=SaleStatus.AWAITING_BUDGET, actor=actor, reason=BUDGET_USED_UP_REASON, **verified
             )
             _budget_used_up(campaign, locked)
     return locked
+
+
+def _sale_url(sale: SaleRecord) -> str:
+    return reverse("tracking:promoter_participation", args=[sale.participation.public_id])
+
+
+def _sale_verified_notify(campaign: Campaign, sale: SaleRecord) -> None:
+    """Tell the promoter their commission is credited (once per sale, however it got verified)."""
+    notify(
+        user=sale.participation.promoter,
+        kind=NotificationKind.SALE_VERIFIED,
+        title=f"Sale verified: ${sale.commission_cents / 100:,.2f} commission",
+        body=(
+            f"Sale {sale.order_id} through your link or code for “{campaign.title}” was verified. "
+            f"Your ${sale.commission_cents / 100:,.2f} commission is in your wallet and is paid out with "
+            "the monthly payout."
+        ),
+        url=_sale_url(sale),
+        event_key=f"sale:{sale.pk}:verified",
+    )
+
+
+def _sale_rejected_notify(campaign: Campaign, sale: SaleRecord) -> None:
+    notify(
+        user=sale.participation.promoter,
+        kind=NotificationKind.SALE_REJECTED,
+        title=f"Sale not verified: {sale.order_id}",
+        body=(
+            f"The advertiser of “{campaign.title}” rejected sale {sale.order_id}, so it earns no commission. "
+            f"Their reason: {sale.decision_reason}"
+        ),
+        url=_sale_url(sale),
+        event_key=f"sale:{sale.pk}:rejected",
+    )
 
 
 def _budget_used_up(campaign: Campaign, sale: SaleRecord):
@@ -815,6 +850,7 @@ def sale_reject(*, sale: SaleRecord, actor, reason: str) -> SaleRecord:
                 f"Only pending sales can be rejected; this one is {locked.get_status_display().lower()}."
             )
         _sale_move(sale=locked, to_status=SaleStatus.REJECTED, actor=actor, reason=reason, decision_reason=reason[:500])
+        _sale_rejected_notify(_campaign, locked)
     return locked
 
 
@@ -839,6 +875,7 @@ def sales_pay_awaiting(*, campaign: Campaign) -> int:
                 commission_fee_cents=locked.commission_fee_cents,
                 credited_at=timezone.now(),
             )
+            _sale_verified_notify(locked_campaign, locked)
             paid += 1
     return paid
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("tracking/campaigns/<uuid:public_id>/", views.advertiser_campaign, name="advertiser_campaign"),
     path("tracking/campaigns/<uuid:public_id>/sales/new/", views.sale_create, name="sale_create"),
     path("tracking/campaigns/<uuid:public_id>/sales/import/", views.sales_import, name="sales_import"),
+    path("tracking/sales/import-template.csv", views.sales_import_template, name="sales_import_template"),
     path("tracking/sales/", views.sales_queue, name="sales_queue"),
     path("tracking/sales/bulk/", views.sales_bulk, name="sales_bulk"),
     path("tracking/sales/<uuid:public_id>/<str:action>/", views.sale_action, name="sale_action"),

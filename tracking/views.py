@@ -4,6 +4,7 @@ The redirects are public (`login_not_required`) and always redirect to the campa
 target URL, read from the database: nothing in the request can change where they send people.
 """
 
+import csv
 import logging
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,7 +22,7 @@ from campaigns.models import Campaign, CampaignType, PromoterCampaign
 from tracking import services
 from tracking.bots import is_prefetch
 from tracking.charts import views_chart
-from tracking.forms import ApiKeyForm, CsvImportForm, ManualSaleForm, ReasonForm
+from tracking.forms import CSV_COLUMNS, ApiKeyForm, CsvImportForm, ManualSaleForm, ReasonForm
 from tracking.models import ApiKey, SaleRecord, SaleSource, SaleStatus, ViewAccrual, ViewStat
 from tracking.visitors import client_ip
 
@@ -166,7 +167,7 @@ def advertiser_overview(request):
 
 
 def _campaign_context(campaign, *, sale_form=None, csv_form=None, import_results=None):
-    participations = list(campaign.participants.select_related("promoter").order_by("joined_at"))
+    participations = list(campaign.participants.select_related("promoter__promoter_details").order_by("joined_at"))
     stats = list(ViewStat.objects.filter(campaign=campaign).order_by("-day")[:2000])
     per_promoter = {
         row["participation_id"]: row
@@ -207,7 +208,9 @@ def _campaign_context(campaign, *, sale_form=None, csv_form=None, import_results
         "participations": participations,
         "chart": views_chart(stats),
         "daily": daily,
-        "sales": SaleRecord.objects.filter(campaign=campaign).select_related("participation__promoter")[:200],
+        "sales": SaleRecord.objects.filter(campaign=campaign).select_related(
+            "participation__promoter__promoter_details"
+        )[:200],
         "sale_form": sale_form or ManualSaleForm(participations=participations),
         "csv_form": csv_form or CsvImportForm(),
         "import_results": import_results,
@@ -260,13 +263,38 @@ def sales_import(request, public_id):
         context = _campaign_context(campaign, csv_form=form)
         return render(request, "tracking/advertiser_campaign.html", context, status=400)
     results = services.sales_import(campaign=campaign, rows=form.cleaned_data["file"], actor=request.user)
+    _import_summary_message(request, results)
     return render(request, "tracking/advertiser_campaign.html", _campaign_context(campaign, import_results=results))
+
+
+def _import_summary_message(request, results):
+    counts = {outcome: sum(1 for row in results if row.outcome == outcome) for outcome in ("created", "unchanged")}
+    errors = len(results) - counts["created"] - counts["unchanged"]
+    summary = f"{counts['created']} sale{'s' if counts['created'] != 1 else ''} recorded"
+    if counts["unchanged"]:
+        summary += f", {counts['unchanged']} already recorded"
+    if errors:
+        messages.warning(request, f"{summary}; {errors} row{'s' if errors != 1 else ''} refused: see the report.")
+    else:
+        messages.success(request, f"Import done: {summary}.")
+
+
+@advertiser_required
+@require_GET
+def sales_import_template(request):
+    """A CSV with the expected header and one example row, to fill in and import."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sales-import-template.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerow(["ORDER-1001", "49.90", "", "SUMMER10", "2026-01-31T14:30:00Z"])
+    return response
 
 
 def _queue(user):
     return (
         SaleRecord.objects.filter(campaign__advertiser=user, status=SaleStatus.PENDING)
-        .select_related("campaign", "participation__promoter")
+        .select_related("campaign", "participation__promoter__promoter_details")
         .order_by("created_at")
     )
 

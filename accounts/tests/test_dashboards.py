@@ -252,3 +252,17 @@ def _allocations(advertiser):
     from billing.models import CampaignBudgetAllocation
 
     return CampaignBudgetAllocation.objects.filter(campaign__advertiser=advertiser)
+
+
+@pytest.mark.django_db
+def test_promoter_dashboard_estimates_views_counted_but_not_yet_credited(client):
+    from campaigns.models import PromoterCampaign
+    from campaigns.tests.factories import CampaignFactory, PromoterCampaignFactory
+
+    participation = PromoterCampaignFactory(campaign=CampaignFactory(active=True, cpv=300))
+    PromoterCampaign.objects.filter(pk=participation.pk).update(views_generated=480)
+    client.force_login(participation.promoter)
+
+    page = client.get(reverse("accounts:promoter_dashboard")).content.decode()
+
+    assert "+ about $14.40 within the hour" in page

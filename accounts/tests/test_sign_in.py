@@ -193,3 +193,34 @@ def test_sign_out_ends_the_session(client):
 
     assert response.status_code == 302
     assert signed_in_user_id(client) is None
+
+
+@pytest.mark.django_db
+def test_signing_up_again_with_a_registered_email_says_to_sign_in_with_the_password(client, emulator_mode):
+    UserFactory(firebase_uid="uid-first", email="pat@example.test")
+
+    response = post_token(client, emulator_token(uid="uid-second", email="pat@example.test"))
+
+    error = response.json()["error"]
+    assert response.status_code == 400
+    assert "another sign-in" not in error
+    assert "sign in with its password" in error
+    assert "Forgot password?" in error
+    assert User.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_sign_in_page_offers_a_password_reset_and_sign_up_wording(client):
+    page = client.get(reverse("accounts:sign_in")).content.decode()
+
+    assert 'id="forgot-password"' in page
+    assert 'id="intro-sign-up" hidden' in page  # shown by the page's script in sign-up mode
+    assert "sendPasswordResetEmail" in (firebase_js := _static_text("js/sign_in.js"))
+    assert '"auth/internal-error"' in firebase_js
+
+
+def _static_text(path):
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find(path), encoding="utf-8") as handle:
+        return handle.read()

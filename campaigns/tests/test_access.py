@@ -149,7 +149,7 @@ def test_joining_gives_a_unique_tracking_code_once(promoter_client, promoter, tr
     response = promoter_client.post(reverse("campaigns:join", args=[campaign.public_id]))
     participation = PromoterCampaign.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("campaigns:participation_detail", args=[participation.public_id])
+    assert response["Location"] == reverse("tracking:promoter_participation", args=[participation.public_id])
     assert len(participation.tracking_code) == 10
     other = services.campaign_join(campaign=campaign, promoter=PromoterFactory())
     assert other.tracking_code != participation.tracking_code

@@ -6,7 +6,7 @@ const config = JSON.parse(document.getElementById("firebase-config").textContent
 const { initializeApp } = await import(script.dataset.firebaseApp);
 const {
   getAuth, connectAuthEmulator, signInWithEmailAndPassword, createUserWithEmailAndPassword,
-  GoogleAuthProvider, signInWithPopup, signOut,
+  GoogleAuthProvider, signInWithPopup, signOut, sendPasswordResetEmail,
 } = await import(script.dataset.firebaseAuth);
 
 const app = initializeApp({ apiKey: config.apiKey, authDomain: config.authDomain, projectId: config.projectId });
@@ -34,11 +34,32 @@ const FRIENDLY_ERRORS = {
   "auth/too-many-requests": "Too many attempts. Wait a minute and try again.",
   "auth/network-request-failed": "We could not reach the sign-in service. Check your connection.",
   "auth/popup-closed-by-user": "The Google window was closed before signing in.",
+  "auth/cancelled-popup-request": "The Google window was closed before signing in.",
+  "auth/popup-blocked": "Your browser blocked the Google window. Allow pop-ups for this site and try again.",
+  "auth/internal-error": "Google sign-in is not available right now. Sign in with your email and password, or try again later.",
+  "auth/operation-not-allowed": "This way of signing in is not available. Use your email and password.",
+  "auth/unauthorized-domain": "Google sign-in is not available on this address. Use your email and password.",
 };
+// Anything else from Firebase ("Firebase: Error (auth/...)") is not for people to read.
+const FALLBACK_ERROR = "Sign-in did not work. Please try again.";
+
+function friendlyError(error) {
+  if (FRIENDLY_ERRORS[error.code]) return FRIENDLY_ERRORS[error.code];
+  if (error.code || /^Firebase/.test(error.message || "")) return FALLBACK_ERROR;
+  return error.message || FALLBACK_ERROR;
+}
+
+const infoBox = document.getElementById("auth-info");
 
 function showError(message) {
   errorBox.textContent = message;
   errorBox.hidden = !message;
+  if (message) { infoBox.hidden = true; }
+}
+
+function showInfo(message) {
+  infoBox.textContent = message;
+  infoBox.hidden = !message;
 }
 
 function setMode(next) {
@@ -48,7 +69,11 @@ function setMode(next) {
   submit.textContent = signUp ? "Create account" : "Sign in";
   document.getElementById("password").autocomplete = signUp ? "new-password" : "current-password";
   backLink.hidden = !signUp;
+  document.getElementById("intro-sign-in").hidden = signUp;
+  document.getElementById("intro-sign-up").hidden = !signUp;
+  document.getElementById("forgot-row").hidden = signUp;
   showError("");
+  showInfo("");
 }
 
 document.querySelectorAll(".mode-switch").forEach((link) =>
@@ -75,7 +100,12 @@ async function run(action) {
   try {
     await startServerSession(await action());
   } catch (error) {
-    showError(FRIENDLY_ERRORS[error.code] || error.message || "Sign-in failed. Please try again.");
+    if (mode === "sign-up" && error.code === "auth/email-already-in-use") {
+      setMode("sign-in");
+      showError("An account with this email exists already: enter its password to sign in.");
+    } else {
+      showError(friendlyError(error));
+    }
   } finally {
     submit.disabled = false;
   }
@@ -89,6 +119,23 @@ form.addEventListener("submit", (event) => {
   run(() => mode === "sign-up"
     ? createUserWithEmailAndPassword(auth, email, password)
     : signInWithEmailAndPassword(auth, email, password));
+});
+
+document.getElementById("forgot-password").addEventListener("click", async () => {
+  const email = form.email.value.trim();
+  if (!email) { showError("Enter your email above, then choose “Forgot password?” again."); return; }
+  try {
+    await sendPasswordResetEmail(auth, email);
+    showError("");
+    showInfo(`If an account exists for ${email}, we sent it a link to choose a new password.`);
+  } catch (error) {
+    // Saying that no account exists would tell anyone which emails are registered.
+    if (error.code === "auth/user-not-found") {
+      showInfo(`If an account exists for ${email}, we sent it a link to choose a new password.`);
+    } else {
+      showError(friendlyError(error));
+    }
+  }
 });
 
 document.getElementById("google-sign-in").addEventListener("click", () =>

@@ -31,7 +31,7 @@ def test_promoter_sees_links_and_codes_with_copy_buttons():
     assert f"/v/{views.tracking_code}" in body
     assert f"/r/{sales.tracking_code}" in body
     assert services.coupon_ensure(participation=sales).code in body
-    assert body.count('<button type="button"') == 3
+    assert body.count(">Copy</button>") == 3  # one Copy button per link and code
 
 
 def test_promoter_participation_page_has_a_server_rendered_chart_with_reasons():
