@@ -1,6 +1,7 @@
 """Operations on money: everything visible, the ledger read-only, actions call services."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
 from billing import finance, services, webhooks
@@ -159,6 +160,11 @@ class StripeWebhookEventAdmin(ReadOnlyAdmin):
 
 
 def finance_overview(request):
-    """Staff: where the money is (admin/finance/), linking to the lists where staff act."""
+    """Staff: where the money is (admin/finance/), linking to the lists where staff act.
+
+    Platform-wide balances: only staff given `billing.view_finance_overview` (the finance role).
+    """
+    if not request.user.has_perm("billing.view_finance_overview"):
+        raise PermissionDenied
     context = {**admin.site.each_context(request), "title": "Finance overview", **finance.finance_overview()}
     return TemplateResponse(request, "admin/finance_overview.html", context)

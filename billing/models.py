@@ -44,6 +44,8 @@ class LedgerAccount(models.Model):
 
     class Meta:
         db_table = "ledger_accounts"
+        # Staff roles (accounts' "finance" group) are given this; being staff is not enough.
+        permissions = [("view_finance_overview", "Can see the finance overview (platform-wide balances)")]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "campaign", "user", "currency"],

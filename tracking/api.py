@@ -7,7 +7,7 @@ and nothing is written unless the request succeeds.
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 from functools import wraps
 
 from django.conf import settings
@@ -19,11 +19,10 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from campaignplatform.http import BadContentLength, content_length
 from campaigns.models import Campaign
 from tracking import services
-from tracking.models import COUPON_CODE_MAX_LENGTH, ORDER_ID_MAX_LENGTH, SaleRecord, SaleSource
-
-EARLIEST_SALE = datetime(2000, 1, 1, tzinfo=UTC)
+from tracking.models import COUPON_CODE_MAX_LENGTH, EARLIEST_SALE, ORDER_ID_MAX_LENGTH, SaleRecord, SaleSource
 
 
 class ApiError(Exception):
@@ -69,9 +68,9 @@ def _authenticate(request):
 
 def _body(request) -> dict:
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
+        length = content_length(request)
+    except BadContentLength:
+        raise ApiError(400, "invalid_header", "The Content-Length header must be a whole number of bytes.") from None
     limit = settings.TRACKING_API_MAX_BODY_BYTES
     if length > limit:
         raise ApiError(400, "body_too_large", f"The body is larger than {limit} bytes.")
