@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.firebase import FirebaseIdentity, SignInError
-from accounts.models import AdvertiserDetails, PromoterDetails, Role, User, VerificationStatus
+from accounts.models import AdvertiserDetails, PromoterDetails, Role, StaffAction, User, VerificationStatus
 
 
 def user_sign_in_with_firebase(*, identity: FirebaseIdentity) -> User:
@@ -94,3 +94,16 @@ def advertisers_set_verification(*, queryset, status: str, note: str = "") -> in
     """Staff decision on advertisers; `verified_at` records when they were verified."""
     verified_at = timezone.now() if status == VerificationStatus.VERIFIED else None
     return queryset.update(verification_status=status, verified_at=verified_at, verification_note=note)
+
+
+def staff_action_record(*, actor: User, action: str, target, reason: str, outcome: str = "") -> StaffAction:
+    """Append what a staff member did (never updated or deleted afterwards)."""
+    return StaffAction.objects.create(
+        actor=actor,
+        action=action[:100],
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_repr=str(target)[:300],
+        reason=reason.strip(),
+        outcome=outcome[:5000],
+    )

@@ -190,6 +190,9 @@ class ApiKey(models.Model):
 
     class Meta:
         db_table = "api_keys"
+        permissions = [
+            ("revoke_api_key", "Can revoke an advertiser's API key"),
+        ]
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -259,6 +262,10 @@ class SaleRecord(models.Model):
 
     class Meta:
         db_table = "sales_records"
+        permissions = [
+            ("verify_sale", "Can verify pending sales (credits commission)"),
+            ("pay_awaiting_commission", "Can pay commissions waiting for budget"),
+        ]
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "order_id"], name="sale_once_per_order"),
