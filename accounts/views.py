@@ -15,6 +15,7 @@ from accounts.decorators import advertiser_required, promoter_required
 from accounts.forms import AdvertiserProfileForm, PromoterProfileForm, RoleForm
 from accounts.models import Role
 from accounts.notifications import notifications_mark_read, unread_count
+from campaignplatform.http import content_length
 
 MAX_SIGN_IN_BODY_BYTES = 16 * 1024
 
@@ -46,15 +47,20 @@ def session_create(request):
 
 
 def _posted_id_token(request):
-    """The token from a JSON body `{"id_token": ...}` or a form field; None when absent."""
-    if len(request.body) > MAX_SIGN_IN_BODY_BYTES:
-        return None
+    """The token from a JSON body `{"id_token": ...}` or a form field; None when absent.
+
+    Only a JSON body is read raw: a form body has already been parsed (the CSRF check reads
+    request.POST), and reading it raw afterwards raises.
+    """
     if request.content_type == "application/json":
-        try:
-            payload = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        if content_length(request) > MAX_SIGN_IN_BODY_BYTES:
             return None
-        return payload.get("id_token") if isinstance(payload, dict) else None
+        try:
+            payload = json.loads(request.body[: MAX_SIGN_IN_BODY_BYTES + 1] or b"{}")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None
+        token = payload.get("id_token") if isinstance(payload, dict) else None
+        return token if isinstance(token, str) else None
     return request.POST.get("id_token")
 
 
