@@ -384,3 +384,20 @@ class StaffAction(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target_repr}"
+
+
+class AbuseCounter(models.Model):
+    """Attempts per (scope, key) in a fixed time window; see accounts/limits.py."""
+
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=64, help_text="A keyed hash of the IP, account or API key, never the value.")
+    window_number = models.BigIntegerField(help_text="Seconds since the epoch // the window's length.")
+    count = models.IntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "abuse_counters"
+        constraints = [models.UniqueConstraint(fields=["scope", "key", "window_number"], name="abuse_counter_unique")]
+
+    def __str__(self):
+        return f"{self.scope} {self.key[:8]} @ {self.window_number}: {self.count}"

@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import dashboards, firebase, services
+from accounts import dashboards, firebase, limits, services
 from accounts.decorators import advertiser_required, promoter_required
 from accounts.forms import AdvertiserProfileForm, PromoterProfileForm, RoleForm
 from accounts.models import Role
 from accounts.notifications import notifications_mark_read, unread_count
-from campaignplatform.http import content_length
+from campaignplatform.http import client_ip, content_length
 
 MAX_SIGN_IN_BODY_BYTES = 16 * 1024
 
@@ -37,9 +37,20 @@ def sign_in(request):
 @login_not_required
 @require_POST
 def session_create(request):
-    """Exchange a Firebase ID token (posted by the sign-in page) for a Django session."""
+    """Exchange a Firebase ID token (posted by the sign-in page) for a Django session.
+
+    Limited per client IP (every attempt) and per account (every verified token: the password
+    itself is checked by Firebase, which limits its own attempts).
+    """
+    refusal = limits.attempt("sign_in_ip", client_ip(request))
+    if refusal is not None:
+        return limits.too_many_requests(request, refusal, json=True)
     try:
-        user = services.user_sign_in_with_firebase(identity=firebase.verify_id_token(_posted_id_token(request)))
+        identity = firebase.verify_id_token(_posted_id_token(request))
+        refusal = limits.attempt("sign_in_account", identity.uid)
+        if refusal is not None:
+            return limits.too_many_requests(request, refusal, json=True)
+        user = services.user_sign_in_with_firebase(identity=identity)
     except firebase.SignInError as error:
         return JsonResponse({"error": str(error)}, status=400)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")

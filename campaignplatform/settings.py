@@ -236,3 +236,9 @@ TRACKING_LINK_CACHE_SECONDS = env.int("TRACKING_LINK_CACHE_SECONDS", default=5)
 TRACKING_COUNT_AFTER_RESPONSE = env.bool("TRACKING_COUNT_AFTER_RESPONSE", default=True)
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)
+
+# --- Abuse limits (accounts/limits.py; 0 turns one off) ------------------------------------------
+ABUSE_SIGN_IN_PER_IP = env.int("ABUSE_SIGN_IN_PER_IP", default=30)  # per 15 minutes
+ABUSE_SIGN_IN_PER_ACCOUNT = env.int("ABUSE_SIGN_IN_PER_ACCOUNT", default=10)  # per 15 minutes
+ABUSE_API_PER_KEY_PER_MINUTE = env.int("ABUSE_API_PER_KEY_PER_MINUTE", default=600)
+ABUSE_WORK_UPLOADS_PER_HOUR = env.int("ABUSE_WORK_UPLOADS_PER_HOUR", default=30)

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
+from accounts.limits import admin_login_limited
 from billing import admin as billing_admin
 
 
@@ -13,6 +14,9 @@ from billing import admin as billing_admin
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
+
+# Staff sign in with a password here: limited per IP and per email typed, like the site's sign-in.
+admin.site.login = admin_login_limited(admin.site.login)
 
 urlpatterns = [
     # Tracking: /v/<code>, /r/<code>, /api/v1/sales..., /tracking/... First, because every click on

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import limits
 from accounts.decorators import advertiser_required, promoter_required
 from billing import services as billing_services
 from campaignplatform.http import content_length
@@ -508,6 +509,9 @@ def work_submit(request, public_id):
         promoter_campaign__promoter=request.user,
     )
     participation = deliverable.promoter_campaign
+    refusal = limits.attempt("work_upload_user", request.user.pk)
+    if refusal is not None:
+        return limits.too_many_requests(request, refusal)
     # Refuse an oversized body before Django spools it to disk (the form checks the file itself too).
     if content_length(request) > MAX_WORK_FILE_BYTES + MAX_FORM_OVERHEAD_BYTES:
         messages.error(request, f"The upload is too large; files can be at most {MAX_WORK_FILE_BYTES // 2**20} MB.")

@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts import limits
 from campaignplatform.http import BadContentLength, content_length
 from campaigns.models import Campaign
 from tracking import services
@@ -26,9 +27,10 @@ from tracking.models import COUPON_CODE_MAX_LENGTH, EARLIEST_SALE, ORDER_ID_MAX_
 
 
 class ApiError(Exception):
-    def __init__(self, status, code, message, field=None):
+    def __init__(self, status, code, message, field=None, retry_after=None):
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+        self.retry_after = retry_after
 
     def response(self):
         error = {"code": self.code, "message": self.message}
@@ -37,6 +39,8 @@ class ApiError(Exception):
         response = JsonResponse({"error": error}, status=self.status)
         if self.status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="conversion-api"'
+        if self.retry_after:
+            response["Retry-After"] = str(self.retry_after)
         return response
 
 
@@ -63,6 +67,9 @@ def _authenticate(request):
     key = services.api_key_authenticate(raw.strip())
     if key is None:
         raise ApiError(401, "invalid_key", "This API key is not valid (unknown or revoked).")
+    refusal = limits.attempt("conversion_api_key", key.pk)
+    if refusal is not None:
+        raise ApiError(429, "rate_limited", refusal.message, retry_after=refusal.retry_after)
     return key
 
 
