@@ -31,7 +31,20 @@ def sign_in(request):
         "projectId": settings.FIREBASE_PROJECT_ID,
         "emulatorHost": settings.FIREBASE_AUTH_EMULATOR_HOST,
     }
-    return render(request, "accounts/sign_in.html", {"firebase_config": firebase_config})
+    response = render(request, "accounts/sign_in.html", {"firebase_config": firebase_config})
+    response._csp_update = firebase_csp_sources()  # django-csp: added to this page's policy only
+    return response
+
+
+def firebase_csp_sources() -> dict:
+    """What the Firebase Auth SDK on the sign-in page reaches, beyond this site: Google's identity
+    APIs, Google's API loader and the auth domain's iframe (popup sign-in), or the local emulator."""
+    emulator = [f"http://{settings.FIREBASE_AUTH_EMULATOR_HOST}"] if settings.FIREBASE_AUTH_EMULATOR_HOST else []
+    return {
+        "script-src": ["https://apis.google.com"],
+        "connect-src": ["https://identitytoolkit.googleapis.com", "https://securetoken.googleapis.com", *emulator],
+        "frame-src": [f"https://{settings.FIREBASE_AUTH_DOMAIN}", "https://apis.google.com", *emulator],
+    }
 
 
 @login_not_required

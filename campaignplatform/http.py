@@ -59,3 +59,16 @@ class ContentLengthMiddleware:
         except BadContentLength:
             return HttpResponseBadRequest(self.message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Send settings.PERMISSIONS_POLICY on every response that has not set its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
