@@ -153,3 +153,10 @@ def test_postgres_refuses_to_update_or_delete_the_audit_log():
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             change()
     assert StaffAction.objects.get(pk=row.pk).reason == "why"
+
+
+def test_the_admin_index_links_the_finance_overview_only_for_its_permission(client, role):
+    role(client, "support")
+    assert reverse("finance_overview") not in client.get(reverse("admin:index")).content.decode()
+    role(client, "finance")
+    assert reverse("finance_overview") in client.get(reverse("admin:index")).content.decode()
