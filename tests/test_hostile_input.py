@@ -13,14 +13,17 @@ without permissions):
   JSON and raw bodies, methods and headers (few examples per pattern: the whole file runs in
   well under a minute).
 
-After each request by someone who does not own the objects in the path, every table of the
-site (rows and values, so the ledger and every balance too) must be as it was before.
+After each request by someone who does not own the objects in the path, no row of any table of
+the site (so no ledger posting and no balance either) may have been inserted, updated or
+deleted: PostgreSQL's per-transaction counters say so, in one query. The ledger is audited at
+the end of each sweep.
 """
 
 import itertools
 import json
 import os
 from functools import partial
+from urllib.parse import quote
 
 import pytest
 from django.apps import apps
@@ -180,14 +183,12 @@ def send(client, method, path, *, query=None, body=None, body_kind="form", csrf=
 
 
 def _q(value):
-    from urllib.parse import quote
-
     return quote(str(value), safe="")
 
 
 class Books:
-    """The database's digest, taken before a request by someone who may not write and compared
-    after it (reused while nothing may have changed: a snapshot costs a query)."""
+    """The write counters, read before a request by someone who may not write and compared after
+    it (reused while nothing may have changed)."""
 
     def __init__(self):
         self.state = None
