@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",  # its system checks catch django-csp 3.x settings left behind
     "template_partials",
     "django_q",
     "campaignplatform",
