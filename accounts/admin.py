@@ -33,6 +33,14 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "password1", "password2"]})]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The admin role manages users and their roles, but cannot make anyone (itself included)
+        # a superuser or hand out single permissions outside the roles.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "user_permissions"]
+        return fields
+
     @admin.display(description="Wallet", ordering="wallet_balance")
     def wallet_balance_display(self, user):
         return f"${user.wallet_balance / 100:,.2f}"
@@ -50,7 +58,8 @@ class AdvertiserDetailsAdmin(PermissionedActionsMixin, admin.ModelAdmin):
     list_filter = ["verification_status", "business_types", "created_at"]
     search_fields = ["company_name", "website", "user__email"]
     list_select_related = ["user"]
-    readonly_fields = ["verified_at", "created_at", "updated_at"]
+    # Verification only through the actions below (permission, reason, audit row).
+    readonly_fields = ["verification_status", "verified_at", "created_at", "updated_at"]
     autocomplete_fields = ["user"]
     inlines = [AdvertiserTypeMappingInline]
     actions = ["verify_advertisers", "reject_advertisers"]

@@ -160,3 +160,14 @@ def test_the_admin_index_links_the_finance_overview_only_for_its_permission(clie
     assert reverse("finance_overview") not in client.get(reverse("admin:index")).content.decode()
     role(client, "finance")
     assert reverse("finance_overview") in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_admin_role_cannot_make_a_superuser_or_verify_outside_the_action(client, role):
+    staff = role(client, "admin")
+    staff.user_permissions.add(Permission.objects.get(codename="change_advertiserdetails"))
+    details = AdvertiserFactory().advertiser_details
+    page = client.get(reverse("admin:accounts_user_change", args=[staff.pk])).content.decode()
+    assert 'name="groups"' in page
+    assert 'name="is_superuser"' not in page and 'name="user_permissions"' not in page
+    form = client.get(reverse("admin:accounts_advertiserdetails_change", args=[details.pk])).content.decode()
+    assert 'name="company_name"' in form and 'name="verification_status"' not in form
