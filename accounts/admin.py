@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import services
+from accounts.admin_actions import PermissionedActionsMixin, staff_action
 from accounts.models import (
     AdvertiserDetails,
     AdvertiserType,
@@ -11,6 +12,7 @@ from accounts.models import (
     PromoterLanguage,
     PromoterSkill,
     Skill,
+    StaffAction,
     User,
     VerificationStatus,
 )
@@ -31,6 +33,14 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "password1", "password2"]})]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The admin role manages users and their roles, but cannot make anyone (itself included)
+        # a superuser or hand out single permissions outside the roles.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "user_permissions"]
+        return fields
+
     @admin.display(description="Wallet", ordering="wallet_balance")
     def wallet_balance_display(self, user):
         return f"${user.wallet_balance / 100:,.2f}"
@@ -43,25 +53,30 @@ class AdvertiserTypeMappingInline(admin.TabularInline):
 
 
 @admin.register(AdvertiserDetails)
-class AdvertiserDetailsAdmin(admin.ModelAdmin):
+class AdvertiserDetailsAdmin(PermissionedActionsMixin, admin.ModelAdmin):
     list_display = ["company_name", "user", "verification_status", "verified_at", "created_at"]
     list_filter = ["verification_status", "business_types", "created_at"]
     search_fields = ["company_name", "website", "user__email"]
     list_select_related = ["user"]
-    readonly_fields = ["verified_at", "created_at", "updated_at"]
+    # Verification only through the actions below (permission, reason, audit row).
+    readonly_fields = ["verification_status", "verified_at", "created_at", "updated_at"]
     autocomplete_fields = ["user"]
     inlines = [AdvertiserTypeMappingInline]
     actions = ["verify_advertisers", "reject_advertisers"]
 
-    @admin.action(description="Verify selected advertisers")
-    def verify_advertisers(self, request, queryset):
+    @staff_action("Verify selected advertisers", permission="accounts.verify_advertiser")
+    def verify_advertisers(self, request, queryset, reason):
+        rows = list(queryset)
         count = services.advertisers_set_verification(queryset=queryset, status=VerificationStatus.VERIFIED)
         self.message_user(request, f"{count} advertiser(s) verified.", messages.SUCCESS)
+        return [(row, "verified") for row in rows]
 
-    @admin.action(description="Reject selected advertisers")
-    def reject_advertisers(self, request, queryset):
+    @staff_action("Reject selected advertisers", permission="accounts.verify_advertiser")
+    def reject_advertisers(self, request, queryset, reason):
+        rows = list(queryset)
         count = services.advertisers_set_verification(queryset=queryset, status=VerificationStatus.REJECTED)
         self.message_user(request, f"{count} advertiser(s) rejected.", messages.WARNING)
+        return [(row, "rejected") for row in rows]
 
 
 class PromoterLanguageInline(admin.TabularInline):
@@ -131,3 +146,23 @@ class PromoterSkillAdmin(admin.ModelAdmin):
     list_filter = ["skill"]
     search_fields = ["promoter__display_name"]
     list_select_related = ["promoter", "skill"]
+
+
+@admin.register(StaffAction)
+class StaffActionAdmin(admin.ModelAdmin):
+    """The staff audit log: readable by roles with `accounts.view_staffaction`, never editable."""
+
+    list_display = ["created_at", "actor", "action", "target_repr", "reason", "outcome"]
+    list_filter = ["action", "target_type", "created_at"]
+    list_select_related = ["actor"]
+    search_fields = ["actor__email", "target_repr", "target_id", "reason"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -153,6 +153,7 @@ class AdvertiserDetails(models.Model):
 
     class Meta:
         db_table = "advertiser_details"
+        permissions = [("verify_advertiser", "Can verify or reject advertisers")]
         verbose_name_plural = "advertiser details"
         constraints = [
             models.CheckConstraint(
@@ -373,3 +374,43 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.title} → {self.user}"
+
+
+class StaffAction(models.Model):
+    """What a staff member did to money or a hold in admin: who, when, why, to what, and how it
+    ended. Append-only: written by `accounts.services.staff_action_record`, read-only in admin,
+    and on PostgreSQL the table refuses UPDATE and DELETE (migration staff_action_append_only)."""
+
+    actor = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="staff_actions")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=100, help_text="app.permission the action needed, e.g. billing.retry_refund")
+    target_type = models.CharField(max_length=100, help_text="app_label.model of the row acted on")
+    target_id = models.CharField(max_length=64)
+    target_repr = models.CharField(max_length=300)
+    reason = models.TextField()
+    outcome = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "staff_actions"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="staff_action_target_idx")]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target_repr}"
+
+
+class AbuseCounter(models.Model):
+    """Attempts per (scope, key) in a fixed time window; see accounts/limits.py."""
+
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=64, help_text="A keyed hash of the IP, account or API key, never the value.")
+    window_number = models.BigIntegerField(help_text="Seconds since the epoch // the window's length.")
+    count = models.IntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "abuse_counters"
+        constraints = [models.UniqueConstraint(fields=["scope", "key", "window_number"], name="abuse_counter_unique")]
+
+    def __str__(self):
+        return f"{self.scope} {self.key[:8]} @ {self.window_number}: {self.count}"

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.firebase import FirebaseIdentity, SignInError
-from accounts.models import AdvertiserDetails, PromoterDetails, Role, User, VerificationStatus
+from accounts.models import AdvertiserDetails, PromoterDetails, Role, StaffAction, User, VerificationStatus
 from campaignplatform.bulk import bulk_set
 
 
@@ -111,3 +111,16 @@ def wallet_balances_set(totals: dict) -> None:
     """Cache each user's wallet total ({user_id: cents}, the payouts app's projection of the
     ledger) on their row, in one statement."""
     bulk_set(User, "wallet_balance", totals)
+
+
+def staff_action_record(*, actor: User, action: str, target, reason: str, outcome: str = "") -> StaffAction:
+    """Append what a staff member did (never updated or deleted afterwards)."""
+    return StaffAction.objects.create(
+        actor=actor,
+        action=action[:100],
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_repr=str(target)[:300],
+        reason=reason.strip(),
+        outcome=outcome[:5000],
+    )

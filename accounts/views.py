@@ -10,11 +10,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import dashboards, firebase, services
+from accounts import dashboards, firebase, limits, services
 from accounts.decorators import advertiser_required, promoter_required
 from accounts.forms import AdvertiserProfileForm, PromoterProfileForm, RoleForm
 from accounts.models import Role
 from accounts.notifications import notifications_mark_read, unread_count
+from campaignplatform.http import client_ip, content_length
 
 MAX_SIGN_IN_BODY_BYTES = 16 * 1024
 
@@ -30,15 +31,39 @@ def sign_in(request):
         "projectId": settings.FIREBASE_PROJECT_ID,
         "emulatorHost": settings.FIREBASE_AUTH_EMULATOR_HOST,
     }
-    return render(request, "accounts/sign_in.html", {"firebase_config": firebase_config})
+    response = render(request, "accounts/sign_in.html", {"firebase_config": firebase_config})
+    response._csp_update = firebase_csp_sources()  # django-csp: added to this page's policy only
+    return response
+
+
+def firebase_csp_sources() -> dict:
+    """What the Firebase Auth SDK on the sign-in page reaches, beyond this site: Google's identity
+    APIs, Google's API loader and the auth domain's iframe (popup sign-in), or the local emulator."""
+    emulator = [f"http://{settings.FIREBASE_AUTH_EMULATOR_HOST}"] if settings.FIREBASE_AUTH_EMULATOR_HOST else []
+    return {
+        "script-src": ["https://apis.google.com"],
+        "connect-src": ["https://identitytoolkit.googleapis.com", "https://securetoken.googleapis.com", *emulator],
+        "frame-src": [f"https://{settings.FIREBASE_AUTH_DOMAIN}", "https://apis.google.com", *emulator],
+    }
 
 
 @login_not_required
 @require_POST
 def session_create(request):
-    """Exchange a Firebase ID token (posted by the sign-in page) for a Django session."""
+    """Exchange a Firebase ID token (posted by the sign-in page) for a Django session.
+
+    Limited per client IP (every attempt) and per account (every verified token: the password
+    itself is checked by Firebase, which limits its own attempts).
+    """
+    refusal = limits.attempt("sign_in_ip", client_ip(request))
+    if refusal is not None:
+        return limits.too_many_requests(request, refusal, json=True)
     try:
-        user = services.user_sign_in_with_firebase(identity=firebase.verify_id_token(_posted_id_token(request)))
+        identity = firebase.verify_id_token(_posted_id_token(request))
+        refusal = limits.attempt("sign_in_account", identity.uid)
+        if refusal is not None:
+            return limits.too_many_requests(request, refusal, json=True)
+        user = services.user_sign_in_with_firebase(identity=identity)
     except firebase.SignInError as error:
         return JsonResponse({"error": str(error)}, status=400)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -46,15 +71,20 @@ def session_create(request):
 
 
 def _posted_id_token(request):
-    """The token from a JSON body `{"id_token": ...}` or a form field; None when absent."""
-    if len(request.body) > MAX_SIGN_IN_BODY_BYTES:
-        return None
+    """The token from a JSON body `{"id_token": ...}` or a form field; None when absent.
+
+    Only a JSON body is read raw: a form body has already been parsed (the CSRF check reads
+    request.POST), and reading it raw afterwards raises.
+    """
     if request.content_type == "application/json":
-        try:
-            payload = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        if content_length(request) > MAX_SIGN_IN_BODY_BYTES:
             return None
-        return payload.get("id_token") if isinstance(payload, dict) else None
+        try:
+            payload = json.loads(request.body[: MAX_SIGN_IN_BODY_BYTES + 1] or b"{}")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None
+        token = payload.get("id_token") if isinstance(payload, dict) else None
+        return token if isinstance(token, str) else None
     return request.POST.get("id_token")
 
 

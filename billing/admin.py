@@ -1,8 +1,10 @@
 """Operations on money: everything visible, the ledger read-only, actions call services."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
+from accounts.admin_actions import PermissionedActionsMixin, staff_action
 from billing import finance, services, webhooks
 from billing.models import (
     AdvertiserCharge,
@@ -19,8 +21,8 @@ from billing.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money rows are written by services only."""
+class ReadOnlyAdmin(PermissionedActionsMixin, admin.ModelAdmin):
+    """Money rows are written by services only; actions need their named permission."""
 
     def has_add_permission(self, request):
         return False
@@ -80,13 +82,16 @@ class StripePaymentIntentAdmin(ReadOnlyAdmin):
     search_fields = ["stripe_payment_intent_id", "stripe_checkout_session_id", "campaign__title", "advertiser__email"]
     actions = ["resync"]
 
-    @admin.action(description="Re-read from Stripe")
-    def resync(self, request, queryset):
+    @staff_action("Re-read from Stripe", permission="billing.resync_payment")
+    def resync(self, request, queryset, reason):
         for intent in queryset:
             try:
-                services.funding_sync(intent=intent)
+                intent = services.funding_sync(intent=intent)
             except services.GatewayError as error:
                 self.message_user(request, f"{intent.pk}: {error}", messages.ERROR)
+                yield intent, f"failed: {error}"
+            else:
+                yield intent, f"status {intent.status}"
 
 
 def _refund_campaigns(modeladmin, request, campaigns):
@@ -95,8 +100,10 @@ def _refund_campaigns(modeladmin, request, campaigns):
             rows = services.campaign_refund_unused(campaign=campaign, actor=request.user)
         except (services.BillingError, services.GatewayError) as error:
             modeladmin.message_user(request, f"{campaign}: {error}", messages.ERROR)
+            yield campaign, f"refused: {error}"
         else:
             modeladmin.message_user(request, f"{campaign}: {len(rows)} refund(s).")
+            yield campaign, f"{len(rows)} refund(s): " + ", ".join(f"{row.amount} cents {row.status}" for row in rows)
 
 
 @admin.register(CampaignBudgetAllocation)
@@ -115,10 +122,10 @@ class CampaignBudgetAllocationAdmin(ReadOnlyAdmin):
     search_fields = ["campaign__title"]
     actions = ["refund_unused"]
 
-    @admin.action(description="Refund unused budget (ended campaigns)")
-    def refund_unused(self, request, queryset):
+    @staff_action("Refund unused budget (ended campaigns)", permission="billing.refund_unused_budget")
+    def refund_unused(self, request, queryset, reason):
         campaigns = {allocation.campaign_id: allocation.campaign for allocation in queryset.select_related("campaign")}
-        _refund_campaigns(self, request, campaigns.values())
+        return _refund_campaigns(self, request, campaigns.values())
 
 
 @admin.register(AdvertiserCharge)
@@ -129,15 +136,19 @@ class AdvertiserChargeAdmin(ReadOnlyAdmin):
     search_fields = ["stripe_charge_id", "stripe_refund_id", "advertiser__email", "campaign__title"]
     actions = ["refund_unused", "retry_refund"]
 
-    @admin.action(description="Refund unused budget of these campaigns (ended campaigns)")
-    def refund_unused(self, request, queryset):
+    @staff_action(
+        "Refund unused budget of these campaigns (ended campaigns)", permission="billing.refund_unused_budget"
+    )
+    def refund_unused(self, request, queryset, reason):
         campaigns = {charge.campaign_id: charge.campaign for charge in queryset.select_related("campaign")}
-        _refund_campaigns(self, request, campaigns.values())
+        return _refund_campaigns(self, request, campaigns.values())
 
-    @admin.action(description="Retry pending refunds")
-    def retry_refund(self, request, queryset):
+    @staff_action("Retry pending refunds", permission="billing.retry_refund")
+    def retry_refund(self, request, queryset, reason):
         for row in queryset.filter(kind="refund", status="pending"):
             services.refund_sync(row)
+            row.refresh_from_db()
+            yield row, f"status {row.status}"
 
 
 @admin.register(PlatformFee)
@@ -161,13 +172,22 @@ class StripeWebhookEventAdmin(ReadOnlyAdmin):
     search_fields = ["stripe_event_id", "type", "account"]
     actions = ["reprocess"]
 
-    @admin.action(description="Reprocess the selected events")
-    def reprocess(self, request, queryset):
-        ok = sum(1 for row in queryset if webhooks.webhook_event_process(row, force=True))
+    @staff_action("Reprocess the selected events", permission="billing.replay_webhook_event")
+    def reprocess(self, request, queryset, reason):
+        ok = 0
+        for row in queryset:
+            processed = webhooks.webhook_event_process(row, force=True)
+            ok += processed
+            yield row, "processed" if processed else "handler failed"
         self.message_user(request, f"{ok} of {queryset.count()} event(s) processed.")
 
 
 def finance_overview(request):
-    """Staff: where the money is (admin/finance/), linking to the lists where staff act."""
+    """Staff: where the money is (admin/finance/), linking to the lists where staff act.
+
+    Platform-wide balances: only staff given `billing.view_finance_overview` (the finance role).
+    """
+    if not request.user.has_perm("billing.view_finance_overview"):
+        raise PermissionDenied
     context = {**admin.site.each_context(request), "title": "Finance overview", **finance.finance_overview()}
     return TemplateResponse(request, "admin/finance_overview.html", context)

@@ -45,6 +45,8 @@ class LedgerAccount(models.Model):
 
     class Meta:
         db_table = "ledger_accounts"
+        # Staff roles (accounts' "finance" group) are given this; being staff is not enough.
+        permissions = [("view_finance_overview", "Can see the finance overview (platform-wide balances)")]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "campaign", "user", "currency"],
@@ -275,6 +277,9 @@ class StripePaymentIntent(models.Model):
 
     class Meta:
         db_table = "stripe_payment_intents"
+        permissions = [
+            ("resync_payment", "Can re-read a payment from Stripe"),
+        ]
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -388,6 +393,10 @@ class AdvertiserCharge(models.Model):
 
     class Meta:
         db_table = "advertiser_charges"
+        permissions = [
+            ("refund_unused_budget", "Can refund a campaign's unused budget"),
+            ("retry_refund", "Can retry pending refunds"),
+        ]
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -480,6 +489,9 @@ class StripeWebhookEvent(models.Model):
 
     class Meta:
         db_table = "stripe_webhook_events"
+        permissions = [
+            ("replay_webhook_event", "Can reprocess Stripe webhook events"),
+        ]
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["status", "received_at"], name="webhook_status_idx")]
 

@@ -1,6 +1,7 @@
 """Billing pages: cards, campaign funding, the billing overview, receipts, and Stripe's webhook."""
 
 import logging
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -14,6 +15,7 @@ from accounts.decorators import advertiser_required
 from billing import gateway, services, webhooks
 from billing.forms import FundForm
 from billing.models import AdvertiserCharge, IntentStatus, PaymentMethod, PlatformFee, PlatformFeeKind
+from campaignplatform.http import content_length
 from campaigns.models import Campaign
 
 logger = logging.getLogger(__name__)
@@ -160,11 +162,15 @@ def fund(request, public_id):
 def fund_return(request, public_id):
     """Where Stripe Checkout and 3D Secure send the advertiser back: re-read Stripe, then say."""
     campaign = get_campaign_for_advertiser(request.user, public_id)
-    intent_id = request.GET.get("intent", "")
+    try:
+        intent_id = uuid.UUID(request.GET.get("intent", "")[:64])
+    except ValueError:
+        messages.error(request, "That payment was not found.")
+        return redirect("billing:fund", public_id=campaign.public_id)
     try:
         intent = services.funding_for_return(user=request.user, intent_public_id=intent_id)
-    except (services.BillingError, gateway.GatewayError, ValueError) as error:
-        messages.error(request, str(error) or "That payment was not found.")
+    except (services.BillingError, gateway.GatewayError) as error:
+        messages.error(request, str(error))
         return redirect("billing:fund", public_id=campaign.public_id)
     if intent.status == IntentStatus.SUCCEEDED:
         messages.success(request, "Payment received. Your campaign budget is funded.")
@@ -194,8 +200,7 @@ def receipt(request, public_id):
 @require_POST
 def stripe_webhook(request):
     """Stripe's events (platform and Connect). Signature checked on the raw body before storing."""
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    if length > webhooks.MAX_BODY_BYTES:
+    if content_length(request) > webhooks.MAX_BODY_BYTES:
         return HttpResponse("payload too large", status=413)
     payload = request.body
     if len(payload) > webhooks.MAX_BODY_BYTES:
@@ -204,6 +209,6 @@ def stripe_webhook(request):
         status = webhooks.webhook_receive(payload=payload, sig_header=request.headers.get("Stripe-Signature"))
     except gateway.WebhookSignatureError:
         return HttpResponseBadRequest("invalid signature")
-    except (ValueError, KeyError):
-        return HttpResponseBadRequest("invalid payload")
+    except gateway.WebhookPayloadInvalid as error:
+        return HttpResponseBadRequest(f"invalid payload: {error}", content_type="text/plain; charset=utf-8")
     return HttpResponse("ok" if status == 200 else "handler failed", status=status)

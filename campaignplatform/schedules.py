@@ -21,6 +21,11 @@ SCHEDULES = [
         "time": "03:00",
     },
     {
+        "name": "accounts.abuse_counters_prune",
+        "func": "accounts.tasks.abuse_counters_prune",
+        "schedule_type": Schedule.HOURLY,
+    },
+    {
         "name": "campaigns.auto_approve_overdue_work",
         "func": "campaigns.tasks.auto_approve_overdue_work",
         "schedule_type": Schedule.HOURLY,

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",  # its system checks catch django-csp 3.x settings left behind
     "template_partials",
     "django_q",
     "campaignplatform",
@@ -58,6 +59,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "campaignplatform.http.ContentLengthMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "campaignplatform.http.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.notifications",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -267,3 +272,35 @@ TRACKING_PARTITION_DAYS_AHEAD = env.int("TRACKING_PARTITION_DAYS_AHEAD", default
 TRACKING_SPILL_DIR = Path(env.str("TRACKING_SPILL_DIR", default=str(BASE_DIR / "var" / "tracking-spill")))
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)
+
+# --- Abuse limits (accounts/limits.py; 0 turns one off) ------------------------------------------
+ABUSE_SIGN_IN_PER_IP = env.int("ABUSE_SIGN_IN_PER_IP", default=30)  # per 15 minutes
+ABUSE_SIGN_IN_PER_ACCOUNT = env.int("ABUSE_SIGN_IN_PER_ACCOUNT", default=10)  # per 15 minutes
+ABUSE_API_PER_KEY_PER_MINUTE = env.int("ABUSE_API_PER_KEY_PER_MINUTE", default=600)
+ABUSE_WORK_UPLOADS_PER_HOUR = env.int("ABUSE_WORK_UPLOADS_PER_HOUR", default=30)
+
+# --- Content security policy (django-csp 4) and Permissions-Policy ------------------------------
+# Scripts come from this site only (htmx, the vendored Firebase SDK, static/js/), or carry the
+# request's nonce (`nonce="{{ CSP_NONCE }}"`); never inline. The sign-in page adds what Firebase
+# Auth reaches (accounts.views.firebase_csp_sources). Styles may be inline (style attributes,
+# htmx's indicator style); they cannot run code.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "connect-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Browser features no page of the site uses, switched off for it and anything it embeds.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), xr-spatial-tracking=()"
+)

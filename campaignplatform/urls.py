@@ -3,8 +3,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from accounts.limits import admin_login_limited
 from billing import admin as billing_admin
 from campaignplatform.health import healthz
+
+# Staff sign in with a password here: limited per IP and per email typed, like the site's sign-in.
+admin.site.login = admin_login_limited(admin.site.login)
 
 urlpatterns = [
     # Tracking: /v/<code>, /r/<code>, /api/v1/sales..., /tracking/... First, because every click on

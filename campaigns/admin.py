@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models
 
+from accounts.admin_actions import PermissionedActionsMixin, staff_action
 from campaigns import services
 from campaigns.models import (
     ApplicationMessage,
@@ -64,7 +65,7 @@ URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(PermissionedActionsMixin, admin.ModelAdmin):
     formfield_overrides = URL_FIELD_OVERRIDES
     list_display = [
         "title",
@@ -103,15 +104,19 @@ class CampaignAdmin(admin.ModelAdmin):
     inlines = [PromoterCampaignInline, CampaignApplicationInline, CampaignStatusChangeInline]
     actions = ["suspend_campaigns"]
 
-    @admin.action(description="Suspend selected campaigns (pause, reason “suspended by staff”)")
-    def suspend_campaigns(self, request, queryset):
+    @staff_action(
+        "Suspend selected campaigns (pause, reason “suspended by staff”)", permission="campaigns.suspend_campaign"
+    )
+    def suspend_campaigns(self, request, queryset, reason):
         suspended, skipped = 0, 0
         for campaign in queryset.filter(status=CampaignStatus.ACTIVE):
             try:
                 services.campaign_pause(campaign=campaign, actor=request.user, reason=services.STAFF_SUSPENSION_REASON)
                 suspended += 1
-            except services.CampaignError:
+                yield campaign, "suspended"
+            except services.CampaignError as error:
                 skipped += 1
+                yield campaign, f"refused: {error}"
         skipped += queryset.exclude(status=CampaignStatus.ACTIVE).count()
         self.message_user(request, f"{suspended} campaign(s) suspended.", messages.SUCCESS)
         if skipped:

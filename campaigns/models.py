@@ -150,6 +150,7 @@ class Campaign(models.Model):
 
     class Meta:
         db_table = "campaigns"
+        permissions = [("suspend_campaign", "Can suspend (pause) a campaign")]
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "campaign_type"], name="campaigns_status_type_idx"),

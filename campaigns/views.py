@@ -9,8 +9,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import limits
 from accounts.decorators import advertiser_required, promoter_required
 from billing import services as billing_services
+from campaignplatform.http import content_length
 from campaigns import services
 from campaigns.forms import (
     MAX_WORK_FILE_BYTES,
@@ -556,8 +558,11 @@ def work_submit(request, public_id):
         promoter_campaign__promoter=request.user,
     )
     participation = deliverable.promoter_campaign
+    refusal = limits.attempt("work_upload_user", request.user.pk)
+    if refusal is not None:
+        return limits.too_many_requests(request, refusal)
     # Refuse an oversized body before Django spools it to disk (the form checks the file itself too).
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_WORK_FILE_BYTES + MAX_FORM_OVERHEAD_BYTES:
+    if content_length(request) > MAX_WORK_FILE_BYTES + MAX_FORM_OVERHEAD_BYTES:
         messages.error(request, f"The upload is too large; files can be at most {MAX_WORK_FILE_BYTES // 2**20} MB.")
         return _render_participation(request, participation)
     form = WorkForm(request.POST, request.FILES, auto_id=f"id_%s_{deliverable.pk}")
@@ -606,6 +611,13 @@ def work_review(request, public_id, action):
             raise Http404
     except services.CampaignError as error:
         _error(request, error)
+    except billing_services.BudgetExhausted:
+        # Not a server error: the campaign's money went back to the advertiser (cancelled or ended).
+        messages.error(
+            request,
+            "The campaign's budget cannot pay for this work any more, so it was not approved. "
+            "Contact support to settle it.",
+        )
     return redirect("campaigns:participation_detail", public_id=participation.public_id)
 
 

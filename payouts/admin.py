@@ -1,7 +1,10 @@
 """Money out, for staff: everything visible, money read-only, actions call services."""
 
+from django import forms
 from django.contrib import admin, messages
 
+from accounts.admin_actions import PermissionedActionsMixin, staff_action
+from accounts.services import staff_action_record
 from billing import gateway
 from payouts import services
 from payouts.models import (
@@ -18,7 +21,7 @@ from payouts.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PermissionedActionsMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -45,19 +48,38 @@ class StripeConnectAccountAdmin(ReadOnlyAdmin):
     search_fields = ["user__email", "stripe_account_id"]
     actions = ["refresh_from_stripe"]
 
-    @admin.action(description="Re-read from Stripe (and send payments that waited)")
-    def refresh_from_stripe(self, request, queryset):
+    @staff_action("Re-read from Stripe (and send payments that waited)", permission="payouts.refresh_connect_account")
+    def refresh_from_stripe(self, request, queryset, reason):
         for account in queryset:
             try:
                 services.connect_account_refresh(stripe_account_id=account.stripe_account_id)
             except gateway.GatewayError as error:
                 self.message_user(request, f"{account}: {error.message}", messages.ERROR)
+                yield account, f"failed: {error.message}"
+            else:
+                yield account, "re-read"
         self.message_user(request, "Accounts re-read.", messages.SUCCESS)
+
+
+class WalletHoldForm(forms.ModelForm):
+    staff_reason = forms.CharField(
+        label="Why (staff audit log)",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Kept with your name and the time; the promoter sees only the hold reason above.",
+    )
+
+    class Meta:
+        model = Wallet
+        fields = ["payout_hold", "payout_hold_reason"]
 
 
 @admin.register(Wallet)
 class WalletAdmin(admin.ModelAdmin):
-    """Balances are ledger projections (read-only); staff may only hold or release payouts."""
+    """Balances are ledger projections (read-only); staff with `payouts.hold_payouts` may only hold
+    or release payouts, saying why (an audit row per change)."""
+
+    form = WalletHoldForm
 
     list_display = [
         "user",
@@ -82,18 +104,35 @@ class WalletAdmin(admin.ModelAdmin):
         "minimum_threshold",
         "payout_hold",
         "payout_hold_reason",
+        "staff_reason",
         "updated_at",
     ]
-    readonly_fields = [name for name in fields if name not in ("payout_hold", "payout_hold_reason")]
+    readonly_fields = [name for name in fields if name not in ("payout_hold", "payout_hold_reason", "staff_reason")]
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("payouts.hold_payouts")
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if self.has_change_permission(request, obj) else [f for f in fields if f != "staff_reason"]
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
+        if not form.has_changed() or form.changed_data == ["staff_reason"]:
+            return
         services.wallet_hold_set(wallet=obj, hold=obj.payout_hold, reason=obj.payout_hold_reason, actor=request.user)
+        staff_action_record(
+            actor=request.user,
+            action="payouts.hold_payouts",
+            target=obj,
+            reason=form.cleaned_data["staff_reason"],
+            outcome=f"held: {obj.payout_hold_reason}" if obj.payout_hold else "released",
+        )
 
 
 @admin.register(PayoutRecord)
@@ -104,12 +143,15 @@ class PayoutRecordAdmin(ReadOnlyAdmin):
     search_fields = ["promoter__email", "stripe_transfer__stripe_transfer_id"]
     actions = ["retry"]
 
-    @admin.action(description="Retry the payout (same Stripe idempotency key unless Stripe refused)")
-    def retry(self, request, queryset):
+    @staff_action(
+        "Retry the payout (same Stripe idempotency key unless Stripe refused)", permission="payouts.retry_payout"
+    )
+    def retry(self, request, queryset, reason):
         for record in queryset.filter(status__in=[PayoutStatus.FAILED, PayoutStatus.PENDING]):
             record = services.payout_record_retry(record=record)
             level = messages.SUCCESS if record.status == PayoutStatus.PAID else messages.WARNING
             self.message_user(request, f"{record}: {record.failure_reason or 'sent'}", level)
+            yield record, f"status {record.status} {record.failure_reason}".strip()
 
 
 @admin.register(StripeTransfer)
@@ -130,8 +172,8 @@ class StripeTransferAdmin(ReadOnlyAdmin):
             again = services.transfer_send(transfer_id=again.pk)
             self.message_user(request, f"{again}: {again.failure_reason or again.get_status_display()}")
 
-    @admin.action(description="Retry the transfer")
-    def retry(self, request, queryset):
+    @staff_action("Retry the transfer", permission="payouts.retry_payout")
+    def retry(self, request, queryset, reason):
         for transfer in queryset.filter(status__in=[TransferStatus.FAILED, TransferStatus.PENDING]):
             if transfer.kind == TransferKind.IMMEDIATE:
                 transfer = services.transfer_send(transfer_id=transfer.pk)
@@ -139,6 +181,7 @@ class StripeTransferAdmin(ReadOnlyAdmin):
                 services.payout_record_retry(record=transfer.payout_record)
                 transfer.refresh_from_db()
             self.message_user(request, f"{transfer}: {transfer.failure_reason or transfer.get_status_display()}")
+            yield transfer, f"status {transfer.status} {transfer.failure_reason}".strip()
 
 
 @admin.register(PeriodClose)

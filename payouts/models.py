@@ -33,6 +33,9 @@ class StripeConnectAccount(models.Model):
 
     class Meta:
         db_table = "stripe_connect_accounts"
+        permissions = [
+            ("refresh_connect_account", "Can re-read a Connect account from Stripe"),
+        ]
 
     def __str__(self):
         return f"{self.stripe_account_id} ({self.user})"
@@ -114,6 +117,9 @@ class Wallet(models.Model):
 
     class Meta:
         db_table = "wallets"
+        permissions = [
+            ("hold_payouts", "Can hold or release a promoter's payouts"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(pending_balance__gte=0, current_balance__gte=0, direct_balance__gte=0)
@@ -237,6 +243,9 @@ class PayoutRecord(models.Model):
 
     class Meta:
         db_table = "payout_records"
+        permissions = [
+            ("retry_payout", "Can retry a failed payout or transfer"),
+        ]
         ordering = ["-period", "promoter_id"]
         constraints = [
             models.UniqueConstraint(fields=["promoter", "period"], name="payout_once_per_promoter_and_period"),

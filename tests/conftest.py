@@ -139,13 +139,33 @@ def browser():
         browser.close()
 
 
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} on ${event.documentURI}`);
+});
+"""
+
+
+def watch_csp(context, violations: list):
+    """Record every Content-Security-Policy violation in `context`'s pages (all navigations)."""
+    context.expose_binding("__cspViolation", lambda source, text: violations.append(text))
+    context.add_init_script(CSP_WATCH)
+
+
+def assert_no_csp_violations(violations):
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    violations = []
+    watch_csp(context, violations)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    assert_no_csp_violations(violations)
 
 
 @pytest.fixture
@@ -168,6 +188,7 @@ def browser_as(browser, live_server):
     from django.test import Client
 
     contexts = []
+    violations = []
 
     def open_as(user):
         client = Client()
@@ -183,6 +204,7 @@ def browser_as(browser, live_server):
             ]
         )
         contexts.append(context)
+        watch_csp(context, violations)
         page = context.new_page()
         page.set_default_timeout(15_000)
         return page
@@ -190,6 +212,7 @@ def browser_as(browser, live_server):
     yield open_as
     for context in contexts:
         context.close()
+    assert_no_csp_violations(violations)
 
 
 def save_screenshot(page, name):

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from accounts.admin_actions import PermissionedActionsMixin, staff_action
 from tracking import services
 from tracking.models import (
     ApiKey,
@@ -48,7 +49,7 @@ class CouponCodeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(PermissionedActionsMixin, admin.ModelAdmin):
     list_display = ["name", "prefix", "advertiser", "created_at", "last_used_at", "revoked_at"]
     list_select_related = ["advertiser"]
     search_fields = ["prefix", "advertiser__email", "name"]
@@ -58,10 +59,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # keys are created by advertisers, who see the key once
 
-    @admin.action(description="Revoke the selected keys")
-    def revoke(self, request, queryset):
+    @staff_action("Revoke the selected keys", permission="tracking.revoke_api_key")
+    def revoke(self, request, queryset, reason):
         for key in queryset:
             services.api_key_revoke(api_key=key)
+            yield key, "revoked"
         messages.success(request, f"{queryset.count()} key(s) revoked.")
 
 
@@ -76,7 +78,7 @@ class SaleStatusChangeInline(admin.TabularInline):
 
 
 @admin.register(SaleRecord)
-class SaleRecordAdmin(admin.ModelAdmin):
+class SaleRecordAdmin(PermissionedActionsMixin, admin.ModelAdmin):
     list_display = ["order_id", "campaign", "participation", "amount_cents", "commission_cents", "status", "source"]
     list_filter = ["status", "source"]
     list_select_related = ["campaign", "participation__promoter"]
@@ -91,20 +93,25 @@ class SaleRecordAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Verify the selected pending sales (credit commission)")
-    def verify(self, request, queryset):
-        done, errors = services.sales_verify(sales=queryset.filter(status=SaleStatus.PENDING), actor=request.user)
+    @staff_action("Verify the selected pending sales (credit commission)", permission="tracking.verify_sale")
+    def verify(self, request, queryset, reason):
+        sales = list(queryset.filter(status=SaleStatus.PENDING))
+        done, errors = services.sales_verify(sales=sales, actor=request.user)
         messages.success(request, f"{done} sale(s) verified.")
         for error in errors:
             messages.error(request, error)
+        for sale in SaleRecord.objects.filter(pk__in=[sale.pk for sale in sales]):
+            yield sale, f"status {sale.status}"
 
-    @admin.action(description="Pay commissions waiting for budget (after a top-up)")
-    def pay_awaiting(self, request, queryset):
+    @staff_action("Pay commissions waiting for budget (after a top-up)", permission="tracking.pay_awaiting_commission")
+    def pay_awaiting(self, request, queryset, reason):
+        from campaigns.models import Campaign
+
         paid = 0
-        for campaign_id in set(queryset.values_list("campaign_id", flat=True)):
-            from campaigns.models import Campaign
-
-            paid += services.sales_pay_awaiting(campaign=Campaign.objects.get(pk=campaign_id))
+        for campaign in Campaign.objects.filter(pk__in=queryset.values("campaign_id")):
+            count = services.sales_pay_awaiting(campaign=campaign)
+            paid += count
+            yield campaign, f"{count} commission(s) paid"
         messages.success(request, f"{paid} commission(s) paid.")
 
 

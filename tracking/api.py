@@ -7,7 +7,7 @@ and nothing is written unless the request succeeds.
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 from functools import wraps
 
 from django.conf import settings
@@ -19,17 +19,18 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts import limits
+from campaignplatform.http import BadContentLength, content_length
 from campaigns.models import Campaign
 from tracking import services
-from tracking.models import COUPON_CODE_MAX_LENGTH, ORDER_ID_MAX_LENGTH, SaleRecord, SaleSource
-
-EARLIEST_SALE = datetime(2000, 1, 1, tzinfo=UTC)
+from tracking.models import COUPON_CODE_MAX_LENGTH, EARLIEST_SALE, ORDER_ID_MAX_LENGTH, SaleRecord, SaleSource
 
 
 class ApiError(Exception):
-    def __init__(self, status, code, message, field=None):
+    def __init__(self, status, code, message, field=None, retry_after=None):
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+        self.retry_after = retry_after
 
     def response(self):
         error = {"code": self.code, "message": self.message}
@@ -38,6 +39,8 @@ class ApiError(Exception):
         response = JsonResponse({"error": error}, status=self.status)
         if self.status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="conversion-api"'
+        if self.retry_after:
+            response["Retry-After"] = str(self.retry_after)
         return response
 
 
@@ -64,14 +67,17 @@ def _authenticate(request):
     key = services.api_key_authenticate(raw.strip())
     if key is None:
         raise ApiError(401, "invalid_key", "This API key is not valid (unknown or revoked).")
+    refusal = limits.attempt("conversion_api_key", key.pk)
+    if refusal is not None:
+        raise ApiError(429, "rate_limited", refusal.message, retry_after=refusal.retry_after)
     return key
 
 
 def _body(request) -> dict:
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
+        length = content_length(request)
+    except BadContentLength:
+        raise ApiError(400, "invalid_header", "The Content-Length header must be a whole number of bytes.") from None
     limit = settings.TRACKING_API_MAX_BODY_BYTES
     if length > limit:
         raise ApiError(400, "body_too_large", f"The body is larger than {limit} bytes.")

@@ -12,6 +12,7 @@ no raw IP address is ever stored.
 import hashlib
 import secrets
 import uuid
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import models
@@ -23,6 +24,9 @@ from campaigns.models import MAX_BUDGET_CENTS
 MAX_SALE_CENTS = MAX_BUDGET_CENTS  # $10,000,000: a typo must be refused, not overflow a sum
 COUPON_CODE_MAX_LENGTH = 32
 ORDER_ID_MAX_LENGTH = 100
+# No sale is older than the platform; the floor also keeps far-past offsets (0001-01-01+01:00)
+# away from UTC conversions, which overflow there.
+EARLIEST_SALE = datetime(2000, 1, 1, tzinfo=UTC)
 API_KEY_PREFIX = "cpk_"
 
 
@@ -189,6 +193,9 @@ class ApiKey(models.Model):
 
     class Meta:
         db_table = "api_keys"
+        permissions = [
+            ("revoke_api_key", "Can revoke an advertiser's API key"),
+        ]
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -258,6 +265,10 @@ class SaleRecord(models.Model):
 
     class Meta:
         db_table = "sales_records"
+        permissions = [
+            ("verify_sale", "Can verify pending sales (credits commission)"),
+            ("pay_awaiting_commission", "Can pay commissions waiting for budget"),
+        ]
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "order_id"], name="sale_once_per_order"),

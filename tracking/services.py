@@ -27,6 +27,7 @@ from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, CampaignType, ParticipationStatus, PromoterCampaign
 from tracking.bots import is_bot
 from tracking.models import (
+    EARLIEST_SALE,
     MAX_SALE_CENTS,
     ORDER_ID_MAX_LENGTH,
     ApiKey,
@@ -611,6 +612,8 @@ def sale_record(
             raise SaleInvalid("occurred_at needs a time zone (e.g. 2026-01-31T12:00:00Z).")
         if occurred_at > now + timedelta(minutes=10):
             raise SaleInvalid("occurred_at is in the future.")
+        if occurred_at < EARLIEST_SALE:
+            raise SaleInvalid("occurred_at is too far in the past (before 2000).")
     participation = sale_attribute(campaign=campaign, ref_code=ref_code, coupon_code=coupon_code)
     fingerprint = _fingerprint(
         participation_id=participation.pk,

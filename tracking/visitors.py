@@ -2,31 +2,11 @@
 
 import hashlib
 import hmac
-import ipaddress
 from functools import lru_cache
 
 from django.conf import settings
 
-
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the entry of X-Forwarded-For that our own proxies added.
-
-    With N trusted proxies in front of the app, each appends the address it received the request
-    from, so the client is the N-th entry from the right; anything further left was written by the
-    client and is ignored (it could be anything). A malformed entry falls back to REMOTE_ADDR.
-    """
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    trusted = settings.TRACKING_TRUSTED_PROXY_COUNT
-    if trusted <= 0:
-        return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if len(forwarded) < trusted:
-        return remote
-    candidate = forwarded[-trusted]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return remote
+from campaignplatform.http import client_ip  # noqa: F401  (the tracking views import it from here)
 
 
 @lru_cache(maxsize=4)

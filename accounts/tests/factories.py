@@ -30,6 +30,19 @@ class PromoterFactory(UserFactory):
     details = factory.RelatedFactory("accounts.tests.factories.PromoterDetailsFactory", factory_related_name="user")
 
 
+class StaffFactory(UserFactory):
+    """A staff account with no permissions: it can sign in to admin and nothing more, until
+    given a role (`groups=[...]`) or a permission."""
+
+    role = ""
+    is_staff = True
+
+    @factory.post_generation
+    def groups(user, create, extracted, **kwargs):
+        if create and extracted:
+            user.groups.set(extracted)
+
+
 class AdvertiserDetailsFactory(DjangoModelFactory):
     class Meta:
         model = AdvertiserDetails

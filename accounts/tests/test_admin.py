@@ -15,8 +15,14 @@ def test_staff_can_verify_and_reject_advertisers(staff_client):
     first, second = AdvertiserFactory(), AdvertiserFactory()
     changelist = reverse("admin:accounts_advertiserdetails_changelist")
 
-    staff_client.post(changelist, {"action": "verify_advertisers", "_selected_action": [first.advertiser_details.pk]})
-    staff_client.post(changelist, {"action": "reject_advertisers", "_selected_action": [second.advertiser_details.pk]})
+    staff_client.post(
+        changelist,
+        {"action": "verify_advertisers", "_selected_action": [first.advertiser_details.pk], "reason": "KYC ok"},
+    )
+    staff_client.post(
+        changelist,
+        {"action": "reject_advertisers", "_selected_action": [second.advertiser_details.pk], "reason": "fake"},
+    )
 
     verified = AdvertiserDetails.objects.get(user=first)
     assert verified.verification_status == VerificationStatus.VERIFIED

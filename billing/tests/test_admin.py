@@ -47,7 +47,7 @@ def test_reprocess_action_and_refund_action(staff_client, card_for, stripe_sim, 
 
     staff_client.post(
         reverse("admin:billing_stripewebhookevent_changelist"),
-        {"action": "reprocess", "_selected_action": [row.pk]},
+        {"action": "reprocess", "_selected_action": [row.pk], "reason": "handler fixed"},
     )
     row.refresh_from_db()
     assert row.attempts == 2 and row.status == "processed"
@@ -58,6 +58,6 @@ def test_reprocess_action_and_refund_action(staff_client, card_for, stripe_sim, 
     allocation = campaign.budget_allocations.get()
     staff_client.post(
         reverse("admin:billing_campaignbudgetallocation_changelist"),
-        {"action": "refund_unused", "_selected_action": [allocation.pk]},
+        {"action": "refund_unused", "_selected_action": [allocation.pk], "reason": "advertiser asked"},
     )
     assert campaign.charges.get(kind="refund").status == "succeeded"

@@ -81,3 +81,12 @@ def test_this_month_is_compared_with_the_same_days_of_last_month():
     funding = next(line for line in lines if line["label"] == "Funded by advertisers")
     assert (funding["last"], funding["last_to_date"], funding["this"]) == (22_000, 11_000, 11_000)
     assert funding["change"] == 0
+
+
+def test_staff_without_the_permission_are_refused(client, books):
+    from accounts.tests.factories import StaffFactory
+
+    client.force_login(StaffFactory())
+    response = client.get(reverse("finance_overview"))
+    assert response.status_code == 403
+    assert "$140.00" not in response.content.decode()

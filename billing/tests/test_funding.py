@@ -306,3 +306,16 @@ def test_visibility_top_up_page_prices_the_extra_views(client, card_for):
 
     assert "Top up" in body and "500 views at $3.00 per 100" in body
     assert "$15.00" in body and "$1.50" in body and "$16.50" in body
+
+
+@pytest.mark.parametrize("intent", ["garbage", "", "1", "' OR 1=1", None])
+def test_return_with_an_intent_that_is_not_a_payment_id_says_not_found(client, intent):
+    campaign = CampaignFactory(awaiting_funding=True)
+    client.force_login(campaign.advertiser)
+    query = {} if intent is None else {"intent": intent}
+
+    response = client.get(reverse("billing:fund_return", args=[campaign.public_id]), query, follow=True)
+
+    assert response.status_code == 200
+    assert "That payment was not found." in response.content.decode()
+    assert not StripePaymentIntent.objects.exists()

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import stripe
 
 from billing import services, webhooks
 from billing.audit import ledger_audit
@@ -156,3 +157,47 @@ def test_setup_checkout_saves_the_card(client, stripe_settings, stripe_sim, adve
         assert deliver(client, stripe_sim, event).status_code == 200
     assert advertiser.payment_methods.count() == 1
     assert StripePaymentIntent.objects.count() == 0
+
+
+def _signed_post(client, sim, body: str, **extra):
+    header = stripe.WebhookSignature.generate_signature_header(body, sim.webhook_secret)
+    return client.post(URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header, **extra)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("null", "must be a JSON object"),
+        ("[]", "must be a JSON object"),
+        ("[1,2]", "must be a JSON object"),
+        ('"a string"', "must be a JSON object"),
+        ("123", "must be a JSON object"),
+        ("{not json", "not valid JSON"),
+        ('{"id": null, "type": "charge.succeeded", "data": {"object": {}}}', "`id` must be"),
+        ('{"id": "evt_1", "type": 5, "data": {"object": {}}}', "`type` must be"),
+        ('{"id": "evt_1", "type": ["x"], "data": {"object": {}}}', "`type` must be"),
+        ('{"id": "' + "e" * 256 + '", "type": "charge.succeeded", "data": {"object": {}}}', "`id` must be"),
+        ('{"id": "evt_1", "type": "charge.succeeded", "data": null}', "`data.object` must be"),
+        ('{"id": "evt_1", "type": "charge.succeeded", "data": {"object": []}}', "`data.object` must be"),
+        ('{"id": "evt_1", "type": "charge.succeeded", "account": 5, "data": {"object": {}}}', "`account` must be"),
+    ],
+)
+def test_signed_bodies_that_are_not_events_are_refused_and_nothing_stored(
+    client, stripe_settings, stripe_sim, body, message
+):
+    response = _signed_post(client, stripe_sim, body)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not StripeWebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("length", ["abc", "1e3", "-1", "12 34"])
+def test_a_content_length_that_is_not_a_number_is_answered_400(client, stripe_settings, stripe_sim, length):
+    body = json.dumps({"id": "evt_cl", "type": "unknown.type", "data": {"object": {}}})
+
+    response = _signed_post(client, stripe_sim, body, CONTENT_LENGTH=length)
+
+    assert response.status_code == 400
+    assert "Content-Length" in response.content.decode()
+    assert not StripeWebhookEvent.objects.exists()

@@ -70,7 +70,7 @@ def test_suspend_action_pauses_active_campaigns_through_the_service(staff_client
     PromoterCampaignFactory(campaign=active)
     response = staff_client.post(
         reverse("admin:campaigns_campaign_changelist"),
-        {"action": "suspend_campaigns", "_selected_action": [active.pk, draft.pk]},
+        {"action": "suspend_campaigns", "_selected_action": [active.pk, draft.pk], "reason": "abuse report"},
         follow=True,
     )
     assert response.status_code == 200

@@ -188,3 +188,35 @@ def test_oversized_request_body_is_refused_before_parsing(client):
     assert response.status_code == 200
     assert "The upload is too large" in response.text
     assert not CampaignWork.objects.exists()
+
+
+@pytest.mark.parametrize("length", ["abc", "1e3", "-5"])
+def test_a_content_length_that_is_not_a_number_is_answered_400(client, length):
+    deliverable = DeliverableFactory()
+    client.force_login(deliverable.promoter_campaign.promoter)
+    response = client.post(
+        reverse("campaigns:work_submit", args=[deliverable.public_id]), {"text": "x"}, CONTENT_LENGTH=length
+    )
+    assert response.status_code == 400
+    assert "Content-Length" in response.text
+    assert not CampaignWork.objects.exists()
+
+
+def test_approving_work_the_budget_cannot_pay_says_so_and_changes_nothing(client):
+    """A cancelled campaign whose budget was returned (issue 15 decides when that may happen):
+    approving is refused with a message, never a server error, and the work stays submitted."""
+    from billing.models import Transaction
+
+    participation = PromoterCampaignFactory(selected=True, funded=False)
+    participation.campaign.status = "cancelled"
+    participation.campaign.save(update_fields=["status"])
+    work = WorkFactory(deliverable__promoter_campaign=participation)
+    client.force_login(participation.campaign.advertiser)
+
+    response = client.post(reverse("campaigns:work_review", args=[work.public_id, "approve"]), follow=True)
+
+    assert response.status_code == 200
+    assert "budget cannot pay for this work" in response.text
+    work.refresh_from_db()
+    assert work.status == "submitted" and work.deliverable.status == "submitted"
+    assert not Transaction.objects.exists()

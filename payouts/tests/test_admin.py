@@ -52,7 +52,12 @@ def test_wallet_admin_edits_only_the_hold(staff_client, promoter, stripe_sim):
     wallet = Wallet.objects.get(user=promoter)
     response = staff_client.post(
         reverse("admin:payouts_wallet_change", args=[wallet.pk]),
-        {"payout_hold": "on", "payout_hold_reason": "chargeback review", "current_balance": 999_999},
+        {
+            "payout_hold": "on",
+            "payout_hold_reason": "chargeback review",
+            "staff_reason": "dispute opened",
+            "current_balance": 999_999,
+        },
     )
     assert response.status_code == 302
     wallet.refresh_from_db()
@@ -66,7 +71,8 @@ def test_payout_record_retry_action_pays_a_failed_record(staff_client, promoter,
     record = PayoutRecord.objects.get()
     assert record.status == PayoutStatus.FAILED
     staff_client.post(
-        reverse("admin:payouts_payoutrecord_changelist"), {"action": "retry", "_selected_action": [record.pk]}
+        reverse("admin:payouts_payoutrecord_changelist"),
+        {"action": "retry", "_selected_action": [record.pk], "reason": "Stripe was down"},
     )
     record.refresh_from_db()
     assert record.status == PayoutStatus.PAID

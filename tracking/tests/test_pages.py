@@ -231,3 +231,20 @@ def test_single_sale_actions_and_the_promoters_sales_page():
     body = page.content.decode()
     assert "s-1" in body and "$10.00" in body and "Verified, commission credited" in body
     assert_books_clean()
+
+
+@pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00+02:00", "1999-12-31"])
+def test_csv_sale_dated_before_2000_is_a_row_error(occurred_at):
+    campaign = salesman_campaign()
+    code = join(campaign).tracking_code
+    csv = f"order_id,amount,ref_code,occurred_at\nold-1,10.00,{code},{occurred_at}\n"
+    upload = SimpleUploadedFile("sales.csv", csv.encode(), content_type="text/csv")
+
+    response = logged_in(campaign.advertiser).post(
+        f"/tracking/campaigns/{campaign.public_id}/sales/import/", {"file": upload}
+    )
+
+    assert response.status_code == 200
+    (result,) = response.context["import_results"]
+    assert (result.outcome, result.message) == ("error", "occurred_at is too far in the past (before 2000).")
+    assert not SaleRecord.objects.exists()

@@ -56,7 +56,9 @@ def test_admin_pages_open_for_staff():
     assert client.get(f"/admin/tracking/salerecord/{sale.pk}/change/").status_code == 200
 
     response = client.post(
-        "/admin/tracking/salerecord/", {"action": "verify", "_selected_action": [sale.pk]}, follow=True
+        "/admin/tracking/salerecord/",
+        {"action": "verify", "_selected_action": [sale.pk], "reason": "order shipped"},
+        follow=True,
     )
     assert response.status_code == 200
     assert SaleRecord.objects.get().status == SaleStatus.VERIFIED
