@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import services
-from accounts.admin_actions import PermissionedActionsMixin, staff_action
+from accounts.admin_actions import PermissionedActionsMixin, ReadOnlyAdmin, staff_action
 from accounts.models import (
     AdvertiserDetails,
     AdvertiserType,
@@ -149,7 +149,7 @@ class PromoterSkillAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffAction)
-class StaffActionAdmin(admin.ModelAdmin):
+class StaffActionAdmin(ReadOnlyAdmin):
     """The staff audit log: readable by roles with `accounts.view_staffaction`, never editable."""
 
     list_display = ["created_at", "actor", "action", "target_repr", "reason", "outcome"]
@@ -157,12 +157,3 @@ class StaffActionAdmin(admin.ModelAdmin):
     list_select_related = ["actor"]
     search_fields = ["actor__email", "target_repr", "target_id", "reason"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

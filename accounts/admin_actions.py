@@ -84,6 +84,20 @@ class PermissionedActionsMixin:
         return {name: entry for name, entry in actions.items() if _allowed(request.user, entry[0])}
 
 
+class ReadOnlyAdmin(PermissionedActionsMixin, admin.ModelAdmin):
+    """Rows that services write (money, history, audit): staff look, and change them only
+    through actions that need their named permission."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def _allowed(user, action) -> bool:
     needed = getattr(action, "required_permission", None)
     return needed is None or user.has_perm(needed)

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
-from accounts.admin_actions import PermissionedActionsMixin, staff_action
+from accounts.admin_actions import ReadOnlyAdmin, staff_action
 from billing import finance, services, webhooks
 from billing.models import (
     AdvertiserCharge,
@@ -19,19 +19,6 @@ from billing.models import (
     StripeWebhookEvent,
     Transaction,
 )
-
-
-class ReadOnlyAdmin(PermissionedActionsMixin, admin.ModelAdmin):
-    """Money rows are written by services only; actions need their named permission."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Dispute)

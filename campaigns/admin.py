@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models
 
-from accounts.admin_actions import PermissionedActionsMixin, staff_action
+from accounts.admin_actions import PermissionedActionsMixin, ReadOnlyAdmin, staff_action
 from campaigns import services
 from campaigns.models import (
     ApplicationMessage,
@@ -124,7 +124,7 @@ class CampaignAdmin(PermissionedActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(CampaignStatusChange)
-class CampaignStatusChangeAdmin(admin.ModelAdmin):
+class CampaignStatusChangeAdmin(ReadOnlyAdmin):
     """The audit trail: read-only."""
 
     list_display = ["created_at", "campaign", "from_status", "to_status", "actor", "reason"]
@@ -132,15 +132,6 @@ class CampaignStatusChangeAdmin(admin.ModelAdmin):
     search_fields = ["campaign__title", "campaign__public_id", "reason", "actor__email"]
     list_select_related = ["campaign", "actor"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ApplicationMessageInline(admin.TabularInline):

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 
-from accounts.admin_actions import PermissionedActionsMixin, staff_action
+from accounts.admin_actions import ReadOnlyAdmin, staff_action
 from accounts.services import staff_action_record
 from billing import gateway
 from payouts import services
@@ -19,17 +19,6 @@ from payouts.models import (
     TransferStatus,
     Wallet,
 )
-
-
-class ReadOnlyAdmin(PermissionedActionsMixin, admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StripeConnectAccount)

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from accounts.admin_actions import PermissionedActionsMixin, staff_action
+from accounts.admin_actions import PermissionedActionsMixin, ReadOnlyAdmin, staff_action
 from tracking import services
 from tracking.models import (
     ApiKey,
@@ -12,17 +12,6 @@ from tracking.models import (
     ViewAccrual,
     ViewStat,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ViewStat)
