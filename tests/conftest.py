@@ -183,7 +183,8 @@ def screenshot(page):
 
 @pytest.fixture
 def browser_as(browser, live_server):
-    """A browser context signed in as `user` (session cookie; Firebase sign-in has its own test)."""
+    """A browser context signed in as `user` (session cookie; Firebase sign-in has its own test),
+    or not signed in for None; every page it opens fails the test on a CSP violation."""
     from django.conf import settings as django_settings
     from django.test import Client
 
@@ -191,18 +192,19 @@ def browser_as(browser, live_server):
     violations = []
 
     def open_as(user):
-        client = Client()
-        client.force_login(user)
         context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
-        context.add_cookies(
-            [
-                {
-                    "name": django_settings.SESSION_COOKIE_NAME,
-                    "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
+        if user is not None:  # None: a visitor who is not signed in
+            client = Client()
+            client.force_login(user)
+            context.add_cookies(
+                [
+                    {
+                        "name": django_settings.SESSION_COOKIE_NAME,
+                        "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                        "url": live_server.url,
+                    }
+                ]
+            )
         contexts.append(context)
         watch_csp(context, violations)
         page = context.new_page()

@@ -209,16 +209,12 @@ def test_promoter_pages_fit_and_pass_axe(browser_as, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_staff_and_public_pages_fit_and_pass_axe(browser, browser_as, live_server, width):
+def test_staff_and_public_pages_fit_and_pass_axe(browser_as, width):
     world = _world()
     staff = _at_width(browser_as(world["staff"]), width)
-    context = browser.new_context(viewport=WIDTHS[width], base_url=live_server.url)
-    try:
-        anonymous = context.new_page()
-        problems = _visit_all(staff, _staff_pages(world), f"pages-staff-{width}")
-        problems += _visit_all(anonymous, _public_pages(world), f"pages-public-{width}")
-    finally:
-        context.close()
+    anonymous = _at_width(browser_as(None), width)
+    problems = _visit_all(staff, _staff_pages(world), f"pages-staff-{width}")
+    problems += _visit_all(anonymous, _public_pages(world), f"pages-public-{width}")
 
     assert not problems, "\n".join(problems)
 
