@@ -246,7 +246,13 @@ def main():
     campaign, participation = fixture(max_views)
     connection.close()
 
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.tracking_settings"}
+    # gunicorn also reads the project's gunicorn.conf.py (production): no access log per request here.
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "bench.tracking_settings",
+        "GUNICORN_ACCESS_LOG": "false",
+    }
     port = free_port()
     server = start_server(port, args.workers, args.threads, env)
     code = participation.tracking_code
