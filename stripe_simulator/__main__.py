@@ -6,7 +6,10 @@
 Every option can also come from the environment: STRIPE_SIM_HOST, STRIPE_SIM_PORT,
 STRIPE_SIM_WEBHOOK_URL, STRIPE_SIM_WEBHOOK_SECRET, STRIPE_SIM_CONNECT_WEBHOOK_URL,
 STRIPE_SIM_CONNECT_WEBHOOK_SECRET, STRIPE_SIM_PUBLIC_URL, STRIPE_SIM_TIMEOUT_SECONDS,
-STRIPE_SIM_SYNCHRONOUS_WEBHOOKS (1/true), STRIPE_SIM_STATE_FILE.
+STRIPE_SIM_SYNCHRONOUS_WEBHOOKS (1/true), STRIPE_SIM_STATE_FILE, and Stripe's pace (stripe_simulator/pace.py,
+all off by default): STRIPE_SIM_LATENCY_MS, STRIPE_SIM_LATENCY_JITTER_MS, STRIPE_SIM_RATE_LIMIT (requests a
+second, all endpoints), STRIPE_SIM_ENDPOINT_RATE_LIMIT (requests a second on each endpoint) and
+STRIPE_SIM_ENDPOINT_RATE_LIMITS ("POST /v1/transfers=25,GET /v1/balance=50").
 
 With --state-file the simulator starts from that file when it exists (e.g. the one
 `manage.py demo_data --stripe-state` writes) and saves every change back to it, so a restart
@@ -22,6 +25,7 @@ import signal
 import sys
 import threading
 
+from .pace import parse_endpoint_limits
 from .simulator import StripeSimulator
 
 
@@ -44,6 +48,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=_env("STATE_FILE"),
         help="JSON file to load on start (if present) and save after every change (default: memory only)",
     )
+    p.add_argument("--latency-ms", type=float, default=float(_env("LATENCY_MS", "0")))
+    p.add_argument("--latency-jitter-ms", type=float, default=float(_env("LATENCY_JITTER_MS", "0")))
+    p.add_argument("--rate-limit", type=float, default=float(_env("RATE_LIMIT", "0")), help="requests/s, 0: none")
+    p.add_argument("--endpoint-rate-limit", type=float, default=float(_env("ENDPOINT_RATE_LIMIT", "0")))
+    p.add_argument(
+        "--endpoint-rate-limits",
+        default=_env("ENDPOINT_RATE_LIMITS", ""),
+        help='per endpoint, e.g. "POST /v1/transfers=25"',
+    )
     p.add_argument(
         "--synchronous-webhooks",
         action="store_true",
@@ -63,6 +76,11 @@ def main(argv=None) -> int:
         timeout_seconds=args.timeout_seconds,
         public_url=args.public_url,
         state_file=args.state_file,
+        latency_ms=args.latency_ms,
+        latency_jitter_ms=args.latency_jitter_ms,
+        rate_limit=args.rate_limit,
+        endpoint_rate_limit=args.endpoint_rate_limit,
+        endpoint_rate_limits=parse_endpoint_limits(args.endpoint_rate_limits),
     )
     if args.state_file and os.path.exists(args.state_file):
         try:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from . import params as P
 from .errors import StripeError
+from .pace import RATE_LIMIT_MESSAGE, Pace
 from .resources import checkout, connect, customers, disputes, events, payments, webhook_endpoints
 from .resources.base import Ctx, Route, expand
 from .state import State, new_id, write_atomically
@@ -63,6 +64,11 @@ class StripeSimulator:
         timeout_seconds: float = 2.0,
         public_url: str | None = None,
         state_file: str | None = None,
+        latency_ms: float = 0,
+        latency_jitter_ms: float = 0,
+        rate_limit: float = 0,
+        endpoint_rate_limit: float = 0,
+        endpoint_rate_limits: dict | None = None,
     ):
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -75,6 +81,13 @@ class StripeSimulator:
         self.enabled_events: list[str] = ["*"]
         self.webhook_retry_delays: list[float] = [0.05, 0.2, 0.5]
         self.webhook_timeout = 5.0
+        # Stripe's pace (stripe_simulator/pace.py): off unless set.
+        self.latency_ms = latency_ms
+        self.latency_jitter_ms = latency_jitter_ms
+        self.rate_limit = rate_limit
+        self.endpoint_rate_limit = endpoint_rate_limit
+        self.endpoint_rate_limits = dict(endpoint_rate_limits or {})
+        self.pace = self._pace()
         self.state = State()
         self.webhooks = WebhookDispatcher(self)
         self._failures: list[str] = []
@@ -98,6 +111,11 @@ class StripeSimulator:
         "enabled_events",
         "webhook_retry_delays",
         "webhook_timeout",
+        "latency_ms",
+        "latency_jitter_ms",
+        "rate_limit",
+        "endpoint_rate_limit",
+        "endpoint_rate_limits",
     )
 
     def _config_snapshot(self) -> dict:
@@ -109,7 +127,17 @@ class StripeSimulator:
             raise ValueError(f"unknown simulator option(s): {', '.join(sorted(unknown))}")
         for key, value in options.items():
             setattr(self, key, value)
+        self.pace = self._pace()
         return self.config()
+
+    def _pace(self) -> Pace:
+        return Pace(
+            latency_ms=self.latency_ms,
+            latency_jitter_ms=self.latency_jitter_ms,
+            rate_limit=self.rate_limit,
+            endpoint_rate_limit=self.endpoint_rate_limit,
+            endpoint_rate_limits=self.endpoint_rate_limits,
+        )
 
     def config(self) -> dict:
         return {**self._config_snapshot(), "base_url": self.base_url, "api_key": self.api_key}
@@ -122,6 +150,7 @@ class StripeSimulator:
             self._failures.clear()
         if not keep_config:
             self.configure(**copy.deepcopy(self._defaults))
+        self.pace = self._pace()
         self.autosave()
 
     # ================================================================== state file
@@ -261,6 +290,9 @@ class StripeSimulator:
         return resp
 
     def _handle_api(self, method, path, params, headers, base_url, request_id) -> ApiResponse:
+        self.pace.wait()
+        if reason := self.pace.refused(None):
+            return _rate_limited(reason)
         api_key, auth_error = self._authenticate(headers.get("authorization"))
         if auth_error:
             return auth_error
@@ -280,6 +312,8 @@ class StripeSimulator:
                     status=404,
                 )
             )
+        if reason := self.pace.refused(f"{method} {route.pattern}"):
+            return _rate_limited(reason)
         account = headers.get("stripe-account") or None
         idem_key = headers.get("idempotency-key") if method == "POST" else None
         record_key = (api_key, account, idem_key)
@@ -447,6 +481,12 @@ def _response_from_dict(data: dict) -> ApiResponse:
 
 def _error(exc: StripeError) -> ApiResponse:
     return ApiResponse(exc.status, exc.body())
+
+
+def _rate_limited(reason: str) -> ApiResponse:
+    response = _error(StripeError(RATE_LIMIT_MESSAGE, status=429, code="rate_limit"))
+    response.headers["Stripe-Rate-Limited-Reason"] = reason
+    return response
 
 
 def _mask(key: str | None) -> str:
