@@ -139,6 +139,8 @@ class Handler(BaseHTTPRequestHandler):
                 r"/_sim/accounts/(?P<id>[^/]+)/capabilities",
                 lambda id: sim.set_capability(id, data["name"], data.get("status", "active")),
             ),
+            ("POST", r"/_sim/payouts/run", lambda: {"payouts": sim.run_payouts()}),
+            ("POST", r"/_sim/payouts/settle", lambda: {"payouts": sim.settle_payouts(data.get("fail_accounts", []))}),
             (
                 "POST",
                 r"/_sim/payouts/fail",

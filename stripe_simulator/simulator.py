@@ -237,6 +237,14 @@ class StripeSimulator:
     ) -> dict:
         return self.run_action(connect.fail_payout, account, payout_id, amount, failure_code)
 
+    def run_payouts(self) -> list[dict]:
+        """Stripe's automatic payouts of connected accounts' balances (`payout.created`)."""
+        return self.run_action(connect.pay_out_balances)
+
+    def settle_payouts(self, fail_accounts=()) -> list[dict]:
+        """Pending connected payouts arrive (`payout.paid`), or fail for `fail_accounts`."""
+        return self.run_action(connect.settle_payouts, set(fail_accounts))
+
     def open_dispute(self, charge_id: str, reason: str = "fraudulent") -> dict:
         """Open a dispute on a succeeded charge (`charge.dispute.created` and `funds_withdrawn`)."""
         return self.run_action(disputes.open_dispute, charge_id, reason)

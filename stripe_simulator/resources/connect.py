@@ -337,7 +337,9 @@ def create_payout(ctx: Ctx) -> dict:
     return make_payout(ctx, ctx.account, amount, currency, p.get("metadata"), p.get("description"))
 
 
-def make_payout(ctx: Ctx, account: str | None, amount: int, currency: str, metadata=None, description=None) -> dict:
+def make_payout(
+    ctx: Ctx, account: str | None, amount: int, currency: str, metadata=None, description=None, automatic=False
+) -> dict:
     if account:
         acct = ctx.state.get("account", account, None)
         if acct is not None and not acct["payouts_enabled"]:
@@ -358,7 +360,7 @@ def make_payout(ctx: Ctx, account: str | None, amount: int, currency: str, metad
         balance_transaction=txn["id"],
         destination=new_id("ba"),
         arrival_date=now() + 2 * 86400,
-        automatic=False,
+        automatic=automatic,
         status="pending",
         metadata=merge_metadata({}, metadata),
         description=description or None,
@@ -407,6 +409,36 @@ def fail_payout(
     )
     ctx.emit("payout.failed", po, account=account)
     return po
+
+
+def pay_out_balances(ctx: Ctx) -> list[dict]:
+    """Stripe's automatic payouts: each connected account with payouts enabled sends its
+    available balance to its bank (`payout.created`, top-level `account`)."""
+    payouts = []
+    for acct in ctx.state.all("account", None, any_owner=True):
+        if not acct.get("payouts_enabled"):
+            continue
+        for currency, amount in sorted(ctx.state.balance_of(acct["id"])["available"].items()):
+            if amount > 0:
+                payouts.append(make_payout(ctx, acct["id"], amount, currency, automatic=True))
+    return payouts
+
+
+def settle_payouts(ctx: Ctx, fail_accounts=()) -> list[dict]:
+    """The banks answer: every pending payout of a connected account is paid (`payout.paid`), or,
+    for the accounts in `fail_accounts`, refused (`payout.failed`, the money back in its balance)."""
+    settled = []
+    for acct in ctx.state.all("account", None, any_owner=True):
+        for po in ctx.state.all("payout", acct["id"]):
+            if po["status"] not in ("pending", "in_transit"):
+                continue
+            if acct["id"] in fail_accounts:
+                settled.append(fail_payout(ctx, acct["id"], po["id"]))
+                continue
+            po["status"] = "paid"
+            ctx.emit("payout.paid", po, account=acct["id"])
+            settled.append(po)
+    return settled
 
 
 def retrieve_payout(ctx: Ctx, id: str) -> dict:
