@@ -51,6 +51,11 @@ class GatewayUnavailable(GatewayError):
     (with the same idempotency key) later."""
 
 
+class GatewayRateLimited(GatewayUnavailable):
+    """Stripe answered 429: too many requests. The same request may be sent again, with the
+    same idempotency key, after backing off."""
+
+
 def _translate(error: stripe.StripeError) -> GatewayError:
     message = getattr(error, "user_message", None) or str(getattr(error, "_message", "") or error) or "Stripe error."
     code = getattr(error, "code", "") or ""
@@ -65,7 +70,9 @@ def _translate(error: stripe.StripeError) -> GatewayError:
                 payment_intent_id=intent_id,
             )
         return PaymentDeclined(message, decline, payment_intent_id=intent_id)
-    if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)):
+    if isinstance(error, stripe.RateLimitError):
+        return GatewayRateLimited("The payment service asked us to slow down. Please try again in a minute.")
+    if isinstance(error, stripe.APIConnectionError):
         return GatewayUnavailable("The payment service could not be reached. Please try again in a minute.")
     if isinstance(error, stripe.APIError) or (getattr(error, "http_status", None) or 0) >= 500:
         return GatewayUnavailable("The payment service had a problem. Please try again in a minute.", code=code)

@@ -193,6 +193,10 @@ STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="http://127.0.0.1:12111" if DEBUG else "")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+# A 429 from Stripe (rate limit): the payout run backs off from this many seconds, doubling with
+# jitter, and sends the same request again up to this many times before leaving it for later.
+STRIPE_RATE_LIMIT_BACKOFF_SECONDS = env.float("STRIPE_RATE_LIMIT_BACKOFF_SECONDS", default=0.5)
+STRIPE_RATE_LIMIT_RETRIES = env.int("STRIPE_RATE_LIMIT_RETRIES", default=6)
 
 # --- Money rules ---------------------------------------------------------------------------
 CURRENCY = "usd"

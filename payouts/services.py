@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -856,7 +858,29 @@ def payout_records_send(*, record_ids: list[int]) -> tuple[int, int, int]:
     successes, failures = [], []
     for transfer in rows:
         try:
-            remote = gateway.transfer_create(
+            remote = _transfer_send_paced(transfer)
+        except gateway.GatewayRateLimited:
+            # Still refused after backing off: left pending (not failed) for the next run.
+            logger.warning(
+                "payout record %s: Stripe kept rate-limiting; left for the next run", transfer.payout_record_id
+            )
+            continue
+        except gateway.GatewayError as error:
+            failures.append((transfer, error))
+            continue
+        successes.append((transfer, remote))
+    paid_cents = _payouts_record_success(successes)
+    _payouts_record_failure(failures)
+    return len(successes), paid_cents, len(failures)
+
+
+def _transfer_send_paced(transfer: _Payout):
+    """One transfer; a 429 from Stripe backs off (exponentially, with jitter) and sends the same
+    request again under the same idempotency key, up to STRIPE_RATE_LIMIT_RETRIES times."""
+    delay = settings.STRIPE_RATE_LIMIT_BACKOFF_SECONDS
+    for attempt in range(settings.STRIPE_RATE_LIMIT_RETRIES + 1):
+        try:
+            return gateway.transfer_create(
                 amount=transfer.amount,
                 currency=transfer.currency,
                 destination=transfer.destination,
@@ -865,13 +889,12 @@ def payout_records_send(*, record_ids: list[int]) -> tuple[int, int, int]:
                 idempotency_key=transfer.idempotency_key,
                 metadata={"payout_record": str(transfer.payout_record_id)},
             )
-        except gateway.GatewayError as error:
-            failures.append((transfer, error))
-            continue
-        successes.append((transfer, remote))
-    paid_cents = _payouts_record_success(successes)
-    _payouts_record_failure(failures)
-    return len(successes), paid_cents, len(failures)
+        except gateway.GatewayRateLimited:
+            if attempt == settings.STRIPE_RATE_LIMIT_RETRIES:
+                raise
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 8.0)
+    raise AssertionError("unreachable")
 
 
 def _payouts_record_success(successes) -> int:

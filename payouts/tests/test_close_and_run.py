@@ -275,3 +275,32 @@ def test_transfer_reversed_restores_the_money(
     assert len(mailoutbox) == 1
     assert ledger.promoter_available(promoter).balance == 6000
     assert_books_clean()
+
+
+def test_a_payout_run_at_stripes_rate_limit_backs_off_and_pays_everyone_once(stripe_sim, settings):
+    """Stripe allows 3 transfers a second here: the run meets 429s, waits and resends under the
+    same idempotency key, and no payout is marked failed or sent twice."""
+    from accounts.tests.factories import PromoterFactory
+
+    settings.STRIPE_RATE_LIMIT_BACKOFF_SECONDS = 0.05
+    stripe_sim.add_balance(100_000)
+    promoters = [PromoterFactory() for _ in range(8)]
+    with time_machine.travel(MID_JAN, tick=False):
+        campaign = CampaignFactory(
+            awaiting_funding=True, campaign_type=CampaignType.VISIBILITY, cpv=300, max_views=20_000
+        )
+        fund(campaign, 60_000)
+        for n, promoter in enumerate(promoters):
+            earn(campaign, promoter, 2_500, f"views-{n}")
+            connect_ready(stripe_sim, promoter)
+    stripe_sim.configure(endpoint_rate_limits={"POST /v1/transfers": 3})
+
+    with time_machine.travel(CLOSE_DAY, tick=True):
+        report = services.period_close(period=JAN)
+
+    assert stripe_sim.pace.limited > 0  # Stripe did say "slow down"
+    assert (report.run.paid, report.run.failed) == (8, 0)
+    assert PayoutRecord.objects.filter(period=JAN, status=PayoutStatus.PAID).count() == 8
+    transfers = [e for e in stripe_sim.events if e["type"] == "transfer.created"]
+    assert len(transfers) == 8  # each once, retries answered from the same idempotency key or not made
+    assert_books_clean()
