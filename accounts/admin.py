@@ -16,6 +16,7 @@ from accounts.models import (
     User,
     VerificationStatus,
 )
+from campaignplatform.money import dollars
 
 
 @admin.register(User)
@@ -43,7 +44,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description="Wallet", ordering="wallet_balance")
     def wallet_balance_display(self, user):
-        return f"${user.wallet_balance / 100:,.2f}"
+        return dollars(user.wallet_balance)
 
 
 class AdvertiserTypeMappingInline(admin.TabularInline):

@@ -34,16 +34,13 @@ from billing.models import (
     DisputeStatus,
     TransactionKind,
 )
+from campaignplatform.money import dollars
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, CampaignStatusChange
 
 logger = logging.getLogger(__name__)
 
 DISPUTE_PAUSE_REASON = "payment disputed"
-
-
-def _dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 def dispute_sync(*, stripe_dispute_id: str) -> Dispute | None:
@@ -116,9 +113,9 @@ def _dispute_withdraw(*, charge: AdvertiserCharge, remote: gateway.Dispute) -> D
             kind=NotificationKind.PAYMENT_DISPUTED,
             title=f"A payment for “{campaign.title}” is disputed",
             body=(
-                f"Your card issuer disputed a payment of {_dollars(dispute.amount)} for “{campaign.title}”. "
+                f"Your card issuer disputed a payment of {dollars(dispute.amount)} for “{campaign.title}”. "
                 f"The card network has taken it back while the dispute is reviewed, so "
-                f"{_dollars(budget_covered + fee_covered)} of the campaign's unspent budget and fee is held "
+                f"{dollars(budget_covered + fee_covered)} of the campaign's unspent budget and fee is held "
                 "against it and the campaign is paused. We will tell you how the dispute ends."
             ),
             url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
@@ -182,10 +179,10 @@ def _dispute_reinstate(dispute: Dispute) -> None:
             kind=NotificationKind.PAYMENT_DISPUTED,
             title=f"The dispute on “{campaign.title}” was won",
             body=(
-                f"The dispute of {_dollars(dispute.amount)} was decided in your favour: the held "
-                f"{_dollars(dispute.budget_covered + dispute.fee_covered)} is back in “{campaign.title}”"
+                f"The dispute of {dollars(dispute.amount)} was decided in your favour: the held "
+                f"{dollars(dispute.budget_covered + dispute.fee_covered)} is back in “{campaign.title}”"
                 + (" and the campaign runs again." if resumed else ".")
-                + f" Stripe keeps its dispute fee of {_dollars(dispute.stripe_fee)}."
+                + f" Stripe keeps its dispute fee of {dollars(dispute.stripe_fee)}."
             ),
             url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
             event_key=f"dispute:{dispute.pk}:won",
@@ -209,8 +206,8 @@ def _dispute_lose(dispute: Dispute) -> None:
             kind=NotificationKind.PAYMENT_DISPUTED,
             title=f"The dispute on “{campaign.title}” was lost",
             body=(
-                f"The card issuer kept the disputed {_dollars(dispute.amount)}. The "
-                f"{_dollars(dispute.budget_covered + dispute.fee_covered)} of unspent budget and fee held against "
+                f"The card issuer kept the disputed {dollars(dispute.amount)}. The "
+                f"{dollars(dispute.budget_covered + dispute.fee_covered)} of unspent budget and fee held against "
                 f"it paid for it; promoters keep what they earned. The campaign stays paused."
             ),
             url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),

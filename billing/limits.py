@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from campaignplatform.money import dollars
+
 MAXIMUM_AMOUNT = 99_999_999
 MINIMUM_CHARGE = {"usd": 50}
 SUPPORTED_CURRENCIES = frozenset(MINIMUM_CHARGE)
@@ -26,10 +28,6 @@ class AmountRefused(ValueError):
         super().__init__(message)
 
 
-def _dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
 def amount_check(amount: int, currency: str, *, charged: bool) -> None:
     """Raise AmountRefused unless Stripe accepts `amount` of `currency` (`charged`: a card
     payment, which also has a minimum)."""
@@ -37,12 +35,12 @@ def amount_check(amount: int, currency: str, *, charged: bool) -> None:
         raise AmountRefused(f"Payments in {currency.upper()} are not supported.", code="currency_not_supported")
     if amount > MAXIMUM_AMOUNT:
         raise AmountRefused(
-            f"One payment can be at most {_dollars(MAXIMUM_AMOUNT)}; this one is {_dollars(amount)}.",
+            f"One payment can be at most {dollars(MAXIMUM_AMOUNT)}; this one is {dollars(amount)}.",
             code="amount_too_large",
         )
     minimum = MINIMUM_CHARGE[currency] if charged else 1
     if amount < minimum:
-        raise AmountRefused(f"A payment must be at least {_dollars(minimum)}.", code="amount_too_small")
+        raise AmountRefused(f"A payment must be at least {dollars(minimum)}.", code="amount_too_small")
 
 
 def fee_cents(budget_cents: int) -> int:
@@ -62,7 +60,7 @@ def largest_budget_in_one_payment() -> int:
 
 def too_large_for_one_payment_message() -> str:
     return (
-        f"One card payment can be at most {_dollars(MAXIMUM_AMOUNT)}, so with the "
+        f"One card payment can be at most {dollars(MAXIMUM_AMOUNT)}, so with the "
         f"{settings.PLATFORM_FEE_PERCENT}% platform fee on top a budget can be at most "
-        f"{_dollars(largest_budget_in_one_payment())} per payment."
+        f"{dollars(largest_budget_in_one_payment())} per payment."
     )

@@ -6,23 +6,20 @@ from django.urls import reverse
 from accounts.models import NotificationKind
 from accounts.notifications import notify
 from billing.models import AdvertiserCharge
-
-
-def _dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
+from campaignplatform.money import dollars
 
 
 def refund_issued(*, row: AdvertiserCharge) -> None:
     """Stripe confirmed the refund. One per refund row: its pending -> succeeded move happens once,
     and a replayed webhook or retried task finds the same key."""
-    parts = [f"{_dollars(row.budget_amount)} of unused budget"]
+    parts = [f"{dollars(row.budget_amount)} of unused budget"]
     if row.fee_amount:
-        parts.append(f"{_dollars(row.fee_amount)} of unused platform fee")
+        parts.append(f"{dollars(row.fee_amount)} of unused platform fee")
     card = row.payment_method_label or "the card you paid with"
     notify(
         user=row.advertiser,
         kind=NotificationKind.REFUND_ISSUED,
-        title=f"Refund of {_dollars(row.amount)} for “{row.campaign.title}”",
+        title=f"Refund of {dollars(row.amount)} for “{row.campaign.title}”",
         body=(
             f"We refunded {' and '.join(parts)} of “{row.campaign.title}” to {card}. "
             "Banks usually show a refund within 5 to 10 business days."

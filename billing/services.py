@@ -41,6 +41,7 @@ from billing.models import (
     Transaction,
     TransactionKind,
 )
+from campaignplatform.money import dollars
 from campaigns import services as campaign_services
 from campaigns.models import (
     APPLICATION_TYPES,
@@ -92,10 +93,6 @@ class BudgetExhausted(Exception):
     def __init__(self, remaining_cents: int):
         self.remaining_cents = remaining_cents
         super().__init__(f"The campaign budget has {remaining_cents} cents left.")
-
-
-def _dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 def platform_fee_cents(budget_cents: int) -> int:
@@ -269,7 +266,7 @@ def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views:
         extra = {
             "views": views,
             "rate_per_100_views": campaign.cpv,
-            "budget_label": f"{views:,} views at {_dollars(campaign.cpv)} per 100",
+            "budget_label": f"{views:,} views at {dollars(campaign.cpv)} per 100",
         }
     elif campaign.campaign_type in APPLICATION_TYPES:
         agreed = (
@@ -283,21 +280,21 @@ def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views:
         extra = {"budget_label": "Agreed amount"}
     else:
         if budget_cents is None or budget_cents < SALESMAN_MIN_BUDGET_CENTS:
-            raise FundingNotAllowed(f"The commission budget must be at least {_dollars(SALESMAN_MIN_BUDGET_CENTS)}.")
+            raise FundingNotAllowed(f"The commission budget must be at least {dollars(SALESMAN_MIN_BUDGET_CENTS)}.")
         if budget_cents > MAX_BUDGET_CENTS:
-            raise FundingNotAllowed(f"The commission budget can be at most {_dollars(MAX_BUDGET_CENTS)}.")
+            raise FundingNotAllowed(f"The commission budget can be at most {dollars(MAX_BUDGET_CENTS)}.")
         budget = budget_cents
         extra = {"commission_rate": campaign.commission_per_sale, "budget_label": "Commission budget"}
     fee = platform_fee_cents(budget)
     if budget <= 0 or budget + fee < STRIPE_MINIMUM_CENTS:
-        raise FundingNotAllowed(f"The amount to pay must be at least {_dollars(STRIPE_MINIMUM_CENTS)}.")
+        raise FundingNotAllowed(f"The amount to pay must be at least {dollars(STRIPE_MINIMUM_CENTS)}.")
     if budget + fee > limits.MAXIMUM_AMOUNT:
         later = {
             CampaignType.SALESMAN: " Fund part of it now and top up the rest later.",
             CampaignType.VISIBILITY: " Buy fewer views now and more later." if purpose == IntentPurpose.TOP_UP else "",
         }.get(campaign.campaign_type, "")
         raise FundingNotAllowed(
-            f"This payment would be {_dollars(budget + fee)}. {limits.too_large_for_one_payment_message()}{later}"
+            f"This payment would be {dollars(budget + fee)}. {limits.too_large_for_one_payment_message()}{later}"
         )
     return FundingQuote(
         purpose=purpose,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.forms import validate_http_url
 from accounts.models import AdvertiserType, Language
 from billing.limits import largest_budget_in_one_payment, too_large_for_one_payment_message
+from campaignplatform.money import dollars
 from campaigns.models import (
     MAX_BUDGET_CENTS,
     MAX_COMMISSION_PERCENT,
@@ -22,10 +23,6 @@ from campaigns.models import (
 MAX_CAMPAIGN_YEARS = 5
 MAX_WORK_FILE_BYTES = 10 * 1024 * 1024
 _DOLLARS = re.compile(r"^\d+(\.\d{1,2})?$")
-
-
-def dollars(cents):
-    return f"${cents / 100:,.2f}"
 
 
 class DollarField(forms.Field):

@@ -14,6 +14,7 @@ from django.utils import formats
 
 from accounts.models import NotificationKind
 from accounts.notifications import notify
+from campaignplatform.money import dollars
 from campaigns.models import (
     APPLICATION_TYPES,
     CampaignStatus,
@@ -27,10 +28,6 @@ from campaigns.models import (
 
 BUDGET_USED_UP = "budget used up"  # the reason billing and tracking pause with
 VIEW_CAP_REACHED = "view cap reached"  # the reason tracking completes a Visibility campaign with
-
-
-def _dollars(cents) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 def _excerpt(text: str, limit: int = 500) -> str:
@@ -84,7 +81,7 @@ def application_received(*, application) -> None:
         title=f"New application for “{campaign.title}”",
         body=(
             f"{_promoter_name(application.promoter)} offers to do “{campaign.title}” for "
-            f"{_dollars(application.current_amount)}. Accept the offer, make a counter-offer or reject it."
+            f"{dollars(application.current_amount)}. Accept the offer, make a counter-offer or reject it."
             + (f"\n\nTheir pitch: {pitch}" if pitch else "")
         ),
         url=_application_url(application),
@@ -95,7 +92,7 @@ def application_received(*, application) -> None:
 def application_countered(*, application, offer, by_party: str) -> None:
     """`offer` is the OFFER message just written: each counter-offer has its own."""
     campaign = application.campaign
-    amount = _dollars(offer.amount)
+    amount = dollars(offer.amount)
     if by_party == Party.ADVERTISER:
         recipient, who = application.promoter, _advertiser_name(campaign.advertiser)
         answers = "accept it, make a counter-offer or withdraw"
@@ -117,7 +114,7 @@ def application_countered(*, application, offer, by_party: str) -> None:
 def application_accepted(*, application, participation, by_party: str) -> None:
     """Tell the side whose offer was accepted (the accepting side is the actor)."""
     campaign = application.campaign
-    amount = _dollars(application.current_amount)
+    amount = dollars(application.current_amount)
     awaiting_funding = campaign.status == CampaignStatus.AWAITING_FUNDING
     if by_party == Party.ADVERTISER:
         notify(
@@ -178,7 +175,7 @@ def work_submitted(*, work, deliverable, participation) -> None:
         title=f"Work to review: “{deliverable.title}”",
         body=(
             f"{_promoter_name(participation.promoter)} submitted work for the milestone “{deliverable.title}” "
-            f"({_dollars(deliverable.amount)}) of “{campaign.title}”. Approve it, ask for a revision or "
+            f"({dollars(deliverable.amount)}) of “{campaign.title}”. Approve it, ask for a revision or "
             f"reject it. If it is not reviewed by {due}, it is approved automatically and paid."
         ),
         url=_participation_url(participation),
@@ -214,9 +211,9 @@ def _payment_news(promoter, amount_cents) -> str:
     """Whether the money can move now: it waits in the wallet until Stripe onboarding is done."""
     account = getattr(promoter, "connect_account", None)  # the reverse one-to-one; missing: none
     if account is not None and account.can_receive_money:
-        return f"Its {_dollars(amount_cents)} is being paid to you now."
+        return f"Its {dollars(amount_cents)} is being paid to you now."
     return (
-        f"Its {_dollars(amount_cents)} is yours and waits in your wallet: finish “Get paid” (Stripe) "
+        f"Its {dollars(amount_cents)} is yours and waits in your wallet: finish “Get paid” (Stripe) "
         "and it is sent to you."
     )
 
@@ -277,7 +274,7 @@ def _campaign_funded(campaign) -> None:
     key = f"campaign:{campaign.pk}:funded"
     if campaign.campaign_type == CampaignType.VISIBILITY:
         what = (
-            f"Promoters can now join it and share their links. You pay {_dollars(campaign.cpv)} per 100 "
+            f"Promoters can now join it and share their links. You pay {dollars(campaign.cpv)} per 100 "
             f"unique views, up to {campaign.max_views:,} views."
         )
     elif campaign.campaign_type == CampaignType.SALESMAN:
@@ -305,7 +302,7 @@ def _campaign_funded(campaign) -> None:
                 title=f"“{campaign.title}” is funded: you can start",
                 body=(
                     f"{_advertiser_name(campaign.advertiser)} funded the agreed "
-                    f"{_dollars(participation.agreed_amount)}. Each milestone is paid as soon as its work is approved."
+                    f"{dollars(participation.agreed_amount)}. Each milestone is paid as soon as its work is approved."
                 ),
                 url=_participation_url(participation),
                 event_key=key,

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from campaignplatform.money import dollars
 from campaigns import notifications
 from campaigns.models import (
     OPEN_APPLICATION_STATUSES,
@@ -66,10 +67,6 @@ class AlreadyParticipating(CampaignError):
 
 class BudgetExceeded(CampaignError):
     pass
-
-
-def _dollars(cents):
-    return f"${cents / 100:,.2f}" if cents is not None else "-"
 
 
 # --- Campaign lifecycle ---------------------------------------------------------------------
@@ -231,7 +228,7 @@ def campaign_join(*, campaign: Campaign, promoter) -> PromoterCampaign:
 def _amount_within_budget(campaign: Campaign, amount_cents: int):
     if not (campaign.min_budget <= amount_cents <= campaign.max_budget):
         raise CampaignError(
-            f"The amount must be between {_dollars(campaign.min_budget)} and {_dollars(campaign.max_budget)}."
+            f"The amount must be between {dollars(campaign.min_budget)} and {dollars(campaign.max_budget)}."
         )
 
 
@@ -307,7 +304,7 @@ def application_accept(*, application: CampaignApplication, actor) -> PromoterCa
             application=locked,
             author=actor,
             kind=MessageKind.SYSTEM,
-            body=f"Offer of {_dollars(locked.current_amount)} accepted.",
+            body=f"Offer of {dollars(locked.current_amount)} accepted.",
             amount=locked.current_amount,
         )
         participation = PromoterCampaign.objects.create(
@@ -414,8 +411,8 @@ def deliverable_create(
         remaining = participation.agreed_amount - planned
         if amount_cents > remaining:
             raise BudgetExceeded(
-                f"Milestones would exceed the agreed amount of {_dollars(participation.agreed_amount)}: "
-                f"{_dollars(remaining)} is left to plan."
+                f"Milestones would exceed the agreed amount of {dollars(participation.agreed_amount)}: "
+                f"{dollars(remaining)} is left to plan."
             )
         return CampaignDeliverable.objects.create(
             promoter_campaign=participation,

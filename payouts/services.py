@@ -27,6 +27,7 @@ from billing import gateway, ledger
 from billing.ledger import Move, accounts_for_users, ledger_post_many
 from billing.models import AccountKind, LedgerAccount, Transaction, TransactionKind
 from campaignplatform.bulk import AnyOf, bulk_insert, bulk_set_columns
+from campaignplatform.money import dollars
 from campaigns.models import CampaignWork
 from payouts.models import (
     BillingPeriodSummary,
@@ -274,7 +275,7 @@ def transfer_send(*, transfer_id: int) -> StripeTransfer:
             transfer.promoter,
             kind=NotificationKind.ONBOARDING_INCOMPLETE,
             title="A payment is waiting for your payout account",
-            body=f"{_dollars(transfer.amount)} for your approved work is waiting: finish setting up payouts on "
+            body=f"{dollars(transfer.amount)} for your approved work is waiting: finish setting up payouts on "
             "the Get paid page and it is sent to you automatically.",
             event_key=f"onboarding-incomplete-transfer-{transfer.pk}",
             url=reverse("payouts:get_paid"),
@@ -328,7 +329,7 @@ def transfer_send(*, transfer_id: int) -> StripeTransfer:
             transfer.promoter,
             kind=NotificationKind.PAYOUT_SENT,
             title="A payment is on its way",
-            body=f"{_dollars(transfer.amount)} for your approved work was sent{again} to your Stripe account; "
+            body=f"{dollars(transfer.amount)} for your approved work was sent{again} to your Stripe account; "
             "Stripe pays it into your bank.",
             event_key=f"transfer-sent-{transfer.pk}",
             url=reverse("payouts:wallet"),
@@ -366,7 +367,7 @@ def _transfer_failed(transfer: StripeTransfer, error: gateway.GatewayError) -> N
                 transfer.promoter,
                 kind=NotificationKind.PAYOUT_FAILED,
                 title="A payment to you could not be sent",
-                body=f"Stripe refused a payment of {_dollars(transfer.amount)}: {update['failure_reason']}. It "
+                body=f"Stripe refused a payment of {dollars(transfer.amount)}: {update['failure_reason']}. It "
                 "stays in your wallet and we retry automatically; check your payout account on the Get paid page.",
                 event_key=f"transfer-failed-{transfer.pk}",
                 url=reverse("payouts:get_paid"),
@@ -685,7 +686,7 @@ def deduction_apply(*, deduction_id: int) -> int:
             kind="commission_deduction",
             title="A refunded sale's commission was deducted",
             body=f"Order {deduction.sale.order_id} was refunded after its commission was paid, so "
-            f"{_dollars(deduction.amount_cents)} was taken from your new earnings.",
+            f"{dollars(deduction.amount_cents)} was taken from your new earnings.",
             event_key=f"deduction-applied-{deduction.pk}",
             url=reverse("payouts:wallet"),
         )
@@ -954,7 +955,7 @@ def _payouts_record_success(successes) -> int:
                     (
                         t.promoter_id,
                         f"payout-sent-{t.payout_record_id}",
-                        f"Your payout of {_dollars(t.amount)} was sent to your Stripe account; Stripe pays it "
+                        f"Your payout of {dollars(t.amount)} was sent to your Stripe account; Stripe pays it "
                         "into your bank.",
                     )
                     for t, _ in items
@@ -990,7 +991,7 @@ def _payouts_record_failure(failures) -> None:
                 (
                     transfer.promoter_id,
                     f"payout-failed-{transfer.payout_record_id}",
-                    f"Stripe refused your payout of {_dollars(transfer.amount)}: {reason}. The money stays in "
+                    f"Stripe refused your payout of {dollars(transfer.amount)}: {reason}. The money stays in "
                     "your wallet and we retry automatically; check your payout account on the Get paid page.",
                 )
             )
@@ -1055,7 +1056,7 @@ def transfer_reversed(*, stripe_transfer_id: str) -> StripeTransfer | None:
                 transfer.promoter,
                 kind=NotificationKind.PAYOUT_FAILED,
                 title="A payment to you was returned",
-                body=f"A transfer of {_dollars(amount)} was reversed by Stripe. The money is back in your wallet, "
+                body=f"A transfer of {dollars(amount)} was reversed by Stripe. The money is back in your wallet, "
                 f"still owed to you, {_reversal_next_step(transfer, fully=remote.reversed)}",
                 event_key=f"transfer-reversed-{transfer.pk}-{remote.amount_reversed}",
                 url=reverse("payouts:wallet"),
@@ -1118,10 +1119,6 @@ def payout_paid(*, stripe_account_id: str, payout_id: str, created: int | None =
     return resolved.exclude(payout_failure_id=payout_id).update(
         payout_failure_message="", payout_failure_id="", payout_failed_at=None, updated_at=timezone.now()
     )
-
-
-def _dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 def _notify(user, *, kind: str, title: str, body: str, event_key: str, url: str = "") -> None:
@@ -1260,8 +1257,8 @@ def _carry_note(wallet: dict, payout: int, carried: int, deduction: int = 0) -> 
     if deduction:
         kept = min(deduction, wallet["pending_balance"])
         return (
-            f"A refunded sale's commission of {_dollars(deduction)} is still to be deducted: {_dollars(kept)} of "
-            f"your pending earnings is kept towards it and the rest, {_dollars(deduction - kept)}, comes off your "
+            f"A refunded sale's commission of {dollars(deduction)} is still to be deducted: {dollars(kept)} of "
+            f"your pending earnings is kept towards it and the rest, {dollars(deduction - kept)}, comes off your "
             "next earnings"
         )[:300]
     if payout or not carried:
@@ -1269,7 +1266,7 @@ def _carry_note(wallet: dict, payout: int, carried: int, deduction: int = 0) -> 
     if wallet["payout_hold"]:
         return f"Payouts on hold: {wallet['payout_hold_reason'] or 'under review'}"[:300]
     if carried < wallet["minimum_threshold"]:
-        return f"Below the ${wallet['minimum_threshold'] / 100:,.2f} payout threshold: carried forward"
+        return f"Below the {dollars(wallet['minimum_threshold'])} payout threshold: carried forward"
     return "No payouts-enabled Stripe account yet: finish setting up payouts to be paid"
 
 

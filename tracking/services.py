@@ -23,6 +23,7 @@ from django_q.tasks import async_task
 
 from accounts.models import NotificationKind
 from accounts.notifications import notify
+from campaignplatform.money import dollars
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, CampaignType, ParticipationStatus, PromoterCampaign
 from tracking.bots import is_bot
@@ -786,10 +787,10 @@ def _sale_verified_notify(campaign: Campaign, sale: SaleRecord) -> None:
     notify(
         user=sale.participation.promoter,
         kind=NotificationKind.SALE_VERIFIED,
-        title=f"Sale verified: ${sale.commission_cents / 100:,.2f} commission",
+        title=f"Sale verified: {dollars(sale.commission_cents)} commission",
         body=(
             f"Sale {sale.order_id} through your link or code for “{campaign.title}” was verified. "
-            f"Your ${sale.commission_cents / 100:,.2f} commission is in your wallet and is paid out with "
+            f"Your {dollars(sale.commission_cents)} commission is in your wallet and is paid out with "
             "the monthly payout."
         ),
         url=_sale_url(sale),

@@ -4,20 +4,21 @@ from decimal import Decimal
 
 from django import template
 
+from campaignplatform.money import dollars
+
 register = template.Library()
 
 
 @register.filter
 def cents(value):
-    """Cents (int) as dollars with thousands separators; empty for None or non-numbers."""
+    """Cents (int) as dollars, as campaignplatform.money.dollars writes them; "—" for none, empty
+    for what is not a number."""
     if value is None or value == "":
         return "—"
     try:
-        amount = Decimal(int(value)) / 100
+        return dollars(int(value))
     except (TypeError, ValueError):
         return ""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
 
 
 @register.filter
