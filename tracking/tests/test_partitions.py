@@ -124,6 +124,9 @@ def test_maintenance_beside_the_counting_loses_and_repeats_nothing():
         assert results.count(None) == 32 and results.count("duplicate") == 8 * 4 * 9
         rows = _rows_by_partition()
         assert sum(rows.values()) == 32
+        # The maintenance did its work meanwhile: every clicked day has its own partition now.
+        assert set(days) <= set(partition_days())
+        assert "unique_views_default" not in rows  # and the rows a day without one got were moved
         assert sum(ViewStat.objects.values_list("paid_views", flat=True)) == 32
     finally:
         unique_views_partitions_maintain(today=D + dt.timedelta(days=400))  # drop what this test made
