@@ -36,7 +36,7 @@ from billing.models import (
 )
 from campaignplatform.money import dollars
 from campaigns import services as campaign_services
-from campaigns.models import Campaign, CampaignStatus, CampaignStatusChange
+from campaigns.models import Campaign, CampaignStatus
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _dispute_withdraw(*, charge: AdvertiserCharge, remote: gateway.Dispute) -> D
                 "advertiser_id": campaign.advertiser_id,
                 "amount": remote.amount,
                 "stripe_fee": remote.stripe_fee,
-                "reason": remote.reason[:60],
+                "reason": (remote.reason or "")[:60],
                 "currency": remote.currency,
             },
         )
@@ -171,9 +171,16 @@ def _dispute_reinstate(dispute: Dispute) -> None:
             memo=f"Stripe dispute {dispute.stripe_dispute_id} won",
         )
         _allocations_move(allocations, dispute.charge, dispute.budget_covered, dispute.fee_covered, back=True)
-        resumed = campaign.status == CampaignStatus.PAUSED and _paused_for_dispute(campaign)
-        if resumed and not campaign.disputes.filter(status=DisputeStatus.OPEN).exists():
+        from billing.services import campaign_budget_returned, paused_for
+
+        resumed = campaign.status == CampaignStatus.PAUSED and paused_for(campaign, DISPUTE_PAUSE_REASON)
+        resumed = resumed and not campaign.disputes.filter(status=DisputeStatus.OPEN).exists()
+        if resumed:
             campaign_services.campaign_resume(campaign=campaign, reason="dispute won")
+            campaign.refresh_from_db()
+        # The held budget is back: a campaign paused for want of budget resumes and Salesman
+        # sales waiting for budget are paid, as after a top-up.
+        campaign_budget_returned(campaign=campaign, reason="dispute won")
         notify(
             user=campaign.advertiser,
             kind=NotificationKind.PAYMENT_DISPUTED,
@@ -213,8 +220,3 @@ def _dispute_lose(dispute: Dispute) -> None:
             url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
             event_key=f"dispute:{dispute.pk}:lost",
         )
-
-
-def _paused_for_dispute(campaign) -> bool:
-    last = CampaignStatusChange.objects.filter(campaign=campaign).order_by("-created_at", "-id").first()
-    return last is not None and last.to_status == CampaignStatus.PAUSED and last.reason == DISPUTE_PAUSE_REASON

@@ -631,15 +631,16 @@ def campaign_budget_returned(*, campaign, reason: str) -> None:
     payout): resume it if it was paused only because its budget ran out, and pay the Salesman
     sales that were verified meanwhile and wait as "awaiting budget" (a task, after commit).
     Call inside the transaction that returned the budget, with the campaign row locked."""
-    if campaign.status == CampaignStatus.PAUSED and _paused_for_budget(campaign):
+    if campaign.status == CampaignStatus.PAUSED and paused_for(campaign, BUDGET_USED_UP):
         campaign_services.campaign_resume(campaign=campaign, reason=reason)
     if campaign.campaign_type == CampaignType.SALESMAN and campaign.status not in ENDED:
         transaction.on_commit(lambda: async_task("tracking.tasks.pay_awaiting_sales", campaign.pk))
 
 
-def _paused_for_budget(campaign) -> bool:
+def paused_for(campaign, reason: str) -> bool:
+    """Whether the campaign's last status change paused it for `reason`."""
     last = CampaignStatusChange.objects.filter(campaign=campaign).order_by("-created_at", "-id").first()
-    return last is not None and last.to_status == CampaignStatus.PAUSED and last.reason == BUDGET_USED_UP
+    return last is not None and last.to_status == CampaignStatus.PAUSED and last.reason == reason
 
 
 def funding_for_return(*, user, intent_public_id) -> StripePaymentIntent:
@@ -1007,7 +1008,16 @@ def _refunds_reserve(campaign) -> None:
             row.payment_intent_id: row
             for row in AdvertiserCharge.objects.filter(campaign=locked, kind=ChargeKind.CHARGE)
         }
+        # Stripe refused a refund of these payments for good (disputed, card closed): another
+        # would be refused again at every sweep. Staff refund them by hand from admin.
+        refused = set(
+            AdvertiserCharge.objects.filter(
+                campaign=locked, kind=ChargeKind.REFUND, status=ChargeStatus.FAILED
+            ).values_list("payment_intent_id", flat=True)
+        )
         for allocation in reversed(allocations):
+            if allocation.payment_intent_id in refused:
+                continue
             # What this payment has left unspent and unrefunded (earlier partial refunds of it
             # are counted in its refunded amounts).
             budget_part = min(unused_budget, max(0, allocation.remaining_amount))
@@ -1047,20 +1057,27 @@ def ended_campaigns_refund_leftovers(*, limit: int = 100) -> int:
     """Refund money an ended campaign holds (it came back after the end and its refund task was
     lost); the work a campaign still waits to review keeps its share. Returns the campaigns
     looked at. Safe to run twice."""
-    holding = (
-        LedgerAccount.objects.filter(
-            kind__in=[AccountKind.CAMPAIGN_BUDGET, AccountKind.CAMPAIGN_FEE_HELD],
-            balance__gt=0,
-            campaign__status__in=ENDED,
+    # Page through all of them: campaigns that rightly keep money (work waiting for review, a
+    # payment Stripe refuses to refund) must not hide the ones after them.
+    looked_at, last_id = 0, 0
+    while True:
+        holding = list(
+            LedgerAccount.objects.filter(
+                kind__in=[AccountKind.CAMPAIGN_BUDGET, AccountKind.CAMPAIGN_FEE_HELD],
+                balance__gt=0,
+                campaign__status__in=ENDED,
+                campaign_id__gt=last_id,
+            )
+            .values_list("campaign_id", flat=True)
+            .distinct()
+            .order_by("campaign_id")[:limit]
         )
-        .values_list("campaign_id", flat=True)
-        .distinct()
-        .order_by("campaign_id")[:limit]
-    )
-    campaigns = list(Campaign.objects.filter(pk__in=list(holding)))
-    for campaign in campaigns:
-        refund_unused_safely(campaign=campaign)
-    return len(campaigns)
+        if not holding:
+            return looked_at
+        for campaign in Campaign.objects.filter(pk__in=holding).order_by("pk"):
+            refund_unused_safely(campaign=campaign)
+        looked_at += len(holding)
+        last_id = holding[-1]
 
 
 def _kept_for_waiting_work(campaign, allocations, *, budget: int, fee: int) -> tuple[int, int]:

@@ -101,3 +101,25 @@ def test_a_commission_deducted_after_the_end_is_refunded(
         assert deductions_apply() == (1, 1_250)
     assert _refunds(campaign) == [(3_750, 375), (1_250, 125)]
     _assert_nothing_left(campaign)
+
+
+def test_a_refund_stripe_refuses_for_good_is_not_tried_again_at_every_sweep(card_for, stripe_sim):
+    """The card holder disputed the payment before its webhook arrived: Stripe refuses to refund
+    a charged-back payment, the money stays with the campaign for staff, and the sweep leaves it."""
+    from billing.models import ChargeStatus
+
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser)
+    fund(campaign, budget_cents=5_000)
+    charge = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.CHARGE)
+    stripe_sim.open_dispute(charge.stripe_charge_id)
+
+    services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+    refused = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.REFUND)
+    assert refused.status == ChargeStatus.FAILED and "charged back" in refused.failure_reason
+
+    assert services.ended_campaigns_refund_leftovers() == 1
+    assert services.ended_campaigns_refund_leftovers() == 1
+    assert AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.REFUND).count() == 1
+    assert services.campaign_budget_remaining(campaign) == 5_000  # kept for staff to settle
+    assert ledger_audit().clean
