@@ -197,6 +197,8 @@ STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 # jitter, and sends the same request again up to this many times before leaving it for later.
 STRIPE_RATE_LIMIT_BACKOFF_SECONDS = env.float("STRIPE_RATE_LIMIT_BACKOFF_SECONDS", default=0.5)
 STRIPE_RATE_LIMIT_RETRIES = env.int("STRIPE_RATE_LIMIT_RETRIES", default=6)
+# ...and waits at most this long in all per batch of payouts (the worker's task timeout is 120 s).
+STRIPE_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("STRIPE_RATE_LIMIT_MAX_WAIT_SECONDS", default=30)
 
 # --- Money rules ---------------------------------------------------------------------------
 CURRENCY = "usd"

@@ -857,9 +857,12 @@ def payout_records_send(*, record_ids: list[int]) -> tuple[int, int, int]:
         )
     ]
     successes, failures = [], []
+    # Waiting out 429s is bounded per call, well inside the worker's task timeout: what is still
+    # refused after that stays pending for the next run.
+    deadline = time.monotonic() + settings.STRIPE_RATE_LIMIT_MAX_WAIT_SECONDS
     for transfer in rows:
         try:
-            remote = _transfer_send_paced(transfer)
+            remote = _transfer_send_paced(transfer, deadline=deadline)
         except gateway.GatewayRateLimited:
             # Still refused after backing off: left pending (not failed) for the next run.
             logger.warning(
@@ -875,9 +878,10 @@ def payout_records_send(*, record_ids: list[int]) -> tuple[int, int, int]:
     return len(successes), paid_cents, len(failures)
 
 
-def _transfer_send_paced(transfer: _Payout):
+def _transfer_send_paced(transfer: _Payout, *, deadline: float):
     """One transfer; a 429 from Stripe backs off (exponentially, with jitter) and sends the same
-    request again under the same idempotency key, up to STRIPE_RATE_LIMIT_RETRIES times."""
+    request again under the same idempotency key, up to STRIPE_RATE_LIMIT_RETRIES times and not
+    past `deadline` (time.monotonic())."""
     delay = settings.STRIPE_RATE_LIMIT_BACKOFF_SECONDS
     for attempt in range(settings.STRIPE_RATE_LIMIT_RETRIES + 1):
         try:
@@ -891,9 +895,10 @@ def _transfer_send_paced(transfer: _Payout):
                 metadata={"payout_record": str(transfer.payout_record_id)},
             )
         except gateway.GatewayRateLimited:
-            if attempt == settings.STRIPE_RATE_LIMIT_RETRIES:
+            pause = delay * (1 + random.random())  # jitter, so retries of several runs spread out
+            if attempt == settings.STRIPE_RATE_LIMIT_RETRIES or time.monotonic() + pause > deadline:
                 raise
-            time.sleep(delay * (1 + random.random()))
+            time.sleep(pause)
             delay = min(delay * 2, 8.0)
     raise AssertionError("unreachable")
 

@@ -304,3 +304,21 @@ def test_a_payout_run_at_stripes_rate_limit_backs_off_and_pays_everyone_once(str
     transfers = [e for e in stripe_sim.events if e["type"] == "transfer.created"]
     assert len(transfers) == 8  # each once, retries answered from the same idempotency key or not made
     assert_books_clean()
+
+
+def test_payouts_still_rate_limited_past_the_wait_budget_stay_pending_not_failed(stripe_sim, settings, promoter):
+    settings.STRIPE_RATE_LIMIT_MAX_WAIT_SECONDS = 0  # no waiting at all this run
+    stripe_sim.add_balance(100_000)
+    with time_machine.travel(MID_JAN, tick=False):
+        campaign = _visibility_campaign()
+        earn(campaign, promoter, 6000, "views-1")
+        connect_ready(stripe_sim, promoter)
+    stripe_sim.configure(endpoint_rate_limits={"POST /v1/transfers": 0.001})  # its one token...
+    stripe_sim.pace.refused("POST /v1/transfers")  # ...spent: every transfer now gets a 429
+
+    with time_machine.travel(CLOSE_DAY, tick=True):
+        report = services.period_close(period=JAN)
+
+    assert (report.run.paid, report.run.failed) == (0, 0)
+    assert PayoutRecord.objects.get(promoter=promoter, period=JAN).status == PayoutStatus.PENDING
+    assert_books_clean()
