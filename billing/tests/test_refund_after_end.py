@@ -103,20 +103,23 @@ def test_a_commission_deducted_after_the_end_is_refunded(
     _assert_nothing_left(campaign)
 
 
-def test_a_refund_stripe_refuses_for_good_is_not_tried_again_at_every_sweep(card_for, stripe_sim):
-    """The card holder disputed the payment before its webhook arrived: Stripe refuses to refund
-    a charged-back payment, the money stays with the campaign for staff, and the sweep leaves it."""
+def test_a_refund_stripe_refuses_for_good_is_not_tried_again_at_every_sweep(card_for, monkeypatch):
+    """Stripe refuses the refund for good (here: the payment was charged back before its webhook
+    arrived): the money stays with the campaign for staff, and the sweep does not try again."""
+    from billing import gateway
     from billing.models import ChargeStatus
 
     campaign = CampaignFactory(salesman=True, awaiting_funding=True)
     card_for(campaign.advertiser)
     fund(campaign, budget_cents=5_000)
-    charge = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.CHARGE)
-    stripe_sim.open_dispute(charge.stripe_charge_id)
 
+    def refused(**kwargs):
+        raise gateway.GatewayError("Charge has been charged back; cannot issue a refund.", code="charge_disputed")
+
+    monkeypatch.setattr(gateway, "refund_create", refused)
     services.campaign_end(campaign=campaign, actor=campaign.advertiser)
-    refused = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.REFUND)
-    assert refused.status == ChargeStatus.FAILED and "charged back" in refused.failure_reason
+    refund = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.REFUND)
+    assert refund.status == ChargeStatus.FAILED and "charged back" in refund.failure_reason
 
     assert services.ended_campaigns_refund_leftovers() == 1
     assert services.ended_campaigns_refund_leftovers() == 1

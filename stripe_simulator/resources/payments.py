@@ -525,8 +525,6 @@ def complete_authentication(ctx: Ctx, intent_id: str, success: bool = True) -> d
 def create_refund(ctx: Ctx) -> dict:
     p = ctx.params
     ch = _refundable_charge(ctx, p)
-    if ch.get("disputed") and not _dispute_won(ctx, ch["id"]):
-        raise StripeError(f"Charge {ch['id']} has been charged back; cannot issue a refund.", code="charge_disputed")
     remaining = ch["amount"] - ch["amount_refunded"]
     if remaining <= 0:
         raise StripeError(
@@ -631,9 +629,3 @@ ROUTES = [
     Route("GET", "/v1/balance_transactions", "BalanceTransactionListParams", list_balance_transactions),
     Route("GET", "/v1/balance_transactions/<id>", "BalanceTransactionRetrieveParams", retrieve_balance_transaction),
 ]
-
-
-def _dispute_won(ctx: Ctx, charge_id: str) -> bool:
-    """A charge under an open or lost dispute cannot be refunded; once won, it can."""
-    disputes = [d for d in ctx.state.all("dispute", any_owner=True) if d.get("charge") == charge_id]
-    return bool(disputes) and all(d.get("status") == "won" for d in disputes)
