@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 
 from accounts.admin_actions import ReadOnlyAdmin, staff_action
 from billing import finance, services, webhooks
+from billing.gateway import GatewayError
 from billing.models import (
     AdvertiserCharge,
     AdvertiserSpend,
@@ -74,7 +75,7 @@ class StripePaymentIntentAdmin(ReadOnlyAdmin):
         for intent in queryset:
             try:
                 intent = services.funding_sync(intent=intent)
-            except services.GatewayError as error:
+            except GatewayError as error:
                 self.message_user(request, f"{intent.pk}: {error}", messages.ERROR)
                 yield intent, f"failed: {error}"
             else:
@@ -85,7 +86,7 @@ def _refund_campaigns(modeladmin, request, campaigns):
     for campaign in campaigns:
         try:
             rows = services.campaign_refund_unused(campaign=campaign, actor=request.user)
-        except (services.BillingError, services.GatewayError) as error:
+        except (services.BillingError, GatewayError) as error:
             modeladmin.message_user(request, f"{campaign}: {error}", messages.ERROR)
             yield campaign, f"refused: {error}"
         else:

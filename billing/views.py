@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import advertiser_required
-from billing import gateway, services, webhooks
+from billing import gateway, selectors, services, webhooks
 from billing.forms import FundForm
 from billing.models import AdvertiserCharge, IntentStatus, PaymentMethod, PlatformFee, PlatformFeeKind
 from campaignplatform.http import content_length
@@ -39,8 +39,8 @@ def overview(request):
     user = request.user
     context = {
         "payment_methods": PaymentMethod.objects.filter(user=user, removed_at__isnull=True),
-        "budgets": services.campaign_budgets(advertiser=user),
-        "charges": services.charges_for(advertiser=user),
+        "budgets": selectors.campaign_budgets(advertiser=user),
+        "charges": selectors.charges_for(advertiser=user),
         "stripe_fees": PlatformFee.objects.filter(
             campaign__advertiser=user, kind=PlatformFeeKind.STRIPE_PROCESSING
         ).count(),

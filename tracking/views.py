@@ -23,7 +23,7 @@ from tracking import services
 from tracking.bots import is_prefetch
 from tracking.charts import views_chart
 from tracking.forms import CSV_COLUMNS, ApiKeyForm, CsvImportForm, ManualSaleForm, ReasonForm
-from tracking.models import ApiKey, SaleRecord, SaleSource, SaleStatus, ViewAccrual, ViewStat
+from tracking.models import ApiKey, RejectReason, SaleRecord, SaleSource, SaleStatus, ViewAccrual, ViewStat
 from tracking.visitors import client_ip
 
 logger = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ def _campaign_context(campaign, *, sale_form=None, csv_form=None, import_results
     }
 
 
-_REASON_COLUMNS = [(reason.label, ViewStat.REJECT_FIELDS[reason.value]) for reason in services.RejectReason]
+_REASON_COLUMNS = [(reason.label, ViewStat.REJECT_FIELDS[reason.value]) for reason in RejectReason]
 
 
 @advertiser_required

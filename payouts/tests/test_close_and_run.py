@@ -20,6 +20,7 @@ from payouts.models import (
     TransferStatus,
     Wallet,
 )
+from payouts.services import run
 from payouts.tests.conftest import assert_books_clean, connect_ready, earn, fund
 
 pytestmark = pytest.mark.django_db
@@ -206,7 +207,7 @@ def test_a_crash_after_stripe_paid_is_recorded_once_by_the_rerun(stripe_sim, pro
         raise SystemExit("worker killed after Stripe answered")
 
     with time_machine.travel(CLOSE_DAY, tick=False):
-        monkeypatch.setattr(services, "_payouts_record_success", crash)
+        monkeypatch.setattr(run, "_payouts_record_success", crash)
         with pytest.raises(SystemExit):
             services.period_close(period=JAN)
         monkeypatch.undo()

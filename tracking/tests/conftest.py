@@ -90,6 +90,6 @@ def _clear_cache(settings):
     cache.clear()
     # Tests change campaign states between clicks; the lookup cache has its own test.
     settings.TRACKING_LINK_CACHE_SECONDS = 0
-    from tracking import services
+    from tracking.services import links
 
-    services._link_cache.clear()
+    links._link_cache.clear()

@@ -16,6 +16,7 @@ from campaigns.models import Campaign, PromoterCampaign
 from tracking import services
 from tracking import writer as writer_module
 from tracking.models import RejectReason, UniqueView, ViewStat
+from tracking.services import counting
 from tracking.tests.conftest import (
     BROWSER_UA,
     assert_capped_exactly,
@@ -223,7 +224,7 @@ def test_a_forked_process_writes_only_its_own_items_and_the_parent_keeps_its_que
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_the_redirect_answers_first_and_the_click_is_counted_with_the_next_batch(client, monkeypatch):
     participation = join(visibility_campaign(max_views=100))
-    monkeypatch.setattr(services._view_writer, "_interval", 60)  # the batch waits for flush()
+    monkeypatch.setattr(counting._view_writer, "_interval", 60)  # the batch waits for flush()
 
     response = visit(client, participation)
 
@@ -239,7 +240,7 @@ def test_with_counting_after_the_response_turned_off_the_click_is_counted_before
 ):
     settings.TRACKING_COUNT_AFTER_RESPONSE = False
     participation = join(visibility_campaign(max_views=100))
-    monkeypatch.setattr(services._view_writer, "_interval", 60)
+    monkeypatch.setattr(counting._view_writer, "_interval", 60)
 
     visit(client, participation)
 
@@ -259,7 +260,8 @@ def test_a_web_process_that_exits_cleanly_counts_its_queued_clicks_first(databas
 import django
 django.setup()
 from tracking import services
-services._view_writer._interval = 600  # nothing is written on its own before the process exits
+from tracking.services import counting
+counting._view_writer._interval = 600  # nothing is written on its own before the process exits
 link = services.link_lookup({participation.tracking_code!r})
 for n in range(25):
     services.view_track_after_response(
@@ -299,9 +301,9 @@ def _request(participation, *, ip="203.0.113.7", ua=BROWSER_UA, reason=None, now
     link = services.link_lookup(participation.tracking_code)
     day = now.date()
     if reason is not None:
-        return services._view_row(services._ViewRequest(link=link, day=day, created_at=now, reason=reason))
-    key, minute = services._rate_limit_key(ip=ip, day=day, now=now)
-    request = services._ViewRequest(
+        return counting._view_row(counting._ViewRequest(link=link, day=day, created_at=now, reason=reason))
+    key, minute = counting._rate_limit_key(ip=ip, day=day, now=now)
+    request = counting._ViewRequest(
         link=link,
         day=day,
         created_at=now,
@@ -310,7 +312,7 @@ def _request(participation, *, ip="203.0.113.7", ua=BROWSER_UA, reason=None, now
         ip_key=key,
         minute=minute,
     )
-    return services._view_row(request)
+    return counting._view_row(request)
 
 
 def _stat(participation):
@@ -333,7 +335,7 @@ def test_one_batch_applies_dedupe_rate_limit_and_reasons_in_arrival_order(settin
         _request(participation, reason=RejectReason.PREFETCH),
     ]
 
-    reasons = services._views_count(batch)
+    reasons = counting._views_count(batch)
 
     assert reasons == [None, "duplicate", "rate_limit", None, "bot", "prefetch"]
     assert _stat(participation) == {
@@ -352,8 +354,8 @@ def test_one_batch_applies_dedupe_rate_limit_and_reasons_in_arrival_order(settin
     assert Campaign.objects.get(pk=participation.campaign_id).paid_views == 2
     assert PromoterCampaign.objects.get(pk=participation.pk).views_generated == 2
     # The next batch sees what this one recorded.
-    assert services._views_count([_request(participation, ip="198.51.100.2")]) == ["duplicate"]
-    assert services._views_count([_request(participation, ip="198.51.100.1", ua="other")]) == ["rate_limit"]
+    assert counting._views_count([_request(participation, ip="198.51.100.2")]) == ["duplicate"]
+    assert counting._views_count([_request(participation, ip="198.51.100.1", ua="other")]) == ["rate_limit"]
 
 
 @pytest.mark.django_db
@@ -371,7 +373,7 @@ def test_a_batch_pays_only_the_room_left_first_come_first_paid_per_campaign(djan
     ]
 
     with django_capture_on_commit_callbacks() as callbacks:
-        reasons = services._views_count(batch)
+        reasons = counting._views_count(batch)
 
     assert reasons == [None, None, None, "cap", None]
     assert Campaign.objects.get(pk=near_cap.pk).paid_views == 5
@@ -389,7 +391,7 @@ def test_an_inactive_campaign_in_the_database_pays_nothing_whatever_the_cached_l
     batch = [_request(participation, ip="192.0.2.9")]  # the link was looked up while active
     Campaign.objects.filter(pk=participation.campaign_id).update(status="paused")
 
-    assert services._views_count(batch) == ["cap"]
+    assert counting._views_count(batch) == ["cap"]
     assert Campaign.objects.get(pk=participation.campaign_id).paid_views == 0
 
 
@@ -397,7 +399,7 @@ def test_an_inactive_campaign_in_the_database_pays_nothing_whatever_the_cached_l
 def test_writers_of_four_web_processes_racing_for_the_last_10_paid_views_pay_exactly_10():
     """Each web process has its own writer and connection: their batches meet in the database."""
     campaign, participation = participation_near_cap(room=10)
-    writers = [BackgroundWriter(services._views_count, name=f"web-{n}", interval=60) for n in range(4)]
+    writers = [BackgroundWriter(counting._views_count, name=f"web-{n}", interval=60) for n in range(4)]
     for n, writer in enumerate(writers):
         for visitor in range(16):
             writer.submit(_request(participation, ip=f"198.51.100.{n * 16 + visitor}"))

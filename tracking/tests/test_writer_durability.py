@@ -7,8 +7,8 @@ import threading
 import pytest
 from django.db import OperationalError
 
-from tracking import services
 from tracking.models import ViewStat
+from tracking.services import counting
 from tracking.tests.conftest import join, visibility_campaign
 from tracking.tests.test_view_batching import _request
 from tracking.writer import BackgroundWriter
@@ -175,14 +175,14 @@ def test_the_redirects_writer_counts_a_batch_once_when_its_connection_dies_after
     calls = []
 
     def execute(rows, batch_id):
-        services._views_count(rows, batch_id)
+        counting._views_count(rows, batch_id)
         calls.append(batch_id)
         if len(calls) == 1:
             raise _lost_connection()  # it committed; the answer never arrived
 
     rows = [_request(participation, ip=f"198.51.100.{n}") for n in range(5)]
     # The batch gathers until flush() asks for it: one batch of five.
-    writer = BackgroundWriter(execute, name="test-views", committed=services._view_batch_committed, interval=30)
+    writer = BackgroundWriter(execute, name="test-views", committed=counting._view_batch_committed, interval=30)
     for row in rows:
         writer.submit(row)
     assert writer.flush(timeout=10) is True
@@ -191,4 +191,4 @@ def test_the_redirects_writer_counts_a_batch_once_when_its_connection_dies_after
     assert len(calls) == 1  # its id was found: not written again
     row = ViewStat.objects.get(participation=participation)
     assert (row.requests, row.paid_views) == (5, 5)
-    assert services._views_count([_request(participation, ip="198.51.100.9")], calls[0]) == []  # a replay: nothing
+    assert counting._views_count([_request(participation, ip="198.51.100.9")], calls[0]) == []  # a replay: nothing

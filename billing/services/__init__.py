@@ -1,0 +1,110 @@
+"""Money in: Stripe customers and cards, campaign funding, budget spending, fees and refunds.
+
+Lock order, everywhere (same as campaigns.services): campaign row, then the campaign's budget
+allocations (pk order), then ledger accounts (pk order, inside `ledger`). No Stripe call is made
+inside a transaction: write a pending row and commit, call Stripe with a key derived from that
+row, record the answer in a second short transaction.
+
+One module per concern; this package re-exports their public functions so callers
+import `billing.services` whatever module a function lives in.
+"""
+
+from billing.services.base import (
+    BUDGET_USED_UP,
+    ENDED,
+    SALESMAN_MIN_BUDGET_CENTS,
+    SELF_PAUSING_TYPES,
+    STRIPE_MINIMUM_CENTS,
+    BillingError,
+    BudgetExhausted,
+    FundingNotAllowed,
+    platform_fee_cents,
+)
+from billing.services.budget import (
+    SpendResult,
+    campaign_budget_remaining,
+    campaign_budget_spend,
+    campaign_budget_spend_reverse,
+)
+from billing.services.cards import (
+    billing_customer_ensure,
+    default_payment_method,
+    payment_method_remove,
+    payment_method_set_default,
+    payment_method_setup_complete,
+    payment_method_setup_start,
+    payment_method_store,
+)
+from billing.services.funding import (
+    FundingQuote,
+    campaign_budget_returned,
+    funding_apply,
+    funding_card_send,
+    funding_checkout_start,
+    funding_for_return,
+    funding_pay_with_card,
+    funding_purpose,
+    funding_quote,
+    funding_record_success,
+    funding_sync,
+    paused_for,
+    payment_intents_reconcile,
+)
+from billing.services.refunds import (
+    campaign_cancel,
+    campaign_end,
+    campaign_refund_unused,
+    campaigns_end_expired,
+    ended_campaigns_refund_leftovers,
+    refund_record,
+    refund_send,
+    refund_sync,
+    refund_unused_safely,
+    refunds_retry_pending,
+)
+
+__all__ = [
+    "BUDGET_USED_UP",
+    "ENDED",
+    "SALESMAN_MIN_BUDGET_CENTS",
+    "SELF_PAUSING_TYPES",
+    "STRIPE_MINIMUM_CENTS",
+    "BillingError",
+    "BudgetExhausted",
+    "FundingNotAllowed",
+    "FundingQuote",
+    "SpendResult",
+    "billing_customer_ensure",
+    "campaign_budget_remaining",
+    "campaign_budget_returned",
+    "campaign_budget_spend",
+    "campaign_budget_spend_reverse",
+    "campaign_cancel",
+    "campaign_end",
+    "campaign_refund_unused",
+    "campaigns_end_expired",
+    "default_payment_method",
+    "ended_campaigns_refund_leftovers",
+    "funding_apply",
+    "funding_card_send",
+    "funding_checkout_start",
+    "funding_for_return",
+    "funding_pay_with_card",
+    "funding_purpose",
+    "funding_quote",
+    "funding_record_success",
+    "funding_sync",
+    "paused_for",
+    "payment_intents_reconcile",
+    "payment_method_remove",
+    "payment_method_set_default",
+    "payment_method_setup_complete",
+    "payment_method_setup_start",
+    "payment_method_store",
+    "platform_fee_cents",
+    "refund_record",
+    "refund_send",
+    "refund_sync",
+    "refund_unused_safely",
+    "refunds_retry_pending",
+]

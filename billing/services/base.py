@@ -1,0 +1,38 @@
+"""Rules and errors every billing service shares."""
+
+from __future__ import annotations
+
+from billing import limits
+from campaigns.models import (
+    CampaignStatus,
+    CampaignType,
+)
+
+BUDGET_USED_UP = "budget used up"
+SALESMAN_MIN_BUDGET_CENTS = 2000
+STRIPE_MINIMUM_CENTS = limits.MINIMUM_CHARGE["usd"]
+ENDED = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
+# Spending a Salesman or Visibility campaign's last cent pauses it; Consultant/Seller budgets are
+# the agreed amount and end with the work.
+SELF_PAUSING_TYPES = (CampaignType.SALESMAN, CampaignType.VISIBILITY)
+
+
+class BillingError(Exception):
+    """A domain error whose message the user can act on."""
+
+
+class FundingNotAllowed(BillingError):
+    pass
+
+
+class BudgetExhausted(Exception):
+    """The campaign's budget cannot cover a spend. Nothing was spent."""
+
+    def __init__(self, remaining_cents: int):
+        self.remaining_cents = remaining_cents
+        super().__init__(f"The campaign budget has {remaining_cents} cents left.")
+
+
+def platform_fee_cents(budget_cents: int) -> int:
+    """PLATFORM_FEE_PERCENT of the budget, rounded half up to the cent (integers only)."""
+    return limits.fee_cents(budget_cents)

@@ -1,0 +1,508 @@
+"""Funding a campaign: quotes, PaymentIntents by Checkout or saved card, and their outcome."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from billing import gateway, ledger, limits
+from billing.gateway import GatewayError, GatewayUnavailable, PaymentDeclined, PaymentRequiresAction
+from billing.models import (
+    AdvertiserCharge,
+    BillingCustomer,
+    CampaignBudgetAllocation,
+    ChargeKind,
+    ChargeStatus,
+    IntentMethod,
+    IntentPurpose,
+    IntentStatus,
+    PaymentMethod,
+    PlatformFee,
+    PlatformFeeKind,
+    StripePaymentIntent,
+    TransactionKind,
+)
+from billing.services.base import (
+    BUDGET_USED_UP,
+    ENDED,
+    SALESMAN_MIN_BUDGET_CENTS,
+    STRIPE_MINIMUM_CENTS,
+    BillingError,
+    FundingNotAllowed,
+    platform_fee_cents,
+)
+from billing.services.cards import billing_customer_ensure, default_payment_method
+from billing.services.refunds import refund_unused_safely
+from campaignplatform.money import dollars
+from campaigns import services as campaign_services
+from campaigns.models import (
+    APPLICATION_TYPES,
+    MAX_BUDGET_CENTS,
+    MAX_VIEWS,
+    Campaign,
+    CampaignStatus,
+    CampaignStatusChange,
+    CampaignType,
+    PromoterCampaign,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FundingQuote:
+    """What the advertiser pays, itemised, before paying it."""
+
+    purpose: str
+    budget_cents: int
+    fee_cents: int
+    total_cents: int
+    fee_percent: int
+    views: int | None = None
+    rate_per_100_views: int | None = None
+    commission_rate: Decimal | None = None
+    budget_label: str = "Budget"
+
+
+def funding_purpose(campaign: Campaign) -> str | None:
+    """FUNDING while awaiting funding, TOP_UP for a live Salesman/Visibility campaign, else None."""
+    if campaign.status == CampaignStatus.AWAITING_FUNDING:
+        return IntentPurpose.FUNDING
+    if campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED) and campaign.campaign_type in (
+        CampaignType.SALESMAN,
+        CampaignType.VISIBILITY,
+    ):
+        return IntentPurpose.TOP_UP
+    return None
+
+
+def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views: int | None = None) -> FundingQuote:
+    """The budget by campaign type, the platform fee on top, the total. Raises FundingNotAllowed."""
+    purpose = funding_purpose(campaign)
+    if purpose is None:
+        raise FundingNotAllowed(f"A campaign that is {campaign.get_status_display().lower()} cannot be funded.")
+    extra = {}
+    if campaign.campaign_type == CampaignType.VISIBILITY:
+        if purpose == IntentPurpose.FUNDING:
+            views = campaign.max_views
+        elif not views or views <= 0:
+            raise FundingNotAllowed("Enter how many more views to buy.")
+        elif campaign.max_views + views > MAX_VIEWS:
+            raise FundingNotAllowed(f"A campaign can have at most {MAX_VIEWS:,} views.")
+        budget = campaign.cpv * views // 100
+        extra = {
+            "views": views,
+            "rate_per_100_views": campaign.cpv,
+            "budget_label": f"{views:,} views at {dollars(campaign.cpv)} per 100",
+        }
+    elif campaign.campaign_type in APPLICATION_TYPES:
+        agreed = (
+            PromoterCampaign.objects.filter(campaign=campaign, agreed_amount__isnull=False)
+            .values_list("agreed_amount", flat=True)
+            .first()
+        )
+        if agreed is None:
+            raise FundingNotAllowed("Accept an application first: you fund the amount you agreed with the promoter.")
+        budget = agreed
+        extra = {"budget_label": "Agreed amount"}
+    else:
+        if budget_cents is None or budget_cents < SALESMAN_MIN_BUDGET_CENTS:
+            raise FundingNotAllowed(f"The commission budget must be at least {dollars(SALESMAN_MIN_BUDGET_CENTS)}.")
+        if budget_cents > MAX_BUDGET_CENTS:
+            raise FundingNotAllowed(f"The commission budget can be at most {dollars(MAX_BUDGET_CENTS)}.")
+        budget = budget_cents
+        extra = {"commission_rate": campaign.commission_per_sale, "budget_label": "Commission budget"}
+    fee = platform_fee_cents(budget)
+    if budget <= 0 or budget + fee < STRIPE_MINIMUM_CENTS:
+        raise FundingNotAllowed(f"The amount to pay must be at least {dollars(STRIPE_MINIMUM_CENTS)}.")
+    if budget + fee > limits.MAXIMUM_AMOUNT:
+        later = {
+            CampaignType.SALESMAN: " Fund part of it now and top up the rest later.",
+            CampaignType.VISIBILITY: " Buy fewer views now and more later." if purpose == IntentPurpose.TOP_UP else "",
+        }.get(campaign.campaign_type, "")
+        raise FundingNotAllowed(
+            f"This payment would be {dollars(budget + fee)}. {limits.too_large_for_one_payment_message()}{later}"
+        )
+    return FundingQuote(
+        purpose=purpose,
+        budget_cents=budget,
+        fee_cents=fee,
+        total_cents=budget + fee,
+        fee_percent=settings.PLATFORM_FEE_PERCENT,
+        **extra,
+    )
+
+
+def _intent_metadata(intent: StripePaymentIntent) -> dict:
+    return {
+        "campaign_public_id": str(intent.campaign.public_id),
+        "intent_row_id": str(intent.pk),
+        "intent_public_id": str(intent.public_id),
+        "purpose": intent.purpose,
+    }
+
+
+def _intent_description(intent: StripePaymentIntent) -> str:
+    kind = "Top-up" if intent.purpose == IntentPurpose.TOP_UP else "Budget"
+    return f"{kind} for campaign “{intent.campaign.title}”"[:200]
+
+
+def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment_method=None) -> StripePaymentIntent:
+    if actor.pk != campaign.advertiser_id:
+        raise BillingError("Only the campaign's advertiser can fund it.")
+    return StripePaymentIntent.objects.create(
+        campaign=campaign,
+        advertiser=actor,
+        purpose=quote.purpose,
+        method=method,
+        payment_method=payment_method,
+        budget_amount=quote.budget_cents,
+        fee_amount=quote.fee_cents,
+        amount=quote.total_cents,
+        currency=campaign.currency,
+        views_funded=quote.views,
+        rate_per_100_views=quote.rate_per_100_views,
+        commission_rate=quote.commission_rate,
+    )
+
+
+def _intent_record(intent: StripePaymentIntent, **fields) -> StripePaymentIntent:
+    """Record Stripe's answer on the row, unless the row already reached a state it cannot leave."""
+    status = fields.get("status")
+    with transaction.atomic():
+        locked = StripePaymentIntent.objects.select_for_update().get(pk=intent.pk)
+        if status and not locked.can_move_to(status):
+            fields.pop("status")
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save()
+    for name in ("status", "stripe_payment_intent_id", "stripe_checkout_session_id", "checkout_url"):
+        setattr(intent, name, getattr(locked, name))
+    intent.failure_reason, intent.decline_code = locked.failure_reason, locked.decline_code
+    return intent
+
+
+def _with_query(url: str, **params) -> str:
+    from urllib.parse import urlencode
+
+    separator = "&" if "?" in url else "?"
+    query = urlencode(params, safe="{}")
+    return f"{url}{separator}{query}"
+
+
+def funding_checkout_start(*, campaign: Campaign, actor, quote: FundingQuote, return_url: str) -> StripePaymentIntent:
+    """Open a Stripe Checkout page (payment mode) for `quote`; the row's `checkout_url` is where
+    to send the advertiser. They come back to `return_url?intent=<public id>&session_id=...`."""
+    customer = billing_customer_ensure(user=actor)
+    intent = _intent_create(campaign=campaign, actor=actor, quote=quote, method=IntentMethod.CHECKOUT)
+    try:
+        session = gateway.checkout_payment_session_create(
+            customer_id=customer.stripe_customer_id,
+            amount=intent.amount,
+            currency=intent.currency,
+            description=_intent_description(intent),
+            success_url=_with_query(return_url, intent=intent.public_id, session_id="{CHECKOUT_SESSION_ID}"),
+            cancel_url=_with_query(return_url, intent=intent.public_id, cancelled=1),
+            transfer_group=intent.transfer_group,
+            metadata=_intent_metadata(intent),
+            idempotency_key=f"checkout-create-{intent.pk}",
+        )
+    except GatewayUnavailable:
+        raise
+    except GatewayError as error:
+        _intent_record(intent, status=IntentStatus.FAILED, failure_reason=error.message[:500])
+        raise
+    return _intent_record(
+        intent, status=IntentStatus.OPEN, stripe_checkout_session_id=session.id, checkout_url=session.url
+    )
+
+
+def funding_pay_with_card(*, campaign: Campaign, actor, quote: FundingQuote) -> StripePaymentIntent:
+    """Pay `quote` now with the advertiser's default card (on-session, confirmed at once).
+
+    Returns the row (SUCCEEDED, with the allocation made); raises PaymentDeclined (Stripe's
+    reason), PaymentRequiresAction (`redirect_url` for 3D Secure) or GatewayUnavailable. After
+    GatewayUnavailable the row stays pending and the next attempt for the same amount and card
+    reuses it, and so its idempotency key: a payment that went through is never made twice.
+    """
+    card = default_payment_method(actor)
+    if card is None:
+        raise BillingError("Add a card first, or pay on the secure payment page.")
+    customer = billing_customer_ensure(user=actor)
+    intent = (
+        StripePaymentIntent.objects.filter(
+            campaign=campaign,
+            advertiser=actor,
+            method=IntentMethod.SAVED_CARD,
+            status=IntentStatus.PENDING,
+            payment_method=card,
+            amount=quote.total_cents,
+            budget_amount=quote.budget_cents,
+            purpose=quote.purpose,
+            created_at__gte=timezone.now() - timezone.timedelta(hours=12),
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if intent is None:
+        intent = _intent_create(
+            campaign=campaign, actor=actor, quote=quote, method=IntentMethod.SAVED_CARD, payment_method=card
+        )
+    return funding_card_send(intent=intent, customer_id=customer.stripe_customer_id)
+
+
+def _card_return_url(intent: StripePaymentIntent) -> str:
+    # Derived from the row alone: a re-sent request must carry exactly the same parameters as the
+    # first one, or Stripe refuses the reused idempotency key.
+    path = reverse("billing:fund_return", args=[intent.campaign.public_id])
+    return f"{settings.SITE_URL}{path}?intent={intent.public_id}"
+
+
+def funding_card_send(*, intent: StripePaymentIntent, customer_id: str) -> StripePaymentIntent:
+    """Send (or re-send, same key) the saved-card payment for a pending row and record the answer."""
+    try:
+        pi = gateway.payment_intent_create(
+            amount=intent.amount,
+            currency=intent.currency,
+            customer_id=customer_id,
+            payment_method_id=intent.payment_method.stripe_payment_method_id,
+            description=_intent_description(intent),
+            transfer_group=intent.transfer_group,
+            metadata=_intent_metadata(intent),
+            return_url=_card_return_url(intent),
+            idempotency_key=f"pi-create-{intent.pk}",
+        )
+    except PaymentDeclined as error:
+        _intent_record(
+            intent,
+            status=IntentStatus.FAILED,
+            failure_reason=error.message[:500],
+            decline_code=error.decline_code[:60],
+            stripe_payment_intent_id=error.payment_intent_id or intent.stripe_payment_intent_id,
+        )
+        raise
+    except PaymentRequiresAction as error:
+        _intent_record(
+            intent,
+            status=IntentStatus.REQUIRES_ACTION,
+            failure_reason=error.message[:500],
+            stripe_payment_intent_id=error.payment_intent_id or intent.stripe_payment_intent_id,
+        )
+        raise
+    except GatewayUnavailable:
+        raise
+    except GatewayError as error:
+        _intent_record(intent, status=IntentStatus.FAILED, failure_reason=error.message[:500])
+        raise
+    intent = _intent_record(intent, stripe_payment_intent_id=pi.id)
+    intent = funding_apply(intent=intent, pi=pi)
+    if intent.status == IntentStatus.REQUIRES_ACTION:
+        raise PaymentRequiresAction(
+            "Your bank asks you to confirm this payment.", redirect_url=pi.redirect_url, payment_intent_id=pi.id
+        )
+    return intent
+
+
+def funding_sync(*, intent: StripePaymentIntent) -> StripePaymentIntent:
+    """Re-read the payment from Stripe and record it (return pages, webhooks, reconciliation)."""
+    intent.refresh_from_db()
+    if intent.status == IntentStatus.SUCCEEDED:
+        return intent
+    pi_id = intent.stripe_payment_intent_id
+    if not pi_id and intent.stripe_checkout_session_id:
+        session = gateway.checkout_session_retrieve(intent.stripe_checkout_session_id)
+        pi_id = session.payment_intent_id
+        if not pi_id:
+            if session.status == "expired":
+                return _intent_record(intent, status=IntentStatus.CANCELED, failure_reason="The payment page expired.")
+            return intent
+        intent = _intent_record(intent, stripe_payment_intent_id=pi_id)
+    if not pi_id:
+        if intent.method == IntentMethod.SAVED_CARD and intent.status == IntentStatus.PENDING and intent.payment_method:
+            # Stripe may or may not have the payment (timeout): the same key tells us which.
+            customer = BillingCustomer.objects.get(user_id=intent.advertiser_id)
+            try:
+                return funding_card_send(intent=intent, customer_id=customer.stripe_customer_id)
+            except (PaymentDeclined, PaymentRequiresAction):
+                intent.refresh_from_db()
+                return intent
+        return intent
+    return funding_apply(intent=intent, pi=gateway.payment_intent_retrieve(pi_id))
+
+
+def funding_apply(*, intent: StripePaymentIntent, pi: gateway.PaymentIntent) -> StripePaymentIntent:
+    """Record a PaymentIntent's current state on our row; on success, allocate the budget."""
+    if pi.metadata.get("intent_row_id") not in (None, str(intent.pk)) or pi.amount != intent.amount:
+        logger.error("Stripe PaymentIntent %s does not match local intent %s", pi.id, intent.pk)
+        raise GatewayError("The payment does not match this campaign's funding.")
+    if pi.status == "succeeded":
+        charge = gateway.charge_retrieve(pi.latest_charge_id)
+        funding_record_success(intent=intent, pi=pi, charge=charge)
+        intent.refresh_from_db()
+        return intent
+    if pi.status == "requires_action":
+        return _intent_record(intent, status=IntentStatus.REQUIRES_ACTION, stripe_payment_intent_id=pi.id)
+    if pi.status == "canceled":
+        return _intent_record(intent, status=IntentStatus.CANCELED, stripe_payment_intent_id=pi.id)
+    if pi.status == "requires_payment_method" and pi.failure_message:
+        return _intent_record(
+            intent,
+            status=IntentStatus.FAILED,
+            stripe_payment_intent_id=pi.id,
+            failure_reason=pi.failure_message[:500],
+            decline_code=pi.decline_code[:60],
+        )
+    return _intent_record(intent, status=IntentStatus.OPEN, stripe_payment_intent_id=pi.id)
+
+
+def funding_record_success(
+    *, intent: StripePaymentIntent, pi: gateway.PaymentIntent, charge: gateway.Charge
+) -> CampaignBudgetAllocation:
+    """The money arrived: allocate the budget once, post the ledger, record the charge and
+    Stripe's fee, and activate (or extend) the campaign. Idempotent (one allocation per intent)."""
+    ended = False
+    with transaction.atomic(durable=True):
+        campaign = Campaign.objects.select_for_update().get(pk=intent.campaign_id)
+        locked = StripePaymentIntent.objects.select_for_update().get(pk=intent.pk)
+        existing = CampaignBudgetAllocation.objects.filter(payment_intent=locked).first()
+        if existing:
+            return existing
+        allocation = CampaignBudgetAllocation.objects.create(
+            campaign=campaign,
+            payment_intent=locked,
+            allocated_amount=locked.budget_amount,
+            fee_amount=locked.fee_amount,
+            currency=locked.currency,
+            views_funded=locked.views_funded,
+            rate_per_100_views=locked.rate_per_100_views,
+            commission_rate=locked.commission_rate,
+        )
+        card = PaymentMethod.objects.filter(stripe_payment_method_id=charge.payment_method_id).first()
+        label = f"{charge.card_brand.title()} •••• {charge.card_last4}" if charge.card_last4 else ""
+        charge_row = AdvertiserCharge.objects.create(
+            kind=ChargeKind.CHARGE,
+            advertiser_id=locked.advertiser_id,
+            campaign=campaign,
+            payment_intent=locked,
+            payment_method=card,
+            payment_method_label=label[:60],
+            status=ChargeStatus.SUCCEEDED,
+            amount=locked.amount,
+            budget_amount=locked.budget_amount,
+            fee_amount=locked.fee_amount,
+            currency=locked.currency,
+            stripe_fee_amount=charge.stripe_fee,
+            stripe_charge_id=charge.id,
+            receipt_url=charge.receipt_url[:1000],
+        )
+        external = ledger.external(locked.currency)
+        # Every account this funding posts to, locked at once in pk order (one lock round).
+        ledger.accounts_lock(
+            external,
+            ledger.campaign_budget(campaign),
+            ledger.campaign_fee_held(campaign),
+            ledger.stripe_fees(locked.currency),
+        )
+        ledger.ledger_post(
+            kind=TransactionKind.FUNDING,
+            legs=[
+                ledger.Leg(external, ledger.campaign_budget(campaign), locked.budget_amount),
+                ledger.Leg(external, ledger.campaign_fee_held(campaign), locked.fee_amount),
+            ],
+            idempotency_key=f"funding-{locked.pk}",
+            memo=f"{locked.get_purpose_display()} via {pi.id}",
+        )
+        if charge.stripe_fee:
+            rows = ledger.ledger_post(
+                kind=TransactionKind.STRIPE_FEE,
+                legs=[ledger.Leg(ledger.stripe_fees(locked.currency), external, charge.stripe_fee)],
+                idempotency_key=f"stripe-fee-{locked.pk}",
+                memo=f"Stripe fee on {charge.id}",
+            )
+            PlatformFee.objects.create(
+                kind=PlatformFeeKind.STRIPE_PROCESSING,
+                campaign=campaign,
+                transaction=rows[0],
+                charge=charge_row,
+                amount=charge.stripe_fee,
+                currency=locked.currency,
+            )
+        locked.status = IntentStatus.SUCCEEDED
+        locked.stripe_payment_intent_id = pi.id
+        locked.failure_reason = locked.decline_code = ""
+        locked.save()
+        if campaign.campaign_type in APPLICATION_TYPES:
+            PromoterCampaign.objects.filter(campaign=campaign, agreed_amount__isnull=False).update(
+                budget_held=F("budget_held") + locked.budget_amount
+            )
+        if locked.views_funded and campaign.status != CampaignStatus.AWAITING_FUNDING:
+            # A top-up (or a second funding page paid after the first): it buys more views.
+            # No campaigns service raises max_views; this narrow conditional update is the only
+            # writer outside campaign editing (drafts only), and the view cap check reads it.
+            Campaign.objects.filter(pk=campaign.pk, campaign_type=CampaignType.VISIBILITY).update(
+                max_views=F("max_views") + locked.views_funded, updated_at=timezone.now()
+            )
+        if campaign.status == CampaignStatus.AWAITING_FUNDING:
+            campaign_services.campaign_activate(campaign=campaign, reason="funded")
+        else:
+            campaign_budget_returned(campaign=campaign, reason="budget topped up")
+        ended = campaign.status in ENDED
+    if ended:
+        # Paid after the campaign ended (a Checkout page left open): give the money back.
+        refund_unused_safely(campaign=campaign, actor=None)
+    return allocation
+
+
+def campaign_budget_returned(*, campaign, reason: str) -> None:
+    """Budget came back to a live campaign (a top-up, or the commission of a sale refunded before
+    payout): resume it if it was paused only because its budget ran out, and pay the Salesman
+    sales that were verified meanwhile and wait as "awaiting budget" (a task, after commit).
+    Call inside the transaction that returned the budget, with the campaign row locked."""
+    if campaign.status == CampaignStatus.PAUSED and paused_for(campaign, BUDGET_USED_UP):
+        campaign_services.campaign_resume(campaign=campaign, reason=reason)
+    if campaign.campaign_type == CampaignType.SALESMAN and campaign.status not in ENDED:
+        transaction.on_commit(lambda: async_task("tracking.tasks.pay_awaiting_sales", campaign.pk))
+
+
+def paused_for(campaign, reason: str) -> bool:
+    """Whether the campaign's last status change paused it for `reason`."""
+    last = CampaignStatusChange.objects.filter(campaign=campaign).order_by("-created_at", "-id").first()
+    return last is not None and last.to_status == CampaignStatus.PAUSED and last.reason == reason
+
+
+def funding_for_return(*, user, intent_public_id) -> StripePaymentIntent:
+    intent = (
+        StripePaymentIntent.objects.select_related("campaign")
+        .filter(public_id=intent_public_id, advertiser=user)
+        .first()
+    )
+    if intent is None:
+        raise BillingError("That payment was not found.")
+    return funding_sync(intent=intent)
+
+
+def payment_intents_reconcile(*, older_than_minutes: int = 5, limit: int = 100) -> int:
+    """Re-read payments left unsettled (crash between steps, lost webhook). Safe to run twice."""
+    cutoff = timezone.now() - timezone.timedelta(minutes=older_than_minutes)
+    since = timezone.now() - timezone.timedelta(days=2)
+    rows = StripePaymentIntent.objects.filter(
+        status__in=[IntentStatus.PENDING, IntentStatus.OPEN, IntentStatus.REQUIRES_ACTION],
+        updated_at__lte=cutoff,
+        created_at__gte=since,
+    ).order_by("pk")[:limit]
+    done = 0
+    for intent in rows:
+        try:
+            funding_sync(intent=intent)
+            done += 1
+        except GatewayError as error:
+            logger.warning("reconcile of intent %s failed: %s", intent.pk, error)
+    return done

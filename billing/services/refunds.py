@@ -1,0 +1,311 @@
+"""Ending and cancelling campaigns, and refunding what their budgets did not use."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from billing import gateway, ledger, notifications
+from billing.gateway import GatewayError, GatewayUnavailable
+from billing.models import (
+    AccountKind,
+    AdvertiserCharge,
+    CampaignBudgetAllocation,
+    ChargeKind,
+    ChargeStatus,
+    LedgerAccount,
+    TransactionKind,
+)
+from billing.services.base import ENDED, BillingError
+from campaigns import services as campaign_services
+from campaigns.models import (
+    APPLICATION_TYPES,
+    Campaign,
+    CampaignStatus,
+    CampaignType,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def campaign_end(*, campaign: Campaign, actor=None, reason: str = "") -> Campaign:
+    """End the campaign (campaigns service), then refund its unused budget and fee."""
+    campaign_services.campaign_complete(campaign=campaign, actor=actor, reason=reason)
+    _earnings_settle(campaign)
+    refund_unused_safely(campaign=campaign, actor=actor)
+    return campaign
+
+
+def campaign_cancel(*, campaign: Campaign, actor=None, reason: str) -> Campaign:
+    """Cancel the campaign (campaigns service), then refund its unused budget and fee."""
+    campaign_services.campaign_cancel(campaign=campaign, actor=actor, reason=reason)
+    _earnings_settle(campaign)
+    refund_unused_safely(campaign=campaign, actor=actor)
+    return campaign
+
+
+def campaigns_end_expired(*, today=None) -> list[int]:
+    """End campaigns whose end date has passed and refund what they did not spend.
+
+    Visibility campaigns end the day after their end date. Salesman campaigns wait until no sale
+    is pending or awaiting budget (pending sales are auto-verified after SALE_AUTO_VERIFY_DAYS), so
+    a commission is never left without the budget to pay it. Consultant and Seller campaigns are
+    left to the advertiser, who ends them when the agreed work is done.
+    """
+    from tracking.models import SaleStatus
+
+    today = today or timezone.localdate()
+    expired = Campaign.objects.filter(
+        status__in=[CampaignStatus.ACTIVE, CampaignStatus.PAUSED],
+        end_date__lt=today,
+        campaign_type__in=[CampaignType.VISIBILITY, CampaignType.SALESMAN],
+    ).exclude(
+        campaign_type=CampaignType.SALESMAN,
+        sales__status__in=[SaleStatus.PENDING, SaleStatus.AWAITING_BUDGET],
+    )
+    ended = []
+    for campaign in expired.distinct():
+        try:
+            campaign_end(campaign=campaign, reason=f"Ended on its end date ({campaign.end_date:%Y-%m-%d}).")
+        except campaign_services.CampaignError:
+            continue  # it moved on meanwhile (ended by the advertiser, say)
+        ended.append(campaign.pk)
+    return ended
+
+
+def _earnings_settle(campaign) -> None:
+    """Post views already counted but not yet accrued (the hourly accrual runs later), so the
+    refund gives back only what promoters did not earn. The campaign has stopped counting."""
+    if campaign.campaign_type == CampaignType.VISIBILITY:
+        from tracking.services import views_accrue
+
+        views_accrue(campaign=campaign)
+
+
+def refund_unused_safely(*, campaign, actor=None) -> list[AdvertiserCharge]:
+    """`campaign_refund_unused`, with Stripe outages left to the retry task (rows stay pending)."""
+    try:
+        return campaign_refund_unused(campaign=campaign, actor=actor)
+    except GatewayError as error:
+        logger.warning("refund for campaign %s left pending: %s", campaign.pk, error)
+        return []
+
+
+def campaign_refund_unused(*, campaign, actor=None) -> list[AdvertiserCharge]:
+    """Refund an ended campaign's unused budget and unused fee against its funding payments,
+    newest first, keeping what its work waiting for review may still be paid. Safe to call
+    twice or at once (the reservation runs under the campaign's lock and refunds only what no
+    refund row holds yet); called again whenever money comes back to the ended campaign, it
+    writes another partial refund of a payment, as Stripe allows. The ledger moves when a row
+    is written, and Stripe is asked with `refund-<row pk>`."""
+    _refunds_reserve(campaign)
+    pending = AdvertiserCharge.objects.filter(
+        campaign_id=campaign.pk, kind=ChargeKind.REFUND, status=ChargeStatus.PENDING
+    ).order_by("-payment_intent_id")
+    for row in pending:
+        refund_send(row)
+    return list(AdvertiserCharge.objects.filter(campaign_id=campaign.pk, kind=ChargeKind.REFUND).order_by("-pk"))
+
+
+def _refunds_reserve(campaign) -> None:
+    with transaction.atomic(durable=True):
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status not in ENDED:
+            raise BillingError("Unused budget is refunded when the campaign ends or is cancelled.")
+        allocations = list(CampaignBudgetAllocation.objects.select_for_update().filter(campaign=locked).order_by("pk"))
+        if not allocations:
+            return
+        budget, fee_held = ledger.campaign_budget(locked), ledger.campaign_fee_held(locked)
+        external = ledger.external(locked.currency)
+        accounts = ledger.accounts_lock(budget, fee_held, external)
+        kept_budget, kept_fee = _kept_for_waiting_work(
+            locked, allocations, budget=accounts[budget.pk].balance, fee=accounts[fee_held.pk].balance
+        )
+        unused_budget = accounts[budget.pk].balance - kept_budget
+        unused_fee = accounts[fee_held.pk].balance - kept_fee
+        charges = {
+            row.payment_intent_id: row
+            for row in AdvertiserCharge.objects.filter(campaign=locked, kind=ChargeKind.CHARGE)
+        }
+        # Stripe refused a refund of these payments for good (disputed, card closed): another
+        # would be refused again at every sweep. Staff refund them by hand from admin.
+        refused = set(
+            AdvertiserCharge.objects.filter(
+                campaign=locked, kind=ChargeKind.REFUND, status=ChargeStatus.FAILED
+            ).values_list("payment_intent_id", flat=True)
+        )
+        for allocation in reversed(allocations):
+            if allocation.payment_intent_id in refused:
+                continue
+            # What this payment has left unspent and unrefunded (earlier partial refunds of it
+            # are counted in its refunded amounts).
+            budget_part = min(unused_budget, max(0, allocation.remaining_amount))
+            fee_part = min(unused_fee, allocation.fee_amount - allocation.fee_refunded_amount)
+            if budget_part + fee_part <= 0:
+                continue
+            charge = charges[allocation.payment_intent_id]
+            row = AdvertiserCharge.objects.create(
+                kind=ChargeKind.REFUND,
+                advertiser_id=locked.advertiser_id,
+                campaign=locked,
+                payment_intent_id=allocation.payment_intent_id,
+                payment_method_id=charge.payment_method_id,
+                payment_method_label=charge.payment_method_label,
+                status=ChargeStatus.PENDING,
+                amount=budget_part + fee_part,
+                budget_amount=budget_part,
+                fee_amount=fee_part,
+                currency=allocation.currency,
+                stripe_charge_id=charge.stripe_charge_id,
+            )
+            ledger.ledger_post(
+                kind=TransactionKind.REFUND,
+                legs=[ledger.Leg(budget, external, budget_part), ledger.Leg(fee_held, external, fee_part)],
+                idempotency_key=f"refund-{row.pk}",
+                memo=f"Unused budget of {charge.stripe_charge_id}",
+            )
+            CampaignBudgetAllocation.objects.filter(pk=allocation.pk).update(
+                refunded_amount=F("refunded_amount") + budget_part,
+                fee_refunded_amount=F("fee_refunded_amount") + fee_part,
+            )
+            unused_budget -= budget_part
+            unused_fee -= fee_part
+
+
+def ended_campaigns_refund_leftovers(*, limit: int = 100) -> int:
+    """Refund money an ended campaign holds (it came back after the end and its refund task was
+    lost); the work a campaign still waits to review keeps its share. Returns the campaigns
+    looked at. Safe to run twice."""
+    # Page through all of them: campaigns that rightly keep money (work waiting for review, a
+    # payment Stripe refuses to refund) must not hide the ones after them.
+    looked_at, last_id = 0, 0
+    while True:
+        holding = list(
+            LedgerAccount.objects.filter(
+                kind__in=[AccountKind.CAMPAIGN_BUDGET, AccountKind.CAMPAIGN_FEE_HELD],
+                balance__gt=0,
+                campaign__status__in=ENDED,
+                campaign_id__gt=last_id,
+            )
+            .values_list("campaign_id", flat=True)
+            .distinct()
+            .order_by("campaign_id")[:limit]
+        )
+        if not holding:
+            return looked_at
+        for campaign in Campaign.objects.filter(pk__in=holding).order_by("pk"):
+            refund_unused_safely(campaign=campaign)
+        looked_at += len(holding)
+        last_id = holding[-1]
+
+
+def _kept_for_waiting_work(campaign, allocations, *, budget: int, fee: int) -> tuple[int, int]:
+    """(budget, fee) an ended Consultant/Seller campaign keeps for the milestones whose work was
+    submitted before it ended and waits for review: approving it pays from them, and reviewing
+    it refunds what is left (campaigns' review services queue the refund)."""
+    if campaign.campaign_type not in APPLICATION_TYPES:
+        return 0, 0
+    waiting = campaign_services.campaign_work_waiting_cents(campaign=campaign)
+    kept_budget = min(waiting, budget)
+    if kept_budget == budget:
+        return kept_budget, fee
+    total_budget = sum(allocation.allocated_amount for allocation in allocations)
+    total_fee = sum(allocation.fee_amount for allocation in allocations)
+    # Rounded up: the spend recognises floor(spent x fee / budget), so this always covers it.
+    kept_fee = -(-kept_budget * total_fee // total_budget) if total_budget else 0
+    return kept_budget, min(kept_fee, fee)
+
+
+def refund_send(row: AdvertiserCharge) -> AdvertiserCharge:
+    """Ask Stripe for a pending refund row (same key on every retry) and record the answer."""
+    row.refresh_from_db()
+    if row.status != ChargeStatus.PENDING:
+        return row
+    try:
+        refund = gateway.refund_create(
+            charge_id=row.stripe_charge_id,
+            amount=row.amount,
+            metadata={"refund_row_id": str(row.pk), "campaign_public_id": str(row.campaign.public_id)},
+            idempotency_key=f"refund-{row.pk}",
+        )
+    except GatewayUnavailable as error:
+        logger.warning("refund %s left pending: %s", row.pk, error)
+        return row
+    except GatewayError as error:
+        return _refund_fail(row, error.message)
+    return refund_record(row, refund)
+
+
+def refund_record(row: AdvertiserCharge, refund: gateway.Refund) -> AdvertiserCharge:
+    if refund.status in ("failed", "canceled"):
+        return _refund_fail(row, refund.failure_reason or f"Stripe {refund.status} the refund.", refund_id=refund.id)
+    fields = {"stripe_refund_id": refund.id}
+    if refund.status == "succeeded":
+        fields["status"] = ChargeStatus.SUCCEEDED
+    with transaction.atomic():
+        recorded = AdvertiserCharge.objects.filter(pk=row.pk, status=ChargeStatus.PENDING).update(
+            updated_at=timezone.now(), **fields
+        )
+        row.refresh_from_db()
+        if recorded and row.status == ChargeStatus.SUCCEEDED:
+            # Only the call that moved the row out of pending tells the advertiser.
+            notifications.refund_issued(row=row)
+    return row
+
+
+def refund_sync(row: AdvertiserCharge) -> AdvertiserCharge:
+    """Re-read a pending refund from Stripe (webhooks, retry task)."""
+    if row.status != ChargeStatus.PENDING:
+        return row
+    if row.stripe_refund_id:
+        return refund_record(row, gateway.refund_retrieve(row.stripe_refund_id))
+    return refund_send(row)
+
+
+def _refund_fail(row: AdvertiserCharge, reason: str, refund_id: str | None = None) -> AdvertiserCharge:
+    """Stripe refused the refund for good: mark it failed and put the money back in the campaign."""
+    with transaction.atomic(durable=True):
+        campaign = Campaign.objects.select_for_update().get(pk=row.campaign_id)
+        allocation = CampaignBudgetAllocation.objects.select_for_update().get(payment_intent_id=row.payment_intent_id)
+        claimed = AdvertiserCharge.objects.filter(pk=row.pk, status=ChargeStatus.PENDING).update(
+            status=ChargeStatus.FAILED,
+            failure_reason=reason[:500],
+            stripe_refund_id=refund_id,
+            updated_at=timezone.now(),
+        )
+        if claimed:
+            external = ledger.external(row.currency)
+            ledger.ledger_post(
+                kind=TransactionKind.ADJUSTMENT,
+                legs=[
+                    ledger.Leg(external, ledger.campaign_budget(campaign), row.budget_amount),
+                    ledger.Leg(external, ledger.campaign_fee_held(campaign), row.fee_amount),
+                ],
+                idempotency_key=f"refund-failed-{row.pk}",
+                memo=f"Refund failed: {reason}"[:300],
+            )
+            CampaignBudgetAllocation.objects.filter(pk=allocation.pk).update(
+                refunded_amount=F("refunded_amount") - row.budget_amount,
+                fee_refunded_amount=F("fee_refunded_amount") - row.fee_amount,
+            )
+    row.refresh_from_db()
+    return row
+
+
+def refunds_retry_pending(*, older_than_seconds: int = 60, limit: int = 100) -> int:
+    """Send or re-read refunds left pending (Stripe was down, the process died). Safe to run twice."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    rows = AdvertiserCharge.objects.filter(
+        kind=ChargeKind.REFUND, status=ChargeStatus.PENDING, updated_at__lte=cutoff
+    ).order_by("pk")[:limit]
+    count = 0
+    for row in rows:
+        try:
+            refund_sync(row)
+            count += 1
+        except GatewayError as error:
+            logger.warning("refund %s retry failed: %s", row.pk, error)
+    return count

@@ -1,0 +1,41 @@
+"""What every payouts service shares: batch size, errors, reports, telling the promoter."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from accounts.notifications import notify
+
+BATCH_SIZE = 10_000
+
+
+class PayoutError(Exception):
+    """A domain error whose message the user can act on."""
+
+
+@dataclass
+class CloseReport:
+    period: datetime.date
+    released_promoters: int = 0
+    released_cents: int = 0
+    deductions_applied: int = 0
+    deductions_cents: int = 0
+    summaries: int = 0
+    run: RunReport | None = None
+
+
+@dataclass
+class RunReport:
+    period: datetime.date
+    records_created: int = 0
+    paid: int = 0
+    paid_cents: int = 0
+    failed: int = 0
+    skipped: dict = field(default_factory=lambda: defaultdict(int))
+
+
+def promoter_notify(user, *, kind: str, title: str, body: str, event_key: str, url: str = "") -> None:
+    """Tell a promoter (in the app, and by email after commit), once per event."""
+    notify(user=user, kind=kind, title=title, body=body, event_key=event_key, url=url)

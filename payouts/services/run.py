@@ -1,0 +1,356 @@
+"""The payout run: one transfer per promoter wallet, paced to Stripe's rate limits."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import NotificationKind
+from accounts.notifications import notify_many
+from billing import gateway, ledger
+from billing.ledger import Move, accounts_for_users, ledger_post_many
+from billing.models import AccountKind, TransactionKind
+from campaignplatform.bulk import AnyOf, bulk_insert, bulk_set_columns
+from campaignplatform.money import dollars
+from payouts.models import (
+    PayoutRecord,
+    PayoutStatus,
+    StripeConnectAccount,
+    StripeTransfer,
+    TransferKind,
+    TransferStatus,
+    Wallet,
+)
+from payouts.services.base import BATCH_SIZE, PayoutError, RunReport
+
+logger = logging.getLogger(__name__)
+
+
+def payout_run(*, period: datetime.date) -> RunReport:
+    """Pay every wallet at or above its threshold once for `period` (also: retry its failures)."""
+    report = RunReport(period=period)
+    payout_records_create(period=period, report=report)
+    payout_run_send(period=period, report=report)
+    return report
+
+
+def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
+    """One PayoutRecord + pending StripeTransfer per payable wallet; a second or concurrent run
+    creates nothing new (unique promoter+period, ignore_conflicts).
+
+    Each batch reads wallets over their threshold by primary key, then looks up its promoters'
+    records and accounts by index, and decides in Python: a NOT EXISTS over payout_records,
+    which this very run fills, can get a per-wallet plan from stale statistics (quadratic)."""
+    candidates = Wallet.objects.filter(current_balance__gte=F("minimum_threshold"), current_balance__gt=0)
+    created = 0
+    last_pk = 0
+    while True:
+        wallets = list(
+            candidates.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", "user_id", "current_balance", "currency", "payout_hold")[:BATCH_SIZE]
+        )
+        if not wallets:
+            break
+        last_pk = wallets[-1][0]
+        user_ids = [wallet[1] for wallet in wallets]
+        has_record = set(
+            PayoutRecord.objects.filter(AnyOf("promoter_id", user_ids))
+            # An older record not paid yet (failed, or left by a crash) is retried first; paying
+            # a new one beside it would promise the same money twice.
+            .filter(Q(period=period) | Q(AnyOf("status", [PayoutStatus.PENDING, PayoutStatus.FAILED])))
+            .values_list("promoter_id", flat=True)
+        )
+        ready = set(
+            StripeConnectAccount.objects.filter(
+                AnyOf("user_id", user_ids), payouts_enabled=True, transfers_active=True
+            ).values_list("user_id", flat=True)
+        )
+        batch, waiting = [], []
+        for _, user_id, amount, currency, held in wallets:
+            if user_id in has_record:
+                continue
+            if held:
+                report.skipped["held"] += 1
+            elif user_id not in ready:
+                report.skipped["account not ready"] += 1
+                waiting.append(user_id)
+            else:
+                batch.append((user_id, amount, currency))
+        with transaction.atomic():
+            body = (
+                f"Your earnings of {period:%B %Y} are ready to be paid, but your Stripe account cannot receive "
+                "payouts yet. Finish setting it up on the Get paid page; the money waits in your wallet."
+            )
+            notify_many(
+                [(user_id, f"onboarding-incomplete-close-{period:%Y-%m}", body) for user_id in waiting],
+                kind=NotificationKind.ONBOARDING_INCOMPLETE,
+                title="Finish setting up payouts to be paid",
+                url=reverse("payouts:get_paid"),
+            )
+            if not batch:
+                continue
+            records = bulk_insert(
+                PayoutRecord,
+                [
+                    {"promoter_id": user_id, "period": period, "amount": amount, "currency": currency}
+                    for user_id, amount, currency in batch
+                ],
+                ignore_conflicts=True,
+                returning=["id", "promoter_id", "amount", "currency"],
+            )
+            # Only the records this insert created (RETURNING skips the conflicts): a concurrent
+            # run creates the transfers of its own.
+            bulk_insert(
+                StripeTransfer,
+                [
+                    {
+                        "promoter_id": promoter_id,
+                        "kind": TransferKind.PAYOUT,
+                        "amount": amount,
+                        "currency": currency,
+                        "payout_record_id": pk,
+                        "idempotency_key": f"payout-{pk}",
+                        "transfer_group": f"payout-{period:%Y-%m}",
+                    }
+                    for pk, promoter_id, amount, currency in records
+                ],
+                ignore_conflicts=True,
+            )
+        created += len(records)
+    report.records_created += created
+    return created
+
+
+def payout_run_send(*, period: datetime.date, report: RunReport) -> None:
+    """Send the records not paid yet of this period and earlier ones (pending, including those
+    a crash left, and failed ones), in batches."""
+    last_pk = 0
+    while True:
+        ids = list(
+            PayoutRecord.objects.filter(
+                AnyOf("status", [PayoutStatus.PENDING, PayoutStatus.FAILED]), period__lte=period, pk__gt=last_pk
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH_SIZE]
+        )
+        if not ids:
+            return
+        last_pk = ids[-1]
+        paid, paid_cents, failed = payout_records_send(record_ids=ids)
+        report.paid += paid
+        report.paid_cents += paid_cents
+        report.failed += failed
+
+
+@dataclass(slots=True)
+class _Payout:
+    """A payout record's transfer as the run reads it (no model instance per row)."""
+
+    pk: int
+    promoter_id: int
+    amount: int
+    currency: str
+    idempotency_key: str
+    transfer_group: str
+    payout_record_id: int
+    attempts: int
+    destination: str
+
+
+def payout_records_send(*, record_ids: list[int]) -> tuple[int, int, int]:
+    """Call Stripe for each record (no transaction open), then record the batch's results in one
+    short transaction. Returns (paid, paid cents, failed).
+
+    Records of held wallets or of accounts that cannot receive money stay as they are; they are
+    sent once the hold is lifted or the account is ready."""
+    rows = [
+        _Payout(*row)
+        for row in StripeTransfer.objects.filter(
+            AnyOf("payout_record_id", record_ids),
+            AnyOf("payout_record__status", [PayoutStatus.PENDING, PayoutStatus.FAILED]),
+            promoter__connect_account__payouts_enabled=True,
+            promoter__connect_account__transfers_active=True,
+        )
+        .exclude(promoter__wallet__payout_hold=True)
+        .order_by("payout_record_id")
+        .values_list(
+            "pk",
+            "promoter_id",
+            "amount",
+            "currency",
+            "idempotency_key",
+            "transfer_group",
+            "payout_record_id",
+            "attempts",
+            "promoter__connect_account__stripe_account_id",
+        )
+    ]
+    successes, failures = [], []
+    # Waiting out 429s is bounded per call, well inside the worker's task timeout: what is still
+    # refused after that stays pending for the next run.
+    deadline = time.monotonic() + settings.STRIPE_RATE_LIMIT_MAX_WAIT_SECONDS
+    for transfer in rows:
+        try:
+            remote = _transfer_send_paced(transfer, deadline=deadline)
+        except gateway.GatewayRateLimited:
+            # Still refused after backing off: left pending (not failed) for the next run.
+            logger.warning(
+                "payout record %s: Stripe kept rate-limiting; left for the next run", transfer.payout_record_id
+            )
+            continue
+        except gateway.GatewayError as error:
+            failures.append((transfer, error))
+            continue
+        successes.append((transfer, remote))
+    paid_cents = _payouts_record_success(successes)
+    _payouts_record_failure(failures)
+    return len(successes), paid_cents, len(failures)
+
+
+def _transfer_send_paced(transfer: _Payout, *, deadline: float):
+    """One transfer; a 429 from Stripe backs off (exponentially, with jitter) and sends the same
+    request again under the same idempotency key, up to STRIPE_RATE_LIMIT_RETRIES times and not
+    past `deadline` (time.monotonic())."""
+    delay = settings.STRIPE_RATE_LIMIT_BACKOFF_SECONDS
+    for attempt in range(settings.STRIPE_RATE_LIMIT_RETRIES + 1):
+        try:
+            return gateway.transfer_create(
+                amount=transfer.amount,
+                currency=transfer.currency,
+                destination=transfer.destination,
+                transfer_group=transfer.transfer_group,
+                source_transaction=None,
+                idempotency_key=transfer.idempotency_key,
+                metadata={"payout_record": str(transfer.payout_record_id)},
+            )
+        except gateway.GatewayRateLimited:
+            pause = delay * (1 + random.random())  # jitter, so retries of several runs spread out
+            if attempt == settings.STRIPE_RATE_LIMIT_RETRIES or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            delay = min(delay * 2, 8.0)
+    raise AssertionError("unreachable")
+
+
+def _payouts_record_success(successes) -> int:
+    if not successes:
+        return 0
+    now = timezone.now()
+    paid_cents = 0
+    by_currency = defaultdict(list)
+    for transfer, remote in successes:
+        by_currency[transfer.currency].append((transfer, remote))
+    for currency, items in by_currency.items():
+        with transaction.atomic():
+            record_ids = sorted(transfer.payout_record_id for transfer, _ in items)
+            # Lock the records first (the fixed order), then only record those still unpaid:
+            # a concurrent run that got the same transfer back from Stripe records it once.
+            unpaid = set(
+                PayoutRecord.objects.select_for_update()
+                .filter(AnyOf("pk", record_ids), AnyOf("status", [PayoutStatus.PENDING, PayoutStatus.FAILED]))
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            items = [(transfer, remote) for transfer, remote in items if transfer.payout_record_id in unpaid]
+            if not items:
+                continue
+            available = accounts_for_users(
+                AccountKind.PROMOTER_AVAILABLE, [transfer.promoter_id for transfer, _ in items], currency
+            )
+            external = ledger.external(currency)
+            ledger_post_many(
+                kind=TransactionKind.PAYOUT,
+                moves=[
+                    Move(
+                        idempotency_key=f"payout-{transfer.payout_record_id}",
+                        source_id=available[transfer.promoter_id],
+                        destination_id=external.pk,
+                        amount=transfer.amount,
+                        memo=f"Stripe transfer {remote.id}",
+                    )
+                    for transfer, remote in items
+                ],
+                currency=currency,
+                # The wallet's paid_out_total moves in the projection's own write of the wallet.
+                extra_by_key={f"payout-{t.payout_record_id}": {"paid_out_total": t.amount} for t, _ in items},
+            )
+            PayoutRecord.objects.filter(AnyOf("pk", [t.payout_record_id for t, _ in items])).update(
+                status=PayoutStatus.PAID, paid_at=now, failure_reason="", attempts=F("attempts") + 1
+            )
+            bulk_set_columns(
+                StripeTransfer,
+                ["stripe_transfer_id", "attempts"],
+                {transfer.pk: (remote.id, 1) for transfer, remote in items},
+                add=["attempts"],
+                also={"status": TransferStatus.SUCCEEDED, "failure_reason": "", "updated_at": now},
+            )
+            notify_many(
+                [
+                    (
+                        t.promoter_id,
+                        f"payout-sent-{t.payout_record_id}",
+                        f"Your payout of {dollars(t.amount)} was sent to your Stripe account; Stripe pays it "
+                        "into your bank.",
+                    )
+                    for t, _ in items
+                ],
+                kind=NotificationKind.PAYOUT_SENT,
+                title="Your payout is on its way",
+                url=reverse("payouts:wallet"),
+            )
+            paid_cents += sum(transfer.amount for transfer, _ in items)
+    return paid_cents
+
+
+def _payouts_record_failure(failures) -> None:
+    if not failures:
+        return
+    now = timezone.now()
+    notices = []
+    with transaction.atomic():
+        for transfer, error in failures:
+            reason = str(error.message)[:500]
+            PayoutRecord.objects.filter(pk=transfer.payout_record_id).exclude(status=PayoutStatus.PAID).update(
+                status=PayoutStatus.FAILED, failure_reason=reason, attempts=F("attempts") + 1
+            )
+            update = {"status": TransferStatus.FAILED, "failure_reason": reason, "updated_at": now}
+            if not isinstance(error, gateway.GatewayUnavailable):
+                # A definitive refusal created nothing at Stripe; the retry needs a fresh key.
+                update["idempotency_key"] = f"payout-{transfer.payout_record_id}~{transfer.attempts + 1}"
+            StripeTransfer.objects.filter(pk=transfer.pk).exclude(status=TransferStatus.SUCCEEDED).update(
+                attempts=F("attempts") + 1, **update
+            )
+            # Once per record: the retry schedule may fail it again every few minutes.
+            notices.append(
+                (
+                    transfer.promoter_id,
+                    f"payout-failed-{transfer.payout_record_id}",
+                    f"Stripe refused your payout of {dollars(transfer.amount)}: {reason}. The money stays in "
+                    "your wallet and we retry automatically; check your payout account on the Get paid page.",
+                )
+            )
+        notify_many(
+            notices,
+            kind=NotificationKind.PAYOUT_FAILED,
+            title="Your payout could not be sent",
+            url=reverse("payouts:get_paid"),
+        )
+
+
+def payout_record_retry(*, record: PayoutRecord) -> PayoutRecord:
+    """Admin action: send a failed (or stuck pending) record again."""
+    if record.status not in (PayoutStatus.FAILED, PayoutStatus.PENDING):
+        raise PayoutError(f"This payout is {record.get_status_display().lower()}; only failed ones are retried.")
+    payout_records_send(record_ids=[record.pk])
+    return PayoutRecord.objects.get(pk=record.pk)
