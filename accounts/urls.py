@@ -11,8 +11,6 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("onboarding/", views.onboarding, name="onboarding"),
     path("profile/", views.profile_edit, name="profile_edit"),
-    path("advertiser/", views.advertiser_dashboard, name="advertiser_dashboard"),
-    path("promoter/", views.promoter_dashboard, name="promoter_dashboard"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

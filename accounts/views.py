@@ -1,5 +1,4 @@
 import json
-from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,8 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import dashboards, firebase, limits, services
-from accounts.decorators import advertiser_required, promoter_required
+from accounts import firebase, limits, services
 from accounts.forms import AdvertiserProfileForm, PromoterProfileForm, RoleForm
 from accounts.models import Role
 from accounts.notifications import notifications_mark_read, unread_count
@@ -103,7 +101,7 @@ def home(request):
         return redirect("admin:index")
     if not user.role or not user.has_profile():
         return redirect("accounts:onboarding")
-    return redirect("accounts:advertiser_dashboard" if user.is_advertiser else "accounts:promoter_dashboard")
+    return redirect("reporting:advertiser_dashboard" if user.is_advertiser else "reporting:promoter_dashboard")
 
 
 @require_http_methods(["GET", "POST"])
@@ -154,45 +152,6 @@ def _profile_form_page(request, *, template, success_message):
         messages.success(request, success_message)
         return redirect("accounts:home")
     return render(request, template, {"form": form, "role": Role(user.role)})
-
-
-# Each dashboard part refreshes on its own (HTMX `?part=<name>`); the full page renders them all.
-ADVERTISER_PARTS = {
-    "summary": dashboards.advertiser_summary_part,
-    "actions": dashboards.advertiser_actions_part,
-    "campaigns": dashboards.advertiser_campaigns_part,
-    "charts": dashboards.advertiser_charts_part,
-}
-EARNINGS_RANGES = {"30d": 0, "12m": 12}
-
-
-@advertiser_required
-@require_GET
-def advertiser_dashboard(request):
-    context = {"details": request.user.advertiser_details}
-    return _dashboard(request, "accounts/advertiser_dashboard.html", ADVERTISER_PARTS, context)
-
-
-@promoter_required
-@require_GET
-def promoter_dashboard(request):
-    months = EARNINGS_RANGES.get(request.GET.get("range", ""), 0)
-    parts = {
-        "wallet": dashboards.promoter_wallet_part,
-        "actions": dashboards.promoter_actions_part,
-        "earnings": partial(dashboards.promoter_earnings_part, months=months),
-    }
-    return _dashboard(request, "accounts/promoter_dashboard.html", parts, {"details": request.user.promoter_details})
-
-
-def _dashboard(request, template, parts, context):
-    """The whole page, or only the part an HTMX request names (unknown names get the page)."""
-    part = request.GET.get("part")
-    if request.htmx and part in parts:
-        return render(request, f"{template}#{part}", parts[part](request.user))
-    for build in parts.values():
-        context.update(build(request.user))
-    return render(request, template, context)
 
 
 @require_GET

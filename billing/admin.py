@@ -1,11 +1,9 @@
 """Operations on money: everything visible, the ledger read-only, actions call services."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
 
 from accounts.admin_actions import ReadOnlyAdmin, staff_action
-from billing import finance, services, webhooks
+from billing import services, webhooks
 from billing.gateway import GatewayError
 from billing.models import (
     AdvertiserCharge,
@@ -168,14 +166,3 @@ class StripeWebhookEventAdmin(ReadOnlyAdmin):
             ok += processed
             yield row, "processed" if processed else "handler failed"
         self.message_user(request, f"{ok} of {queryset.count()} event(s) processed.")
-
-
-def finance_overview(request):
-    """Staff: where the money is (admin/finance/), linking to the lists where staff act.
-
-    Platform-wide balances: only staff given `billing.view_finance_overview` (the finance role).
-    """
-    if not request.user.has_perm("billing.view_finance_overview"):
-        raise PermissionDenied
-    context = {**admin.site.each_context(request), "title": "Finance overview", **finance.finance_overview()}
-    return TemplateResponse(request, "admin/finance_overview.html", context)

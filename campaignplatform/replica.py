@@ -26,8 +26,8 @@ REPLICA = "replica"
 # GET pages that read history only: their queries may go to the replica.
 REPORT_VIEWS = frozenset(
     {
-        "accounts:advertiser_dashboard",
-        "accounts:promoter_dashboard",
+        "reporting:advertiser_dashboard",
+        "reporting:promoter_dashboard",
         "payouts:statement_list",
         "payouts:statement_detail",
         "payouts:statement_csv",

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "billing",
     "payouts",
     "tracking",
+    "reporting",
 ]
 
 MIDDLEWARE = [

@@ -4,8 +4,8 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from accounts.limits import admin_login_limited
-from billing import admin as billing_admin
 from campaignplatform.health import healthz
+from reporting import views as reporting_views
 
 # Staff sign in with a password here: limited per IP and per email typed, like the site's sign-in.
 admin.site.login = admin_login_limited(admin.site.login)
@@ -16,11 +16,13 @@ urlpatterns = [
     path("", include("tracking.urls")),
     path("", login_not_required(TemplateView.as_view(template_name="landing.html")), name="landing"),
     path("healthz", healthz, name="healthz"),
+    # Dashboards keep their addresses under accounts/ (bookmarks); they live in reporting.
+    path("accounts/", include("reporting.urls")),
     path("accounts/", include("accounts.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("billing/", include("billing.urls")),
     path("payouts/", include("payouts.urls")),
-    path("admin/finance/", admin.site.admin_view(billing_admin.finance_overview), name="finance_overview"),
+    path("admin/finance/", admin.site.admin_view(reporting_views.finance_overview), name="finance_overview"),
     path("admin/", admin.site.urls),
 ]
 

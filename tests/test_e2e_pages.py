@@ -95,7 +95,7 @@ def _advertiser_pages(world):
     consultant = project.campaign
     detail = "campaigns:advertiser_detail"
     return {
-        "dashboard": reverse("accounts:advertiser_dashboard"),
+        "dashboard": reverse("reporting:advertiser_dashboard"),
         "campaigns": reverse("campaigns:advertiser_list"),
         "new-campaign": reverse("campaigns:create") + "?type=visibility",
         "visibility-overview": reverse(detail, args=[visibility.public_id]),
@@ -122,7 +122,7 @@ def _advertiser_pages(world):
 
 def _promoter_pages(world):
     return {
-        "dashboard": reverse("accounts:promoter_dashboard"),
+        "dashboard": reverse("reporting:promoter_dashboard"),
         "marketplace": reverse("campaigns:marketplace"),
         "marketplace-filtered": reverse("campaigns:marketplace") + "?type=visibility&min_rate=-5",
         "campaign": reverse("campaigns:promoter_detail", args=[world["open_project"].public_id]),
@@ -222,7 +222,7 @@ def test_staff_and_public_pages_fit_and_pass_axe(browser_as, width):
 def test_phone_menu_opens_and_closes_with_the_keyboard(browser_as):
     world = _world()
     page = _at_width(browser_as(world["promoter"]), "phone")
-    page.goto(reverse("accounts:promoter_dashboard"))
+    page.goto(reverse("reporting:promoter_dashboard"))
     toggle = page.locator(".menu-toggle")
     wallet = page.locator("#main-nav >> text=Wallet")
 

@@ -24,8 +24,8 @@ def test_pages_send_a_policy_without_inline_scripts_and_a_permissions_policy(cli
     user = {"advertiser": AdvertiserFactory, "promoter": PromoterFactory}.get(who)
     if user:
         client.force_login(user())
-    url = {"anonymous": reverse("landing"), "advertiser": reverse("accounts:advertiser_dashboard")}.get(
-        who, reverse("accounts:promoter_dashboard")
+    url = {"anonymous": reverse("landing"), "advertiser": reverse("reporting:advertiser_dashboard")}.get(
+        who, reverse("reporting:promoter_dashboard")
     )
     response = client.get(url)
 

@@ -80,7 +80,7 @@ class TestProfiles:
         assert response.url == reverse("accounts:home")
         details = AdvertiserDetails.objects.get(user=new_user_client.user)
         assert sorted(details.business_types.values_list("pk", flat=True)) == sorted(categories)
-        assert new_user_client.get(reverse("accounts:home")).url == reverse("accounts:advertiser_dashboard")
+        assert new_user_client.get(reverse("accounts:home")).url == reverse("reporting:advertiser_dashboard")
 
     def test_promoter_profile_with_languages_skills_and_followers(self, new_user_client):
         from accounts.models import Language, Skill
@@ -98,7 +98,7 @@ class TestProfiles:
         assert list(details.follower_estimates.values_list("platform", "handle", "followers")) == [
             ("youtube", "@pat", 48000)
         ]
-        dashboard = new_user_client.get(reverse("accounts:promoter_dashboard"))
+        dashboard = new_user_client.get(reverse("reporting:promoter_dashboard"))
         assert "Hello, Trail Pat" in dashboard.text
 
     @pytest.mark.parametrize(
@@ -161,8 +161,8 @@ class TestAccessRules:
             "accounts:home",
             "accounts:onboarding",
             "accounts:profile_edit",
-            "accounts:advertiser_dashboard",
-            "accounts:promoter_dashboard",
+            "reporting:advertiser_dashboard",
+            "reporting:promoter_dashboard",
         ],
     )
     def test_anonymous_users_are_sent_to_sign_in(self, client, db, name):
@@ -176,13 +176,13 @@ class TestAccessRules:
         assert client.get(reverse(name)).status_code == 200
 
     def test_promoter_cannot_open_advertiser_pages(self, promoter_client):
-        assert promoter_client.get(reverse("accounts:advertiser_dashboard")).status_code == 403
+        assert promoter_client.get(reverse("reporting:advertiser_dashboard")).status_code == 403
 
     def test_advertiser_cannot_open_promoter_pages(self, advertiser_client):
-        assert advertiser_client.get(reverse("accounts:promoter_dashboard")).status_code == 403
+        assert advertiser_client.get(reverse("reporting:promoter_dashboard")).status_code == 403
 
     def test_user_without_role_is_sent_to_onboarding(self, new_user_client):
-        response = new_user_client.get(reverse("accounts:advertiser_dashboard"))
+        response = new_user_client.get(reverse("reporting:advertiser_dashboard"))
 
         assert response.url == ONBOARDING
 

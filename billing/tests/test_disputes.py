@@ -9,11 +9,11 @@ from accounts.models import Notification, NotificationKind
 from billing import ledger, services
 from billing.audit import ledger_audit
 from billing.disputes import dispute_sync
-from billing.finance import finance_overview
 from billing.models import AdvertiserCharge, ChargeKind, Dispute, DisputeStatus
 from billing.tests.conftest import deliver, events_of, fund
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory
+from reporting.finance import finance_overview
 
 pytestmark = pytest.mark.django_db
 

@@ -59,7 +59,7 @@ def test_consultant_awaiting_an_accepted_application_offers_review_not_funding(a
     fund_url = reverse("billing:fund", args=[campaign.public_id])
 
     detail = advertiser_client.get(reverse("campaigns:advertiser_detail", args=[campaign.public_id])).text
-    dashboard = advertiser_client.get(reverse("accounts:advertiser_dashboard")).text
+    dashboard = advertiser_client.get(reverse("reporting:advertiser_dashboard")).text
 
     assert fund_url not in detail
     assert "Review applications" in detail

@@ -101,7 +101,7 @@ def _queries(client, url, **extra):
 class TestAdvertiserDashboard:
     def test_shows_money_campaigns_and_what_needs_attention(self, advertiser_client, advertiser):
         _advertiser_world(advertiser, campaigns=4)
-        page = advertiser_client.get(reverse("accounts:advertiser_dashboard")).content.decode()
+        page = advertiser_client.get(reverse("reporting:advertiser_dashboard")).content.decode()
         # Funded: two $200 budgets (Visibility, Salesman) and the selected promoters' agreed amounts.
         funded = sum(c.allocated_amount for c in _allocations(advertiser))
         assert f"${funded / 100:,.2f}" in page
@@ -112,13 +112,13 @@ class TestAdvertiserDashboard:
         assert "<svg" in page
 
     def test_new_advertiser_sees_next_steps_not_empty_charts(self, advertiser_client):
-        page = advertiser_client.get(reverse("accounts:advertiser_dashboard")).content.decode()
+        page = advertiser_client.get(reverse("reporting:advertiser_dashboard")).content.decode()
         assert "Next steps" in page and "<svg" not in page
 
     @pytest.mark.parametrize("part", ["summary", "actions", "campaigns", "charts"])
     def test_each_part_refreshes_alone(self, advertiser_client, advertiser, part):
         _advertiser_world(advertiser, campaigns=2)
-        response = advertiser_client.get(reverse("accounts:advertiser_dashboard") + f"?part={part}", **HTMX)
+        response = advertiser_client.get(reverse("reporting:advertiser_dashboard") + f"?part={part}", **HTMX)
         body = response.content.decode()
         assert response.status_code == 200
         assert body.lstrip().startswith("<section") and "<html" not in body
@@ -127,19 +127,19 @@ class TestAdvertiserDashboard:
     def test_unknown_part_or_plain_request_gets_the_whole_page(self, advertiser_client, advertiser):
         _advertiser_world(advertiser, campaigns=1)
         for extra, query in (({}, "?part=summary"), (HTMX, "?part=../../etc")):
-            body = advertiser_client.get(reverse("accounts:advertiser_dashboard") + query, **extra).content.decode()
+            body = advertiser_client.get(reverse("reporting:advertiser_dashboard") + query, **extra).content.decode()
             assert "<html" in body
 
     def test_shows_only_the_advertisers_own_campaigns(self, advertiser_client, advertiser):
         _advertiser_world(advertiser, campaigns=1)
         CampaignFactory(title="Someone else's launch", active=True)
-        assert "Someone else" not in advertiser_client.get(reverse("accounts:advertiser_dashboard")).content.decode()
+        assert "Someone else" not in advertiser_client.get(reverse("reporting:advertiser_dashboard")).content.decode()
 
     def test_queries_do_not_grow_with_campaigns(self, client, advertiser):
         other = AdvertiserFactory()
         _advertiser_world(advertiser, campaigns=5)
         _advertiser_world(other, campaigns=50)
-        url = reverse("accounts:advertiser_dashboard")
+        url = reverse("reporting:advertiser_dashboard")
         client.force_login(advertiser)
         few = _queries(client, url)
         client.force_login(other)
@@ -153,7 +153,7 @@ class TestPromoterDashboard:
         _earn(visibility, 6_000, "views")
         revision = DeliverableFactory(promoter_campaign__promoter=promoter, status="revision_requested")
         ApplicationFactory(promoter=promoter, status=ApplicationStatus.COUNTERED, current_amount=45_000)
-        page = promoter_client.get(reverse("accounts:promoter_dashboard")).content.decode()
+        page = promoter_client.get(reverse("reporting:promoter_dashboard")).content.decode()
         assert "$60.00" in page  # pending wallet, the day's bar and the campaign row
         assert "Trail shoes launch" in page
         assert "Revisions requested" in page and revision.title in page
@@ -163,7 +163,7 @@ class TestPromoterDashboard:
 
     def test_twelve_month_range_swaps_only_the_chart(self, promoter_client, promoter):
         _earn(_participation(promoter=promoter), 2_500, "k")
-        url = reverse("accounts:promoter_dashboard") + "?part=earnings&range=12m"
+        url = reverse("reporting:promoter_dashboard") + "?part=earnings&range=12m"
         body = promoter_client.get(url, **HTMX).content.decode()
         assert 'id="dash-earnings"' in body and "Earnings per month" in body and "<html" not in body
         assert f"{timezone.now():%b %Y}" in body
@@ -178,7 +178,7 @@ class TestPromoterDashboard:
                 spend_idempotency_key="sale-1",
                 idempotency_key="sale-1-refund",
             )
-        body = promoter_client.get(reverse("accounts:promoter_dashboard") + "?part=earnings", **HTMX).content.decode()
+        body = promoter_client.get(reverse("reporting:promoter_dashboard") + "?part=earnings", **HTMX).content.decode()
         assert "Earnings per day" in body and "No data yet" in body  # $30 earned, $30 reversed: nothing left
 
     def test_queries_do_not_grow_with_campaigns(self, client):
@@ -188,7 +188,7 @@ class TestPromoterDashboard:
                 participation = _participation(promoter=promoter)
                 _earn(participation, 100 + number, f"{promoter.pk}-{number}")
                 DeliverableFactory(promoter_campaign__promoter=promoter, status="revision_requested")
-        url = reverse("accounts:promoter_dashboard")
+        url = reverse("reporting:promoter_dashboard")
         client.force_login(few_promoter)
         few = _queries(client, url)
         client.force_login(many_promoter)
@@ -204,9 +204,9 @@ def test_queries_do_not_grow_with_view_rows(client, advertiser):
     counts = []
     for rows in (1_000, 1_000_000):
         _fill_view_rows(participation, rows)
-        counts.append(_queries(client, reverse("accounts:advertiser_dashboard")))
+        counts.append(_queries(client, reverse("reporting:advertiser_dashboard")))
         client.force_login(participation.promoter)
-        promoter_client_queries.append(_queries(client, reverse("accounts:promoter_dashboard")))
+        promoter_client_queries.append(_queries(client, reverse("reporting:promoter_dashboard")))
         client.force_login(advertiser)
     assert counts[0] == counts[1]
     assert promoter_client_queries[0] == promoter_client_queries[1]
@@ -263,6 +263,6 @@ def test_promoter_dashboard_estimates_views_counted_but_not_yet_credited(client)
     PromoterCampaign.objects.filter(pk=participation.pk).update(views_generated=480)
     client.force_login(participation.promoter)
 
-    page = client.get(reverse("accounts:promoter_dashboard")).content.decode()
+    page = client.get(reverse("reporting:promoter_dashboard")).content.decode()
 
     assert "+ about $14.40 within the hour" in page
