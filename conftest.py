@@ -75,3 +75,24 @@ def django_db_setup(django_db_setup):
     from tracking.writer import writers_stop
 
     writers_stop()
+
+
+@pytest.fixture
+def stripe_settings(settings, stripe_sim):
+    settings.STRIPE_API_BASE = stripe_sim.base_url
+    settings.STRIPE_SECRET_KEY = stripe_sim.api_key
+    settings.STRIPE_WEBHOOK_SECRET = stripe_sim.webhook_secret
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    settings.STRIPE_TIMEOUT_SECONDS = 5
+    settings.PLATFORM_FEE_PERCENT = 10
+    return settings
+
+
+@pytest.fixture
+def card_for(stripe_settings, stripe_client):
+    def make(user, card="pm_card_visa"):
+        from tests.support.stripe import add_card
+
+        return add_card(user, stripe_client, card)
+
+    return make

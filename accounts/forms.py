@@ -47,6 +47,10 @@ class AdvertiserProfileForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
         labels = {"description": "What your company does"}
 
+    def profile(self) -> dict:
+        """The valid form as `services.advertiser_profile_save` takes it."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
     def clean_website(self):
         website = self.cleaned_data["website"]
         validate_http_url(website)
@@ -109,6 +113,10 @@ class PromoterProfileForm(forms.ModelForm):
             (label, self[f"followers_{platform}"], self[f"handle_{platform}"])
             for platform, label in SocialPlatform.choices
         ]
+
+    def profile(self) -> dict:
+        """The valid form as `services.promoter_profile_save` takes it."""
+        return {**{name: self.cleaned_data[name] for name in self.Meta.fields}, "followers": self.follower_counts()}
 
     def follower_counts(self) -> dict:
         """{platform: (handle, followers)} for every platform with a follower count."""

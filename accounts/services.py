@@ -73,22 +73,47 @@ def user_choose_role(*, user: User, role: str) -> User:
 
 
 @transaction.atomic
-def advertiser_profile_save(*, user: User, form) -> AdvertiserDetails:
-    details = form.save(commit=False)
-    details.user = user
-    details.save()
-    details.business_types.set(form.cleaned_data["business_types"])
+def advertiser_profile_save(
+    *, user: User, company_name: str, website: str = "", description: str = "", business_types=()
+) -> AdvertiserDetails:
+    """Create or update the advertiser's company profile (validated by `AdvertiserProfileForm`)."""
+    details, _ = AdvertiserDetails.objects.update_or_create(
+        user=user, defaults={"company_name": company_name, "website": website, "description": description}
+    )
+    details.business_types.set(business_types)
     return details
 
 
 @transaction.atomic
-def promoter_profile_save(*, user: User, form) -> PromoterDetails:
-    details = form.save(commit=False)
-    details.user = user
-    details.save()
-    details.languages.set(form.cleaned_data["languages"])
-    details.skills.set(form.cleaned_data["skills"])
-    _follower_estimates_replace(promoter=details, counts=form.follower_counts())
+def promoter_profile_save(
+    *,
+    user: User,
+    display_name: str,
+    country: str,
+    bio: str = "",
+    city: str = "",
+    age_range: str = "",
+    audience_description: str = "",
+    languages=(),
+    skills=(),
+    followers: dict[str, tuple[str, int]] | None = None,
+) -> PromoterDetails:
+    """Create or update the promoter's profile (validated by `PromoterProfileForm`); `followers`
+    is {platform: (handle, follower count)} for each platform they are on."""
+    details, _ = PromoterDetails.objects.update_or_create(
+        user=user,
+        defaults={
+            "display_name": display_name,
+            "country": country,
+            "bio": bio,
+            "city": city,
+            "age_range": age_range,
+            "audience_description": audience_description,
+        },
+    )
+    details.languages.set(languages)
+    details.skills.set(skills)
+    _follower_estimates_replace(promoter=details, counts=followers or {})
     return details
 
 

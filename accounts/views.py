@@ -148,7 +148,7 @@ def _profile_form_page(request, *, template, success_message):
         )
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        save(user=user, form=form)
+        save(user=user, **form.profile())
         messages.success(request, success_message)
         return redirect("accounts:home")
     return render(request, template, {"form": form, "role": Role(user.role)})

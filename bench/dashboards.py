@@ -44,9 +44,9 @@ def _seed(campaigns: int, participations: int, rows: int):
 
     from accounts.tests.factories import AdvertiserFactory, PromoterFactory
     from billing import services
-    from billing.tests.factories import fund_without_stripe
     from campaigns.models import PromoterCampaign
     from campaigns.tests.factories import CampaignFactory
+    from tests.support.funding import fund_without_stripe
     from tracking import services as tracking_services
 
     advertiser, promoter = AdvertiserFactory(), PromoterFactory()

@@ -8,3 +8,8 @@ class BillingConfig(AppConfig):
     def ready(self):
         # Registers billing's webhook handlers in billing.webhooks.HANDLERS.
         from billing import webhooks  # noqa: F401
+        from billing.services.refunds import campaign_closed_refund, ended_campaign_work_reviewed_refund
+        from campaigns.signals import campaign_closed, ended_campaign_work_reviewed
+
+        campaign_closed.connect(campaign_closed_refund, dispatch_uid="billing.campaign_closed_refund")
+        ended_campaign_work_reviewed.connect(ended_campaign_work_reviewed_refund, dispatch_uid="billing.refund")

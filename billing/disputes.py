@@ -36,11 +36,9 @@ from billing.models import (
 )
 from campaignplatform.money import dollars
 from campaigns import services as campaign_services
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignStatus, StatusReason
 
 logger = logging.getLogger(__name__)
-
-DISPUTE_PAUSE_REASON = "payment disputed"
 
 
 def dispute_sync(*, stripe_dispute_id: str) -> Dispute | None:
@@ -107,7 +105,7 @@ def _dispute_withdraw(*, charge: AdvertiserCharge, remote: gateway.Dispute) -> D
             budget_covered=budget_covered, fee_covered=fee_covered, loss=loss, withdrawn_at=timezone.now()
         )
         if campaign.status == CampaignStatus.ACTIVE:
-            campaign_services.campaign_pause(campaign=campaign, reason=DISPUTE_PAUSE_REASON)
+            campaign_services.campaign_pause(campaign=campaign, code=StatusReason.PAYMENT_DISPUTED)
         notify(
             user=campaign.advertiser,
             kind=NotificationKind.PAYMENT_DISPUTED,
@@ -173,14 +171,14 @@ def _dispute_reinstate(dispute: Dispute) -> None:
         _allocations_move(allocations, dispute.charge, dispute.budget_covered, dispute.fee_covered, back=True)
         from billing.services import campaign_budget_returned, paused_for
 
-        resumed = campaign.status == CampaignStatus.PAUSED and paused_for(campaign, DISPUTE_PAUSE_REASON)
+        resumed = campaign.status == CampaignStatus.PAUSED and paused_for(campaign, StatusReason.PAYMENT_DISPUTED)
         resumed = resumed and not campaign.disputes.filter(status=DisputeStatus.OPEN).exists()
         if resumed:
-            campaign_services.campaign_resume(campaign=campaign, reason="dispute won")
+            campaign_services.campaign_resume(campaign=campaign, code=StatusReason.DISPUTE_WON)
             campaign.refresh_from_db()
         # The held budget is back: a campaign paused for want of budget resumes and Salesman
         # sales waiting for budget are paid, as after a top-up.
-        campaign_budget_returned(campaign=campaign, reason="dispute won")
+        campaign_budget_returned(campaign=campaign, code=StatusReason.DISPUTE_WON)
         notify(
             user=campaign.advertiser,
             kind=NotificationKind.PAYMENT_DISPUTED,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import stripe
 from django.conf import settings
 
-from billing import limits
+from campaignplatform import payment_limits as limits
 
 # --- Errors ------------------------------------------------------------------------------------
 

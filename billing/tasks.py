@@ -16,11 +16,6 @@ def stripe_reconcile():
     }
 
 
-def campaigns_end_expired():
-    """Daily: end Visibility and Salesman campaigns past their end date and refund the rest."""
-    return services.campaigns_end_expired()
-
-
 def campaign_refund_unused(campaign_id: int):
     """Money came back to an ended campaign (its waiting work was reviewed, a sale was
     refunded): refund it to the advertiser."""

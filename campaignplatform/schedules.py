@@ -39,8 +39,8 @@ SCHEDULES += [
         "minutes": 5,
     },
     {
-        "name": "billing.campaigns_end_expired",
-        "func": "billing.tasks.campaigns_end_expired",
+        "name": "billing.campaigns_end_expired",  # name kept: setup_schedules updates by name
+        "func": "tracking.tasks.campaigns_end_expired",
         "schedule_type": Schedule.DAILY,
         "time": "00:30",
     },

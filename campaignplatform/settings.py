@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "payouts",
     "tracking",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from accounts.forms import validate_http_url
 from accounts.models import AdvertiserType, Language
-from billing.limits import largest_budget_in_one_payment, too_large_for_one_payment_message
 from campaignplatform.money import dollars
+from campaignplatform.payment_limits import largest_budget_in_one_payment, too_large_for_one_payment_message
 from campaigns.models import (
+    CAMPAIGN_TERMS,
     MAX_BUDGET_CENTS,
     MAX_COMMISSION_PERCENT,
     MAX_CPV_CENTS,
@@ -111,6 +112,13 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.campaign_type = self.campaign_type
+
+    def terms(self) -> dict:
+        """The valid form as `services.campaign_create` / `campaign_update` take it: the terms
+        (with what `clean` derived, such as cents from dollars) and the languages wanted."""
+        campaign = self.save(commit=False)  # fills the instance from the form; saves nothing
+        terms = {name: getattr(campaign, name) for name in CAMPAIGN_TERMS}
+        return {**terms, "languages": list(self.cleaned_data.get("languages") or [])}
 
     def clean_title(self):
         title = self.cleaned_data["title"].strip()

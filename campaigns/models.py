@@ -99,6 +99,26 @@ class CampaignQuerySet(models.QuerySet):
         )
 
 
+# The terms an advertiser writes; everything else on a campaign is the platform's to set.
+CAMPAIGN_TERMS = (
+    "title",
+    "description",
+    "category",
+    "target_url",
+    "requirements",
+    "start_date",
+    "end_date",
+    "cpv",
+    "max_views",
+    "min_budget",
+    "max_budget",
+    "deliverables",
+    "timeline",
+    "commission_per_sale",
+    "tracking_method",
+)
+
+
 class Campaign(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     advertiser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns")
@@ -262,6 +282,21 @@ class Campaign(models.Model):
         return min(100, self.paid_views * 100 // self.max_views)
 
 
+class StatusReason(models.TextChoices):
+    """Why a campaign's status changed. Rules read these codes; the `reason` text is only shown."""
+
+    PERSON = "person", "Decided by the advertiser or staff"
+    PUBLISHED = "published", "published"
+    FUNDED = "funded", "funded"
+    BUDGET_USED_UP = "budget_used_up", "budget used up"
+    BUDGET_TOPPED_UP = "budget_topped_up", "budget topped up"
+    BUDGET_RETURNED = "budget_returned", "budget returned by a refunded sale"
+    PAYMENT_DISPUTED = "payment_disputed", "payment disputed"
+    DISPUTE_WON = "dispute_won", "dispute won"
+    VIEW_CAP_REACHED = "view_cap_reached", "view cap reached"
+    END_DATE = "end_date", "end date passed"
+
+
 class CampaignStatusChange(models.Model):
     """Audit row written by every status move. Never edited."""
 
@@ -272,7 +307,10 @@ class CampaignStatusChange(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     from_status = models.CharField(max_length=20, choices=CampaignStatus.choices)
     to_status = models.CharField(max_length=20, choices=CampaignStatus.choices)
-    reason = models.CharField(max_length=500, blank=True)
+    reason_code = models.CharField(max_length=30, choices=StatusReason.choices, default=StatusReason.PERSON)
+    reason = models.CharField(
+        max_length=500, blank=True, help_text="What people read: the code's label or their own words."
+    )
 
     class Meta:
         db_table = "campaign_status_changes"

@@ -24,10 +24,8 @@ from campaigns.models import (
     ParticipationStatus,
     Party,
     PromoterCampaign,
+    StatusReason,
 )
-
-BUDGET_USED_UP = "budget used up"  # the reason billing and tracking pause with
-VIEW_CAP_REACHED = "view cap reached"  # the reason tracking completes a Visibility campaign with
 
 
 def _excerpt(text: str, limit: int = 500) -> str:
@@ -310,7 +308,7 @@ def _campaign_funded(campaign) -> None:
 
 
 def _campaign_resumed(campaign, change) -> None:
-    if change.reason == "budget topped up":
+    if change.reason_code == StatusReason.BUDGET_TOPPED_UP:
         body = f"The top-up is in the budget of “{campaign.title}”, so it is running again."
     elif change.actor_id:
         body = f"Staff resumed “{campaign.title}”; it is running again."
@@ -328,7 +326,7 @@ def _campaign_resumed(campaign, change) -> None:
 
 def _campaign_paused(campaign, change) -> None:
     url = _campaign_url(campaign)
-    if change.reason == BUDGET_USED_UP:
+    if change.reason_code == StatusReason.BUDGET_USED_UP:
         if campaign.campaign_type == CampaignType.VISIBILITY and campaign.paid_views >= (campaign.max_views or 0):
             return  # every funded view is counted: the campaign completes next, and that is what we tell
         title = f"“{campaign.title}” is paused: its budget is used up"
@@ -364,7 +362,7 @@ def _campaign_paused(campaign, change) -> None:
 
 
 def _campaign_completed(campaign, change) -> None:
-    if change.reason == VIEW_CAP_REACHED:
+    if change.reason_code == StatusReason.VIEW_CAP_REACHED:
         title = f"“{campaign.title}” reached its {campaign.max_views:,} views"
         why = f"It counted all {campaign.max_views:,} paid views it was funded for, so it is completed."
     else:
@@ -399,7 +397,7 @@ def _campaign_ended_for_promoters(campaign, change) -> None:
     reason = _excerpt(change.reason, 300)
     body = (
         f"{_advertiser_name(campaign.advertiser)}'s campaign “{campaign.title}” {verb}"
-        + (f" ({reason})" if reason and reason != VIEW_CAP_REACHED else "")
+        + (f" ({reason})" if reason and change.reason_code != StatusReason.VIEW_CAP_REACHED else "")
         + f". {_AFTER_THE_END[campaign.campaign_type]}"
     )
     participations = PromoterCampaign.objects.filter(

@@ -1,9 +1,10 @@
 """Campaign services: the status lifecycle, joining and applying, negotiation, deliverables and work.
 
 Billing and payouts plug in here:
-- billing calls `campaign_activate(campaign=..., reason="funded")` when funding succeeds, and extends
-  `campaign_complete` / `campaign_cancel` to refund unused budget;
-- payouts extends `work_approve` to pay the deliverable's amount immediately.
+- billing calls `campaign_activate(campaign=..., reason="funded")` when funding succeeds, and
+  refunds unused budget when `campaign_complete` / `campaign_cancel` send `campaign_closed`;
+- payouts pays approved work's amount through the `work_approved` signal (campaigns.signals),
+  inside `work_approve`'s transaction.
 
 Each event tells the other party (`campaigns.notifications`) inside the transaction that makes
 it, so nothing is sent for a change that rolls back; campaign status changes do so in
@@ -13,13 +14,16 @@ Lock order, everywhere: campaign row, then application or promoter_campaign row,
 None of these services is `durable`: billing may call them inside its own transaction.
 """
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from campaignplatform.money import dollars
-from campaigns import notifications
+from campaigns import notifications, signals
 from campaigns.models import (
+    CAMPAIGN_TERMS,
     OPEN_APPLICATION_STATUSES,
     ApplicationMessage,
     ApplicationStatus,
@@ -34,11 +38,14 @@ from campaigns.models import (
     ParticipationStatus,
     Party,
     PromoterCampaign,
+    StatusReason,
     WorkStatus,
 )
 
 ANOTHER_PROMOTER_SELECTED = "Another promoter was selected"
 STAFF_SUSPENSION_REASON = "suspended by staff"
+
+logger = logging.getLogger(__name__)
 
 
 class CampaignError(Exception):
@@ -47,6 +54,10 @@ class CampaignError(Exception):
 
 class InvalidTransition(CampaignError):
     pass
+
+
+class WorkNotPayable(CampaignError):
+    """The campaign cannot pay approved work (its budget went back to the advertiser)."""
 
 
 class NotAllowed(CampaignError):
@@ -72,8 +83,11 @@ class BudgetExceeded(CampaignError):
 # --- Campaign lifecycle ---------------------------------------------------------------------
 
 
-def _campaign_move(*, campaign: Campaign, to_status: str, actor=None, reason: str = "") -> Campaign:
-    """Move `campaign` along CAMPAIGN_TRANSITIONS and write the audit row.
+def _campaign_move(
+    *, campaign: Campaign, to_status: str, actor=None, reason: str = "", code: str = StatusReason.PERSON
+) -> Campaign:
+    """Move `campaign` along CAMPAIGN_TRANSITIONS and write the audit row: `code` says why (rules
+    read it), `reason` is what people read (the code's label unless a person wrote their own).
 
     The UPDATE is conditional on the status we read, so of two concurrent moves from the same
     status only one changes a row; the other gets InvalidTransition.
@@ -104,7 +118,8 @@ def _campaign_move(*, campaign: Campaign, to_status: str, actor=None, reason: st
             created_at=now,
             from_status=from_status,
             to_status=to_status,
-            reason=reason[:500],
+            reason_code=code,
+            reason=(reason or ("" if code == StatusReason.PERSON else StatusReason(code).label))[:500],
         )
         # Every status change passes here, whichever view, task, webhook or admin action made it.
         notifications.campaign_status_changed(change=change)
@@ -113,73 +128,85 @@ def _campaign_move(*, campaign: Campaign, to_status: str, actor=None, reason: st
     return campaign
 
 
+def _terms_check(terms: dict) -> None:
+    unknown = set(terms) - set(CAMPAIGN_TERMS)
+    if unknown:
+        raise TypeError(f"Not campaign terms: {sorted(unknown)}")
+
+
 @transaction.atomic
-def campaign_create(*, advertiser, form) -> Campaign:
-    """Save a valid campaign form (see `forms.campaign_form_class`) as a draft owned by `advertiser`."""
-    campaign = form.save(commit=False)
-    campaign.advertiser = advertiser
-    campaign.status = CampaignStatus.DRAFT
-    campaign.save()
-    form.save_m2m()
+def campaign_create(*, advertiser, campaign_type: str, languages=(), **terms) -> Campaign:
+    """A draft owned by `advertiser`, from terms named in CAMPAIGN_TERMS (validated by the
+    caller: `forms.campaign_form_class(type)` for pages) and the languages wanted."""
+    _terms_check(terms)
+    campaign = Campaign.objects.create(
+        advertiser=advertiser, campaign_type=campaign_type, status=CampaignStatus.DRAFT, **terms
+    )
+    campaign.languages.set(languages)
     return campaign
 
 
 @transaction.atomic
-def campaign_update(*, campaign: Campaign, form) -> Campaign:
-    """Save edits; only drafts can change (published terms are what promoters signed up for)."""
+def campaign_update(*, campaign: Campaign, languages=None, **terms) -> Campaign:
+    """Save edits to terms; only drafts can change (published terms are what promoters signed up for)."""
+    _terms_check(terms)
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if locked.status != CampaignStatus.DRAFT:
         raise InvalidTransition("Only draft campaigns can be edited.")
-    campaign = form.save()
-    return campaign
+    for name, value in terms.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=list(terms) or None)
+    if languages is not None:
+        locked.languages.set(languages)
+    return locked
 
 
 def campaign_publish(*, campaign: Campaign, actor) -> Campaign:
     """Draft -> awaiting funding. Billing then funds it and calls `campaign_activate`."""
     if campaign.end_date < timezone.localdate():
         raise CampaignError("The end date has passed. Edit the dates before publishing.")
-    return _campaign_move(campaign=campaign, to_status=CampaignStatus.AWAITING_FUNDING, actor=actor, reason="published")
+    return _campaign_move(
+        campaign=campaign, to_status=CampaignStatus.AWAITING_FUNDING, actor=actor, code=StatusReason.PUBLISHED
+    )
 
 
-def campaign_activate(*, campaign: Campaign, actor=None, reason: str = "funded") -> Campaign:
+def campaign_activate(*, campaign: Campaign, actor=None, reason: str = "", code: str = StatusReason.FUNDED) -> Campaign:
     """Awaiting funding -> active. Called by billing once the budget is paid (actor None = system)."""
-    return _campaign_move(campaign=campaign, to_status=CampaignStatus.ACTIVE, actor=actor, reason=reason)
+    return _campaign_move(campaign=campaign, to_status=CampaignStatus.ACTIVE, actor=actor, reason=reason, code=code)
 
 
-def campaign_pause(*, campaign: Campaign, actor=None, reason: str = "") -> Campaign:
+def campaign_pause(*, campaign: Campaign, actor=None, reason: str = "", code: str = StatusReason.PERSON) -> Campaign:
     """Active -> paused: no new joins, views or submissions count. Billing/tracking also call this
     when a budget is used up (actor None, reason "budget used up")."""
-    return _campaign_move(campaign=campaign, to_status=CampaignStatus.PAUSED, actor=actor, reason=reason)
+    return _campaign_move(campaign=campaign, to_status=CampaignStatus.PAUSED, actor=actor, reason=reason, code=code)
 
 
-def campaign_resume(*, campaign: Campaign, actor=None, reason: str = "") -> Campaign:
-    return _campaign_move(campaign=campaign, to_status=CampaignStatus.ACTIVE, actor=actor, reason=reason)
+def campaign_resume(*, campaign: Campaign, actor=None, reason: str = "", code: str = StatusReason.PERSON) -> Campaign:
+    return _campaign_move(campaign=campaign, to_status=CampaignStatus.ACTIVE, actor=actor, reason=reason, code=code)
 
 
-def campaign_complete(*, campaign: Campaign, actor=None, reason: str = "") -> Campaign:
-    """End the campaign. Participations are marked completed.
-
-    Hook for billing: refund unused budget (and its unused fee) after this move commits.
-    """
+def campaign_complete(*, campaign: Campaign, actor=None, reason: str = "", code: str = StatusReason.PERSON) -> Campaign:
+    """End the campaign. Participations are marked completed; billing refunds the unused budget
+    and fee once the change commits (`campaign_closed`)."""
     with transaction.atomic():
-        _campaign_move(campaign=campaign, to_status=CampaignStatus.COMPLETED, actor=actor, reason=reason)
+        _campaign_move(campaign=campaign, to_status=CampaignStatus.COMPLETED, actor=actor, reason=reason, code=code)
         campaign.participants.filter(status=ParticipationStatus.ACTIVE).update(status=ParticipationStatus.COMPLETED)
         _applications_close(campaign=campaign, reason="The campaign has ended")
+    signals.campaign_closed.send(sender=Campaign, campaign=campaign, actor=actor)
     return campaign
 
 
-def campaign_cancel(*, campaign: Campaign, actor=None, reason: str) -> Campaign:
-    """Cancel from draft, awaiting funding, active or paused; a reason is required.
-
-    Hook for billing: refund unused budget (and its unused fee) after this move commits.
-    """
+def campaign_cancel(*, campaign: Campaign, actor=None, reason: str, code: str = StatusReason.PERSON) -> Campaign:
+    """Cancel from draft, awaiting funding, active or paused; a reason is required. Billing
+    refunds the unused budget and fee once the change commits (`campaign_closed`)."""
     reason = (reason or "").strip()
     if not reason:
         raise CampaignError("Give a reason for cancelling: promoters taking part will see it.")
     with transaction.atomic():
-        _campaign_move(campaign=campaign, to_status=CampaignStatus.CANCELLED, actor=actor, reason=reason)
+        _campaign_move(campaign=campaign, to_status=CampaignStatus.CANCELLED, actor=actor, reason=reason, code=code)
         campaign.participants.filter(status=ParticipationStatus.ACTIVE).update(status=ParticipationStatus.CANCELLED)
         _applications_close(campaign=campaign, reason="The campaign was cancelled")
+    signals.campaign_closed.send(sender=Campaign, campaign=campaign, actor=actor)
     return campaign
 
 
@@ -473,7 +500,7 @@ def _require_reviewer(work: CampaignWork, actor):
 def work_approve(*, work: CampaignWork, actor) -> bool:
     """Approve submitted work (actor None = the system, e.g. auto-approval).
 
-    The payouts issue extends this to pay the deliverable's amount immediately (after commit,
+    Payouts pays the deliverable's amount through the `work_approved` signal (after commit,
     with an idempotency key derived from the work id).
 
     Idempotent: the UPDATE is conditional on status "submitted", so approving twice (double
@@ -493,12 +520,9 @@ def work_approve(*, work: CampaignWork, actor) -> bool:
                 return False
             raise InvalidTransition(f"This work was already reviewed ({WorkStatus(current).label.lower()}).")
         CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=DeliverableStatus.APPROVED)
-        # Payouts hook: pay `work.deliverable.amount` to the promoter here.
-        from payouts.services import work_payment_create  # local import: payouts imports campaigns
-
-        work_payment_create(work=work)
+        signals.work_approved.send(sender=CampaignWork, work=work)
         notifications.work_approved(work=work)
-        _refund_if_ended(work)
+        _reviewed_after_end(work)
     work.status, work.reviewed_at, work.reviewed_by, work.auto_approved = WorkStatus.APPROVED, now, actor, actor is None
     return True
 
@@ -514,16 +538,14 @@ def campaign_work_waiting_cents(*, campaign: Campaign) -> int:
     )
 
 
-def _refund_if_ended(work: CampaignWork) -> None:
-    """Reviewing work an ended campaign kept money for settles that money: what the review did
-    not pay goes back to the advertiser (billing's refund, a task after commit)."""
+def _reviewed_after_end(work: CampaignWork) -> None:
+    """Reviewing work an ended campaign kept money for settles that money: billing refunds what
+    the review did not pay (its receiver of `ended_campaign_work_reviewed`)."""
     campaign_id, status = CampaignDeliverable.objects.values_list(
         "promoter_campaign__campaign_id", "promoter_campaign__campaign__status"
     ).get(pk=work.deliverable_id)
     if status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
-        from django_q.tasks import async_task
-
-        transaction.on_commit(lambda: async_task("billing.tasks.campaign_refund_unused", campaign_id))
+        signals.ended_campaign_work_reviewed.send(sender=CampaignWork, work=work, campaign_id=campaign_id)
 
 
 def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, deliverable_status: str):
@@ -550,7 +572,7 @@ def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, d
             raise InvalidTransition("This work was already reviewed.")
         CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=deliverable_status)
         notifications.work_reviewed(work=work, revision=work_status == WorkStatus.REVISION_REQUESTED)
-        _refund_if_ended(work)
+        _reviewed_after_end(work)
     work.status, work.reviewed_at, work.review_comment = work_status, now, comment
     return work
 
@@ -585,4 +607,11 @@ def works_auto_approve_overdue(*, now=None, limit: int = 500) -> int:
             "auto_approve_after"
         )[:limit]
     )
-    return sum(1 for work in due if work_approve(work=work, actor=None))
+    approved = 0
+    for work in due:
+        try:
+            approved += work_approve(work=work, actor=None)
+        except WorkNotPayable:
+            # Left submitted for staff to settle; the works after it are still approved.
+            logger.warning("overdue work %s not approved: its campaign cannot pay it", work.pk)
+    return approved

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import limits
 from accounts.decorators import advertiser_required, promoter_required
-from billing import services as billing_services
 from campaignplatform.http import content_length
 from campaigns import services
 from campaigns.forms import (
@@ -158,7 +157,7 @@ def campaign_create(request):
         return render(request, "campaigns/campaign_form.html", context)
     form = campaign_form_class(campaign_type)(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        campaign = services.campaign_create(advertiser=request.user, form=form)
+        campaign = services.campaign_create(advertiser=request.user, campaign_type=campaign_type, **form.terms())
         messages.success(request, "Campaign saved as a draft. Publish it when it is ready.")
         return redirect("campaigns:advertiser_detail", public_id=campaign.public_id)
     context.update(form=form, type_label=CampaignType(campaign_type).label)
@@ -178,7 +177,7 @@ def campaign_edit(request, public_id):
     form = campaign_form_class(campaign.campaign_type)(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
         try:
-            services.campaign_update(campaign=campaign, form=form)
+            services.campaign_update(campaign=campaign, **form.terms())
         except services.CampaignError as error:
             _error(request, error)
         else:
@@ -271,9 +270,9 @@ CAMPAIGN_ACTIONS = {
     "publish": (services.campaign_publish, "Published. The campaign goes live once it is funded."),
     "pause": (services.campaign_pause, "Campaign paused."),
     "resume": (services.campaign_resume, "Campaign resumed."),
-    # Billing ends/cancels through the campaigns service, then refunds the unused budget.
-    "complete": (billing_services.campaign_end, "Campaign ended. Unused budget is refunded to your card."),
-    "cancel": (billing_services.campaign_cancel, "Campaign cancelled. Unused budget is refunded to your card."),
+    # Billing refunds the unused budget when these send `campaign_closed` (campaigns.signals).
+    "complete": (services.campaign_complete, "Campaign ended. Unused budget is refunded to your card."),
+    "cancel": (services.campaign_cancel, "Campaign cancelled. Unused budget is refunded to your card."),
 }
 
 
@@ -290,7 +289,6 @@ def campaign_action_confirm(request, public_id, action):
     context = {
         "campaign": campaign,
         "action": action,
-        "budget_left_cents": billing_services.campaign_budget_remaining(campaign),
         "promoter_count": campaign.participants.filter(status=ParticipationStatus.ACTIVE).count(),
     }
     return render(request, "campaigns/confirm_action.html", context)
@@ -609,15 +607,8 @@ def work_review(request, public_id, action):
                 messages.success(request, "Work rejected.")
         else:
             raise Http404
-    except services.CampaignError as error:
+    except services.CampaignError as error:  # WorkNotPayable too: the budget went back to the advertiser
         _error(request, error)
-    except billing_services.BudgetExhausted:
-        # Not a server error: the campaign's money went back to the advertiser (cancelled or ended).
-        messages.error(
-            request,
-            "The campaign's budget cannot pay for this work any more, so it was not approved. "
-            "Contact support to settle it.",
-        )
     return redirect("campaigns:participation_detail", public_id=participation.public_id)
 
 

@@ -61,14 +61,6 @@ class StatementNotClosed(Exception):
 # --- Periods -----------------------------------------------------------------------------------
 
 
-def period_from_url(text: str) -> datetime.date:
-    """`YYYY-MM` to the month's first day; ValueError for anything else (2026-13, 0000-01)."""
-    year, month = text.split("-")
-    if len(year) != 4 or len(month) != 2:
-        raise ValueError(f"A period is written YYYY-MM, not {text!r}.")
-    return datetime.date(int(year), int(month), 1)
-
-
 def period_close_time(period: datetime.date) -> datetime.datetime:
     """When the scheduled close of `period` runs: the 1st of the next month, 06:00 UTC."""
     return next_payout_at(datetime.datetime.combine(period, datetime.time(), tzinfo=datetime.UTC))

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from payouts import statements, views
+from payouts import services, views
 
 
 class StatementPeriodConverter:
@@ -9,7 +9,10 @@ class StatementPeriodConverter:
     regex = r"[0-9]{4}-[0-9]{2}"
 
     def to_python(self, value):
-        return statements.period_from_url(value)
+        try:
+            return services.parse_period(value)
+        except services.PayoutError as error:
+            raise ValueError(value) from error
 
     def to_url(self, value):
         return value if isinstance(value, str) else f"{value:%Y-%m}"

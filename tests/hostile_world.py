@@ -51,7 +51,6 @@ class World:
 def world_build() -> World:
     from accounts.tests.factories import AdvertiserFactory, PromoterFactory, StaffFactory
     from billing.models import AdvertiserCharge, PaymentMethod
-    from billing.tests.factories import fund_without_stripe
     from campaigns.services import campaign_join
     from campaigns.tests.factories import (
         ApplicationFactory,
@@ -60,6 +59,7 @@ def world_build() -> World:
         PromoterCampaignFactory,
         WorkFactory,
     )
+    from tests.support.funding import fund_without_stripe
     from tracking import services as tracking_services
 
     advertiser, promoter = AdvertiserFactory(), PromoterFactory()

@@ -15,6 +15,7 @@ from accounts.models import Notification
 from billing import services as billing_services
 from billing.audit import ledger_audit
 from billing.models import AdvertiserCharge, ChargeKind, ChargeStatus
+from campaigns import services as campaign_services
 from campaigns.models import (
     ApplicationStatus,
     Campaign,
@@ -149,7 +150,7 @@ def test_demo_data_shows_every_feature_balances_and_runs_once(tmp_path, monkeypa
         assert paused_for_budget.status == CampaignStatus.ACTIVE
 
         shoes = Campaign.objects.get(title="Trail Running Shoes Launch")
-        billing_services.campaign_cancel(campaign=shoes, actor=acme, reason="Checking refunds in the demo.")
+        campaign_services.campaign_cancel(campaign=shoes, actor=acme, reason="Checking refunds in the demo.")
         new_refunds = AdvertiserCharge.objects.filter(campaign=shoes, kind=ChargeKind.REFUND)
         assert new_refunds.exists()  # against payments made while the demo was built
         assert set(new_refunds.values_list("stripe_charge_id", flat=True)) <= set(state["objects"]["charge"])

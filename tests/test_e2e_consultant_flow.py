@@ -13,7 +13,7 @@ import pytest
 from accounts.tests.factories import AdvertiserFactory, PromoterFactory
 from billing.audit import ledger_audit
 from campaigns.models import Campaign, CampaignApplication, CampaignWork
-from tests.conftest import pay_at_checkout, save_screenshot
+from tests.support.browser import pay_at_checkout, save_screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 

@@ -9,7 +9,7 @@ to look at. Problems are collected over all pages and reported together.
 import pytest
 from django.urls import reverse
 
-from tests.conftest import save_screenshot
+from tests.support.browser import save_screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
@@ -32,9 +32,9 @@ def _world():
         PromoterCampaignFactory,
         WorkFactory,
     )
+    from tests.support.tracking import join, salesman_campaign, visibility_campaign
     from tracking import services as tracking_services
     from tracking.models import SaleSource
-    from tracking.tests.conftest import join, salesman_campaign, visibility_campaign
 
     promoter = PromoterFactory(email="pat@example.test", full_name="Pat Walker")
     promoter.promoter_details.display_name = "Pat on the Trail"

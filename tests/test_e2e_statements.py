@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 
 from billing import gateway
-from payouts.tests.test_statements import close_a_month_of_activity
-from tests.conftest import save_screenshot
+from tests.support.browser import save_screenshot
+from tests.support.statements import close_a_month_of_activity
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 

@@ -25,7 +25,7 @@ from billing.audit import ledger_audit
 from campaigns.models import Campaign, PromoterCampaign
 from payouts import tasks as payout_tasks
 from payouts.models import PayoutRecord
-from tests.conftest import pay_at_checkout, save_screenshot
+from tests.support.browser import pay_at_checkout, save_screenshot
 from tracking import services as tracking_services
 from tracking import tasks as tracking_tasks
 from tracking.models import SaleRecord
@@ -160,7 +160,7 @@ def test_visibility_seed_example_2000_visitors_pay_60_dollars(
 def test_salesman_referral_sale_through_the_api_verified_and_paid(
     browser_as, stripe_live, stripe_sim, live_server, settings
 ):
-    from payouts.tests.conftest import fund
+    from tests.support.funding import fund_with_charge as fund
 
     advertiser = AdvertiserFactory(full_name="Ada Advertiser", details__company_name="Acme Outdoor Gear")
     promoter = PromoterFactory(details__display_name="Sam Sells")

@@ -18,6 +18,11 @@ def prune_rate_limits():
     return services.rate_limits_prune() + services.view_batches_prune()
 
 
+def campaigns_end_expired():
+    """Daily: end Visibility and Salesman campaigns past their end date (billing refunds the rest)."""
+    return services.campaigns_end_expired()
+
+
 def campaign_cap_reached(campaign_id):
     """Queued after the last paid view commits."""
     return services.campaign_cap_reached(campaign_id=campaign_id)

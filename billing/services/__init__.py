@@ -10,7 +10,6 @@ import `billing.services` whatever module a function lives in.
 """
 
 from billing.services.base import (
-    BUDGET_USED_UP,
     ENDED,
     SALESMAN_MIN_BUDGET_CENTS,
     SELF_PAUSING_TYPES,
@@ -51,10 +50,9 @@ from billing.services.funding import (
     payment_intents_reconcile,
 )
 from billing.services.refunds import (
-    campaign_cancel,
-    campaign_end,
+    campaign_closed_refund,
     campaign_refund_unused,
-    campaigns_end_expired,
+    ended_campaign_work_reviewed_refund,
     ended_campaigns_refund_leftovers,
     refund_record,
     refund_send,
@@ -64,7 +62,6 @@ from billing.services.refunds import (
 )
 
 __all__ = [
-    "BUDGET_USED_UP",
     "ENDED",
     "SALESMAN_MIN_BUDGET_CENTS",
     "SELF_PAUSING_TYPES",
@@ -79,11 +76,10 @@ __all__ = [
     "campaign_budget_returned",
     "campaign_budget_spend",
     "campaign_budget_spend_reverse",
-    "campaign_cancel",
-    "campaign_end",
+    "campaign_closed_refund",
     "campaign_refund_unused",
-    "campaigns_end_expired",
     "default_payment_method",
+    "ended_campaign_work_reviewed_refund",
     "ended_campaigns_refund_leftovers",
     "funding_apply",
     "funding_card_send",

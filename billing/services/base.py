@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from billing import limits
+from campaignplatform import payment_limits as limits
 from campaigns.models import (
     CampaignStatus,
     CampaignType,
 )
 
-BUDGET_USED_UP = "budget used up"
 SALESMAN_MIN_BUDGET_CENTS = 2000
 STRIPE_MINIMUM_CENTS = limits.MINIMUM_CHARGE["usd"]
 ENDED = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)

@@ -20,12 +20,13 @@ from billing.models import (
     Transaction,
     TransactionKind,
 )
-from billing.services.base import BUDGET_USED_UP, ENDED, SELF_PAUSING_TYPES, BudgetExhausted
+from billing.services.base import ENDED, SELF_PAUSING_TYPES, BudgetExhausted
 from campaigns import services as campaign_services
 from campaigns.models import (
     Campaign,
     CampaignStatus,
     PromoterCampaign,
+    StatusReason,
 )
 
 
@@ -157,7 +158,7 @@ def campaign_budget_spend(
         and locked_campaign.campaign_type in SELF_PAUSING_TYPES
         and locked_campaign.status == CampaignStatus.ACTIVE
     ):
-        campaign_services.campaign_pause(campaign=locked_campaign, reason=BUDGET_USED_UP)
+        campaign_services.campaign_pause(campaign=locked_campaign, code=StatusReason.BUDGET_USED_UP)
     campaign.status = locked_campaign.status
     return SpendResult(spent_cents=amount_cents, fee_cents=fee_share)
 

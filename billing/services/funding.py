@@ -11,9 +11,8 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from billing import gateway, ledger, limits
+from billing import gateway, ledger, signals
 from billing.gateway import GatewayError, GatewayUnavailable, PaymentDeclined, PaymentRequiresAction
 from billing.models import (
     AdvertiserCharge,
@@ -31,7 +30,6 @@ from billing.models import (
     TransactionKind,
 )
 from billing.services.base import (
-    BUDGET_USED_UP,
     ENDED,
     SALESMAN_MIN_BUDGET_CENTS,
     STRIPE_MINIMUM_CENTS,
@@ -41,6 +39,7 @@ from billing.services.base import (
 )
 from billing.services.cards import billing_customer_ensure, default_payment_method
 from billing.services.refunds import refund_unused_safely
+from campaignplatform import payment_limits as limits
 from campaignplatform.money import dollars
 from campaigns import services as campaign_services
 from campaigns.models import (
@@ -52,6 +51,7 @@ from campaigns.models import (
     CampaignStatusChange,
     CampaignType,
     PromoterCampaign,
+    StatusReason,
 )
 
 logger = logging.getLogger(__name__)
@@ -451,9 +451,9 @@ def funding_record_success(
                 max_views=F("max_views") + locked.views_funded, updated_at=timezone.now()
             )
         if campaign.status == CampaignStatus.AWAITING_FUNDING:
-            campaign_services.campaign_activate(campaign=campaign, reason="funded")
+            campaign_services.campaign_activate(campaign=campaign, code=StatusReason.FUNDED)
         else:
-            campaign_budget_returned(campaign=campaign, reason="budget topped up")
+            campaign_budget_returned(campaign=campaign, code=StatusReason.BUDGET_TOPPED_UP)
         ended = campaign.status in ENDED
     if ended:
         # Paid after the campaign ended (a Checkout page left open): give the money back.
@@ -461,21 +461,21 @@ def funding_record_success(
     return allocation
 
 
-def campaign_budget_returned(*, campaign, reason: str) -> None:
+def campaign_budget_returned(*, campaign, code: str) -> None:
     """Budget came back to a live campaign (a top-up, or the commission of a sale refunded before
     payout): resume it if it was paused only because its budget ran out, and pay the Salesman
-    sales that were verified meanwhile and wait as "awaiting budget" (a task, after commit).
+    sales that were verified meanwhile and wait as "awaiting budget" (tracking, `budget_returned`).
     Call inside the transaction that returned the budget, with the campaign row locked."""
-    if campaign.status == CampaignStatus.PAUSED and paused_for(campaign, BUDGET_USED_UP):
-        campaign_services.campaign_resume(campaign=campaign, reason=reason)
-    if campaign.campaign_type == CampaignType.SALESMAN and campaign.status not in ENDED:
-        transaction.on_commit(lambda: async_task("tracking.tasks.pay_awaiting_sales", campaign.pk))
+    if campaign.status == CampaignStatus.PAUSED and paused_for(campaign, StatusReason.BUDGET_USED_UP):
+        campaign_services.campaign_resume(campaign=campaign, code=code)
+    if campaign.status not in ENDED:
+        signals.budget_returned.send(sender=Campaign, campaign=campaign)
 
 
-def paused_for(campaign, reason: str) -> bool:
-    """Whether the campaign's last status change paused it for `reason`."""
+def paused_for(campaign, code: str) -> bool:
+    """Whether the campaign's last status change paused it for `code` (a StatusReason)."""
     last = CampaignStatusChange.objects.filter(campaign=campaign).order_by("-created_at", "-id").first()
-    return last is not None and last.to_status == CampaignStatus.PAUSED and last.reason == reason
+    return last is not None and last.to_status == CampaignStatus.PAUSED and last.reason_code == code
 
 
 def funding_for_return(*, user, intent_public_id) -> StripePaymentIntent:

@@ -7,8 +7,9 @@ import logging
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django_q.tasks import async_task
 
-from billing import gateway, ledger, notifications
+from billing import gateway, ledger, notifications, signals
 from billing.gateway import GatewayError, GatewayUnavailable
 from billing.models import (
     AccountKind,
@@ -24,65 +25,16 @@ from campaigns import services as campaign_services
 from campaigns.models import (
     APPLICATION_TYPES,
     Campaign,
-    CampaignStatus,
-    CampaignType,
 )
 
 logger = logging.getLogger(__name__)
 
 
-def campaign_end(*, campaign: Campaign, actor=None, reason: str = "") -> Campaign:
-    """End the campaign (campaigns service), then refund its unused budget and fee."""
-    campaign_services.campaign_complete(campaign=campaign, actor=actor, reason=reason)
-    _earnings_settle(campaign)
+def campaign_closed_refund(sender, *, campaign: Campaign, actor=None, **kwargs) -> None:
+    """campaigns' `campaign_closed`: once what promoters earned is posted, refund the unused
+    budget and its unused fee (Stripe outages leave the refund rows pending for the retry task)."""
+    signals.budget_refund_starting.send(sender=Campaign, campaign=campaign)
     refund_unused_safely(campaign=campaign, actor=actor)
-    return campaign
-
-
-def campaign_cancel(*, campaign: Campaign, actor=None, reason: str) -> Campaign:
-    """Cancel the campaign (campaigns service), then refund its unused budget and fee."""
-    campaign_services.campaign_cancel(campaign=campaign, actor=actor, reason=reason)
-    _earnings_settle(campaign)
-    refund_unused_safely(campaign=campaign, actor=actor)
-    return campaign
-
-
-def campaigns_end_expired(*, today=None) -> list[int]:
-    """End campaigns whose end date has passed and refund what they did not spend.
-
-    Visibility campaigns end the day after their end date. Salesman campaigns wait until no sale
-    is pending or awaiting budget (pending sales are auto-verified after SALE_AUTO_VERIFY_DAYS), so
-    a commission is never left without the budget to pay it. Consultant and Seller campaigns are
-    left to the advertiser, who ends them when the agreed work is done.
-    """
-    from tracking.models import SaleStatus
-
-    today = today or timezone.localdate()
-    expired = Campaign.objects.filter(
-        status__in=[CampaignStatus.ACTIVE, CampaignStatus.PAUSED],
-        end_date__lt=today,
-        campaign_type__in=[CampaignType.VISIBILITY, CampaignType.SALESMAN],
-    ).exclude(
-        campaign_type=CampaignType.SALESMAN,
-        sales__status__in=[SaleStatus.PENDING, SaleStatus.AWAITING_BUDGET],
-    )
-    ended = []
-    for campaign in expired.distinct():
-        try:
-            campaign_end(campaign=campaign, reason=f"Ended on its end date ({campaign.end_date:%Y-%m-%d}).")
-        except campaign_services.CampaignError:
-            continue  # it moved on meanwhile (ended by the advertiser, say)
-        ended.append(campaign.pk)
-    return ended
-
-
-def _earnings_settle(campaign) -> None:
-    """Post views already counted but not yet accrued (the hourly accrual runs later), so the
-    refund gives back only what promoters did not earn. The campaign has stopped counting."""
-    if campaign.campaign_type == CampaignType.VISIBILITY:
-        from tracking.services import views_accrue
-
-        views_accrue(campaign=campaign)
 
 
 def refund_unused_safely(*, campaign, actor=None) -> list[AdvertiserCharge]:
@@ -309,3 +261,9 @@ def refunds_retry_pending(*, older_than_seconds: int = 60, limit: int = 100) -> 
         except GatewayError as error:
             logger.warning("refund %s retry failed: %s", row.pk, error)
     return count
+
+
+def ended_campaign_work_reviewed_refund(sender, *, campaign_id: int, **kwargs) -> None:
+    """campaigns' `ended_campaign_work_reviewed`: once the review commits, refund what it did not
+    pay (a task, so Stripe is called outside the review's transaction)."""
+    transaction.on_commit(lambda: async_task("billing.tasks.campaign_refund_unused", campaign_id))

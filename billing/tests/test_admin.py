@@ -5,8 +5,9 @@ from django.contrib import admin
 from django.urls import reverse
 
 from billing.models import LedgerAccount, StripeWebhookEvent, Transaction
-from billing.tests.conftest import deliver, fund
 from campaigns.tests.factories import CampaignFactory
+from tests.support.funding import fund_with_card as fund
+from tests.support.stripe import deliver
 
 pytestmark = pytest.mark.django_db
 

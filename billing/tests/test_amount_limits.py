@@ -6,7 +6,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from billing import gateway, limits, services
+from billing import gateway, services
+from campaignplatform import payment_limits as limits
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
 

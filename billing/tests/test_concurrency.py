@@ -8,9 +8,10 @@ from django.db import close_old_connections, connection, transaction
 from billing import ledger, services
 from billing.audit import ledger_audit
 from billing.models import AdvertiserCharge, CampaignBudgetAllocation, StripeWebhookEvent
-from billing.tests.conftest import deliver, events_of, fund
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory
+from tests.support.funding import fund_with_card as fund
+from tests.support.stripe import deliver, events_of
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

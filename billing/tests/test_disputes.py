@@ -10,10 +10,12 @@ from billing import ledger, services
 from billing.audit import ledger_audit
 from billing.disputes import dispute_sync
 from billing.models import AdvertiserCharge, ChargeKind, Dispute, DisputeStatus
-from billing.tests.conftest import deliver, events_of, fund
+from campaigns import services as campaign_services
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory
 from reporting.finance import finance_overview
+from tests.support.funding import fund_with_card as fund
+from tests.support.stripe import deliver, events_of
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +95,7 @@ def test_a_won_dispute_gives_everything_back_and_resumes_the_campaign(
     assert ledger.platform_losses().balance == 0
     assert stripe_before - _platform_available(stripe_client) == _external() - ledger_before == 1_500  # the fee
     assert ledger_audit().clean, ledger_audit().differences
-    services.campaign_end(campaign=campaign, actor=campaign.advertiser)  # the rest can still be refunded
+    campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)  # the rest can still be refunded
     assert services.campaign_budget_remaining(campaign) == 0
     assert ledger_audit().clean, ledger_audit().differences
 

@@ -14,9 +14,9 @@ from billing.models import (
     StripePaymentIntent,
     Transaction,
 )
-from billing.tests.conftest import fund
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory, PromoterCampaignFactory
+from tests.support.funding import fund_with_card as fund
 
 pytestmark = pytest.mark.django_db
 

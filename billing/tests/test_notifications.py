@@ -9,11 +9,12 @@ from django.urls import reverse
 from accounts.models import Notification, NotificationKind
 from billing import gateway, services, webhooks
 from billing.models import AdvertiserCharge, ChargeStatus, StripeWebhookEvent
-from billing.tests.conftest import deliver, fund
-from billing.tests.factories import fund_without_stripe
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.tests.factories import CampaignFactory
+from tests.support.funding import fund_with_card as fund
+from tests.support.funding import fund_without_stripe
+from tests.support.stripe import deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +170,7 @@ def test_refund_is_told_once_whatever_replays_it(
     spend(funded, promoter, 2_500, "s1")
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_end(campaign=funded, actor=funded.advertiser)
+        campaign_services.campaign_complete(campaign=funded, actor=funded.advertiser)
         services.campaign_refund_unused(campaign=funded, actor=funded.advertiser)  # admin action
         for _ in range(2):
             for event in stripe_sim.events:
@@ -188,7 +189,7 @@ def test_refund_is_told_once_whatever_replays_it(
 def test_refund_left_pending_is_told_when_the_retry_issues_it(funded, stripe_sim, django_capture_on_commit_callbacks):
     stripe_sim.fail_next(1, "500")
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_end(campaign=funded, actor=funded.advertiser)
+        campaign_services.campaign_complete(campaign=funded, actor=funded.advertiser)
     assert AdvertiserCharge.objects.get(kind="refund").status == ChargeStatus.PENDING
     assert not notes(funded.advertiser, NotificationKind.REFUND_ISSUED).exists()
 
@@ -203,7 +204,7 @@ def test_refund_recorded_in_a_rolled_back_transaction_tells_nothing(
     funded, stripe_sim, django_capture_on_commit_callbacks
 ):
     stripe_sim.fail_next(1, "500")
-    services.campaign_end(campaign=funded, actor=funded.advertiser)
+    campaign_services.campaign_complete(campaign=funded, actor=funded.advertiser)
     row = AdvertiserCharge.objects.get(kind="refund")
     answer = gateway.Refund(id="re_test", status="succeeded", amount=row.amount, charge_id=row.stripe_charge_id)
 

@@ -13,9 +13,11 @@ from billing import ledger, services
 from billing.audit import ledger_audit
 from billing.disputes import dispute_sync
 from billing.models import AdvertiserCharge, CampaignBudgetAllocation, Dispute, DisputeStatus, Transaction
-from billing.tests.conftest import add_card, fund
+from campaigns import services as campaign_services
 from campaigns.models import CampaignStatus, CampaignType
 from campaigns.tests.factories import CampaignFactory
+from tests.support.funding import fund_with_card as fund
+from tests.support.stripe import add_card
 
 pytestmark = pytest.mark.django_db
 
@@ -106,9 +108,9 @@ def test_every_cent_is_accounted_for_after_every_step(
                 fund(campaign, budget_cents=value)
         elif action == "end" and not ended:
             if value == "complete":
-                services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+                campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
             else:
-                services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="property test")
+                campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="property test")
             assert services.campaign_budget_remaining(campaign) == 0
             assert ledger.campaign_fee_held(campaign).balance == 0
         elif action == "reverse" and spends:

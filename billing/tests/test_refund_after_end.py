@@ -7,9 +7,10 @@ from django.db import transaction
 from billing import ledger, services
 from billing.audit import ledger_audit
 from billing.models import AdvertiserCharge, CampaignBudgetAllocation, ChargeKind, TransactionKind
-from billing.tests.conftest import fund
+from campaigns import services as campaign_services
 from campaigns.services import campaign_join
 from campaigns.tests.factories import CampaignFactory
+from tests.support.funding import fund_with_card as fund
 from tracking import services as tracking_services
 from tracking.models import SaleSource
 
@@ -33,7 +34,7 @@ def ended_with_a_verified_sale(card_for, promoter):
         source=SaleSource.MANUAL,
     )
     tracking_services.sale_verify(sale=sale, actor=campaign.advertiser)
-    services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+    campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
     assert _refunds(campaign) == [(3_750, 375)]
     return campaign, sale
 
@@ -117,7 +118,7 @@ def test_a_refund_stripe_refuses_for_good_is_not_tried_again_at_every_sweep(card
         raise gateway.GatewayError("Charge has been charged back; cannot issue a refund.", code="charge_disputed")
 
     monkeypatch.setattr(gateway, "refund_create", refused)
-    services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+    campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
     refund = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.REFUND)
     assert refund.status == ChargeStatus.FAILED and "charged back" in refund.failure_reason
 

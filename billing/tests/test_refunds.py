@@ -7,9 +7,10 @@ from django.urls import reverse
 from billing import ledger, services
 from billing.audit import ledger_audit
 from billing.models import AdvertiserCharge, CampaignBudgetAllocation
-from billing.tests.conftest import fund
+from campaigns import services as campaign_services
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory
+from tests.support.funding import fund_with_card as fund
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def funded(card_for):
 def test_ending_refunds_unused_budget_and_its_fee(funded, promoter, stripe_client):
     spend(funded, promoter, 2_500, "s1")
 
-    services.campaign_end(campaign=funded, actor=funded.advertiser)
+    campaign_services.campaign_complete(campaign=funded, actor=funded.advertiser)
 
     refund = AdvertiserCharge.objects.get(campaign=funded, kind="refund")
     assert (refund.status, refund.budget_amount, refund.fee_amount, refund.amount) == ("succeeded", 7_500, 750, 8_250)
@@ -46,7 +47,7 @@ def test_ending_refunds_unused_budget_and_its_fee(funded, promoter, stripe_clien
 
 
 def test_refunding_twice_refunds_once(funded, stripe_client):
-    services.campaign_cancel(campaign=funded, actor=funded.advertiser, reason="changed plans")
+    campaign_services.campaign_cancel(campaign=funded, actor=funded.advertiser, reason="changed plans")
     services.campaign_refund_unused(campaign=funded, actor=funded.advertiser)
 
     assert AdvertiserCharge.objects.filter(kind="refund").count() == 1
@@ -58,7 +59,7 @@ def test_refunds_go_newest_payment_first(funded, promoter, stripe_client):
     fund(funded, budget_cents=4_000)
     spend(funded, promoter, 11_000, "most")  # the first payment is spent, 3,000 of the second left
 
-    services.campaign_end(campaign=funded, actor=funded.advertiser)
+    campaign_services.campaign_complete(campaign=funded, actor=funded.advertiser)
 
     (refund,) = AdvertiserCharge.objects.filter(kind="refund")
     newest_charge = AdvertiserCharge.objects.filter(kind="charge").order_by("-pk").first()
@@ -69,7 +70,7 @@ def test_refunds_go_newest_payment_first(funded, promoter, stripe_client):
 
 def test_stripe_down_leaves_the_refund_pending_and_the_retry_refunds_once(funded, stripe_sim, stripe_client):
     stripe_sim.fail_next(1, "500")
-    services.campaign_end(campaign=funded, actor=funded.advertiser)
+    campaign_services.campaign_complete(campaign=funded, actor=funded.advertiser)
     refund = AdvertiserCharge.objects.get(kind="refund")
     assert refund.status == "pending"
     assert services.campaign_budget_remaining(funded) == 0  # reserved: cannot be spent meanwhile
@@ -87,7 +88,7 @@ def test_a_refund_stripe_refuses_is_failed_and_the_money_returns_to_the_campaign
     charge = AdvertiserCharge.objects.get(kind="charge")
     stripe_client.v1.refunds.create(params={"charge": charge.stripe_charge_id, "amount": 10_500})  # refunded elsewhere
 
-    services.campaign_end(campaign=funded, actor=funded.advertiser)
+    campaign_services.campaign_complete(campaign=funded, actor=funded.advertiser)
 
     refund = AdvertiserCharge.objects.get(kind="refund")
     assert refund.status == "failed" and "greater than" in refund.failure_reason

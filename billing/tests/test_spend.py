@@ -6,9 +6,9 @@ from django.db import transaction
 from billing import ledger, services
 from billing.audit import ledger_audit
 from billing.models import AdvertiserSpend, CampaignBudgetAllocation, PlatformFee, Transaction
-from billing.tests.conftest import fund
-from campaigns.models import CampaignStatus
+from campaigns.models import CampaignStatus, StatusReason
 from campaigns.tests.factories import CampaignFactory, PromoterCampaignFactory
+from tests.support.funding import fund_with_card as fund
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_spending_the_last_cent_pauses_salesman_and_visibility_campaigns(funded_
 
     funded_salesman.refresh_from_db()
     assert funded_salesman.status == CampaignStatus.PAUSED
-    assert funded_salesman.status_changes.first().reason == services.BUDGET_USED_UP
+    assert funded_salesman.status_changes.first().reason_code == StatusReason.BUDGET_USED_UP
     with pytest.raises(services.BudgetExhausted) as refused:
         spend(funded_salesman, promoter, 1, "more")
     assert refused.value.remaining_cents == 0
@@ -142,7 +142,7 @@ def test_unfunded_campaign_has_nothing_to_spend(promoter):
 
 
 def test_funding_without_stripe_helper_for_other_apps(promoter):
-    from billing.tests.factories import fund_without_stripe
+    from tests.support.funding import fund_without_stripe
 
     campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2000)
     fund_without_stripe(campaign)

@@ -8,10 +8,12 @@ import stripe
 from billing import services, webhooks
 from billing.audit import ledger_audit
 from billing.models import CampaignBudgetAllocation, IntentStatus, StripePaymentIntent, StripeWebhookEvent
-from billing.tests.conftest import deliver, events_of, fund
+from campaigns import services as campaign_services
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory
 from stripe_simulator.errors import StripeError as SimulatorError
+from tests.support.funding import fund_with_card as fund
+from tests.support.stripe import deliver, events_of
 
 pytestmark = pytest.mark.django_db
 URL = "/billing/stripe/webhook/"
@@ -122,7 +124,7 @@ def test_refund_events_settle_pending_refunds(client, card_for, stripe_sim):
     card_for(campaign.advertiser)
     fund(campaign, budget_cents=5000)
     stripe_sim.fail_next(1, "500")
-    services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+    campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
     refund = campaign.charges.get(kind="refund")
     assert refund.status == "pending"
 

@@ -100,7 +100,7 @@ class PromoterCampaignFactory(DjangoModelFactory):
             return
         if participation.campaign.status != "active" or participation.campaign.budget_allocations.exists():
             return
-        from billing.tests.factories import fund_without_stripe
+        from tests.support.funding import fund_without_stripe
 
         fund_without_stripe(participation.campaign, budget_cents=participation.agreed_amount)
 

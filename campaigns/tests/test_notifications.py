@@ -6,10 +6,10 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts.models import Notification, NotificationKind
-from billing.tests.factories import fund_without_stripe
 from campaigns import notifications, services
-from campaigns.models import ApplicationMessage, MessageKind, Party
+from campaigns.models import ApplicationMessage, MessageKind, Party, StatusReason
 from campaigns.tests.factories import ApplicationFactory, CampaignFactory, DeliverableFactory, WorkFactory
+from tests.support.funding import fund_without_stripe
 
 pytestmark = pytest.mark.django_db
 
@@ -241,17 +241,17 @@ def test_pause_for_budget_asks_for_a_top_up_and_each_new_pause_is_told(django_ca
     campaign = CampaignFactory(salesman=True, active=True)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_pause(campaign=campaign, actor=None, reason=notifications.BUDGET_USED_UP)
+        services.campaign_pause(campaign=campaign, actor=None, code=StatusReason.BUDGET_USED_UP)
     with pytest.raises(services.InvalidTransition), django_capture_on_commit_callbacks(execute=True):
-        services.campaign_pause(campaign=campaign, actor=None, reason=notifications.BUDGET_USED_UP)
+        services.campaign_pause(campaign=campaign, actor=None, code=StatusReason.BUDGET_USED_UP)
 
     note = the_note(campaign.advertiser, NotificationKind.CAMPAIGN_PAUSED)
     assert note.url == fund_url(campaign)
     assert "sales" in note.body.lower() and "top up" in note.body.lower()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_resume(campaign=campaign, actor=None, reason="budget topped up")
-        services.campaign_pause(campaign=campaign, actor=None, reason=notifications.BUDGET_USED_UP)
+        services.campaign_resume(campaign=campaign, actor=None, code=StatusReason.BUDGET_TOPPED_UP)
+        services.campaign_pause(campaign=campaign, actor=None, code=StatusReason.BUDGET_USED_UP)
     assert notes(campaign.advertiser, NotificationKind.CAMPAIGN_PAUSED).count() == 2
     assert notes(campaign.advertiser, NotificationKind.CAMPAIGN_RESUMED).count() == 1
 
@@ -278,7 +278,7 @@ def test_visibility_paused_at_its_cap_is_not_told_paused(django_capture_on_commi
     campaign = CampaignFactory(active=True, max_views=4, paid_views=4)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_pause(campaign=campaign, actor=None, reason=notifications.BUDGET_USED_UP)
+        services.campaign_pause(campaign=campaign, actor=None, code=StatusReason.BUDGET_USED_UP)
 
     assert not Notification.objects.exists()
 
@@ -287,9 +287,9 @@ def test_completion_by_the_system_is_told_once(django_capture_on_commit_callback
     campaign = CampaignFactory(active=True, max_views=4)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.campaign_complete(campaign=campaign, actor=None, reason=notifications.VIEW_CAP_REACHED)
+        services.campaign_complete(campaign=campaign, actor=None, code=StatusReason.VIEW_CAP_REACHED)
     with pytest.raises(services.InvalidTransition), django_capture_on_commit_callbacks(execute=True):
-        services.campaign_complete(campaign=campaign, actor=None, reason=notifications.VIEW_CAP_REACHED)
+        services.campaign_complete(campaign=campaign, actor=None, code=StatusReason.VIEW_CAP_REACHED)
 
     note = the_note(campaign.advertiser, NotificationKind.CAMPAIGN_COMPLETED)
     assert note.url == campaign_url(campaign) and "reached its 4 views" in note.title
@@ -351,12 +351,12 @@ def _revise(promoter):
 
 def _pause(promoter):
     campaign = CampaignFactory(salesman=True, active=True)
-    return lambda: services.campaign_pause(campaign=campaign, reason=notifications.BUDGET_USED_UP)
+    return lambda: services.campaign_pause(campaign=campaign, code=StatusReason.BUDGET_USED_UP)
 
 
 def _complete(promoter):
     campaign = CampaignFactory(active=True)
-    return lambda: services.campaign_complete(campaign=campaign, reason=notifications.VIEW_CAP_REACHED)
+    return lambda: services.campaign_complete(campaign=campaign, code=StatusReason.VIEW_CAP_REACHED)
 
 
 @pytest.mark.parametrize("event", [_receive, _counter, _accept, _reject, _submit, _approve, _revise, _pause, _complete])

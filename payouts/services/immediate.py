@@ -12,8 +12,10 @@ from django.utils import timezone
 from accounts.models import NotificationKind
 from billing import gateway, ledger
 from billing.models import Transaction, TransactionKind
+from billing.services import BudgetExhausted, campaign_budget_spend
 from campaignplatform.money import dollars
 from campaigns.models import CampaignWork
+from campaigns.services import WorkNotPayable
 from payouts.models import (
     PayoutRecord,
     PayoutStatus,
@@ -27,15 +29,20 @@ from payouts.services.base import promoter_notify
 from payouts.services.run import payout_records_send
 
 
-def _campaign_budget_spend(**kwargs):
-    # Billing's service; a seam so payouts' tests can run while billing is being built.
-    from billing.services import campaign_budget_spend
-
-    return campaign_budget_spend(**kwargs)
-
-
 def campaign_transfer_group(campaign) -> str:
     return f"campaign-{campaign.public_id}"
+
+
+def work_approved_pay(sender, *, work, **kwargs) -> None:
+    """campaigns' `work_approved` signal: pay the milestone, or refuse the approval when the
+    campaign's budget went back to the advertiser (cancelled or ended) and cannot pay it."""
+    try:
+        work_payment_create(work=work)
+    except BudgetExhausted as refused:
+        raise WorkNotPayable(
+            "The campaign's budget cannot pay for this work any more, so it was not approved. "
+            "Contact support to settle it."
+        ) from refused
 
 
 def work_payment_create(*, work) -> StripeTransfer:
@@ -50,7 +57,7 @@ def work_payment_create(*, work) -> StripeTransfer:
     participation = deliverable.promoter_campaign
     campaign = participation.campaign
     promoter = participation.promoter
-    _campaign_budget_spend(
+    campaign_budget_spend(
         campaign=campaign,
         promoter=promoter,
         amount_cents=deliverable.amount,

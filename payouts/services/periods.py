@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.utils import timezone
 
@@ -35,9 +36,15 @@ def next_payout_at(now: datetime.datetime | None = None) -> datetime.datetime:
     return datetime.datetime(nxt.year, nxt.month, 1, 6, 0, tzinfo=datetime.UTC)
 
 
+_PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
 def parse_period(text: str) -> datetime.date:
+    """`YYYY-MM` to the month's first day; PayoutError for anything else (2026-13, 0000-01, 2026-1)."""
+    match = _PERIOD.fullmatch(text.strip())
     try:
-        year, month = (int(part) for part in text.strip().split("-"))
-        return datetime.date(year, month, 1)
+        if match is None:
+            raise ValueError(text)
+        return datetime.date(int(match[1]), int(match[2]), 1)
     except ValueError as error:
         raise PayoutError(f"A period is written YYYY-MM, not {text!r}.") from error

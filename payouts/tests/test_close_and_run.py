@@ -21,7 +21,9 @@ from payouts.models import (
     Wallet,
 )
 from payouts.services import run
-from payouts.tests.conftest import assert_books_clean, connect_ready, earn, fund
+from tests.support.books import assert_books_clean
+from tests.support.funding import fund_with_charge as fund
+from tests.support.payouts import connect_ready, earn
 
 pytestmark = pytest.mark.django_db
 

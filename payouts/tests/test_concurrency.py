@@ -12,7 +12,9 @@ from campaigns.models import CampaignType
 from campaigns.tests.factories import CampaignFactory
 from payouts import services
 from payouts.models import PayoutRecord, PayoutStatus, Wallet
-from payouts.tests.conftest import assert_books_clean, connect_ready, earn, fund
+from tests.support.books import assert_books_clean
+from tests.support.funding import fund_with_charge as fund
+from tests.support.payouts import connect_ready, earn
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

@@ -14,10 +14,10 @@ from billing.models import Transaction, TransactionKind
 from billing.services import campaign_budget_remaining
 from payouts import services
 from payouts.models import BillingPeriodSummary, Wallet
-from payouts.tests.conftest import assert_books_clean
+from tests.support.books import assert_books_clean
+from tests.support.tracking import join, salesman_campaign
 from tracking import services as tracking
 from tracking.models import CommissionDeduction, SaleSource
-from tracking.tests.conftest import join, salesman_campaign
 
 JAN, FEB, MAR = datetime.date(2026, 1, 1), datetime.date(2026, 2, 1), datetime.date(2026, 3, 1)
 

@@ -13,7 +13,9 @@ from accounts.models import Notification
 from campaigns.tests.factories import CampaignFactory
 from payouts import services
 from payouts.models import BillingPeriodSummary, StripeConnectAccount, Wallet
-from payouts.tests.conftest import assert_books_clean, earn, fund
+from tests.support.books import assert_books_clean
+from tests.support.funding import fund_with_charge as fund
+from tests.support.payouts import earn
 
 pytestmark = pytest.mark.django_db
 

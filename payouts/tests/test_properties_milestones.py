@@ -17,7 +17,10 @@ from campaigns.models import CampaignStatus, WorkStatus
 from campaigns.tests.factories import DeliverableFactory, WorkFactory
 from payouts import services
 from payouts.models import StripeTransfer, TransferStatus, Wallet
-from payouts.tests.conftest import assert_books_clean, connect_ready, fund, simulator_charge
+from tests.support.books import assert_books_clean
+from tests.support.funding import fund_with_charge as fund
+from tests.support.funding import simulator_charge
+from tests.support.payouts import connect_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -94,9 +97,9 @@ def test_milestones_add_up_whatever_happens(stripe_sim, stripe_client, django_ca
             campaign.refresh_from_db()
             if campaign.status not in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
                 if value == "complete":
-                    billing_services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+                    campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
                 else:
-                    billing_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="stop")
+                    campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="stop")
         elif action == "auto_approve":
             with capture(execute=True):
                 campaign_services.works_auto_approve_overdue(now=timezone.now() + datetime.timedelta(days=30))

@@ -10,7 +10,10 @@ from campaigns import services as campaign_services
 from campaigns.tests.factories import DeliverableFactory, WorkFactory
 from payouts import services
 from payouts.models import StripeTransfer, TransferKind, TransferStatus, Wallet
-from payouts.tests.conftest import assert_books_clean, connect_ready, fund, simulator_charge
+from tests.support.books import assert_books_clean
+from tests.support.funding import fund_with_charge as fund
+from tests.support.funding import simulator_charge
+from tests.support.payouts import connect_ready
 
 pytestmark = pytest.mark.django_db
 

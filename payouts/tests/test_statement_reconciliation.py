@@ -9,12 +9,15 @@ from django.db import transaction
 
 from billing import services as billing_services
 from billing.models import TransactionKind
+from campaigns import services as campaign_services
 from campaigns.tests.factories import CampaignFactory
 from payouts import services, statements
 from payouts.models import BillingPeriodSummary, StripeTransfer, SummaryRole
 from payouts.reconciliation import statements_reconcile
-from payouts.tests.conftest import assert_books_clean, earn, fund
-from payouts.tests.test_statements import JAN, close_a_month_of_activity
+from tests.support.books import assert_books_clean
+from tests.support.funding import fund_with_charge as fund
+from tests.support.payouts import earn
+from tests.support.statements import JAN, close_a_month_of_activity
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +63,7 @@ def test_statements_of_three_months_add_up(stripe_sim, stripe_client, django_cap
     with time_machine.travel(MID_MAR, tick=False):
         with capture(execute=True):
             services.transfers_retry_failed()
-        billing_services.campaign_end(campaign=views, actor=advertiser)
+        campaign_services.campaign_complete(campaign=views, actor=advertiser)
     with time_machine.travel(datetime.datetime(2026, 4, 1, 6, tzinfo=datetime.UTC), tick=False):
         services.period_close(period=MAR)
         assert_books_clean()

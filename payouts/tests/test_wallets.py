@@ -12,7 +12,8 @@ from billing.models import TransactionKind
 from campaigns.tests.factories import CampaignFactory
 from payouts import services
 from payouts.models import Wallet
-from payouts.tests.conftest import earn, fund
+from tests.support.funding import fund_with_charge as fund
+from tests.support.payouts import earn
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,9 @@ from campaigns import services as campaign_services
 from campaigns.tests.factories import DeliverableFactory, PromoterCampaignFactory, WorkFactory
 from payouts import services
 from payouts.models import StripeTransfer, TransferStatus
-from payouts.tests.conftest import connect_ready, fund, simulator_charge
+from tests.support.funding import fund_with_charge as fund
+from tests.support.funding import simulator_charge
+from tests.support.payouts import connect_ready
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,10 @@ from campaigns import services as campaign_services
 from campaigns.models import CampaignStatus, WorkStatus
 from campaigns.tests.factories import DeliverableFactory, WorkFactory
 from payouts.models import StripeTransfer, TransferStatus, Wallet
-from payouts.tests.conftest import assert_books_clean, connect_ready, fund, simulator_charge
+from tests.support.books import assert_books_clean
+from tests.support.funding import fund_with_charge as fund
+from tests.support.funding import simulator_charge
+from tests.support.payouts import connect_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +42,9 @@ def _refunded(campaign):
 def test_ending_keeps_the_money_of_work_waiting_for_review(stripe_sim, end):
     campaign, _ = _waiting_work(stripe_sim)
     if end == "cancel":
-        billing_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
+        campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
     else:
-        billing_services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+        campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
     assert _refunded(campaign) == (20_000, 2_000)
     assert billing_services.campaign_budget_remaining(campaign) == 10_000
     assert ledger.campaign_fee_held(campaign).balance == 1_000
@@ -75,7 +78,7 @@ def test_approving_after_cancel_pays_the_promoter(stripe_sim, client, django_cap
 
 def test_overdue_auto_approval_after_cancel_pays_the_promoter(stripe_sim, django_capture_on_commit_callbacks):
     campaign, work = _waiting_work(stripe_sim)
-    billing_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
+    campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
     later = timezone.now() + datetime.timedelta(days=30)
     with django_capture_on_commit_callbacks(execute=True):
         assert campaign_services.works_auto_approve_overdue(now=later) == 1
@@ -86,7 +89,7 @@ def test_overdue_auto_approval_after_cancel_pays_the_promoter(stripe_sim, django
 
 def test_rejecting_after_cancel_refunds_the_milestone(stripe_sim, django_capture_on_commit_callbacks):
     campaign, work = _waiting_work(stripe_sim)
-    billing_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
+    campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
     with django_capture_on_commit_callbacks(execute=True):
         campaign_services.work_reject(work=work, actor=campaign.advertiser, comment="not what we agreed")
     assert _refunded(campaign) == (30_000, 3_000)
@@ -98,7 +101,7 @@ def test_rejecting_after_cancel_refunds_the_milestone(stripe_sim, django_capture
 
 def test_no_revision_can_be_asked_once_the_campaign_has_ended(stripe_sim):
     campaign, work = _waiting_work(stripe_sim)
-    billing_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
+    campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
     with pytest.raises(campaign_services.CampaignError, match="approve or reject"):
         campaign_services.work_request_revision(work=work, actor=campaign.advertiser, comment="more")
     work.refresh_from_db()

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from accounts.tests.factories import AdvertiserFactory, PromoterFactory
 from billing import services as billing_services
-from billing.tests.factories import fund_without_stripe
 from campaigns.models import ApplicationStatus
 from campaigns.tests.factories import (
     ApplicationFactory,
@@ -18,6 +17,7 @@ from campaigns.tests.factories import (
     PromoterCampaignFactory,
     WorkFactory,
 )
+from tests.support.funding import fund_without_stripe
 from tracking import services as tracking_services
 from tracking.models import ViewStat
 

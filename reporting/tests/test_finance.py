@@ -10,9 +10,9 @@ from django.urls import reverse
 from accounts.tests.factories import PromoterFactory
 from billing import services
 from billing.models import AccountKind, StripeWebhookEvent, WebhookStatus
-from billing.tests.factories import fund_without_stripe
 from campaigns.tests.factories import CampaignFactory
 from reporting.finance import finance_overview
+from tests.support.funding import fund_without_stripe
 
 pytestmark = pytest.mark.django_db
 

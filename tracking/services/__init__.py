@@ -10,14 +10,11 @@ import `tracking.services` whatever module a function lives in.
 """
 
 from tracking.services.accrual import (
-    campaign_cap_reached,
-    campaigns_complete_capped,
     participation_accrue,
     participation_paid_views,
     rate_limits_prune,
     view_earnings_cents,
     views_accrue,
-    views_accrue_hourly,
 )
 from tracking.services.api_keys import (
     api_key_authenticate,
@@ -29,7 +26,6 @@ from tracking.services.base import (
     BUDGET_USED_UP_REASON,
     COUPON_ALPHABET,
     COUPON_LENGTH,
-    VIEW_CAP_REACHED_REASON,
     SaleConflict,
     SaleInvalid,
     SaleNotFound,
@@ -40,6 +36,13 @@ from tracking.services.counting import (
     view_track,
     view_track_after_response,
     views_flush,
+)
+from tracking.services.ending import (
+    campaign_cap_reached,
+    campaigns_complete_capped,
+    campaigns_end_expired,
+    views_accrue_hourly,
+    views_settle_before_refund,
 )
 from tracking.services.links import (
     Link,
@@ -53,12 +56,14 @@ from tracking.services.sale_review import (
     sale_verify,
     sales_auto_verify_due,
     sales_pay_awaiting,
+    sales_pay_awaiting_after_top_up,
     sales_verify,
 )
 from tracking.services.sales import (
     ImportResult,
     commission_cents,
     sale_attribute,
+    sale_move,
     sale_record,
     sales_import,
 )
@@ -67,7 +72,6 @@ __all__ = [
     "BUDGET_USED_UP_REASON",
     "COUPON_ALPHABET",
     "COUPON_LENGTH",
-    "VIEW_CAP_REACHED_REASON",
     "ImportResult",
     "Link",
     "SaleConflict",
@@ -80,6 +84,7 @@ __all__ = [
     "api_key_touch",
     "campaign_cap_reached",
     "campaigns_complete_capped",
+    "campaigns_end_expired",
     "commission_cents",
     "coupon_ensure",
     "link_lookup",
@@ -88,6 +93,7 @@ __all__ = [
     "rate_limits_prune",
     "referral_target",
     "sale_attribute",
+    "sale_move",
     "sale_record",
     "sale_refund",
     "sale_reject",
@@ -95,6 +101,7 @@ __all__ = [
     "sales_auto_verify_due",
     "sales_import",
     "sales_pay_awaiting",
+    "sales_pay_awaiting_after_top_up",
     "sales_verify",
     "view_batches_prune",
     "view_earnings_cents",
@@ -103,4 +110,5 @@ __all__ = [
     "views_accrue",
     "views_accrue_hourly",
     "views_flush",
+    "views_settle_before_refund",
 ]

@@ -1,59 +1,20 @@
-"""View earnings: the hourly accrual into promoters' pending balances, and completing capped campaigns."""
+"""View earnings: the hourly accrual of counted views into promoters' pending balances."""
 
 import logging
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
-from campaigns import services as campaign_services
-from campaigns.models import Campaign, CampaignStatus, CampaignType, PromoterCampaign
+from billing import services as billing
+from campaigns.models import Campaign, CampaignType, PromoterCampaign
 from tracking.models import (
     RateLimitWindow,
     ViewAccrual,
     ViewStat,
 )
-from tracking.services.base import VIEW_CAP_REACHED_REASON, _billing
 
 logger = logging.getLogger(__name__)
-
-
-def campaign_cap_reached(*, campaign_id: int):
-    """The last paid view was counted: accrue every participation's earnings, then complete the
-    campaign (billing refunds what is left after that) and tell the advertiser. Safe to run twice."""
-    campaign = Campaign.objects.select_related("advertiser").get(pk=campaign_id)
-    if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
-        return
-    try:
-        views_accrue(campaign=campaign)
-    except Exception:
-        # The hourly accrual retries; completing the campaign must not wait for it.
-        logger.exception("view accrual before completing campaign %s failed", campaign_id)
-    campaign.refresh_from_db()  # spending the last cent pauses it (billing)
-    if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
-        return
-    try:
-        # billing's campaign_end = campaigns' campaign_complete, then the refund of what is left
-        # (the rounding remainder and its fee).
-        _billing().campaign_end(campaign=campaign, actor=None, reason=VIEW_CAP_REACHED_REASON)
-    except campaign_services.InvalidTransition:
-        return  # completed or cancelled meanwhile: someone else told the advertiser
-    # campaign_end tells the advertiser the campaign completed (and about the refund).
-
-
-def campaigns_complete_capped() -> int:
-    """Sweep (hourly, with the accrual): complete Visibility campaigns at their cap whose
-    after-commit completion did not run (process crashed between commit and callback)."""
-    ids = list(
-        Campaign.objects.filter(
-            campaign_type=CampaignType.VISIBILITY,
-            status__in=[CampaignStatus.ACTIVE, CampaignStatus.PAUSED],  # paused: its last cent was spent
-            paid_views__gte=F("max_views"),
-        ).values_list("pk", flat=True)
-    )
-    for pk in ids:
-        campaign_cap_reached(campaign_id=pk)
-    return len(ids)
 
 
 def participation_paid_views(participation_id: int) -> int:
@@ -72,7 +33,6 @@ def participation_accrue(*, participation: PromoterCampaign) -> int:
     The accrual row is locked, so two runs for one participation serialise; the idempotency key
     names the new cumulative total, so a replay of the same step posts once.
     """
-    billing = _billing()
     campaign = participation.campaign
     ViewAccrual.objects.get_or_create(participation=participation)
     with transaction.atomic(durable=True):
@@ -103,7 +63,6 @@ def views_accrue(*, campaign: Campaign | None = None) -> int:
     A participation whose campaign budget cannot cover it (BudgetExhausted: should not happen,
     funding covers max_views) is logged and retried next run.
     """
-    billing = _billing()
     participations = PromoterCampaign.objects.filter(campaign__campaign_type=CampaignType.VISIBILITY).select_related(
         "campaign", "promoter"
     )
@@ -120,13 +79,6 @@ def views_accrue(*, campaign: Campaign | None = None) -> int:
             posted += participation_accrue(participation=participation)
         except billing.BudgetExhausted:
             logger.warning("budget exhausted accruing views of participation %s", participation.pk)
-    return posted
-
-
-def views_accrue_hourly() -> int:
-    """The scheduled job: accrue, then complete campaigns left at their cap."""
-    posted = views_accrue()
-    campaigns_complete_capped()
     return posted
 
 

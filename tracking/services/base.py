@@ -1,6 +1,5 @@
 """What every tracking service shares: reasons, errors and billing's money contract."""
 
-VIEW_CAP_REACHED_REASON = "view cap reached"
 BUDGET_USED_UP_REASON = "budget used up"
 COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 COUPON_LENGTH = 8
@@ -22,10 +21,3 @@ class SaleConflict(TrackingError):
 
 class SaleNotFound(TrackingError):
     status = 404
-
-
-def _billing():
-    """billing's money contract; imported late so tracking loads before billing's services exist."""
-    from billing import services
-
-    return services

@@ -6,18 +6,20 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from accounts.models import NotificationKind
 from accounts.notifications import notify
+from billing import services as billing
 from campaignplatform.money import dollars
 from campaigns import services as campaign_services
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignStatus, CampaignType, StatusReason
 from tracking.models import (
     CommissionDeduction,
     SaleRecord,
     SaleStatus,
 )
-from tracking.services.base import BUDGET_USED_UP_REASON, SaleConflict, SaleInvalid, TrackingError, _billing
+from tracking.services.base import BUDGET_USED_UP_REASON, SaleConflict, SaleInvalid, TrackingError
 from tracking.services.sales import sale_move
 
 
@@ -30,7 +32,6 @@ def _lock_sale(sale: SaleRecord) -> tuple[Campaign, SaleRecord]:
 
 def _commission_post(*, campaign: Campaign, sale: SaleRecord) -> bool:
     """Post the sale's commission; False (nothing posted) if the budget cannot cover it."""
-    billing = _billing()
     if sale.commission_cents == 0:
         return True
     try:
@@ -61,7 +62,7 @@ def _commission_reverse(*, campaign: Campaign, sale: SaleRecord) -> bool:
         return False
     try:
         with transaction.atomic():
-            _billing().campaign_budget_spend_reverse(
+            billing.campaign_budget_spend_reverse(
                 campaign=campaign,
                 promoter=sale.participation.promoter,
                 spend_idempotency_key=f"sale-commission-{sale.pk}",
@@ -147,7 +148,7 @@ def _budget_used_up(campaign: Campaign, sale: SaleRecord):
     """Pause the campaign (the pause tells the advertiser to top up); when it was paused
     already, tell them about this sale, once."""
     if campaign.status == CampaignStatus.ACTIVE:
-        campaign_services.campaign_pause(campaign=campaign, actor=None, reason=BUDGET_USED_UP_REASON)
+        campaign_services.campaign_pause(campaign=campaign, actor=None, code=StatusReason.BUDGET_USED_UP)
         return
     notify(
         user=campaign.advertiser,
@@ -253,7 +254,7 @@ def sale_refund(*, sale: SaleRecord, actor=None, reason: str = "refunded") -> Sa
         if credited and _commission_reverse(campaign=campaign, sale=locked):
             # The commission is back in the budget: it may resume a campaign paused for budget
             # and pay sales that were waiting for it.
-            _billing().campaign_budget_returned(campaign=campaign, reason="budget returned by a refunded sale")
+            billing.campaign_budget_returned(campaign=campaign, code=StatusReason.BUDGET_RETURNED)
         elif credited:
             CommissionDeduction.objects.create(
                 sale=locked,
@@ -273,3 +274,10 @@ def sale_refund(*, sale: SaleRecord, actor=None, reason: str = "refunded") -> Sa
             commission_posted=locked.commission_posted,
         )
     return locked
+
+
+def sales_pay_awaiting_after_top_up(sender, *, campaign: Campaign, **kwargs) -> None:
+    """billing's `budget_returned`: once the budget commits, pay the Salesman sales that were
+    verified meanwhile and wait as "awaiting budget" (a task)."""
+    if campaign.campaign_type == CampaignType.SALESMAN:
+        transaction.on_commit(lambda: async_task("tracking.tasks.pay_awaiting_sales", campaign.pk))

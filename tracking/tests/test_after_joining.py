@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from accounts.tests.factories import PromoterFactory
 from campaigns.models import PromoterCampaign
+from tests.support.tracking import join, salesman_campaign, visibility_campaign
 from tracking.models import CouponCode
-from tracking.tests.conftest import join, salesman_campaign, visibility_campaign
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.models import Transaction
+from tests.support.tracking import join, salesman_campaign
 from tracking import services
 from tracking.models import ApiKey, SaleRecord, SaleStatus, SaleStatusChange
-from tracking.tests.conftest import join, salesman_campaign
 
 pytestmark = pytest.mark.django_db
 

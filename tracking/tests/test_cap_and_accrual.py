@@ -9,18 +9,19 @@ from django.test import Client
 
 from billing import ledger
 from billing.models import Transaction
+from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, PromoterCampaign
-from tracking import services
-from tracking.models import ViewAccrual, ViewStat
-from tracking.tests.conftest import (
+from tests.support.books import assert_books_clean
+from tests.support.tracking import (
     BROWSER_UA,
-    assert_books_clean,
     assert_capped_exactly,
     join,
     participation_near_cap,
     visibility_campaign,
     visit,
 )
+from tracking import services
+from tracking.models import ViewAccrual, ViewStat
 
 pytestmark = pytest.mark.django_db
 
@@ -188,14 +189,13 @@ def test_64_concurrent_visitors_race_for_the_last_10_paid_views(settings, after_
 
 def test_ending_a_campaign_pays_counted_views_before_refunding_the_rest():
     """Views counted since the last hourly accrual are the promoter's, not the advertiser's refund."""
-    from billing import services as billing_services
     from billing.models import AdvertiserCharge
 
     campaign = visibility_campaign(cpv=300, max_views=2000)  # $60 budget, $6 fee
     participation = join(campaign)
     _views(participation, 250)  # counted; the hourly accrual has not run
 
-    billing_services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+    campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
 
     assert ledger.promoter_pending(participation.promoter).balance == 750  # 250 views at $3 per 100
     refund = AdvertiserCharge.objects.get(campaign=campaign, kind="refund")

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from tests.support.tracking import join, salesman_campaign
 from tracking.forms import CSV_COLUMNS, CsvImportForm
-from tracking.tests.conftest import join, salesman_campaign
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,10 @@ from django.test import Client
 
 from accounts.tests.factories import AdvertiserFactory, PromoterFactory
 from billing import ledger
+from tests.support.books import assert_books_clean
+from tests.support.tracking import join, salesman_campaign, visibility_campaign, visit
 from tracking import services
 from tracking.models import ApiKey, SaleRecord, SaleSource, SaleStatus
-from tracking.tests.conftest import assert_books_clean, join, salesman_campaign, visibility_campaign, visit
 
 pytestmark = pytest.mark.django_db
 

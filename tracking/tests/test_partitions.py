@@ -7,10 +7,10 @@ import threading
 import pytest
 from django.db import connection
 
+from tests.support.tracking import BROWSER_UA, join, visibility_campaign
 from tracking import services
 from tracking.models import ViewStat
 from tracking.partitions import partition_days, partition_name, unique_views_partitions_maintain
-from tracking.tests.conftest import BROWSER_UA, join, visibility_campaign
 
 D = dt.date(2026, 3, 2)
 

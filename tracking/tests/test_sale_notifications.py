@@ -3,10 +3,10 @@
 import pytest
 
 from accounts.models import Notification
-from billing.tests.factories import fund_without_stripe
+from tests.support.funding import fund_without_stripe
+from tests.support.tracking import join, salesman_campaign
 from tracking import services
 from tracking.models import SaleSource
-from tracking.tests.conftest import join, salesman_campaign
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,10 @@ from django.utils import timezone
 from billing import ledger
 from billing.services import campaign_budget_remaining
 from campaigns.models import CampaignStatus
+from tests.support.books import assert_books_clean
+from tests.support.tracking import join, salesman_campaign
 from tracking import services
 from tracking.models import CommissionDeduction, SaleRecord, SaleSource, SaleStatus, SaleStatusChange
-from tracking.tests.conftest import assert_books_clean, join, salesman_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def test_rejected_sale_earns_nothing():
 
 
 def test_sale_beyond_the_budget_waits_pauses_and_is_paid_after_top_up(django_capture_on_commit_callbacks):
-    from tracking.tests.conftest import fund
+    from tests.support.funding import fund_without_stripe as fund
 
     campaign = salesman_campaign(budget_cents=2_000)
     participation = join(campaign)
@@ -209,7 +210,7 @@ def test_a_refund_and_a_top_up_at_once_pay_the_waiting_sale_once():
     from django.db import connection
 
     from billing.models import Transaction
-    from tracking.tests.conftest import fund
+    from tests.support.funding import fund_without_stripe as fund
 
     campaign, participation, paid, waiting = _paused_with_a_sale_waiting()
     start = threading.Barrier(2)

@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from campaignplatform.schedules import SCHEDULES
+from tests.support.books import assert_books_clean
+from tests.support.tracking import join, salesman_campaign, visibility_campaign, visit
 from tracking import services, tasks
 from tracking.models import RateLimitWindow, SaleRecord, SaleStatus
-from tracking.tests.conftest import assert_books_clean, join, salesman_campaign, visibility_campaign, visit
 
 pytestmark = pytest.mark.django_db
 

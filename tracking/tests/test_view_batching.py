@@ -13,11 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from campaigns.models import Campaign, PromoterCampaign
-from tracking import services
-from tracking import writer as writer_module
-from tracking.models import RejectReason, UniqueView, ViewStat
-from tracking.services import counting
-from tracking.tests.conftest import (
+from tests.support.tracking import (
     BROWSER_UA,
     assert_capped_exactly,
     join,
@@ -25,6 +21,10 @@ from tracking.tests.conftest import (
     visibility_campaign,
     visit,
 )
+from tracking import services
+from tracking import writer as writer_module
+from tracking.models import RejectReason, UniqueView, ViewStat
+from tracking.services import counting
 from tracking.visitors import visitor_key
 from tracking.writer import BackgroundWriter, background_writer
 

@@ -5,8 +5,8 @@ from django.test import Client
 
 from campaigns.models import Campaign, PromoterCampaign
 from campaigns.services import campaign_pause
+from tests.support.tracking import BROWSER_UA, join, visibility_campaign, visit
 from tracking.models import RateLimitWindow, UniqueView, ViewStat
-from tracking.tests.conftest import BROWSER_UA, join, visibility_campaign, visit
 
 pytestmark = pytest.mark.django_db
 
@@ -239,7 +239,7 @@ def test_no_open_redirect_through_any_parameter(client, participation, suffix):
 
 
 def test_referral_link_adds_ref_and_keeps_the_targets_query(client, db):
-    from tracking.tests.conftest import salesman_campaign
+    from tests.support.tracking import salesman_campaign
 
     campaign = salesman_campaign(target_url="https://shop.example/p?id=5&utm_source=x&ref=old#buy")
     participation = join(campaign)

@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import OperationalError
 
+from tests.support.tracking import join, visibility_campaign
 from tracking.models import ViewStat
 from tracking.services import counting
-from tracking.tests.conftest import join, visibility_campaign
 from tracking.tests.test_view_batching import _request
 from tracking.writer import BackgroundWriter
 

@@ -5,12 +5,11 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from billing import services
 from billing.audit import ledger_audit
 from billing.models import AdvertiserCharge
-from billing.tests.conftest import fund
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory, PromoterCampaignFactory
+from tests.support.funding import fund_with_card as fund
 from tracking import services as tracking_services
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +30,8 @@ def test_visibility_past_its_end_date_ends_and_refunds_once(card_for, stripe_cli
     expired = _funded(card_for, end_date=TODAY - datetime.timedelta(days=1))
     running = _funded(card_for, end_date=TODAY)
 
-    assert services.campaigns_end_expired(today=TODAY) == [expired.pk]
-    assert services.campaigns_end_expired(today=TODAY) == []  # the second run finds nothing to do
+    assert tracking_services.campaigns_end_expired(today=TODAY) == [expired.pk]
+    assert tracking_services.campaigns_end_expired(today=TODAY) == []  # the second run finds nothing to do
 
     expired.refresh_from_db(), running.refresh_from_db()
     assert (expired.status, running.status) == (CampaignStatus.COMPLETED, CampaignStatus.ACTIVE)
@@ -55,9 +54,9 @@ def test_salesman_waits_until_no_sale_is_pending(card_for, stripe_client):
         source="manual",
     )
 
-    assert services.campaigns_end_expired(today=TODAY) == []
+    assert tracking_services.campaigns_end_expired(today=TODAY) == []
     tracking_services.sale_verify(sale=sale, actor=campaign.advertiser)
-    assert services.campaigns_end_expired(today=TODAY) == [campaign.pk]
+    assert tracking_services.campaigns_end_expired(today=TODAY) == [campaign.pk]
     refund = AdvertiserCharge.objects.get(campaign=campaign, kind="refund")
     assert refund.budget_amount == 10_000 - 2_500  # the 12.5% commission stayed with the promoter
     assert ledger_audit().clean
@@ -66,6 +65,6 @@ def test_salesman_waits_until_no_sale_is_pending(card_for, stripe_client):
 def test_consultant_and_seller_are_left_to_the_advertiser(card_for):
     end = TODAY - datetime.timedelta(days=10)
     campaign = CampaignFactory(consultant=True, active=True, start_date=end - datetime.timedelta(days=30), end_date=end)
-    assert services.campaigns_end_expired(today=TODAY) == []
+    assert tracking_services.campaigns_end_expired(today=TODAY) == []
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.ACTIVE

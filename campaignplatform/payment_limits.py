@@ -6,7 +6,7 @@ charges usd only (campaigns' currency constraint). A budget whose payment (budge
 platform fee) would exceed the maximum is refused with a message saying how much can be funded
 in one payment (README, "Money"): Salesman budgets and Visibility views can be topped up later.
 
-Imports no other app, so campaign forms can check a budget against it too.
+A shared helper importing no app: campaign forms check a budget against it, billing every payment.
 """
 
 from __future__ import annotations

@@ -1,23 +1,11 @@
-"""Billing test fixtures: settings aimed at the Stripe simulator, cards, funded campaigns."""
+"""Stripe in tests: saved cards, and events delivered to the webhook as Stripe signs them."""
 
 import json
 
-import pytest
 import stripe
 
 from billing import services
 from billing.models import StripeWebhookEvent
-
-
-@pytest.fixture
-def stripe_settings(settings, stripe_sim):
-    settings.STRIPE_API_BASE = stripe_sim.base_url
-    settings.STRIPE_SECRET_KEY = stripe_sim.api_key
-    settings.STRIPE_WEBHOOK_SECRET = stripe_sim.webhook_secret
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    settings.STRIPE_TIMEOUT_SECONDS = 5
-    settings.PLATFORM_FEE_PERCENT = 10
-    return settings
 
 
 def add_card(user, stripe_client, card="pm_card_visa"):
@@ -33,14 +21,6 @@ def add_card(user, stripe_client, card="pm_card_visa"):
     return services.payment_method_store(user=user, stripe_payment_method_id=pm.id)
 
 
-def fund(campaign, *, budget_cents=None, views=None):
-    """Fund (or top up) `campaign` with its advertiser's saved card; returns the intent row."""
-    quote = services.funding_quote(campaign=campaign, budget_cents=budget_cents, views=views)
-    intent = services.funding_pay_with_card(campaign=campaign, actor=campaign.advertiser, quote=quote)
-    campaign.refresh_from_db()
-    return intent
-
-
 def deliver(client, sim, event, secret=None):
     """POST one simulator event to our webhook endpoint, signed as Stripe signs it."""
     payload = json.dumps(event)
@@ -52,14 +32,6 @@ def deliver(client, sim, event, secret=None):
 
 def events_of(sim, event_type):
     return [event for event in sim.events if event["type"] == event_type]
-
-
-@pytest.fixture
-def card_for(stripe_settings, stripe_client):
-    def make(user, card="pm_card_visa"):
-        return add_card(user, stripe_client, card)
-
-    return make
 
 
 def webhook_rows():

@@ -1,4 +1,4 @@
-"""Rough edges found by walking the product as a new advertiser and promoter (issue 19)."""
+"""The advertiser's campaign pages: work tab, funding steps, ending and cancelling, applications, forms."""
 
 import pytest
 from django.urls import reverse

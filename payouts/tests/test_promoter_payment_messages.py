@@ -1,4 +1,4 @@
-"""What promoters are told about getting paid, in words rather than Stripe's codes (issue 19)."""
+"""What promoters are told about getting paid, in words rather than Stripe's codes."""
 
 import pytest
 from django.urls import reverse

@@ -13,7 +13,10 @@ from campaigns import services as campaign_services
 from campaigns.tests.factories import CampaignFactory, DeliverableFactory, WorkFactory
 from payouts import services
 from payouts.models import StripeTransfer, TransferStatus, Wallet
-from payouts.tests.conftest import assert_books_clean, connect_ready, earn, fund, simulator_charge
+from tests.support.books import assert_books_clean
+from tests.support.funding import fund_with_charge as fund
+from tests.support.funding import simulator_charge
+from tests.support.payouts import connect_ready, earn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,7 +78,7 @@ def test_a_reversal_racing_the_end_is_refunded_once(stripe_sim, promoter):
         billing_services.ended_campaigns_refund_leftovers()
 
     def end():
-        billing_services.campaign_end(campaign=campaign, actor=None)
+        campaign_services.campaign_complete(campaign=campaign, actor=None)
         billing_services.ended_campaigns_refund_leftovers()
 
     assert not _in_threads(reverse, end)

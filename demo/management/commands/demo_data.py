@@ -1,6 +1,6 @@
 """Idempotent demo data: the demo users (and, with the emulator, their Firebase accounts), and
 the first time, two months of marketplace history made through the real services
-(`campaignplatform/demo.py`)."""
+(the `demo` package)."""
 
 import os
 import time
@@ -12,8 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import firebase
-from campaignplatform import demo
-from campaignplatform.demo import DEMO_ADVERTISER, DEMO_PROMOTER, DEMO_STAFF
+from demo.history import History
+from demo.people import DAYS, DEMO_ADVERTISER, DEMO_PROMOTER, DEMO_STAFF, DemoError, history_exists, users_ensure
+from demo.stripe import stripe_simulator
+from demo.summary import seconds_since, summary
 
 
 class Command(BaseCommand):
@@ -42,21 +44,21 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         if options["users_only"]:
-            demo.users_ensure()
-        elif demo.history_exists():
-            demo.users_ensure()
+            users_ensure()
+        elif history_exists():
+            users_ensure()
             self.stdout.write("Demo history is already there (Acme Outdoor Gear has campaigns): left as it is.")
         elif not settings.STRIPE_API_BASE:
-            demo.users_ensure()
+            users_ensure()
             self.stdout.write(
                 "No demo history: this site talks to the real Stripe (STRIPE_API_BASE is empty), and the "
                 "history pays through the local Stripe simulator."
             )
         else:
             self._build(state_file=options["stripe_state"])
-            self.stdout.write(self.style.SUCCESS(f"Demo history built in {demo.seconds_since(started)}:"))
+            self.stdout.write(self.style.SUCCESS(f"Demo history built in {seconds_since(started)}:"))
         if not options["users_only"]:
-            for line in demo.summary():
+            for line in summary():
                 self.stdout.write(f"  {line}")
         self._sync_emulator(wait_seconds=options["wait"])
         self.stdout.write(self.style.SUCCESS("Demo users (sign in at http://127.0.0.1:8000/accounts/sign-in/):"))
@@ -74,11 +76,11 @@ class Command(BaseCommand):
                 "Building the demo history needs time-machine, a development dependency: "
                 "pip install -r requirements-dev.txt (make run does), or pass --users-only."
             ) from None
-        self.stdout.write(f"Building {demo.DAYS} days of demo history through the services and Stripe simulator...")
+        self.stdout.write(f"Building {DAYS} days of demo history through the services and Stripe simulator...")
         try:
-            with demo.stripe_simulator(state_file=state_file) as sim:
-                demo.History(sim=sim).build()
-        except demo.DemoError as error:
+            with stripe_simulator(state_file=state_file) as sim:
+                History(sim=sim).build()
+        except DemoError as error:
             raise CommandError(
                 f"The demo history could not be built: {error}\nThe database holds part of it now: start from an "
                 "empty database (stop make run, delete the .pgdata folder, run make run again)."

@@ -1,4 +1,4 @@
-"""Removing a card is confirmed first, saying what happens to payments (issue 19)."""
+"""Removing a card is confirmed first, saying what happens to payments."""
 
 import pytest
 from django.urls import reverse
