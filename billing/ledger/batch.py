@@ -113,12 +113,7 @@ def ledger_post_many(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_post_many must run inside transaction.atomic().")
-    moves = [move for move in moves if move.amount]
-    for move in moves:
-        if move.amount < 0 or not isinstance(move.amount, int):
-            raise ValueError(f"Ledger amounts are positive integer cents, not {move.amount!r}.")
-        if move.destination_id is None and (new_destination_kind is None or move.destination_user_id is None):
-            raise ValueError("A move to a new account needs new_destination_kind and destination_user_id.")
+    moves = _moves_checked(moves, new_destination_kind)
     if not moves:
         return []
     account_ids = {move.source_id for move in moves} | {move.destination_id for move in moves}
@@ -127,22 +122,49 @@ def ledger_post_many(
     # Checked under the locks: a concurrent poster of the same keys locks the same sources, so
     # its rows are committed and visible by now.
     posted = _posted([move.idempotency_key for move in moves])
-    if posted:
-        moves = [move for move in moves if move.idempotency_key not in posted]
+    moves = [move for move in moves if move.idempotency_key not in posted]
     if cap_to_source:
-        left = {pk: account.balance for pk, account in locked.items()}
-        capped = []
-        for move in moves:
-            amount = min(move.amount, max(left[move.source_id], 0))
-            if amount > 0:
-                left[move.source_id] -= amount
-                capped.append(move if amount == move.amount else replace(move, amount=amount))
-        moves = capped
+        moves = _capped_to_sources(moves, locked)
     if not moves:
         return []
     created = {}
     if any(move.destination_id is None for move in moves):
         moves, created = _destinations_create(moves, new_destination_kind, currency, locked)
+    deltas = _deltas_checked(moves, locked, currency)
+    _transactions_insert(moves, kind=kind, currency=currency)
+    changed = _balances_apply(deltas, locked, created)
+    if extra_by_key:
+        _extra_add(moves, locked, extra_by_key)
+    for listener in _balance_listeners:
+        listener(changed)
+    return moves
+
+
+def _moves_checked(moves: list[Move], new_destination_kind: str | None) -> list[Move]:
+    """The moves of something, each a positive integer with somewhere to go (ValueError if not)."""
+    moves = [move for move in moves if move.amount]
+    for move in moves:
+        if move.amount < 0 or not isinstance(move.amount, int):
+            raise ValueError(f"Ledger amounts are positive integer cents, not {move.amount!r}.")
+        if move.destination_id is None and (new_destination_kind is None or move.destination_user_id is None):
+            raise ValueError("A move to a new account needs new_destination_kind and destination_user_id.")
+    return moves
+
+
+def _capped_to_sources(moves: list[Move], locked: dict) -> list[Move]:
+    """Each move lowered to what its source still holds (in order); moves of nothing dropped."""
+    left = {pk: account.balance for pk, account in locked.items()}
+    capped = []
+    for move in moves:
+        amount = min(move.amount, max(left[move.source_id], 0))
+        if amount > 0:
+            left[move.source_id] -= amount
+            capped.append(move if amount == move.amount else replace(move, amount=amount))
+    return capped
+
+
+def _deltas_checked(moves: list[Move], locked: dict, currency: str) -> dict:
+    """{account pk: net change}; InsufficientFunds if a non-negative account would go below zero."""
     deltas = defaultdict(int)
     for move in moves:
         deltas[move.source_id] -= move.amount
@@ -153,6 +175,10 @@ def ledger_post_many(
             raise ValueError("A ledger movement cannot change currency.")
         if held.kind not in MAY_GO_NEGATIVE and held.balance + delta < 0:
             raise InsufficientFunds(held, -delta, held.balance)
+    return deltas
+
+
+def _transactions_insert(moves: list[Move], *, kind: str, currency: str) -> None:
     rows = [
         {
             "idempotency_key": move.idempotency_key,
@@ -168,6 +194,10 @@ def ledger_post_many(
     ]
     # A batch id per movement, drawn by the database: uuid4() in Python costs seconds here.
     bulk_insert(Transaction, rows, expressions={"batch": "gen_random_uuid()"})
+
+
+def _balances_apply(deltas: dict, locked: dict, created) -> list:
+    """New balances on the locked accounts (the created ones were inserted with theirs)."""
     changed = []
     for pk, delta in deltas.items():
         if delta:
@@ -176,14 +206,16 @@ def ledger_post_many(
             account.delta = delta
             changed.append(account)
     bulk_set(LedgerAccount, "balance", {a.pk: a.balance for a in changed if a.pk not in created})
-    for move in moves if extra_by_key else ():
+    return changed
+
+
+def _extra_add(moves: list[Move], locked: dict, extra_by_key: dict) -> None:
+    """Running totals for the balance listeners, summed per source account."""
+    for move in moves:
         for figure, cents in extra_by_key.get(move.idempotency_key, {}).items():
             source = locked[move.source_id]
             source.extra = source.extra or {}
             source.extra[figure] = source.extra.get(figure, 0) + cents
-    for listener in _balance_listeners:
-        listener(changed)
-    return moves
 
 
 def _destinations_create(moves: list[Move], kind: str, currency: str, locked: dict) -> tuple[list[Move], set]:
