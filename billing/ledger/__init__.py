@@ -105,22 +105,46 @@ def ledger_post(*, kind: str, legs: list[Leg], idempotency_key: str, memo: str =
     """
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_post must run inside transaction.atomic() with the service's other writes.")
+    legs = _legs_checked(legs)
+    existing = _rows_of(idempotency_key)
+    if existing or not legs:
+        return existing
+    locked = _lock_accounts({leg.source.pk for leg in legs} | {leg.destination.pk for leg in legs})
+    # Look again under the locks: a concurrent poster of the same key (who locks the same
+    # accounts) has committed by now, and its rows are visible.
+    existing = _rows_of(idempotency_key)
+    if existing:
+        return existing
+    deltas = _leg_deltas_checked(legs, locked)
+    try:
+        with transaction.atomic():
+            rows = _legs_insert(legs, kind=kind, idempotency_key=idempotency_key, memo=memo)
+    except IntegrityError:
+        # The same key was posted by a concurrent caller between our check and insert.
+        return _rows_of(idempotency_key)
+    changed = _leg_balances_apply(deltas, locked, legs)
+    for listener in _balance_listeners:
+        listener(changed)
+    return rows
+
+
+def _rows_of(idempotency_key: str) -> list[Transaction]:
+    return list(Transaction.objects.filter(idempotency_key=idempotency_key).order_by("leg"))
+
+
+def _legs_checked(legs: list[Leg]) -> list[Leg]:
+    """The legs of something (a 0-cent fee share is not a movement), each valid (ValueError if not)."""
     legs = [leg for leg in legs if leg.amount != 0]
     for leg in legs:
         if leg.amount < 0 or not isinstance(leg.amount, int):
             raise ValueError(f"Ledger amounts are positive integer cents, not {leg.amount!r}.")
         if leg.source.currency != leg.destination.currency:
             raise ValueError("A ledger leg cannot change currency.")
-    existing = list(Transaction.objects.filter(idempotency_key=idempotency_key).order_by("leg"))
-    if existing or not legs:
-        return existing
+    return legs
 
-    locked = _lock_accounts({leg.source.pk for leg in legs} | {leg.destination.pk for leg in legs})
-    # Look again under the locks: a concurrent poster of the same key (who locks the same
-    # accounts) has committed by now, and its rows are visible.
-    existing = list(Transaction.objects.filter(idempotency_key=idempotency_key).order_by("leg"))
-    if existing:
-        return existing
+
+def _leg_deltas_checked(legs: list[Leg], locked: dict) -> dict:
+    """{account pk: net change}; InsufficientFunds if a non-negative account would go below zero."""
     deltas = defaultdict(int)
     for leg in legs:
         deltas[leg.source.pk] -= leg.amount
@@ -129,39 +153,37 @@ def ledger_post(*, kind: str, legs: list[Leg], idempotency_key: str, memo: str =
         held = locked[pk]
         if held.kind not in MAY_GO_NEGATIVE and held.balance + delta < 0:
             raise InsufficientFunds(held, -delta, held.balance)
+    return deltas
 
-    try:
-        with transaction.atomic():
-            rows = Transaction.objects.bulk_create(
-                [
-                    Transaction(
-                        idempotency_key=idempotency_key,
-                        leg=index,
-                        kind=kind,
-                        source=leg.source,
-                        destination=leg.destination,
-                        amount=leg.amount,
-                        currency=leg.source.currency,
-                        memo=memo[:300],
-                    )
-                    for index, leg in enumerate(legs)
-                ]
+
+def _legs_insert(legs: list[Leg], *, kind: str, idempotency_key: str, memo: str) -> list[Transaction]:
+    return Transaction.objects.bulk_create(
+        [
+            Transaction(
+                idempotency_key=idempotency_key,
+                leg=index,
+                kind=kind,
+                source=leg.source,
+                destination=leg.destination,
+                amount=leg.amount,
+                currency=leg.source.currency,
+                memo=memo[:300],
             )
-    except IntegrityError:
-        # The same key was posted by a concurrent caller between our check and insert.
-        return list(Transaction.objects.filter(idempotency_key=idempotency_key).order_by("leg"))
+            for index, leg in enumerate(legs)
+        ]
+    )
+
+
+def _leg_balances_apply(deltas: dict, locked: dict, legs: list[Leg]) -> list[LedgerAccount]:
+    """New balances on the locked accounts, and on the callers' copies of them (kept truthful)."""
     for pk, delta in deltas.items():
         if delta:
             locked[pk].balance += delta
             LedgerAccount.objects.filter(pk=pk).update(balance=locked[pk].balance)
-    # Callers may hold their own copies of these accounts: keep them truthful.
     for leg in legs:
         leg.source.balance = locked[leg.source.pk].balance
         leg.destination.balance = locked[leg.destination.pk].balance
-    changed = [locked[pk] for pk, delta in deltas.items() if delta]
-    for listener in _balance_listeners:
-        listener(changed)
-    return rows
+    return [locked[pk] for pk, delta in deltas.items() if delta]
 
 
 def _lock_accounts(pks) -> dict:
