@@ -98,23 +98,10 @@ def sale_record(
     Replaying the same order with the same data returns the existing sale; the same order id
     with different data raises SaleConflict. Nothing is written when it raises.
     """
-    if not campaign.is_salesman:
-        raise SaleInvalid("Sales are recorded for Salesman campaigns only.")
     order_id = (order_id or "").strip()
-    if not order_id or len(order_id) > ORDER_ID_MAX_LENGTH or not order_id.isprintable():
-        raise SaleInvalid(f"order_id must be 1 to {ORDER_ID_MAX_LENGTH} printable characters.")
-    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or not 0 < amount_cents <= MAX_SALE_CENTS:
-        raise SaleInvalid(f"amount_cents must be a whole number of cents from 1 to {MAX_SALE_CENTS}.")
-    if (currency or "").lower() != campaign.currency:
-        raise SaleInvalid(f"currency must be {campaign.currency}.")
     now = timezone.now()
-    if occurred_at is not None:
-        if timezone.is_naive(occurred_at):
-            raise SaleInvalid("occurred_at needs a time zone (e.g. 2026-01-31T12:00:00Z).")
-        if occurred_at > now + timedelta(minutes=10):
-            raise SaleInvalid("occurred_at is in the future.")
-        if occurred_at < EARLIEST_SALE:
-            raise SaleInvalid("occurred_at is too far in the past (before 2000).")
+    _sale_check(campaign=campaign, order_id=order_id, amount_cents=amount_cents, currency=currency)
+    _occurred_at_check(occurred_at, now=now)
     participation = sale_attribute(campaign=campaign, ref_code=ref_code, coupon_code=coupon_code)
     fingerprint = _fingerprint(
         participation_id=participation.pk,
@@ -122,14 +109,9 @@ def sale_record(
         currency=campaign.currency,
         occurred_at=occurred_at,
     )
-
     existing = SaleRecord.objects.filter(campaign=campaign, order_id=order_id).first()
     if existing is None:
-        ended = campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
-        if campaign.status not in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED) and not (
-            ended and campaign.ended_at and occurred_at and occurred_at <= campaign.ended_at
-        ):
-            raise SaleInvalid("This campaign is not taking sales (it is not active).")
+        _taking_sales_check(campaign, occurred_at)
         try:
             with transaction.atomic():
                 sale = SaleRecord.objects.create(
@@ -157,6 +139,37 @@ def sale_record(
     if existing.fingerprint != fingerprint:
         raise SaleConflict(f"Order {order_id} was already recorded with different data.")
     return existing, False
+
+
+def _sale_check(*, campaign: Campaign, order_id: str, amount_cents, currency: str) -> None:
+    if not campaign.is_salesman:
+        raise SaleInvalid("Sales are recorded for Salesman campaigns only.")
+    if not order_id or len(order_id) > ORDER_ID_MAX_LENGTH or not order_id.isprintable():
+        raise SaleInvalid(f"order_id must be 1 to {ORDER_ID_MAX_LENGTH} printable characters.")
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or not 0 < amount_cents <= MAX_SALE_CENTS:
+        raise SaleInvalid(f"amount_cents must be a whole number of cents from 1 to {MAX_SALE_CENTS}.")
+    if (currency or "").lower() != campaign.currency:
+        raise SaleInvalid(f"currency must be {campaign.currency}.")
+
+
+def _occurred_at_check(occurred_at: datetime | None, *, now: datetime) -> None:
+    if occurred_at is None:
+        return
+    if timezone.is_naive(occurred_at):
+        raise SaleInvalid("occurred_at needs a time zone (e.g. 2026-01-31T12:00:00Z).")
+    if occurred_at > now + timedelta(minutes=10):
+        raise SaleInvalid("occurred_at is in the future.")
+    if occurred_at < EARLIEST_SALE:
+        raise SaleInvalid("occurred_at is too far in the past (before 2000).")
+
+
+def _taking_sales_check(campaign: Campaign, occurred_at: datetime | None) -> None:
+    """Live campaigns take sales; an ended one only those that happened before it ended."""
+    ended = campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
+    if campaign.status not in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED) and not (
+        ended and campaign.ended_at and occurred_at and occurred_at <= campaign.ended_at
+    ):
+        raise SaleInvalid("This campaign is not taking sales (it is not active).")
 
 
 @dataclass(frozen=True)
