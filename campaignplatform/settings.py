@@ -60,7 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "campaignplatform.http.ContentLengthMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "campaignplatform.http.ContentSecurityPolicyMiddleware",  # django-csp's
     "campaignplatform.http.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
