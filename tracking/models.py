@@ -125,8 +125,10 @@ class RateLimitWindow(models.Model):
 
     class Meta:
         db_table = "tracking_rate_limits"
-        constraints = [models.UniqueConstraint(fields=["ip_key", "minute"], name="rate_limit_window_unique")]
-        indexes = [models.Index(fields=["minute"], name="rate_limit_minute_idx")]
+        # Minute first: the one index serves both the counting's upsert and the pruning of old
+        # minutes, and every click of a busy minute lands at its right edge (one index less for
+        # each click to maintain, and fewer pages touched).
+        constraints = [models.UniqueConstraint(fields=["minute", "ip_key"], name="rate_limit_window_unique")]
 
     def __str__(self):
         return f"{self.ip_key[:8]} @ {self.minute}: {self.count}"
