@@ -31,7 +31,7 @@ from campaigns.models import (
 )
 from payouts.models import StripeConnectAccount, Wallet
 from payouts.services import next_payout_at
-from tracking.models import SaleRecord, SaleStatus, ViewStat
+from tracking.models import CampaignViewDay, SaleRecord, SaleStatus
 
 CHART_DAYS = 30
 ACTION_ITEMS_SHOWN = 5
@@ -199,10 +199,12 @@ def advertiser_charts_part(user, *, today=None) -> dict:
     for campaign_id, campaign_type in Campaign.objects.filter(advertiser=user).values_list("id", "campaign_type"):
         ids_by_type[campaign_type].append(campaign_id)
     if ids_by_type[CampaignType.VISIBILITY]:
-        # By campaign id list, not a join: the (campaign, day) index then narrows the rows.
+        # From each campaign's daily totals (kept by the database with view_stats): at most 30
+        # rows a campaign, however many promoters and how much history. By campaign id list, not
+        # a join: the (campaign, day) key then narrows the rows.
         views = {
             row["day"]: row
-            for row in ViewStat.objects.filter(
+            for row in CampaignViewDay.objects.filter(
                 campaign_id__in=ids_by_type[CampaignType.VISIBILITY], day__gte=first, day__lte=today
             )
             .values("day")
