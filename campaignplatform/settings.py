@@ -276,6 +276,8 @@ TRACKING_PARTITION_DAYS_AHEAD = env.int("TRACKING_PARTITION_DAYS_AHEAD", default
 # Where a web process keeps the clicks it cannot write while the database does not answer
 # (tracking/writer.py); a local disk of the machine, replayed once the database answers.
 TRACKING_SPILL_DIR = Path(env.str("TRACKING_SPILL_DIR", default=str(BASE_DIR / "var" / "tracking-spill")))
+# Clicks a web process holds in memory while the database does not answer; beyond, they spill.
+TRACKING_WRITER_MAX_QUEUED = env.int("TRACKING_WRITER_MAX_QUEUED", default=100_000)
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -121,11 +121,17 @@ def link_lookup(code: str, *, cached: bool = False) -> Link | None:
     if not code or len(code) > 16:
         return None
     ttl = settings.TRACKING_LINK_CACHE_SECONDS if cached else 0
-    if ttl > 0:
-        hit = _link_cache.get(code)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-    link = _link_query(code)
+    hit = _link_cache.get(code) if ttl > 0 else None
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    try:
+        link = _link_query(code)
+    except DatabaseError:
+        if hit is None:
+            raise
+        # The database does not answer: a link seen before still redirects, and its click waits
+        # in the writer's queue (or spill file) until the database is back.
+        return hit[1]
     if ttl > 0:
         if len(_link_cache) >= _LINK_CACHE_MAX:
             _link_cache.clear()  # a flood of random codes must not grow memory
@@ -363,6 +369,7 @@ _view_writer = background_writer(
     name="tracking-views",
     committed=_view_batch_committed,
     spill_dir=settings.TRACKING_SPILL_DIR,
+    max_queued=settings.TRACKING_WRITER_MAX_QUEUED,
 )
 
 
