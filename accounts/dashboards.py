@@ -9,7 +9,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Sum, Window
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -274,52 +274,58 @@ def _top_promoters(user) -> list[dict]:
 
 
 def advertiser_actions_part(user) -> dict:
-    """What waits for the advertiser: applications, work, sales, campaigns paused or unfunded."""
+    """What waits for the advertiser: applications, work, sales, campaigns paused or unfunded.
+
+    Each group's count comes with its first items (a window count over the same query), and both
+    sale counts from one query: four queries for five groups."""
     applications = CampaignApplication.objects.filter(campaign__advertiser=user, status=ApplicationStatus.PENDING)
     works = CampaignWork.objects.filter(
         deliverable__promoter_campaign__campaign__advertiser=user, status=WorkStatus.SUBMITTED
     )
-    sales = SaleRecord.objects.filter(campaign__advertiser=user, status=SaleStatus.PENDING)
-    awaiting_budget = SaleRecord.objects.filter(campaign__advertiser=user, status=SaleStatus.AWAITING_BUDGET)
     stalled = Campaign.objects.filter(
         advertiser=user, status__in=[CampaignStatus.PAUSED, CampaignStatus.AWAITING_FUNDING]
+    )
+    sales = SaleRecord.objects.filter(
+        campaign__advertiser=user, status__in=[SaleStatus.PENDING, SaleStatus.AWAITING_BUDGET]
+    ).aggregate(
+        pending=Count("id", filter=Q(status=SaleStatus.PENDING)),
+        awaiting_budget=Count("id", filter=Q(status=SaleStatus.AWAITING_BUDGET)),
     )
     groups = [
         ActionGroup(
             "application",
             "Applications to answer",
-            applications.count(),
-            list(
-                applications.select_related("campaign", "promoter__promoter_details").order_by("created_at")[
-                    :ACTION_ITEMS_SHOWN
-                ]
+            *_first_and_count(
+                applications.select_related("campaign", "promoter__promoter_details").order_by("created_at")
             ),
         ),
         ActionGroup(
             "work",
             "Work to review",
-            works.count(),
-            list(
+            *_first_and_count(
                 works.select_related(
                     "deliverable__promoter_campaign__campaign", "submitted_by__promoter_details"
-                ).order_by("auto_approve_after")[:ACTION_ITEMS_SHOWN]
+                ).order_by("auto_approve_after")
             ),
         ),
-        ActionGroup("sales", "Sales to verify", sales.count(), url=reverse("tracking:sales_queue")),
+        ActionGroup("sales", "Sales to verify", sales["pending"], url=reverse("tracking:sales_queue")),
         ActionGroup(
             "sales",
             "Verified sales waiting for budget (top up to pay them)",
-            awaiting_budget.count(),
+            sales["awaiting_budget"],
             url=reverse("billing:overview"),
         ),
         ActionGroup(
-            "campaign",
-            "Campaigns paused or waiting for funding",
-            stalled.count(),
-            list(stalled.order_by("-updated_at")[:ACTION_ITEMS_SHOWN]),
+            "campaign", "Campaigns paused or waiting for funding", *_first_and_count(stalled.order_by("-updated_at"))
         ),
     ]
     return {"action_groups": groups, "actions_total": sum(group.count for group in groups)}
+
+
+def _first_and_count(queryset) -> tuple[int, list]:
+    """How many rows `queryset` has and its first ACTION_ITEMS_SHOWN, in one query (no rows: 0)."""
+    items = list(queryset.annotate(matching=Window(Count("pk")))[:ACTION_ITEMS_SHOWN])
+    return (items[0].matching if items else 0), items
 
 
 # --- Promoter -------------------------------------------------------------------------------
