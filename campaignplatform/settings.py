@@ -62,7 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "campaignplatform.http.ContentLengthMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "campaignplatform.http.ContentSecurityPolicyMiddleware",  # django-csp's
     "campaignplatform.http.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -112,7 +112,11 @@ def _database_url() -> str:
 
 
 DATABASES = {"default": env.db_url_config(_database_url())}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Connections are kept between requests (each web thread holds one): opening one costs a page
+# several milliseconds of the server forking a backend. Checked before reuse, so one the server
+# or a failover closed is replaced instead of failing the request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Money services open their own `transaction.atomic(durable=True)`; per-request transactions
 # would hide those boundaries and hold row locks across Stripe calls.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
@@ -122,6 +126,7 @@ READ_REPLICA_ENABLED = bool(DATABASE_REPLICA_URL)
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     # An unreachable replica must cost a page little before it falls back to the primary.
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
 DATABASE_ROUTERS = ["campaignplatform.replica.ReplicaRouter"]
@@ -278,6 +283,8 @@ TRACKING_PARTITION_DAYS_AHEAD = env.int("TRACKING_PARTITION_DAYS_AHEAD", default
 # Where a web process keeps the clicks it cannot write while the database does not answer
 # (tracking/writer.py); a local disk of the machine, replayed once the database answers.
 TRACKING_SPILL_DIR = Path(env.str("TRACKING_SPILL_DIR", default=str(BASE_DIR / "var" / "tracking-spill")))
+# Clicks a web process holds in memory while the database does not answer; beyond, they spill.
+TRACKING_WRITER_MAX_QUEUED = env.int("TRACKING_WRITER_MAX_QUEUED", default=100_000)
 # Largest conversion-API body accepted (bytes).
 TRACKING_API_MAX_BODY_BYTES = env.int("TRACKING_API_MAX_BODY_BYTES", default=16_384)
 

@@ -9,7 +9,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Sum, Window
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +31,7 @@ from campaigns.models import (
 )
 from payouts.models import StripeConnectAccount, Wallet
 from payouts.services import next_payout_at
-from tracking.models import SaleRecord, SaleStatus, ViewStat
+from tracking.models import CampaignViewDay, SaleRecord, SaleStatus
 
 CHART_DAYS = 30
 ACTION_ITEMS_SHOWN = 5
@@ -199,10 +199,12 @@ def advertiser_charts_part(user, *, today=None) -> dict:
     for campaign_id, campaign_type in Campaign.objects.filter(advertiser=user).values_list("id", "campaign_type"):
         ids_by_type[campaign_type].append(campaign_id)
     if ids_by_type[CampaignType.VISIBILITY]:
-        # By campaign id list, not a join: the (campaign, day) index then narrows the rows.
+        # From each campaign's daily totals (kept by the database with view_stats): at most 30
+        # rows a campaign, however many promoters and how much history. By campaign id list, not
+        # a join: the (campaign, day) key then narrows the rows.
         views = {
             row["day"]: row
-            for row in ViewStat.objects.filter(
+            for row in CampaignViewDay.objects.filter(
                 campaign_id__in=ids_by_type[CampaignType.VISIBILITY], day__gte=first, day__lte=today
             )
             .values("day")
@@ -272,52 +274,58 @@ def _top_promoters(user) -> list[dict]:
 
 
 def advertiser_actions_part(user) -> dict:
-    """What waits for the advertiser: applications, work, sales, campaigns paused or unfunded."""
+    """What waits for the advertiser: applications, work, sales, campaigns paused or unfunded.
+
+    Each group's count comes with its first items (a window count over the same query), and both
+    sale counts from one query: four queries for five groups."""
     applications = CampaignApplication.objects.filter(campaign__advertiser=user, status=ApplicationStatus.PENDING)
     works = CampaignWork.objects.filter(
         deliverable__promoter_campaign__campaign__advertiser=user, status=WorkStatus.SUBMITTED
     )
-    sales = SaleRecord.objects.filter(campaign__advertiser=user, status=SaleStatus.PENDING)
-    awaiting_budget = SaleRecord.objects.filter(campaign__advertiser=user, status=SaleStatus.AWAITING_BUDGET)
     stalled = Campaign.objects.filter(
         advertiser=user, status__in=[CampaignStatus.PAUSED, CampaignStatus.AWAITING_FUNDING]
+    )
+    sales = SaleRecord.objects.filter(
+        campaign__advertiser=user, status__in=[SaleStatus.PENDING, SaleStatus.AWAITING_BUDGET]
+    ).aggregate(
+        pending=Count("id", filter=Q(status=SaleStatus.PENDING)),
+        awaiting_budget=Count("id", filter=Q(status=SaleStatus.AWAITING_BUDGET)),
     )
     groups = [
         ActionGroup(
             "application",
             "Applications to answer",
-            applications.count(),
-            list(
-                applications.select_related("campaign", "promoter__promoter_details").order_by("created_at")[
-                    :ACTION_ITEMS_SHOWN
-                ]
+            *_first_and_count(
+                applications.select_related("campaign", "promoter__promoter_details").order_by("created_at")
             ),
         ),
         ActionGroup(
             "work",
             "Work to review",
-            works.count(),
-            list(
+            *_first_and_count(
                 works.select_related(
                     "deliverable__promoter_campaign__campaign", "submitted_by__promoter_details"
-                ).order_by("auto_approve_after")[:ACTION_ITEMS_SHOWN]
+                ).order_by("auto_approve_after")
             ),
         ),
-        ActionGroup("sales", "Sales to verify", sales.count(), url=reverse("tracking:sales_queue")),
+        ActionGroup("sales", "Sales to verify", sales["pending"], url=reverse("tracking:sales_queue")),
         ActionGroup(
             "sales",
             "Verified sales waiting for budget (top up to pay them)",
-            awaiting_budget.count(),
+            sales["awaiting_budget"],
             url=reverse("billing:overview"),
         ),
         ActionGroup(
-            "campaign",
-            "Campaigns paused or waiting for funding",
-            stalled.count(),
-            list(stalled.order_by("-updated_at")[:ACTION_ITEMS_SHOWN]),
+            "campaign", "Campaigns paused or waiting for funding", *_first_and_count(stalled.order_by("-updated_at"))
         ),
     ]
     return {"action_groups": groups, "actions_total": sum(group.count for group in groups)}
+
+
+def _first_and_count(queryset) -> tuple[int, list]:
+    """How many rows `queryset` has and its first ACTION_ITEMS_SHOWN, in one query (no rows: 0)."""
+    items = list(queryset.annotate(matching=Window(Count("pk")))[:ACTION_ITEMS_SHOWN])
+    return (items[0].matching if items else 0), items
 
 
 # --- Promoter -------------------------------------------------------------------------------

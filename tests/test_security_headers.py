@@ -75,3 +75,36 @@ def test_no_template_has_an_inline_script_or_event_handler():
                 f"{path.relative_to(TEMPLATES)}: {match.group(0).strip()}" for match in pattern.finditer(text)
             ]
     assert not offenders, "the content security policy blocks these:\n" + "\n".join(offenders)
+
+
+def test_a_tracking_redirect_builds_no_document_policies_but_its_not_found_page_does(client):
+    from tests.support.tracking import join, visibility_campaign
+
+    participation = join(visibility_campaign())
+    redirect = client.get(f"/v/{participation.tracking_code}", HTTP_USER_AGENT="Mozilla/5.0 Firefox/130.0")
+    missing = client.get("/v/NOSUCHCODE")
+
+    assert redirect.status_code == 302
+    assert "Content-Security-Policy" not in redirect and "Permissions-Policy" not in redirect
+    assert redirect["X-Frame-Options"] == "DENY" and redirect["X-Content-Type-Options"] == "nosniff"
+    assert missing.status_code == 404
+    assert _policy(missing)["default-src"] == ["'self'"] and "camera=()" in missing["Permissions-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:DB8::0:1", "2001:db8::1"),  # IPv6 in its canonical form
+        ("010.1.2.3", "203.0.113.1"),  # leading zeros: not an address, so REMOTE_ADDR
+        ("1.2.3.4\x00", "203.0.113.1"),
+        ("256.1.2.3", "203.0.113.1"),
+        ("é", "203.0.113.1"),
+    ],
+)
+def test_the_client_address_is_the_proxys_entry_in_canonical_form(rf, settings, forwarded, expected):
+    from campaignplatform.http import client_ip
+
+    settings.TRACKING_TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", REMOTE_ADDR="203.0.113.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import advertiser_required, promoter_required
+from campaignplatform.http import not_a_document
 from campaigns.models import Campaign, CampaignType, PromoterCampaign
 from tracking import services
 from tracking.bots import is_prefetch
@@ -50,6 +51,7 @@ def _signed_in_user_id(request) -> int | None:
 
 @login_not_required
 @require_http_methods(["GET", "HEAD"])
+@not_a_document
 def view_link(request, code):
     """`/v/<code>`: redirect, and count the view (or the reason it does not count) by the
     time the next batch of clicks is written (`services.view_track_after_response`)."""
@@ -74,6 +76,7 @@ def view_link(request, code):
 
 @login_not_required
 @require_http_methods(["GET", "HEAD"])
+@not_a_document
 def referral_link(request, code):
     """`/r/<code>`: the campaign's target URL with `ref=<code>` added (its own query kept)."""
     link = services.link_lookup(code)

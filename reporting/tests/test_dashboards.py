@@ -266,3 +266,21 @@ def test_promoter_dashboard_estimates_views_counted_but_not_yet_credited(client)
     page = client.get(reverse("reporting:promoter_dashboard")).content.decode()
 
     assert "+ about $14.40 within the hour" in page
+
+
+def test_action_groups_count_every_waiting_item_and_show_the_oldest_first(advertiser):
+    from accounts.dashboards import ACTION_ITEMS_SHOWN, advertiser_actions_part
+
+    campaign = CampaignFactory(advertiser=advertiser, consultant=True, awaiting_funding=True)
+    pending = [ApplicationFactory(campaign=campaign) for _ in range(ACTION_ITEMS_SHOWN + 2)]
+    ApplicationFactory(campaign=campaign, status=ApplicationStatus.REJECTED)
+    ApplicationFactory()  # another advertiser's
+
+    groups = {group.title: group for group in advertiser_actions_part(advertiser)["action_groups"]}
+
+    applications = groups["Applications to answer"]
+    assert applications.count == ACTION_ITEMS_SHOWN + 2
+    assert applications.items == pending[:ACTION_ITEMS_SHOWN]
+    assert (groups["Work to review"].count, groups["Work to review"].items) == (0, [])
+    assert groups["Campaigns paused or waiting for funding"].count == 1
+    assert groups["Sales to verify"].count == 0

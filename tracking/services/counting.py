@@ -196,4 +196,5 @@ _view_writer = background_writer(
     name="tracking-views",
     committed=_view_batch_committed,
     spill_dir=settings.TRACKING_SPILL_DIR,
+    max_queued=settings.TRACKING_WRITER_MAX_QUEUED,
 )

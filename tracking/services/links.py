@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from campaigns.models import CampaignStatus, CampaignType, ParticipationStatus, PromoterCampaign
 from tracking.models import (
@@ -48,11 +48,17 @@ def link_lookup(code: str, *, cached: bool = False) -> Link | None:
     if not code or len(code) > 16:
         return None
     ttl = settings.TRACKING_LINK_CACHE_SECONDS if cached else 0
-    if ttl > 0:
-        hit = _link_cache.get(code)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-    link = _link_query(code)
+    hit = _link_cache.get(code) if ttl > 0 else None
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    try:
+        link = _link_query(code)
+    except DatabaseError:
+        if hit is None:
+            raise
+        # The database does not answer: a link seen before still redirects, and its click waits
+        # in the writer's queue (or spill file) until the database is back.
+        return hit[1]
     if ttl > 0:
         if len(_link_cache) >= _LINK_CACHE_MAX:
             _link_cache.clear()  # a flood of random codes must not grow memory
