@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 
 from campaigns import services
 from campaigns.models import CAMPAIGN_TRANSITIONS, Campaign, CampaignStatus, CampaignStatusChange
+from campaigns.services import lifecycle
 from campaigns.tests.factories import ApplicationFactory, CampaignFactory, PromoterCampaignFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def test_transition_map_is_the_documented_lifecycle():
 @pytest.mark.parametrize(("source", "target"), sorted(VALID))
 def test_valid_transition_moves_and_writes_audit_row(advertiser, source, target):
     campaign = CampaignFactory(advertiser=advertiser, status=source)
-    services._campaign_move(campaign=campaign, to_status=target, actor=advertiser, reason="because")
+    lifecycle._campaign_move(campaign=campaign, to_status=target, actor=advertiser, reason="because")
     campaign.refresh_from_db()
     assert campaign.status == target
     change = CampaignStatusChange.objects.get(campaign=campaign)
@@ -47,7 +48,7 @@ def test_valid_transition_moves_and_writes_audit_row(advertiser, source, target)
 def test_invalid_transition_raises_and_changes_nothing(source, target):
     campaign = CampaignFactory(status=source)
     with pytest.raises(services.InvalidTransition):
-        services._campaign_move(campaign=campaign, to_status=target)
+        lifecycle._campaign_move(campaign=campaign, to_status=target)
     campaign.refresh_from_db()
     assert campaign.status == source
     assert not CampaignStatusChange.objects.exists()
