@@ -269,7 +269,7 @@ def test_promoter_dashboard_estimates_views_counted_but_not_yet_credited(client)
 
 
 def test_action_groups_count_every_waiting_item_and_show_the_oldest_first(advertiser):
-    from accounts.dashboards import ACTION_ITEMS_SHOWN, advertiser_actions_part
+    from reporting.dashboards import ACTION_ITEMS_SHOWN, advertiser_actions_part
 
     campaign = CampaignFactory(advertiser=advertiser, consultant=True, awaiting_funding=True)
     pending = [ApplicationFactory(campaign=campaign) for _ in range(ACTION_ITEMS_SHOWN + 2)]

@@ -1,0 +1,111 @@
+"""Statements as CSV: one line per item, formula-safe text, amounts in dollars."""
+
+from __future__ import annotations
+
+import datetime
+
+from payouts.models import (
+    SummaryRole,
+)
+
+CSV_HEADER = ["period", "section", "item", "campaign", "campaign_type", "date", "status", "amount", "currency"]
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value) -> str:
+    """Text for a CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def csv_amount(cents: int) -> str:
+    """Integer cents as decimal units without floats: 123456 -> "1234.56", -5 -> "-0.05"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def statement_csv_filename(period: datetime.date) -> str:
+    return f"statement-{period:%Y-%m}.csv"
+
+
+def statement_csv_rows(statement) -> list[list[str]]:
+    """The header, one row per line of the statement, then its totals (the summary's figures)."""
+    period = f"{statement.period:%Y-%m}"
+    currency = statement.summary.currency.upper()
+
+    def row(section, item, amount, *, campaign=None, date=None, status=""):
+        return [
+            period,
+            section,
+            csv_text(item),
+            csv_text(campaign.title if campaign else ""),
+            campaign.campaign_type if campaign else "",
+            f"{date:%Y-%m-%d}" if date else "",
+            csv_text(status),
+            csv_amount(amount),
+            currency,
+        ]
+
+    rows = [CSV_HEADER]
+    summary = statement.summary
+    balance = statement.reconciliation
+    rows.append(row("balance", "Opening balance", balance.opening, date=statement.period))
+    for line in balance.lines:
+        # Unsigned, its direction in the status column: a cell starting with "-" is a formula.
+        direction = "in" if line.incoming else "out"
+        rows.append(row("balance", line.label, abs(line.amount), campaign=line.campaign, status=direction))
+    rows.append(row("balance", "Closing balance", balance.closing, date=statement.last_day))
+    if statement.role == SummaryRole.PROMOTER:
+        for line in statement.earnings:
+            paid = "Paid monthly" if line.paid_monthly else "Paid on approval"
+            rows.append(row("earning", f"Earnings ({paid.lower()})", line.amount, campaign=line.campaign))
+        for line in statement.payouts:
+            rows.append(
+                row("payout", line.description, line.amount, campaign=line.campaign, date=line.at, status=line.status)
+            )
+        for value, label, _ in statement.earned_by_type():
+            rows.append(row("total", f"Earned: {label}", getattr(summary, f"earned_{value}")))
+        rows.append(row("total", "Earned", summary.earned_total))
+        rows.append(row("total", "Platform fees (paid by the advertiser)", statement.fees))
+        rows.append(row("total", "Paid out", summary.paid_out))
+        rows.append(row("total", "Carried forward", summary.carried_forward))
+        rows.append(row("total", "Short of the payout threshold", summary.short_of_threshold, status=summary.note))
+        return rows
+    for line in statement.charges:
+        card = line.charge.payment_method_label if line.charge else ""
+        status = line.charge.status if line.charge else ""
+        rows.append(
+            row(
+                "funding",
+                f"Card payment {card}".strip(),
+                line.amount,
+                campaign=line.campaign,
+                date=line.at,
+                status=status,
+            )
+        )
+    for activity in statement.campaigns:
+        if activity.spent:
+            rows.append(row("spend", "Budget spent", activity.spent, campaign=activity.campaign))
+    for activity in statement.campaigns:
+        if activity.fees:
+            rows.append(
+                row(
+                    "platform_fee",
+                    f"Platform fee ({statement.fee_percent}%)",
+                    activity.fees,
+                    campaign=activity.campaign,
+                )
+            )
+    for line in statement.refunds:
+        status = line.charge.status if line.charge else ""
+        rows.append(
+            row("refund", "Unused budget refunded", line.amount, campaign=line.campaign, date=line.at, status=status)
+        )
+    rows.append(row("total", "Funded (budget + platform fee)", summary.funded))
+    rows.append(row("total", "Spent", summary.spent))
+    rows.append(row("total", "Platform fees", summary.fees))
+    rows.append(row("total", "Refunded", summary.refunded))
+    return rows
