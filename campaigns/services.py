@@ -18,7 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaignplatform.money import dollars
-from campaigns import notifications
+from campaigns import notifications, track_record
 from campaigns.models import (
     OPEN_APPLICATION_STATUSES,
     ApplicationMessage,
@@ -163,7 +163,7 @@ def campaign_complete(*, campaign: Campaign, actor=None, reason: str = "") -> Ca
     """
     with transaction.atomic():
         _campaign_move(campaign=campaign, to_status=CampaignStatus.COMPLETED, actor=actor, reason=reason)
-        campaign.participants.filter(status=ParticipationStatus.ACTIVE).update(status=ParticipationStatus.COMPLETED)
+        track_record.participations_end(campaign=campaign, status=ParticipationStatus.COMPLETED)
         _applications_close(campaign=campaign, reason="The campaign has ended")
     return campaign
 
@@ -178,7 +178,7 @@ def campaign_cancel(*, campaign: Campaign, actor=None, reason: str) -> Campaign:
         raise CampaignError("Give a reason for cancelling: promoters taking part will see it.")
     with transaction.atomic():
         _campaign_move(campaign=campaign, to_status=CampaignStatus.CANCELLED, actor=actor, reason=reason)
-        campaign.participants.filter(status=ParticipationStatus.ACTIVE).update(status=ParticipationStatus.CANCELLED)
+        track_record.participations_end(campaign=campaign, status=ParticipationStatus.CANCELLED)
         _applications_close(campaign=campaign, reason="The campaign was cancelled")
     return campaign
 
@@ -493,6 +493,7 @@ def work_approve(*, work: CampaignWork, actor) -> bool:
                 return False
             raise InvalidTransition(f"This work was already reviewed ({WorkStatus(current).label.lower()}).")
         CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=DeliverableStatus.APPROVED)
+        track_record.work_reviewed(work=work, approved=True)
         # Payouts hook: pay `work.deliverable.amount` to the promoter here.
         from payouts.services import work_payment_create  # local import: payouts imports campaigns
 
@@ -549,6 +550,8 @@ def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, d
         if not claimed:
             raise InvalidTransition("This work was already reviewed.")
         CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=deliverable_status)
+        if work_status == WorkStatus.REJECTED:
+            track_record.work_reviewed(work=work, approved=False)
         notifications.work_reviewed(work=work, revision=work_status == WorkStatus.REVISION_REQUESTED)
         _refund_if_ended(work)
     work.status, work.reviewed_at, work.review_comment = work_status, now, comment

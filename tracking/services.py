@@ -26,6 +26,7 @@ from accounts.notifications import notify
 from campaignplatform.money import dollars
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, CampaignType, ParticipationStatus, PromoterCampaign
+from tracking import performance
 from tracking.bots import is_bot
 from tracking.models import (
     EARLIEST_SALE,
@@ -478,6 +479,7 @@ def views_accrue_hourly() -> int:
     """The scheduled job: accrue, then complete campaigns left at their cap."""
     posted = views_accrue()
     campaigns_complete_capped()
+    performance.promoters_views_refresh()
     return posted
 
 
@@ -579,6 +581,7 @@ def _sale_move(*, sale: SaleRecord, to_status: str, actor=None, reason: str = ""
     SaleStatusChange.objects.create(
         sale=sale, actor=actor, from_status=from_status, to_status=to_status, reason=(reason or "")[:500]
     )
+    performance.sale_decided(sale=sale, to_status=to_status)
 
 
 def sale_record(
