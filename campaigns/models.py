@@ -10,11 +10,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import SocialPlatform
 from campaigns.storage import private_storage
 
 # Upper bounds: a typo ("30000000") must be refused cleanly, not overflow a sum later on.
@@ -115,6 +117,14 @@ class Campaign(models.Model):
     )
     requirements = models.TextField(max_length=5000, blank=True)
     languages = models.ManyToManyField("accounts.Language", blank=True, related_name="campaigns")
+    # What the campaign looks for in a promoter (matching): skills held and platforms reached.
+    skills = models.ManyToManyField("accounts.Skill", blank=True, related_name="campaigns")
+    platforms = ArrayField(
+        models.CharField(max_length=20, choices=SocialPlatform.choices),
+        default=list,
+        blank=True,
+        help_text="Platforms the campaign wants reach on; empty means any.",
+    )
     start_date = models.DateField()
     end_date = models.DateField()
     currency = models.CharField(max_length=3, default="usd", editable=False)
@@ -160,6 +170,9 @@ class Campaign(models.Model):
             models.CheckConstraint(condition=Q(campaign_type__in=CampaignType.values), name="campaigns_type_valid"),
             models.CheckConstraint(condition=Q(status__in=CampaignStatus.values), name="campaigns_status_valid"),
             models.CheckConstraint(condition=Q(currency="usd"), name="campaigns_currency_usd"),
+            models.CheckConstraint(
+                condition=Q(platforms__contained_by=SocialPlatform.values), name="campaigns_platforms_valid"
+            ),
             models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="campaigns_end_after_start"),
             models.CheckConstraint(
                 condition=Q(tracking_method__in=["", *TrackingMethod.values]), name="campaigns_tracking_method_valid"
@@ -559,3 +572,62 @@ class CampaignWork(models.Model):
     @staticmethod
     def auto_approve_date_from(submitted_at):
         return submitted_at + timedelta(days=settings.AUTO_APPROVE_DAYS)
+
+
+# --- Matching and pricing (issue 18) -----------------------------------------------------------
+
+
+class InvitationStatus(models.TextChoices):
+    SENT = "sent", "Invited"
+    APPLIED = "applied", "Applied"
+    JOINED = "joined", "Joined"
+
+
+class CampaignInvitation(models.Model):
+    """An advertiser asking a promoter to apply to (or join) an open campaign; one per pair."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
+    promoter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=InvitationStatus.choices, default=InvitationStatus.SENT)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "campaign_invitations"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "promoter"], name="campaign_invitation_once"),
+            models.CheckConstraint(condition=Q(status__in=InvitationStatus.values), name="campaign_invitation_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.promoter} invited to {self.campaign}"
+
+
+class PlatformReferenceRate(models.Model):
+    """What one sponsored piece of content is worth per 1,000 followers on a platform, in cents.
+
+    Staff keep these current in admin; the apply form turns a promoter's audience into a
+    suggested amount with them (see campaigns.pricing). Defaults: migration 0007.
+    """
+
+    platform = models.CharField(max_length=20, unique=True)
+    cents_per_thousand_followers = models.PositiveIntegerField(
+        help_text="Cents for one sponsored post, video or article per 1,000 followers."
+    )
+    note = models.CharField(max_length=300, blank=True, help_text="Where the figure comes from.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "platform_reference_rates"
+        ordering = ["platform"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cents_per_thousand_followers__gt=0, cents_per_thousand_followers__lte=1_000_000),
+                name="platform_reference_rate_sane",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.platform}: {self.cents_per_thousand_followers} cents / 1k followers"

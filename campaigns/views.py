@@ -13,7 +13,8 @@ from accounts import limits
 from accounts.decorators import advertiser_required, promoter_required
 from billing import services as billing_services
 from campaignplatform.http import content_length
-from campaigns import services
+from campaigns import marketplace as marketplace_orders
+from campaigns import matching, services
 from campaigns.forms import (
     MAX_WORK_FILE_BYTES,
     ApplicationForm,
@@ -331,12 +332,15 @@ def marketplace(request):
     campaigns = (
         Campaign.objects.listed()
         .select_related("category", "advertiser__advertiser_details")
-        .prefetch_related("languages")
-        .order_by("-published_at", "-id")
+        .prefetch_related("languages", "skills")
     )
     if form.is_bound:
         campaigns = form.filter(campaigns)
+    order_form = marketplace_orders.MarketplaceOrderForm(request.GET)
+    order, profile = order_form.order_value(), matching.promoter_profile(request.user)
+    campaigns = marketplace_orders.marketplace_order(campaigns, order, profile)
     page = Paginator(campaigns, MARKETPLACE_PAGE_SIZE).get_page(request.GET.get("page"))
+    marketplace_orders.page_decorate(page, profile, best=order == "best")
     ids = [campaign.pk for campaign in page]
     joined = set(
         PromoterCampaign.objects.filter(promoter=request.user, campaign_id__in=ids).values_list(
@@ -352,6 +356,7 @@ def marketplace(request):
     query.pop("page", None)
     context = {
         "form": form,
+        "order_form": order_form,
         "page": page,
         "joined": joined,
         "applied": applied,
