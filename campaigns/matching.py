@@ -19,8 +19,7 @@ reasons are worded in Python for the rows of the page only, from rows already fe
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import F, FloatField, IntegerField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import QuerySet
 
 from accounts.models import FollowerEstimate, PromoterLanguage, PromoterSkill, SocialPlatform, User
 from campaigns.models import Campaign, PromoterCampaign
@@ -127,32 +126,12 @@ def profile_from_prefetched(user) -> PromoterProfile:
 
 # --- Promoter side: rank the listed campaigns ----------------------------------------------------
 
-_CAMPAIGN_SCORE_SQL = f"""
-    COALESCE((SELECT CASE WHEN bool_or(cs.skill_id = ANY(%s)) THEN
-                 {SKILL_POINTS} * count(*) FILTER (WHERE cs.skill_id = ANY(%s)) / count(*) ELSE 0 END
-              FROM campaigns_skills cs WHERE cs.campaign_id = campaigns.id HAVING count(*) > 0), {SKILL_POINTS // 2})
-  + COALESCE((SELECT CASE WHEN bool_or(cl.language_id = ANY(%s)) THEN {LANGUAGE_POINTS} ELSE 0 END
-              FROM campaigns_languages cl WHERE cl.campaign_id = campaigns.id HAVING count(*) > 0),
-             {LANGUAGE_POINTS // 2})
-  + CASE WHEN campaigns.category_id = ANY(%s) THEN {CATEGORY_POINTS} ELSE 0 END
-  + COALESCE((SELECT max(p.points) FROM unnest(%s::text[], %s::int[]) AS p(platform, points)
-              WHERE cardinality(campaigns.platforms) = 0 OR p.platform = ANY(campaigns.platforms)), 0)
-"""  # noqa: S608 - only constant integers are formatted in
 
+def campaigns_best_match(campaigns: QuerySet, profile: PromoterProfile):
+    """`campaigns` in best-match order, each row with `match_score` (see campaigns.ranking)."""
+    from campaigns.ranking import RankedCampaigns  # ranking builds on this module's rules
 
-def campaigns_best_match(campaigns: QuerySet, profile: PromoterProfile) -> QuerySet:
-    """Annotate `match_score` on each campaign of `campaigns` and order by it, best first."""
-    skills, languages, categories = list(profile.skills), list(profile.languages), list(profile.categories)
-    platforms = list(profile.followers)
-    points = [audience_points(profile.followers[platform]) for platform in platforms]
-    score = RawSQL(  # noqa: S611 - fixed SQL, every value a parameter
-        _CAMPAIGN_SCORE_SQL,
-        [skills, skills, languages, categories, platforms, points],
-        output_field=IntegerField(),
-    )
-    return campaigns.annotate(match_score=score + profile.track.points()).order_by(
-        F("match_score").desc(), F("published_at").desc(nulls_last=True), "-id"
-    )
+    return RankedCampaigns(campaigns, profile)
 
 
 def match_for(campaign: Campaign, profile: PromoterProfile) -> Match:
@@ -217,63 +196,28 @@ def campaigns_match_page(campaigns, profile: PromoterProfile) -> None:
 
 # --- Advertiser side: rank promoters for one campaign ----------------------------------------------
 
-_PROMOTER_SCORE_SQL = f"""
-    CASE WHEN cardinality(%s::int[]) = 0 THEN {SKILL_POINTS // 2} ELSE
-      {SKILL_POINTS} * (SELECT count(*) FROM promoter_skills ps
-                        WHERE ps.promoter_id = promoter_details.id AND ps.skill_id = ANY(%s)) / cardinality(%s::int[])
-    END
-  + CASE WHEN cardinality(%s::int[]) = 0 THEN {LANGUAGE_POINTS // 2}
-         WHEN EXISTS (SELECT 1 FROM promoter_languages pl
-                      WHERE pl.promoter_id = promoter_details.id AND pl.language_id = ANY(%s)) THEN {LANGUAGE_POINTS}
-         ELSE 0 END
-  + CASE WHEN EXISTS (SELECT 1 FROM promoter_campaigns pc JOIN campaigns c ON c.id = pc.campaign_id
-                      WHERE pc.promoter_id = users.id AND c.category_id = %s) THEN {CATEGORY_POINTS} ELSE 0 END
-  + LEAST({AUDIENCE_POINTS}, COALESCE((
-        SELECT round({AUDIENCE_POINTS} * log((max(fe.followers) + 1)::float) / {AUDIENCE_FULL_AT_LOG10})
-        FROM follower_estimates fe
-        WHERE fe.promoter_id = promoter_details.id AND fe.followers > 0
-          AND (cardinality(%s::text[]) = 0 OR fe.platform = ANY(%s))), 0))
-"""  # noqa: S608 - only constant integers are formatted in
-
-# The mean of the track record's shares, as TrackRecord.points() computes it (NULL shares skipped).
-_TRACK_SQL = f"""
-    round(COALESCE((SELECT avg(share) FROM unnest(ARRAY[
-        users.campaigns_completed::float / NULLIF(users.campaigns_completed + users.campaigns_cancelled, 0),
-        users.works_approved_on_time::float / NULLIF(users.works_approved + users.works_rejected, 0),
-        users.sales_verified::float / NULLIF(users.sales_verified + users.sales_rejected, 0),
-        users.link_real_views::float / NULLIF(users.link_requests, 0)
-    ]) AS share) * {TRACK_POINTS}, {TRACK_POINTS // 2}))
-"""  # noqa: S608 - only constant integers are formatted in
-
 
 def promoters_best_match(campaign: Campaign, *, limit: int = 10) -> list:
-    """The promoters who fit `campaign` best, each with `.match` (score and reasons).
+    """The promoters who fit `campaign` best, each with `.match_score` and `.match` (score and
+    reasons). Promoters who already applied to or joined it are left out. Constant queries: the
+    ranking (campaigns.ranking), then the rows shown with their prefetched profiles."""
+    from campaigns.ranking import promoters_ranked
 
-    Promoters who already applied to or joined it are left out. Constant queries: the ranking,
-    then the prefetches of the rows shown.
-    """
-    skills = list(campaign.skills.values_list("pk", flat=True))
-    languages = list(campaign.languages.values_list("pk", flat=True))
-    platforms = list(campaign.platforms)
-    score = RawSQL(  # noqa: S611 - fixed SQL, every value a parameter
-        _PROMOTER_SCORE_SQL,
-        [skills, skills, skills, languages, languages, campaign.category_id, platforms, platforms],
-        output_field=IntegerField(),
-    )
-    track = RawSQL(_TRACK_SQL, [], output_field=FloatField())  # noqa: S611 - fixed SQL
-    candidates = (
-        User.objects.filter(role="promoter", is_active=True, promoter_details__isnull=False)
-        .exclude(Q(participations__campaign=campaign) | Q(campaign_applications__campaign=campaign))
-        .select_related("promoter_details")
+    ranked = promoters_ranked(campaign, limit=limit)
+    by_id = (
+        User.objects.select_related("promoter_details")
         .prefetch_related(
             "promoter_details__language_links__language",
             "promoter_details__skill_links__skill",
             "promoter_details__follower_estimates",
         )
-        .annotate(match_score=score + track)
-        .order_by("-match_score", "-id")[:limit]
+        .in_bulk([user_id for user_id, _score in ranked])
     )
-    promoters = list(candidates)
+    promoters = []
+    for user_id, score in ranked:
+        promoter = by_id[user_id]
+        promoter.match_score = score
+        promoters.append(promoter)
     _past_categories_set(promoters)
     for promoter in promoters:
         promoter.match = match_for(campaign, profile_from_prefetched(promoter))
