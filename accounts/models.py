@@ -343,6 +343,7 @@ class NotificationKind(models.TextChoices):
     """
 
     APPLICATION_RECEIVED = "application_received", "Application received"
+    CAMPAIGN_INVITATION = "campaign_invitation", "Invitation to a campaign"
     APPLICATION_ACCEPTED = "application_accepted", "Application accepted"
     APPLICATION_REJECTED = "application_rejected", "Application rejected"
     APPLICATION_COUNTERED = "application_countered", "Counter-offer"

@@ -18,7 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaignplatform.money import dollars
-from campaigns import notifications, track_record
+from campaigns import invitation_answers, notifications, track_record
 from campaigns.models import (
     OPEN_APPLICATION_STATUSES,
     ApplicationMessage,
@@ -215,7 +215,9 @@ def campaign_join(*, campaign: Campaign, promoter) -> PromoterCampaign:
         for _attempt in range(3):
             try:
                 with transaction.atomic():
-                    return PromoterCampaign.objects.create(campaign=locked, promoter=promoter)
+                    participation = PromoterCampaign.objects.create(campaign=locked, promoter=promoter)
+                invitation_answers.invitation_answered(campaign=locked, promoter=promoter, status="joined")
+                return participation
             except IntegrityError:
                 if PromoterCampaign.objects.filter(campaign=locked, promoter=promoter).exists():
                     raise AlreadyParticipating("You have already joined this campaign.") from None
@@ -257,6 +259,7 @@ def application_create(*, campaign: Campaign, promoter, amount_cents: int, pitch
             application=application, author=promoter, kind=MessageKind.OFFER, body=pitch, amount=amount_cents
         )
         notifications.application_received(application=application)
+        invitation_answers.invitation_answered(campaign=locked, promoter=promoter, status="applied")
     return application
 
 

@@ -14,7 +14,7 @@ from accounts.decorators import advertiser_required, promoter_required
 from billing import services as billing_services
 from campaignplatform.http import content_length
 from campaigns import marketplace as marketplace_orders
-from campaigns import matching, services
+from campaigns import matching, pricing, services
 from campaigns.forms import (
     MAX_WORK_FILE_BYTES,
     ApplicationForm,
@@ -375,6 +375,7 @@ def promoter_detail(request, public_id):
         "participation": campaign.participants.filter(promoter=request.user).first(),
         "application": campaign.applications.filter(promoter=request.user).first(),
         "languages": list(campaign.languages.all()),
+        "invitation": campaign.invitations.filter(promoter=request.user).first(),
     }
     return render(request, "campaigns/promoter_detail.html", context)
 
@@ -398,7 +399,12 @@ def campaign_apply(request, public_id):
     campaign = get_campaign_for_promoter(request.user, public_id)
     if not campaign.takes_applications:
         raise Http404
-    form = ApplicationForm(request.POST or None, campaign=campaign)
+    suggestion = pricing.application_amount_suggestion(
+        campaign=campaign, followers=pricing.promoter_followers(request.user)
+    )
+    # Whole dollars read better; never below the campaign's minimum.
+    initial = {"amount": max(campaign.min_budget, suggestion.middle // 100 * 100)} if suggestion else {}
+    form = ApplicationForm(request.POST or None, campaign=campaign, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_create(
@@ -412,7 +418,7 @@ def campaign_apply(request, public_id):
         else:
             messages.success(request, "Application sent. You will see the advertiser's answer here.")
             return redirect("campaigns:application_detail", public_id=application.public_id)
-    return render(request, "campaigns/apply.html", {"campaign": campaign, "form": form})
+    return render(request, "campaigns/apply.html", {"campaign": campaign, "form": form, "suggestion": suggestion})
 
 
 @promoter_required
