@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from billing import gateway, ledger, limits, notifications
+from billing import forecasts, gateway, ledger, limits, notifications
 from billing.gateway import GatewayError, GatewayUnavailable, PaymentDeclined, PaymentRequiresAction
 from billing.models import (
     AccountKind,
@@ -796,6 +796,7 @@ def campaign_budget_spend(
             currency=currency,
         )
     _advertiser_spend_add(locked_campaign, amount_cents, fee_share)
+    forecasts.campaign_forecast_refresh(campaign=locked_campaign)
     PromoterCampaign.objects.filter(campaign=locked_campaign, promoter=promoter).update(
         spent_budget=F("spent_budget") + amount_cents
     )
