@@ -50,6 +50,7 @@ from accounts.models import (
     User,
     VerificationStatus,
 )
+from campaigns import demo_matching
 from campaigns.models import (
     Campaign,
     CampaignApplication,
@@ -767,6 +768,7 @@ class History:
         self._acme_applications()
         self._acme_sales()
         self._northwind_campaigns()
+        self._push(self.moment(1, 12), "matching", lambda: demo_matching.build(self.people))
 
     def _acme_visibility(self) -> None:
         at, vis = self.at, CampaignType.VISIBILITY

@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.forms import validate_http_url
-from accounts.models import AdvertiserType, Language
+from accounts.models import AdvertiserType, Language, Skill, SocialPlatform
 from billing.limits import largest_budget_in_one_payment, too_large_for_one_payment_message
 from campaignplatform.money import dollars
 from campaigns.models import (
@@ -81,6 +81,16 @@ class CampaignForm(forms.ModelForm):
         label="Languages wanted",
     )
     category = forms.ModelChoiceField(queryset=AdvertiserType.objects.all(), required=False, empty_label="Any")
+    skills = forms.ModelMultipleChoiceField(
+        queryset=Skill.objects.all(), widget=forms.CheckboxSelectMultiple, required=False, label="Skills wanted"
+    )
+    platforms = forms.MultipleChoiceField(
+        choices=SocialPlatform.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Platforms wanted",
+        help_text="Where the promoter's audience should be; none means any.",
+    )
     target_url = forms.URLField(
         label="Target URL",
         max_length=500,
@@ -97,6 +107,8 @@ class CampaignForm(forms.ModelForm):
             "target_url",
             "requirements",
             "languages",
+            "skills",
+            "platforms",
             "start_date",
             "end_date",
         ]

@@ -9,7 +9,7 @@ from campaigns import invitations, services
 from campaigns.models import CampaignInvitation
 from campaigns.tests.factories import ApplicationFactory, CampaignFactory, PromoterCampaignFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from campaigns import matching
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory, PromoterCampaignFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
 
 
 @pytest.fixture

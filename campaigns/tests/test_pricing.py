@@ -11,7 +11,7 @@ from campaigns import pricing
 from campaigns.models import PlatformReferenceRate
 from campaigns.tests.factories import ApplicationFactory, CampaignFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
 
 
 def test_reference_rates_are_seeded_with_their_notes():
