@@ -89,3 +89,19 @@ def test_apply_form_shows_the_range_and_starts_at_its_middle(client):
     assert "Suggested: $192.00 to $288.00" in html
     assert "12,000 followers on YouTube x $20.00 per 1,000 = $240.00" in html
     assert 'value="240.00"' in html
+
+
+def test_staff_edit_reference_rates_in_admin_and_suggestions_follow(admin_client):
+    rate = PlatformReferenceRate.objects.get(platform="youtube")
+    assert admin_client.get(reverse("admin:campaigns_platformreferencerate_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:campaigns_campaigninvitation_changelist")).status_code == 200
+
+    response = admin_client.post(
+        reverse("admin:campaigns_platformreferencerate_change", args=[rate.pk]),
+        {"platform": "youtube", "cents_per_thousand_followers": "2500", "note": "Raised after a survey."},
+    )
+
+    assert response.status_code == 302
+    campaign = CampaignFactory(consultant=True, awaiting_funding=True, platforms=["youtube"], max_budget=100_000)
+    suggestion = pricing.application_amount_suggestion(campaign=campaign, followers={"youtube": 12_000})
+    assert suggestion.workings[0] == "12,000 followers on YouTube x $25.00 per 1,000 = $300.00"
