@@ -4,14 +4,15 @@ pays for exactly) runs out at the last 7 days' pace, and the top-up that lasts t
 Pace is the spend of the last `PACE_DAYS` days (today included) from `advertiser_spends`, divided
 by `PACE_DAYS` (floor, cents). The budget runs out `budget_left // pace` days from today; the
 top-up is `pace x days after today up to the end date - budget_left`, when positive. Integer
-cents only. Only this module writes the forecast columns of `advertiser_spends`: on today's row
-of the campaign, after each spend (services) and daily for every running campaign (tasks).
+cents only. Only this module writes the forecast columns of `advertiser_spends`: on the campaign's
+latest row (today's after a spend), after each spend (services) and daily for every running
+campaign (tasks), whose window moves even on days without spend.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -59,7 +60,7 @@ def _spent_last_days(campaign, today: date) -> int:
 
 
 def campaign_forecast_refresh(*, campaign, today: date | None = None) -> Forecast | None:
-    """Work out the campaign's forecast and keep it on today's `advertiser_spends` row."""
+    """Work out the campaign's forecast and keep it on its latest `advertiser_spends` row."""
     if campaign.campaign_type not in FORECAST_TYPES or campaign.status not in RUNNING:
         return None
     today = today or timezone.localdate()
@@ -69,26 +70,22 @@ def campaign_forecast_refresh(*, campaign, today: date | None = None) -> Forecas
         today=today,
         end_date=campaign.end_date,
     )
-    _forecast_store(campaign, today, forecast)
+    _forecast_store(campaign, forecast)
     return forecast
 
 
-def _forecast_store(campaign, today: date, forecast: Forecast) -> None:
-    lookup = {"advertiser_id": campaign.advertiser_id, "campaign_id": campaign.pk, "date": today}
-    fields = {
-        "forecast_computed_at": timezone.now(),
-        "forecast_pace_cents": forecast.pace_cents,
-        "forecast_budget_left_cents": forecast.budget_left_cents,
-        "forecast_runs_out_on": forecast.runs_out_on,
-        "forecast_topup_cents": forecast.topup_cents,
-    }
-    if AdvertiserSpend.objects.filter(**lookup).update(**fields):
-        return
-    try:
-        with transaction.atomic():
-            AdvertiserSpend.objects.create(currency=campaign.currency, **lookup, **fields)
-    except IntegrityError:  # a spend created today's row meanwhile
-        AdvertiserSpend.objects.filter(**lookup).update(**fields)
+def _forecast_store(campaign, forecast: Forecast) -> None:
+    """Keep the forecast on the campaign's latest spend row (today's, right after a spend). No row
+    is created for it: spend rows are counted as days of spend by statements, and a campaign that
+    never spent has no pace to forecast from."""
+    latest = AdvertiserSpend.objects.filter(campaign_id=campaign.pk).order_by("-date").values_list("pk", flat=True)
+    AdvertiserSpend.objects.filter(pk__in=latest[:1]).update(
+        forecast_computed_at=timezone.now(),
+        forecast_pace_cents=forecast.pace_cents,
+        forecast_budget_left_cents=forecast.budget_left_cents,
+        forecast_runs_out_on=forecast.runs_out_on,
+        forecast_topup_cents=forecast.topup_cents,
+    )
 
 
 def forecasts_refresh_all(*, today: date | None = None) -> int:

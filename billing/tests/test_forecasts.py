@@ -78,8 +78,19 @@ def test_each_spend_keeps_the_forecast_on_todays_spend_row_and_pages_show_it(cli
     assert 'data-testid="dashboard-forecasts"' in dashboard and funded_salesman.title in dashboard
 
 
-def test_daily_refresh_writes_a_row_for_running_campaigns_only(funded_salesman):
+def test_daily_refresh_moves_the_window_on_the_latest_row_and_creates_no_rows(funded_salesman):
     CampaignFactory(salesman=True)  # a draft: no forecast
+    today = timezone.localdate()
+    row = AdvertiserSpend.objects.create(
+        advertiser=funded_salesman.advertiser,
+        campaign=funded_salesman,
+        date=today - datetime.timedelta(days=6),
+        amount_spent=700,
+    )
+
     assert forecasts.forecasts_refresh_all() == 1
-    row = AdvertiserSpend.objects.get()
-    assert (row.amount_spent, row.forecast_pace_cents, row.forecast_budget_left_cents) == (0, 0, 10_000)
+    assert forecasts.forecasts_refresh_all(today=today + datetime.timedelta(days=1)) == 1
+
+    row.refresh_from_db()
+    assert AdvertiserSpend.objects.count() == 1  # statements count spend rows as days of spend
+    assert (row.forecast_pace_cents, row.forecast_budget_left_cents) == (0, 10_000)  # the $7 left the window
