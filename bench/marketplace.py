@@ -16,6 +16,7 @@ p50/p95/max and the queries per page. Target: p50 <= 50 ms. Also times the adver
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -196,6 +197,21 @@ def _time_suggestions(advertiser, *, requests: int) -> list[float]:
     return timings
 
 
+def _time_ranking(promoter, *, requests: int) -> list[float]:
+    """The best-match ranking statement alone (no page around it)."""
+    from campaigns.matching import campaigns_best_match, promoter_profile
+    from campaigns.models import Campaign
+
+    ranked = campaigns_best_match(Campaign.objects.listed(), promoter_profile(promoter))
+    ranked._ranked_ids(0, 12)
+    timings = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        ranked._ranked_ids(0, 12)
+        timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--campaigns", type=int, default=10_000)
@@ -225,7 +241,9 @@ def main() -> None:
     ):
         timings, queries = _time_page(client, url_path, requests=args.requests)
         _print(label, timings, queries)
+    _print("best-match ranking SQL alone", _time_ranking(promoter, requests=args.requests), 1)
     _print("suggested promoters (1 campaign)", _time_suggestions(advertiser, requests=10), None)
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
