@@ -57,7 +57,7 @@ def database_url_for_subprocess(db):
 
 @pytest.fixture
 def reference_data(django_db_setup, django_db_blocker):
-    """The migration-loaded lists (categories, languages, skills), put back after a
+    """The migration-loaded lists (categories, languages, skills, platform rates), put back after a
     transactional test elsewhere has flushed every table."""
     from importlib import import_module
 
@@ -65,6 +65,7 @@ def reference_data(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         import_module("accounts.migrations.0002_reference_data").add_reference_data(apps, None)
+        import_module("campaigns.migrations.0007_platform_reference_rates").seed(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -25,10 +25,22 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["email", "full_name", "role", "is_active", "is_staff", "wallet_balance_display", "date_joined"]
     list_filter = ["role", "is_active", "is_staff", "date_joined"]
     search_fields = ["email", "full_name", "firebase_uid", "public_id"]
-    readonly_fields = ["public_id", "firebase_uid", "wallet_balance", "last_login", "date_joined"]
+    # The track record is written by accounts.performance only (the services keep it current).
+    performance_fields = [
+        "campaigns_completed",
+        "campaigns_cancelled",
+        "works_approved",
+        "works_approved_on_time",
+        "works_rejected",
+        "sales_verified",
+        "sales_rejected",
+        "link_requests",
+        "link_real_views",
+    ]
+    readonly_fields = ["public_id", "firebase_uid", "wallet_balance", "last_login", "date_joined", *performance_fields]
     fieldsets = [
         (None, {"fields": ["email", "password", "full_name", "role", "public_id", "firebase_uid"]}),
-        ("Statistics", {"fields": ["wallet_balance", "campaigns_completed", "campaigns_cancelled"]}),
+        ("Statistics", {"fields": ["wallet_balance", *performance_fields]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]

@@ -60,6 +60,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     wallet_balance = models.BigIntegerField(default=0, editable=False, help_text="Cents; ledger projection.")
     campaigns_completed = models.PositiveIntegerField(default=0)
     campaigns_cancelled = models.PositiveIntegerField(default=0)
+    # Track record (promoters), written only by accounts.performance, called by the services that
+    # review work, verify sales and count views: read by matching, never recomputed per page.
+    works_approved = models.PositiveIntegerField(default=0)
+    works_approved_on_time = models.PositiveIntegerField(default=0)
+    works_rejected = models.PositiveIntegerField(default=0)
+    sales_verified = models.PositiveIntegerField(default=0)
+    sales_rejected = models.PositiveIntegerField(default=0)
+    link_requests = models.BigIntegerField(default=0, help_text="Every request of the promoter's links.")
+    link_real_views = models.BigIntegerField(default=0, help_text="Requests counted as real (unique) views.")
 
     objects = UserManager()
 
@@ -105,6 +114,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Share of finished campaigns that completed rather than being cancelled (0-100)."""
         finished = self.campaigns_completed + self.campaigns_cancelled
         return round(100 * self.campaigns_completed / finished) if finished else None
+
+    @property
+    def works_reviewed(self):
+        return self.works_approved + self.works_rejected
+
+    @property
+    def sales_decided(self):
+        return self.sales_verified + self.sales_rejected
 
     def has_profile(self):
         if self.is_advertiser:
@@ -326,6 +343,7 @@ class NotificationKind(models.TextChoices):
     """
 
     APPLICATION_RECEIVED = "application_received", "Application received"
+    CAMPAIGN_INVITATION = "campaign_invitation", "Invitation to a campaign"
     APPLICATION_ACCEPTED = "application_accepted", "Application accepted"
     APPLICATION_REJECTED = "application_rejected", "Application rejected"
     APPLICATION_COUNTERED = "application_countered", "Counter-offer"

@@ -451,6 +451,12 @@ class AdvertiserSpend(models.Model):
     fee_amount = models.BigIntegerField(default=0)
     spend_count = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, default="usd")
+    # The budget forecast as of this day (billing.forecasts writes it; pages read the latest).
+    forecast_computed_at = models.DateTimeField(null=True, blank=True)
+    forecast_pace_cents = models.BigIntegerField(null=True, blank=True, help_text="Average daily spend, last 7 days.")
+    forecast_budget_left_cents = models.BigIntegerField(null=True, blank=True)
+    forecast_runs_out_on = models.DateField(null=True, blank=True, help_text="Empty: not at this pace.")
+    forecast_topup_cents = models.BigIntegerField(null=True, blank=True, help_text="Lasts to the end date.")
 
     class Meta:
         db_table = "advertiser_spends"

@@ -1,6 +1,6 @@
 """Background jobs (django-q2). Each is safe to run twice and calls one service."""
 
-from billing import services, webhooks
+from billing import forecasts, services, webhooks
 
 
 def webhook_events_retry_failed():
@@ -23,3 +23,8 @@ def campaign_refund_unused(campaign_id: int):
 
     campaign = Campaign.objects.get(pk=campaign_id)
     return [row.pk for row in services.refund_unused_safely(campaign=campaign)]
+
+
+def forecasts_refresh():
+    """Daily: move every running campaign's budget forecast to today's pace window."""
+    return forecasts.forecasts_refresh_all()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views
+from billing import cost_preview, views
 
 app_name = "billing"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("payment-methods/<uuid:public_id>/remove/", views.payment_method_remove, name="payment_method_remove"),
     path("campaigns/<uuid:public_id>/fund/", views.fund, name="fund"),
     path("campaigns/<uuid:public_id>/fund/return/", views.fund_return, name="fund_return"),
+    path("cost-preview/", cost_preview.cost_preview, name="cost_preview"),
     path("receipts/<uuid:public_id>/", views.receipt, name="receipt"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
 ]

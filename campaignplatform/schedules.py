@@ -45,6 +45,12 @@ SCHEDULES += [
         "time": "00:30",
     },
     {
+        "name": "billing.forecasts_refresh",
+        "func": "billing.tasks.forecasts_refresh",
+        "schedule_type": Schedule.DAILY,
+        "time": "00:45",
+    },
+    {
         "name": "billing.stripe_reconcile",
         "func": "billing.tasks.stripe_reconcile",
         "schedule_type": Schedule.MINUTES,

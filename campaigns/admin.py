@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db import models
 
 from accounts.admin_actions import PermissionedActionsMixin, ReadOnlyAdmin, staff_action
-from campaigns import services
+from campaigns import admin_matching, services  # noqa: F401 - admin_matching registers its models
 from campaigns.models import (
     ApplicationMessage,
     Campaign,

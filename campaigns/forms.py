@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.forms import validate_http_url
-from accounts.models import AdvertiserType, Language
+from accounts.models import AdvertiserType, Language, Skill, SocialPlatform
 from campaignplatform.money import dollars
 from campaignplatform.payment_limits import largest_budget_in_one_payment, too_large_for_one_payment_message
 from campaigns.models import (
@@ -82,6 +82,16 @@ class CampaignForm(forms.ModelForm):
         label="Languages wanted",
     )
     category = forms.ModelChoiceField(queryset=AdvertiserType.objects.all(), required=False, empty_label="Any")
+    skills = forms.ModelMultipleChoiceField(
+        queryset=Skill.objects.all(), widget=forms.CheckboxSelectMultiple, required=False, label="Skills wanted"
+    )
+    platforms = forms.MultipleChoiceField(
+        choices=SocialPlatform.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Platforms wanted",
+        help_text="Where the promoter's audience should be; none means any.",
+    )
     target_url = forms.URLField(
         label="Target URL",
         max_length=500,
@@ -98,6 +108,8 @@ class CampaignForm(forms.ModelForm):
             "target_url",
             "requirements",
             "languages",
+            "skills",
+            "platforms",
             "start_date",
             "end_date",
         ]
@@ -115,10 +127,14 @@ class CampaignForm(forms.ModelForm):
 
     def terms(self) -> dict:
         """The valid form as `services.campaign_create` / `campaign_update` take it: the terms
-        (with what `clean` derived, such as cents from dollars) and the languages wanted."""
+        (with what `clean` derived, such as cents from dollars), the languages and skills wanted."""
         campaign = self.save(commit=False)  # fills the instance from the form; saves nothing
         terms = {name: getattr(campaign, name) for name in CAMPAIGN_TERMS}
-        return {**terms, "languages": list(self.cleaned_data.get("languages") or [])}
+        return {
+            **terms,
+            "languages": list(self.cleaned_data.get("languages") or []),
+            "skills": list(self.cleaned_data.get("skills") or []),
+        }
 
     def clean_title(self):
         title = self.cleaned_data["title"].strip()

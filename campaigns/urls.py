@@ -19,6 +19,9 @@ urlpatterns = [
     path("<uuid:public_id>/edit/", views.campaign_edit, name="edit"),
     path("<uuid:public_id>/status/<str:action>/", views.campaign_action, name="action"),
     path("<uuid:public_id>/status/<str:action>/confirm/", views.campaign_action_confirm, name="action_confirm"),
+    path("<uuid:public_id>/suggested/", views.suggested_promoters, name="suggested_promoters"),
+    path("<uuid:public_id>/invite/", views.campaign_invite, name="invite"),
+    path("promoters/<uuid:public_id>/", views.promoter_profile, name="promoter_profile"),
     # Both parties
     path("applications/<uuid:public_id>/", views.application_detail, name="application_detail"),
     path("applications/<uuid:public_id>/<str:action>/", views.application_action, name="application_action"),

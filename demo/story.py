@@ -6,6 +6,7 @@ import itertools
 import logging
 
 from campaigns.models import CampaignType
+from demo import matching as demo_matching
 from demo.timeline import Later
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Story:
         self._acme_applications()
         self._acme_sales()
         self._northwind_campaigns()
+        self._push(self.moment(1, 12), "matching", lambda: demo_matching.build(self.people))
 
     def _acme_visibility(self) -> None:
         self._campaign_shoes()

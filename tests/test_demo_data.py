@@ -11,7 +11,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db.models import Max, Min
 
-from accounts.models import Notification
+from accounts.models import Notification, User
 from billing import services as billing_services
 from billing.audit import ledger_audit
 from billing.models import AdvertiserCharge, ChargeKind, ChargeStatus
@@ -113,6 +113,17 @@ def test_demo_data_shows_every_feature_balances_and_runs_once(tmp_path, monkeypa
     assert refunds.count() >= 4 and set(refunds.values_list("status", flat=True)) == {ChargeStatus.SUCCEEDED}
     assert Notification.objects.filter(user__email=ACME).exists()
     assert Notification.objects.filter(user__email=PAT).exists()
+
+    # Matching and pricing: targeted campaigns, invitations, track records, forecasts.
+    from billing.models import AdvertiserSpend
+    from campaigns.models import CampaignInvitation
+
+    assert Campaign.objects.get(title="Gear Review Video Series").platforms == ["youtube"]
+    assert CampaignInvitation.objects.filter(invited_by__email=ACME).exists()
+    assert Notification.objects.filter(kind="campaign_invitation").exists()
+    pat_user = User.objects.get(email=PAT)
+    assert pat_user.works_approved >= 1 and pat_user.link_requests > pat_user.link_real_views > 0
+    assert AdvertiserSpend.objects.filter(forecast_computed_at__isnull=False, forecast_pace_cents__gt=0).exists()
 
     # The books balance.
     assert ledger_audit().clean

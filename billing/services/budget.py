@@ -9,7 +9,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from billing import ledger
+from billing import forecasts, ledger
 from billing.models import (
     AccountKind,
     AdvertiserSpend,
@@ -150,6 +150,7 @@ def campaign_budget_spend(
             currency=currency,
         )
     _advertiser_spend_add(locked_campaign, amount_cents, fee_share)
+    forecasts.campaign_forecast_refresh(campaign=locked_campaign)
     PromoterCampaign.objects.filter(campaign=locked_campaign, promoter=promoter).update(
         spent_budget=F("spent_budget") + amount_cents
     )

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import notifications, signals
+from campaigns import notifications, signals, track_record
 from campaigns.models import (
     CAMPAIGN_TERMS,
     OPEN_APPLICATION_STATUSES,
@@ -72,19 +72,20 @@ def _terms_check(terms: dict) -> None:
 
 
 @transaction.atomic
-def campaign_create(*, advertiser, campaign_type: str, languages=(), **terms) -> Campaign:
+def campaign_create(*, advertiser, campaign_type: str, languages=(), skills=(), **terms) -> Campaign:
     """A draft owned by `advertiser`, from terms named in CAMPAIGN_TERMS (validated by the
-    caller: `forms.campaign_form_class(type)` for pages) and the languages wanted."""
+    caller: `forms.campaign_form_class(type)` for pages), the languages and skills wanted."""
     _terms_check(terms)
     campaign = Campaign.objects.create(
         advertiser=advertiser, campaign_type=campaign_type, status=CampaignStatus.DRAFT, **terms
     )
     campaign.languages.set(languages)
+    campaign.skills.set(skills)
     return campaign
 
 
 @transaction.atomic
-def campaign_update(*, campaign: Campaign, languages=None, **terms) -> Campaign:
+def campaign_update(*, campaign: Campaign, languages=None, skills=None, **terms) -> Campaign:
     """Save edits to terms; only drafts can change (published terms are what promoters signed up for)."""
     _terms_check(terms)
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -95,6 +96,8 @@ def campaign_update(*, campaign: Campaign, languages=None, **terms) -> Campaign:
     locked.save(update_fields=list(terms) or None)
     if languages is not None:
         locked.languages.set(languages)
+    if skills is not None:
+        locked.skills.set(skills)
     return locked
 
 
@@ -127,7 +130,7 @@ def campaign_complete(*, campaign: Campaign, actor=None, reason: str = "", code:
     and fee once the change commits (`campaign_closed`)."""
     with transaction.atomic():
         _campaign_move(campaign=campaign, to_status=CampaignStatus.COMPLETED, actor=actor, reason=reason, code=code)
-        campaign.participants.filter(status=ParticipationStatus.ACTIVE).update(status=ParticipationStatus.COMPLETED)
+        track_record.participations_end(campaign=campaign, status=ParticipationStatus.COMPLETED)
         applications_close(campaign=campaign, reason="The campaign has ended")
     signals.campaign_closed.send(sender=Campaign, campaign=campaign, actor=actor)
     return campaign
@@ -141,7 +144,7 @@ def campaign_cancel(*, campaign: Campaign, actor=None, reason: str, code: str = 
         raise CampaignError("Give a reason for cancelling: promoters taking part will see it.")
     with transaction.atomic():
         _campaign_move(campaign=campaign, to_status=CampaignStatus.CANCELLED, actor=actor, reason=reason, code=code)
-        campaign.participants.filter(status=ParticipationStatus.ACTIVE).update(status=ParticipationStatus.CANCELLED)
+        track_record.participations_end(campaign=campaign, status=ParticipationStatus.CANCELLED)
         applications_close(campaign=campaign, reason="The campaign was cancelled")
     signals.campaign_closed.send(sender=Campaign, campaign=campaign, actor=actor)
     return campaign

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaignplatform.money import dollars
-from campaigns import notifications
+from campaigns import invitation_answers, notifications
 from campaigns.models import (
     ApplicationMessage,
     ApplicationStatus,
@@ -41,7 +41,9 @@ def campaign_join(*, campaign: Campaign, promoter) -> PromoterCampaign:
         for _attempt in range(3):
             try:
                 with transaction.atomic():
-                    return PromoterCampaign.objects.create(campaign=locked, promoter=promoter)
+                    participation = PromoterCampaign.objects.create(campaign=locked, promoter=promoter)
+                invitation_answers.invitation_answered(campaign=locked, promoter=promoter, status="joined")
+                return participation
             except IntegrityError:
                 if PromoterCampaign.objects.filter(campaign=locked, promoter=promoter).exists():
                     raise AlreadyParticipating("You have already joined this campaign.") from None
@@ -80,6 +82,7 @@ def application_create(*, campaign: Campaign, promoter, amount_cents: int, pitch
             application=application, author=promoter, kind=MessageKind.OFFER, body=pitch, amount=amount_cents
         )
         notifications.application_received(application=application)
+        invitation_answers.invitation_answered(campaign=locked, promoter=promoter, status="applied")
     return application
 
 

@@ -7,7 +7,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaignplatform.money import dollars
-from campaigns import notifications, signals
+from campaigns import notifications, signals, track_record
 from campaigns.models import (
     Campaign,
     CampaignDeliverable,
@@ -137,6 +137,7 @@ def work_approve(*, work: CampaignWork, actor) -> bool:
                 return False
             raise InvalidTransition(f"This work was already reviewed ({WorkStatus(current).label.lower()}).")
         CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=DeliverableStatus.APPROVED)
+        track_record.work_reviewed(work=work, approved=True)
         signals.work_approved.send(sender=CampaignWork, work=work)
         notifications.work_approved(work=work)
         _reviewed_after_end(work)
@@ -188,6 +189,8 @@ def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, d
         if not claimed:
             raise InvalidTransition("This work was already reviewed.")
         CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=deliverable_status)
+        if work_status == WorkStatus.REJECTED:
+            track_record.work_reviewed(work=work, approved=False)
         notifications.work_reviewed(work=work, revision=work_status == WorkStatus.REVISION_REQUESTED)
         _reviewed_after_end(work)
     work.status, work.reviewed_at, work.review_comment = work_status, now, comment

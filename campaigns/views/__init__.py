@@ -31,6 +31,7 @@ from campaigns.views.applications import (
     application_action,
     application_detail,
 )
+from campaigns.views.matching import campaign_invite, promoter_profile, suggested_promoters
 from campaigns.views.promoter import (
     campaign_apply,
     campaign_join,
@@ -64,6 +65,7 @@ __all__ = [
     "campaign_apply",
     "campaign_create",
     "campaign_edit",
+    "campaign_invite",
     "campaign_join",
     "deliverable_create",
     "get_application_for_user",
@@ -76,6 +78,8 @@ __all__ = [
     "my_campaigns",
     "participation_detail",
     "promoter_detail",
+    "promoter_profile",
+    "suggested_promoters",
     "work_file",
     "work_review",
     "work_submit",

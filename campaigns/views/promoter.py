@@ -7,7 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import promoter_required
-from campaigns import services
+from campaigns import marketplace as marketplace_orders
+from campaigns import matching, pricing, services
 from campaigns.forms import (
     ApplicationForm,
     MarketplaceFilterForm,
@@ -27,12 +28,15 @@ def marketplace(request):
     campaigns = (
         Campaign.objects.listed()
         .select_related("category", "advertiser__advertiser_details")
-        .prefetch_related("languages")
-        .order_by("-published_at", "-id")
+        .prefetch_related("languages", "skills")
     )
     if form.is_bound:
         campaigns = form.filter(campaigns)
+    order_form = marketplace_orders.MarketplaceOrderForm(request.GET)
+    order, profile = order_form.order_value(), matching.promoter_profile(request.user)
+    campaigns = marketplace_orders.marketplace_order(campaigns, order, profile)
     page = Paginator(campaigns, MARKETPLACE_PAGE_SIZE).get_page(request.GET.get("page"))
+    marketplace_orders.page_decorate(page, profile, best=order == "best")
     ids = [campaign.pk for campaign in page]
     joined = set(
         PromoterCampaign.objects.filter(promoter=request.user, campaign_id__in=ids).values_list(
@@ -48,6 +52,7 @@ def marketplace(request):
     query.pop("page", None)
     context = {
         "form": form,
+        "order_form": order_form,
         "page": page,
         "joined": joined,
         "applied": applied,
@@ -66,6 +71,7 @@ def promoter_detail(request, public_id):
         "participation": campaign.participants.filter(promoter=request.user).first(),
         "application": campaign.applications.filter(promoter=request.user).first(),
         "languages": list(campaign.languages.all()),
+        "invitation": campaign.invitations.filter(promoter=request.user).first(),
     }
     return render(request, "campaigns/promoter_detail.html", context)
 
@@ -89,7 +95,12 @@ def campaign_apply(request, public_id):
     campaign = get_campaign_for_promoter(request.user, public_id)
     if not campaign.takes_applications:
         raise Http404
-    form = ApplicationForm(request.POST or None, campaign=campaign)
+    suggestion = pricing.application_amount_suggestion(
+        campaign=campaign, followers=pricing.promoter_followers(request.user)
+    )
+    # Whole dollars read better; never below the campaign's minimum.
+    initial = {"amount": max(campaign.min_budget, suggestion.middle // 100 * 100)} if suggestion else {}
+    form = ApplicationForm(request.POST or None, campaign=campaign, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_create(
@@ -103,7 +114,7 @@ def campaign_apply(request, public_id):
         else:
             messages.success(request, "Application sent. You will see the advertiser's answer here.")
             return redirect("campaigns:application_detail", public_id=application.public_id)
-    return render(request, "campaigns/apply.html", {"campaign": campaign, "form": form})
+    return render(request, "campaigns/apply.html", {"campaign": campaign, "form": form, "suggestion": suggestion})
 
 
 @promoter_required

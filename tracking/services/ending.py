@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, CampaignType, StatusReason
+from tracking import performance
 from tracking.models import SaleStatus
 from tracking.services.accrual import views_accrue
 
@@ -82,6 +83,7 @@ def views_accrue_hourly() -> int:
     """The scheduled job: accrue, then complete campaigns left at their cap."""
     posted = views_accrue()
     campaigns_complete_capped()
+    performance.promoters_views_refresh()
     return posted
 
 

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, PromoterCampaign
+from tracking import performance
 from tracking.models import (
     EARLIEST_SALE,
     MAX_SALE_CENTS,
@@ -79,6 +80,7 @@ def sale_move(*, sale: SaleRecord, to_status: str, actor=None, reason: str = "",
     SaleStatusChange.objects.create(
         sale=sale, actor=actor, from_status=from_status, to_status=to_status, reason=(reason or "")[:500]
     )
+    performance.sale_decided(sale=sale, to_status=to_status)
 
 
 def sale_record(

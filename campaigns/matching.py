@@ -1,0 +1,238 @@
+"""How well a promoter fits a campaign: a score out of 100 and the reasons behind it.
+
+Points (the same rule on both sides, so a promoter and an advertiser see the same number):
+
+| part        | points | from |
+|-------------|--------|------|
+| skills      | 0-30   | share of the campaign's skills the promoter holds (15 when it asks for none) |
+| languages   | 0-20   | 20 when the promoter speaks one of its languages, 0 when not, 10 when it asks for none |
+| category    | 0-10   | 10 when the promoter has worked in the campaign's category before |
+| audience    | 0-25   | followers on the best platform the campaign targets (any when none), log |
+|             |        | scale: 1,000 followers -> 12, 1M -> 25 |
+| track record| 0-15   | mean of completion, work on time, sales verified, real views shares (7 with no record) |
+
+The score is computed in the database for all listed campaigns at once (`campaigns_best_match`,
+`promoters_best_match`), so ordering a page costs one query whatever the page holds; the
+reasons are worded in Python for the rows of the page only, from rows already fetched.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from accounts.models import FollowerEstimate, PromoterLanguage, PromoterSkill, SocialPlatform, User
+from campaigns.models import Campaign, PromoterCampaign
+
+SKILL_POINTS, LANGUAGE_POINTS, CATEGORY_POINTS, AUDIENCE_POINTS, TRACK_POINTS = 30, 20, 10, 25, 15
+AUDIENCE_FULL_AT_LOG10 = 6  # a million followers earns every audience point
+PLATFORM_LABELS = dict(SocialPlatform.choices)
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str  # "skill", "language", "category", "audience", "completion", ...
+    text: str
+
+
+@dataclass
+class Match:
+    score: int
+    reasons: list[Reason]
+
+
+@dataclass
+class TrackRecord:
+    campaigns_completed: int = 0
+    campaigns_cancelled: int = 0
+    works_approved: int = 0
+    works_approved_on_time: int = 0
+    works_rejected: int = 0
+    sales_verified: int = 0
+    sales_rejected: int = 0
+    link_requests: int = 0
+    link_real_views: int = 0
+
+    @classmethod
+    def of(cls, user) -> "TrackRecord":
+        return cls(**{name: getattr(user, name) for name in cls.__dataclass_fields__})
+
+    def shares(self) -> list[tuple[str, int, int]]:
+        """(code, part, whole) for each figure with something to measure."""
+        figures = [
+            ("completion", self.campaigns_completed, self.campaigns_completed + self.campaigns_cancelled),
+            ("on_time", self.works_approved_on_time, self.works_approved + self.works_rejected),
+            ("sales_verified", self.sales_verified, self.sales_verified + self.sales_rejected),
+            ("real_views", self.link_real_views, self.link_requests),
+        ]
+        return [(code, part, whole) for code, part, whole in figures if whole]
+
+    def points(self) -> int:
+        shares = [part / whole for _code, part, whole in self.shares()]
+        if not shares:
+            return TRACK_POINTS // 2
+        return round(TRACK_POINTS * sum(shares) / len(shares))
+
+
+@dataclass
+class PromoterProfile:
+    """What matching needs to know of one promoter (a handful of small queries, or prefetched rows)."""
+
+    user_id: int
+    languages: dict[int, str] = field(default_factory=dict)
+    skills: dict[int, str] = field(default_factory=dict)
+    followers: dict[str, int] = field(default_factory=dict)
+    categories: dict[int, str] = field(default_factory=dict)
+    track: TrackRecord = field(default_factory=TrackRecord)
+
+
+def audience_points(followers: int) -> int:
+    if followers <= 0:
+        return 0
+    return min(AUDIENCE_POINTS, round(AUDIENCE_POINTS * math.log10(followers + 1) / AUDIENCE_FULL_AT_LOG10))
+
+
+def promoter_profile(user) -> PromoterProfile:
+    """Load one promoter's profile: four small queries, whatever the marketplace holds."""
+    details = getattr(user, "promoter_details", None)
+    if details is None:
+        return PromoterProfile(user_id=user.pk, track=TrackRecord.of(user))
+    languages = dict(
+        PromoterLanguage.objects.filter(promoter=details).values_list("language_id", "language__name").order_by()
+    )
+    skills = dict(PromoterSkill.objects.filter(promoter=details).values_list("skill_id", "skill__name").order_by())
+    followers = dict(FollowerEstimate.objects.filter(promoter=details).values_list("platform", "followers").order_by())
+    categories = dict(
+        PromoterCampaign.objects.filter(promoter=user, campaign__category__isnull=False)
+        .values_list("campaign__category_id", "campaign__category__name")
+        .distinct()
+        .order_by()
+    )
+    return PromoterProfile(user.pk, languages, skills, followers, categories, TrackRecord.of(user))
+
+
+def profile_from_prefetched(user) -> PromoterProfile:
+    """The same profile from rows `promoters_best_match` prefetched (no query)."""
+    details = user.promoter_details
+    return PromoterProfile(
+        user_id=user.pk,
+        languages={link.language_id: link.language.name for link in details.language_links.all()},
+        skills={link.skill_id: link.skill.name for link in details.skill_links.all()},
+        followers={estimate.platform: estimate.followers for estimate in details.follower_estimates.all()},
+        categories=getattr(user, "past_categories", {}),
+        track=TrackRecord.of(user),
+    )
+
+
+# --- Promoter side: rank the listed campaigns ----------------------------------------------------
+
+
+def campaigns_best_match(campaigns: QuerySet, profile: PromoterProfile):
+    """`campaigns` in best-match order, each row with `match_score` (see campaigns.ranking)."""
+    from campaigns.ranking import RankedCampaigns  # ranking builds on this module's rules
+
+    return RankedCampaigns(campaigns, profile)
+
+
+def match_for(campaign: Campaign, profile: PromoterProfile) -> Match:
+    """The score and its reasons; reads the campaign's prefetched languages and skills."""
+    languages = {language.pk: language.name for language in campaign.languages.all()}
+    skills = {skill.pk: skill.name for skill in campaign.skills.all()}
+    reasons, score = [], 0
+
+    held = [name for pk, name in skills.items() if pk in profile.skills]
+    score += SKILL_POINTS * len(held) // len(skills) if skills else SKILL_POINTS // 2
+    reasons += [Reason("skill", f"skilled in {name}") for name in held]
+
+    spoken = [name for pk, name in languages.items() if pk in profile.languages]
+    score += (LANGUAGE_POINTS if spoken else 0) if languages else LANGUAGE_POINTS // 2
+    reasons += [Reason("language", f"speaks {name}") for name in spoken]
+
+    if campaign.category_id in profile.categories:
+        score += CATEGORY_POINTS
+        reasons.append(Reason("category", f"has worked in {profile.categories[campaign.category_id]}"))
+
+    best = _best_platform(profile.followers, campaign.platforms)
+    if best:
+        platform, followers = best
+        score += audience_points(followers)
+        reasons.append(Reason("audience", f"{_short_number(followers)} followers on {PLATFORM_LABELS[platform]}"))
+
+    score += profile.track.points()
+    reasons += track_reasons(profile.track)
+    return Match(score=score, reasons=reasons)
+
+
+def _best_platform(followers: dict[str, int], targeted: list[str]):
+    candidates = [
+        (platform, count) for platform, count in followers.items() if count and (not targeted or platform in targeted)
+    ]
+    return max(candidates, key=lambda pair: pair[1], default=None)
+
+
+def track_reasons(track: TrackRecord) -> list[Reason]:
+    words = {
+        "completion": lambda part, whole: f"{part} of {whole} campaigns completed",
+        "on_time": lambda part, whole: f"{part} of {whole} works approved on time",
+        "sales_verified": lambda part, whole: f"{part} of {whole} sales verified",
+        "real_views": lambda part, whole: f"{round(100 * part / whole)}% of link clicks were real views",
+    }
+    return [Reason(code, words[code](part, whole)) for code, part, whole in track.shares()]
+
+
+def _short_number(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f}M".replace(".0M", "M")
+    if count >= 1_000:
+        return f"{count / 1_000:.1f}k".replace(".0k", "k")
+    return str(count)
+
+
+def campaigns_match_page(campaigns, profile: PromoterProfile) -> None:
+    """Set `campaign.match` on each campaign of a page (prefetched languages and skills)."""
+    for campaign in campaigns:
+        campaign.match = match_for(campaign, profile)
+
+
+# --- Advertiser side: rank promoters for one campaign ----------------------------------------------
+
+
+def promoters_best_match(campaign: Campaign, *, limit: int = 10) -> list:
+    """The promoters who fit `campaign` best, each with `.match_score` and `.match` (score and
+    reasons). Promoters who already applied to or joined it are left out. Constant queries: the
+    ranking (campaigns.ranking), then the rows shown with their prefetched profiles."""
+    from campaigns.ranking import promoters_ranked
+
+    ranked = promoters_ranked(campaign, limit=limit)
+    by_id = (
+        User.objects.select_related("promoter_details")
+        .prefetch_related(
+            "promoter_details__language_links__language",
+            "promoter_details__skill_links__skill",
+            "promoter_details__follower_estimates",
+        )
+        .in_bulk([user_id for user_id, _score in ranked])
+    )
+    promoters = []
+    for user_id, score in ranked:
+        promoter = by_id[user_id]
+        promoter.match_score = score
+        promoters.append(promoter)
+    _past_categories_set(promoters)
+    for promoter in promoters:
+        promoter.match = match_for(campaign, profile_from_prefetched(promoter))
+    return promoters
+
+
+def _past_categories_set(promoters) -> None:
+    rows = (
+        PromoterCampaign.objects.filter(promoter__in=promoters, campaign__category__isnull=False)
+        .values_list("promoter_id", "campaign__category_id", "campaign__category__name")
+        .distinct()
+        .order_by()
+    )
+    by_promoter: dict[int, dict[int, str]] = {}
+    for promoter_id, category_id, name in rows:
+        by_promoter.setdefault(promoter_id, {})[category_id] = name
+    for promoter in promoters:
+        promoter.past_categories = by_promoter.get(promoter.pk, {})
