@@ -65,7 +65,7 @@ def reference_data(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         import_module("accounts.migrations.0002_reference_data").add_reference_data(apps, None)
-        import_module("campaigns.migrations.0007_platform_reference_rates").seed(apps, None)
+        import_module("campaigns.migrations.0008_platform_reference_rates").seed(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from accounts.models import FollowerEstimate, Language, Notification, PromoterLa
 from accounts.tests.factories import AdvertiserFactory, PromoterFactory
 from campaigns.models import CampaignApplication, CampaignInvitation
 from campaigns.tests.factories import CampaignFactory
-from tests.conftest import save_screenshot
+from tests.support.browser import save_screenshot
 from tests.test_e2e_pages import DESKTOP, PHONE, _check_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]

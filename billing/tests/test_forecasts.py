@@ -74,7 +74,7 @@ def test_each_spend_keeps_the_forecast_on_todays_spend_row_and_pages_show_it(cli
     client.force_login(funded_salesman.advertiser)
     page = client.get(reverse("campaigns:advertiser_detail", args=[funded_salesman.public_id])).content.decode()
     assert "$5.00 a day" in page and "A top-up of <strong>$14.00</strong>" in page
-    dashboard = client.get(reverse("accounts:advertiser_dashboard")).content.decode()
+    dashboard = client.get(reverse("reporting:advertiser_dashboard")).content.decode()
     assert 'data-testid="dashboard-forecasts"' in dashboard and funded_salesman.title in dashboard
 
 
