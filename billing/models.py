@@ -540,3 +540,25 @@ class Dispute(models.Model):
 
     def __str__(self):
         return f"Dispute {self.stripe_dispute_id} {self.amount} ({self.status})"
+
+
+class DisputeHold(models.Model):
+    """What a dispute's hold took from one funding payment's allocation (budget and fee), so a
+    won dispute gives each payment back exactly that, whatever refunds happened meanwhile."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="holds")
+    allocation = models.ForeignKey(CampaignBudgetAllocation, on_delete=models.PROTECT, related_name="dispute_holds")
+    budget_amount = models.BigIntegerField(default=0)
+    fee_amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "dispute_holds"
+        constraints = [
+            models.UniqueConstraint(fields=["dispute", "allocation"], name="dispute_hold_once_per_allocation"),
+            models.CheckConstraint(
+                condition=Q(budget_amount__gte=0, fee_amount__gte=0), name="dispute_hold_amounts_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Hold of {self.dispute_id} on allocation {self.allocation_id}: {self.budget_amount}+{self.fee_amount}"

@@ -10,7 +10,7 @@ from billing import ledger, services
 from billing.audit import ledger_audit
 from billing.disputes import dispute_sync
 from billing.finance import finance_overview
-from billing.models import AdvertiserCharge, ChargeKind, Dispute, DisputeStatus
+from billing.models import AdvertiserCharge, ChargeKind, ChargeStatus, Dispute, DisputeStatus
 from billing.tests.conftest import deliver, events_of, fund
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory
@@ -124,4 +124,48 @@ def test_the_dispute_test_card_is_disputed_after_paying(card_for, stripe_sim, cl
     _deliver_dispute_events(client, stripe_sim)
     dispute = Dispute.objects.get()
     assert (dispute.budget_covered, dispute.fee_covered, dispute.loss) == (5_000, 500, 0)
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def _refunded_at_stripe(stripe_client, charge):
+    return stripe_client.v1.charges.retrieve(charge.stripe_charge_id).amount_refunded
+
+
+def test_a_won_dispute_puts_back_exactly_what_its_hold_took_from_each_payment(
+    card_for, promoter, stripe_sim, stripe_client
+):
+    """Two payments; the hold of a dispute on the older one lands on the newer one (the older is
+    spent). Money returned after the end is refunded; when the dispute is won, each payment gets
+    back what the hold took from it, not what its refunds happen to show, so no payment is
+    refunded twice."""
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser)
+    fund(campaign, budget_cents=2_000)
+    fund(campaign, budget_cents=5_000)
+    older, newer = AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.CHARGE).order_by("pk")
+    with transaction.atomic():
+        services.campaign_budget_spend(campaign=campaign, promoter=promoter, amount_cents=2_000, idempotency_key="s1")
+    opened = stripe_sim.open_dispute(older.stripe_charge_id)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    campaign.refresh_from_db()
+    services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+    with transaction.atomic():  # the sale is refunded after the end: its 2,000 come back
+        services.campaign_budget_spend_reverse(
+            campaign=campaign, promoter=promoter, spend_idempotency_key="s1", idempotency_key="r1"
+        )
+    services.refund_unused_safely(campaign=campaign)
+
+    stripe_sim.close_dispute(opened["id"], won=True)
+    dispute_sync(stripe_dispute_id=opened["id"])
+
+    assert services.campaign_budget_remaining(campaign) == 0 and ledger.campaign_fee_held(campaign).balance == 0
+    refunds = AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.REFUND)
+    assert not refunds.filter(status=ChargeStatus.FAILED).exists()
+    for charge in (older, newer):
+        succeeded = refunds.filter(payment_intent=charge.payment_intent, status=ChargeStatus.SUCCEEDED)
+        ours = sum(row.amount for row in succeeded)
+        assert ours == _refunded_at_stripe(stripe_client, charge) <= charge.amount
+        allocation = charge.payment_intent.allocation
+        allocation.refresh_from_db()
+        assert allocation.refunded_amount + allocation.fee_refunded_amount == ours
     assert ledger_audit().clean, ledger_audit().differences
