@@ -273,6 +273,23 @@ def _reversed_total(transfer: StripeTransfer) -> int:
     )
 
 
+def _resend_not_covered(reversed_row: StripeTransfer, amount: int, covered: int) -> None:
+    """The wallet no longer holds the returned money (a staff correction took some): nothing is
+    sent, the row says why for staff, and the promoter, told at the reversal that it would be
+    sent again, is told it is not (once)."""
+    reason = f"Returned payment not sent again: the direct balance covers {dollars(covered)} of it."
+    StripeTransfer.objects.filter(pk=reversed_row.pk).update(failure_reason=reason, updated_at=timezone.now())
+    promoter_notify(
+        reversed_row.promoter,
+        kind=NotificationKind.PAYOUT_FAILED,
+        title="A returned payment was not sent again",
+        body=f"The {dollars(amount)} Stripe returned was not sent again: your wallet now holds "
+        f"{dollars(covered)} of it after a correction. Please contact support, who will settle it with you.",
+        event_key=f"transfer-resend-not-covered-{reversed_row.pk}",
+        url=reverse("payouts:wallet"),
+    )
+
+
 def transfer_resend_create(*, reversed_id: int, ignore_cap: bool = False) -> StripeTransfer | None:
     """The pending row that sends a reversed immediate payment again (the existing one on a
     second call), or None when it is not to be sent again: not fully reversed, the cap reached
@@ -297,7 +314,11 @@ def transfer_resend_create(*, reversed_id: int, ignore_cap: bool = False) -> Str
             ).aggregate(total=Sum("amount"))["total"]
             or 0
         )
-        if amount <= 0 or next(iter(direct.values())).balance - waiting < amount:
+        if amount <= 0:
+            return None
+        covered = next(iter(direct.values())).balance - waiting
+        if covered < amount:
+            _resend_not_covered(reversed_row, amount, max(0, covered))
             return None
         again = StripeTransfer.objects.create(
             resend_of=reversed_row,

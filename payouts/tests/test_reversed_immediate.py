@@ -140,3 +140,34 @@ def test_staff_send_a_payment_again_past_the_cap(
     assert latest.resend_of_id == transfer.pk and latest.status == TransferStatus.SUCCEEDED
     assert Wallet.objects.get(user=promoter).direct_balance == 0
     assert_books_clean()
+
+
+def test_a_resend_the_wallet_cannot_cover_tells_the_promoter_it_is_not_coming(
+    stripe_sim, stripe_client, django_capture_on_commit_callbacks
+):
+    """A staff correction took part of the returned money from the direct balance before the
+    resend: nothing is sent, and the promoter is told so rather than left expecting it."""
+    from billing.models import TransactionKind
+
+    capture = django_capture_on_commit_callbacks
+    _, promoter, first = _paid_milestone(stripe_sim, capture)
+    _reverse(stripe_client, capture, first)
+    ledger.ledger_post(
+        kind=TransactionKind.ADJUSTMENT,
+        legs=[ledger.Leg(ledger.promoter_direct(promoter), ledger.external(), 2_000)],
+        idempotency_key="staff-correction-1",
+        memo="Staff correction",
+    )
+
+    with capture(execute=True):
+        services.transfers_retry_failed()
+        services.transfers_retry_failed()
+
+    assert StripeTransfer.objects.filter(promoter=promoter).count() == 1
+    assert Wallet.objects.get(user=promoter).direct_balance == 3_000
+    last = _bodies(promoter, NotificationKind.PAYOUT_FAILED)[-1]
+    assert "not sent again" in last and "contact support" in last
+    assert len(_bodies(promoter, NotificationKind.PAYOUT_FAILED)) == 2  # the return, then this, once
+    first.refresh_from_db()
+    assert "not sent again" in first.failure_reason
+    assert_books_clean()
