@@ -227,3 +227,9 @@ def _dispute_lose(dispute: Dispute) -> None:
             url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
             event_key=f"dispute:{dispute.pk}:lost",
         )
+    campaign.refresh_from_db()
+    if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+        from billing.services import refund_unused_safely
+
+        # What waited for the dispute's end goes back to the other payments, or recovers the loss.
+        refund_unused_safely(campaign=campaign)

@@ -523,6 +523,9 @@ class Dispute(models.Model):
     budget_covered = models.BigIntegerField(default=0)
     fee_covered = models.BigIntegerField(default=0)
     loss = models.BigIntegerField(default=0, help_text="What the campaign could not cover: a platform loss.")
+    loss_recovered = models.BigIntegerField(
+        default=0, help_text="Lost dispute: money that came back to the ended campaign later (refunded sales)."
+    )
     currency = models.CharField(max_length=3, default="usd")
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

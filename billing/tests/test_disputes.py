@@ -169,3 +169,61 @@ def test_a_won_dispute_puts_back_exactly_what_its_hold_took_from_each_payment(
         allocation.refresh_from_db()
         assert allocation.refunded_amount + allocation.fee_refunded_amount == ours
     assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_ending_a_campaign_refunds_only_payments_not_in_dispute(card_for, promoter, stripe_sim, stripe_client):
+    """Stripe refuses to refund a charged-back payment (`charge_disputed`): the refund is taken
+    from the campaign's other payments, and what only the disputed one could give back waits
+    for the dispute's end instead of being refused for good."""
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser)
+    fund(campaign, budget_cents=5_000)
+    fund(campaign, budget_cents=2_000)
+    older, newer = AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.CHARGE).order_by("pk")
+    opened = stripe_sim.open_dispute(newer.stripe_charge_id)  # 2,200 held: 2,000 budget + 200 fee
+    dispute_sync(stripe_dispute_id=opened["id"])
+    campaign.refresh_from_db()
+    services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+
+    refunds = AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.REFUND)
+    assert not refunds.filter(status=ChargeStatus.FAILED).exists()
+    assert set(refunds.values_list("payment_intent_id", flat=True)) == {older.payment_intent_id}
+    # The hold took the newer payment's 2,000 and 200 of the older one's budget.
+    assert _refunded_at_stripe(stripe_client, older) == 4_800 + 500
+    assert services.campaign_budget_remaining(campaign) == 0
+    assert ledger.campaign_fee_held(campaign).balance == 200  # the disputed payment's fee waits
+
+    stripe_sim.close_dispute(opened["id"], won=True)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    # Won: the held money comes back and is refunded to the payments it came from.
+    assert (_refunded_at_stripe(stripe_client, older), _refunded_at_stripe(stripe_client, newer)) == (5_500, 2_200)
+    assert services.campaign_budget_remaining(campaign) == 0 and ledger.campaign_fee_held(campaign).balance == 0
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_money_back_after_a_lost_dispute_recovers_the_loss_not_stuck_in_the_campaign(
+    spent_campaign, promoter, stripe_sim
+):
+    """$50 funded, $20 earned, the whole payment charged back and lost (a 2,200 loss). The sale
+    is then refunded after the end: its 2,000 + 200 fee cannot go back to the card (Stripe
+    refuses, the card holder has it), so they recover the platform's loss."""
+    campaign, charge = spent_campaign
+    opened = stripe_sim.open_dispute(charge.stripe_charge_id)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    stripe_sim.close_dispute(opened["id"], won=False)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    campaign.refresh_from_db()
+    services.campaign_end(campaign=campaign, actor=campaign.advertiser)
+    with transaction.atomic():
+        services.campaign_budget_spend_reverse(
+            campaign=campaign, promoter=promoter, spend_idempotency_key="s1", idempotency_key="r1"
+        )
+    services.refund_unused_safely(campaign=campaign)
+    services.refund_unused_safely(campaign=campaign)
+
+    assert services.campaign_budget_remaining(campaign) == 0 and ledger.campaign_fee_held(campaign).balance == 0
+    assert not AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.REFUND).exists()
+    dispute = Dispute.objects.get()
+    assert (dispute.loss, dispute.loss_recovered) == (2_200, 2_200)
+    assert ledger.platform_losses().balance == 0
+    assert ledger_audit().clean, ledger_audit().differences
