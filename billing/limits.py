@@ -44,8 +44,10 @@ def amount_check(amount: int, currency: str, *, charged: bool) -> None:
 
 
 def fee_cents(budget_cents: int) -> int:
-    """The platform fee on a budget (billing.services.platform_fee_cents, the one rule)."""
-    return (budget_cents * settings.PLATFORM_FEE_PERCENT + 50) // 100
+    """The default plan's fee on a budget (billing.fees, the one rule)."""
+    from billing.fees import platform_fee_cents  # billing.fees reads models: loaded once apps are
+
+    return platform_fee_cents(budget_cents)
 
 
 def largest_budget_in_one_payment() -> int:
