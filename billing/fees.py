@@ -129,3 +129,12 @@ def fee_quote(*, budget_cents: int, terms: FeeTerms, views: int | None = None) -
         units=units,
         terms=terms,
     )
+
+
+def fee_preview(
+    *, campaign_type: str, advertiser_id: int | None, budget_cents: int, views: int | None = None
+) -> FeeQuote:
+    """The fee a campaign not saved yet would pay on `budget_cents` under the plan in force
+    now (the campaign form's cost preview); its funding fixes the plan."""
+    plan = plan_in_force(campaign_type=campaign_type, advertiser_id=advertiser_id)
+    return fee_quote(budget_cents=budget_cents, terms=terms_of_plan(plan, campaign_type), views=views)

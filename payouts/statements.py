@@ -22,6 +22,7 @@ from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing import fees
 from billing.models import AccountKind, AdvertiserCharge, AdvertiserSpend, ChargeKind, LedgerAccount, Transaction
 from billing.models import TransactionKind as Kind
 from campaigns.models import Campaign, CampaignType
@@ -621,7 +622,7 @@ def statement_csv_rows(statement) -> list[list[str]]:
             rows.append(
                 row(
                     "platform_fee",
-                    f"Platform fee ({statement.fee_percent}%)",
+                    f"Platform fee ({fees.campaign_fee_terms(activity.campaign).describe()})",
                     activity.fees,
                     campaign=activity.campaign,
                 )

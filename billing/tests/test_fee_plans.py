@@ -104,3 +104,24 @@ def test_staff_add_a_plan_in_admin_and_who_and_when_are_recorded(admin_client, a
     )
     plan.refresh_from_db()
     assert (plan.name, plan.percent_bp, plan.active) == ("Views 2027", 750, False)  # only deactivated
+
+
+def test_the_receipt_names_the_plan_the_fee_came_from(client, card_for, admin_user):
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2_000)
+    card_for(campaign.advertiser)
+    FeePlan.objects.create(name="Views", campaign_type="visibility", percent_bp=500, fixed_cents=50)
+    fund(campaign)
+    FeePlan.objects.create(name="Views 2027", campaign_type="visibility", percent_bp=2_000)
+    charge = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.CHARGE)
+    client.force_login(campaign.advertiser)
+    page = client.get(reverse("billing:receipt", args=[charge.public_id]))
+    assert "Platform fee (5% + $0.50 per 100 views)" in page.text and "$13.00" in page.text
+
+
+def test_the_campaign_form_preview_uses_the_plan_in_force(advertiser):
+    FeePlan.objects.create(name="Views", campaign_type="visibility", percent_bp=500, fixed_cents=50)
+    preview = fees.fee_preview(campaign_type="visibility", advertiser_id=advertiser.pk, budget_cents=6_000, views=2_000)
+    assert (preview.percent_cents, preview.fixed_cents, preview.total_cents) == (300, 1_000, 7_300)
+    assert preview.terms.describe() == "5% + $0.50 per 100 views"
+    salesman = fees.fee_preview(campaign_type="salesman", advertiser_id=advertiser.pk, budget_cents=5_000)
+    assert salesman.fee_cents == 500  # no plan for the type: the settings' 10%
