@@ -148,11 +148,28 @@ def _allocations_hold(dispute, allocations, charge, budget_part: int, fee_part: 
 
 def _allocations_release(dispute) -> None:
     """Undo the hold (a dispute won): each payment gets back what the hold took from it."""
-    for hold in dispute.holds.all():
+    holds = list(dispute.holds.all())
+    if not holds and dispute.budget_covered + dispute.fee_covered > 0:
+        holds = _holds_guessed(dispute)
+    for hold in holds:
         CampaignBudgetAllocation.objects.filter(pk=hold.allocation_id).update(
             refunded_amount=F("refunded_amount") - hold.budget_amount,
             fee_refunded_amount=F("fee_refunded_amount") - hold.fee_amount,
         )
+
+
+def _holds_guessed(dispute) -> list[DisputeHold]:
+    """A hold made before holds were stored (migration 0009): the hold's own order (the disputed
+    payment's first, then the newest), bounded by what each payment counts as gone."""
+    allocations = CampaignBudgetAllocation.objects.filter(campaign_id=dispute.campaign_id)
+    ordered = sorted(allocations, key=lambda a: (a.payment_intent_id != dispute.charge.payment_intent_id, -a.pk))
+    budget_part, fee_part, guessed = dispute.budget_covered, dispute.fee_covered, []
+    for allocation in ordered:
+        budget_take = min(budget_part, allocation.refunded_amount)
+        fee_take = min(fee_part, allocation.fee_refunded_amount)
+        guessed.append(DisputeHold(allocation=allocation, budget_amount=budget_take, fee_amount=fee_take))
+        budget_part, fee_part = budget_part - budget_take, fee_part - fee_take
+    return guessed
 
 
 def _dispute_reinstate(dispute: Dispute) -> None:

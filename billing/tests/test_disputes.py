@@ -227,3 +227,19 @@ def test_money_back_after_a_lost_dispute_recovers_the_loss_not_stuck_in_the_camp
     assert (dispute.loss, dispute.loss_recovered) == (2_200, 2_200)
     assert ledger.platform_losses().balance == 0
     assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_a_dispute_held_before_holds_were_stored_is_still_given_back_when_won(spent_campaign, stripe_sim):
+    from billing.models import CampaignBudgetAllocation, DisputeHold
+
+    campaign, charge = spent_campaign
+    opened = stripe_sim.open_dispute(charge.stripe_charge_id)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    DisputeHold.objects.all().delete()  # as a hold made before migration 0009
+    stripe_sim.close_dispute(opened["id"], won=True)
+    dispute_sync(stripe_dispute_id=opened["id"])
+
+    allocation = CampaignBudgetAllocation.objects.get(campaign=campaign)
+    assert (allocation.refunded_amount, allocation.fee_refunded_amount) == (0, 0)
+    assert allocation.remaining_amount == services.campaign_budget_remaining(campaign) == 3_000
+    assert ledger_audit().clean, ledger_audit().differences
