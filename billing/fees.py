@@ -138,3 +138,18 @@ def fee_preview(
     now (the campaign form's cost preview); its funding fixes the plan."""
     plan = plan_in_force(campaign_type=campaign_type, advertiser_id=advertiser_id)
     return fee_quote(budget_cents=budget_cents, terms=terms_of_plan(plan, campaign_type), views=views)
+
+
+def campaign_fee_terms_many(campaigns) -> dict[int, FeeTerms]:
+    """{campaign id: its fee terms} in one query, for statements listing many campaigns. A
+    campaign funded before fee plans existed has no fixed terms: it paid the settings' percentage."""
+    fixed = {row.campaign_id: row for row in CampaignFeeTerms.objects.filter(campaign__in=[c.pk for c in campaigns])}
+    terms = {}
+    for campaign in campaigns:
+        row = fixed.get(campaign.pk)
+        terms[campaign.pk] = (
+            FeeTerms(row.percent_bp, row.fixed_cents, campaign.campaign_type)
+            if row
+            else default_terms(campaign.campaign_type)
+        )
+    return terms

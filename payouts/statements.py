@@ -617,12 +617,13 @@ def statement_csv_rows(statement) -> list[list[str]]:
     for activity in statement.campaigns:
         if activity.spent:
             rows.append(row("spend", "Budget spent", activity.spent, campaign=activity.campaign))
+    fee_terms = fees.campaign_fee_terms_many([activity.campaign for activity in statement.campaigns])
     for activity in statement.campaigns:
         if activity.fees:
             rows.append(
                 row(
                     "platform_fee",
-                    f"Platform fee ({fees.campaign_fee_terms(activity.campaign).describe()})",
+                    f"Platform fee ({fee_terms[activity.campaign.pk].describe()})",
                     activity.fees,
                     campaign=activity.campaign,
                 )
