@@ -10,7 +10,9 @@ from billing.models import (
     AdvertiserSpend,
     BillingCustomer,
     CampaignBudgetAllocation,
+    CampaignFeeTerms,
     Dispute,
+    FeePlan,
     LedgerAccount,
     PaymentMethod,
     PlatformFee,
@@ -18,6 +20,48 @@ from billing.models import (
     StripeWebhookEvent,
     Transaction,
 )
+
+
+@admin.register(FeePlan)
+class FeePlanAdmin(admin.ModelAdmin):
+    """Staff add plans; a plan is never edited (a newer one supersedes it), only deactivated, so
+    who set which fee and when stays on record."""
+
+    list_display = (
+        "name",
+        "campaign_type",
+        "advertiser",
+        "percent_bp",
+        "fixed_cents",
+        "active",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("active", "campaign_type")
+    list_select_related = ("advertiser", "created_by")
+    search_fields = ("name", "advertiser__email")
+    autocomplete_fields = ("advertiser",)
+    readonly_fields = ("created_by", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return ("name", "campaign_type", "advertiser", "percent_bp", "fixed_cents", *self.readonly_fields)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CampaignFeeTerms)
+class CampaignFeeTermsAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "plan", "percent_bp", "fixed_cents", "fixed_at")
+    list_select_related = ("campaign", "plan")
+    search_fields = ("campaign__title",)
 
 
 @admin.register(Dispute)

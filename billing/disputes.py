@@ -31,6 +31,7 @@ from billing.models import (
     CampaignBudgetAllocation,
     ChargeKind,
     Dispute,
+    DisputeHold,
     DisputeStatus,
     TransactionKind,
 )
@@ -100,7 +101,7 @@ def _dispute_withdraw(*, charge: AdvertiserCharge, remote: gateway.Dispute) -> D
             idempotency_key=f"dispute-{dispute.pk}-withdrawn",
             memo=f"Stripe dispute {dispute.stripe_dispute_id} on {charge.stripe_charge_id}",
         )
-        _allocations_move(allocations, charge, budget_covered, fee_covered)
+        _allocations_hold(dispute, allocations, charge, budget_covered, fee_covered)
         Dispute.objects.filter(pk=dispute.pk).update(
             budget_covered=budget_covered, fee_covered=fee_covered, loss=loss, withdrawn_at=timezone.now()
         )
@@ -123,34 +124,57 @@ def _dispute_withdraw(*, charge: AdvertiserCharge, remote: gateway.Dispute) -> D
     return dispute
 
 
-def _allocations_move(allocations, charge, budget_part: int, fee_part: int, *, back: bool = False) -> None:
+def _allocations_hold(dispute, allocations, charge, budget_part: int, fee_part: int) -> None:
     """Count the covered budget and fee as gone from the campaign's payments (so neither is
-    spent nor refunded meanwhile): the disputed payment's first, then the newest others. `back`
-    undoes it (a dispute won)."""
+    spent nor refunded meanwhile): the disputed payment's first, then the newest others. Each
+    payment's share is stored so a won dispute gives back exactly it."""
     ordered = sorted(allocations, key=lambda a: (a.payment_intent_id != charge.payment_intent_id, -a.pk))
     for allocation in ordered:
-        if back:
-            budget_take = min(budget_part, allocation.refunded_amount)
-            fee_take = min(fee_part, allocation.fee_refunded_amount)
-        else:
-            budget_take = min(budget_part, max(0, allocation.remaining_amount))
-            fee_take = min(fee_part, allocation.fee_amount - allocation.fee_refunded_amount)
-        sign = -1 if back else 1
+        budget_take = min(budget_part, max(0, allocation.remaining_amount))
+        fee_take = min(fee_part, allocation.fee_amount - allocation.fee_refunded_amount)
         if budget_take or fee_take:
+            DisputeHold.objects.create(
+                dispute=dispute, allocation=allocation, budget_amount=budget_take, fee_amount=fee_take
+            )
             CampaignBudgetAllocation.objects.filter(pk=allocation.pk).update(
-                refunded_amount=F("refunded_amount") + sign * budget_take,
-                fee_refunded_amount=F("fee_refunded_amount") + sign * fee_take,
+                refunded_amount=F("refunded_amount") + budget_take,
+                fee_refunded_amount=F("fee_refunded_amount") + fee_take,
             )
         budget_part -= budget_take
         fee_part -= fee_take
 
 
+def _allocations_release(dispute) -> None:
+    """Undo the hold (a dispute won): each payment gets back what the hold took from it."""
+    holds = list(dispute.holds.all())
+    if not holds and dispute.budget_covered + dispute.fee_covered > 0:
+        holds = _holds_guessed(dispute)
+    for hold in holds:
+        CampaignBudgetAllocation.objects.filter(pk=hold.allocation_id).update(
+            refunded_amount=F("refunded_amount") - hold.budget_amount,
+            fee_refunded_amount=F("fee_refunded_amount") - hold.fee_amount,
+        )
+
+
+def _holds_guessed(dispute) -> list[DisputeHold]:
+    """A hold made before holds were stored (migration 0009): the hold's own order (the disputed
+    payment's first, then the newest), bounded by what each payment counts as gone."""
+    allocations = CampaignBudgetAllocation.objects.filter(campaign_id=dispute.campaign_id)
+    ordered = sorted(allocations, key=lambda a: (a.payment_intent_id != dispute.charge.payment_intent_id, -a.pk))
+    budget_part, fee_part, guessed = dispute.budget_covered, dispute.fee_covered, []
+    for allocation in ordered:
+        budget_take = min(budget_part, allocation.refunded_amount)
+        fee_take = min(fee_part, allocation.fee_refunded_amount)
+        guessed.append(DisputeHold(allocation=allocation, budget_amount=budget_take, fee_amount=fee_take))
+        budget_part, fee_part = budget_part - budget_take, fee_part - fee_take
+    return guessed
+
+
 def _dispute_reinstate(dispute: Dispute) -> None:
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=dispute.campaign_id)
-        allocations = list(
-            CampaignBudgetAllocation.objects.select_for_update().filter(campaign=campaign).order_by("pk")
-        )
+        # Locked as every money service locks them, though only the held ones change.
+        list(CampaignBudgetAllocation.objects.select_for_update().filter(campaign=campaign).order_by("pk"))
         claimed = Dispute.objects.filter(pk=dispute.pk, status=DisputeStatus.OPEN).update(
             status=DisputeStatus.WON, closed_at=timezone.now()
         )
@@ -168,7 +192,7 @@ def _dispute_reinstate(dispute: Dispute) -> None:
             idempotency_key=f"dispute-{dispute.pk}-reinstated",
             memo=f"Stripe dispute {dispute.stripe_dispute_id} won",
         )
-        _allocations_move(allocations, dispute.charge, dispute.budget_covered, dispute.fee_covered, back=True)
+        _allocations_release(dispute)
         from billing.services import campaign_budget_returned, paused_for
 
         resumed = campaign.status == CampaignStatus.PAUSED and paused_for(campaign, StatusReason.PAYMENT_DISPUTED)
@@ -218,3 +242,9 @@ def _dispute_lose(dispute: Dispute) -> None:
             url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
             event_key=f"dispute:{dispute.pk}:lost",
         )
+    campaign.refresh_from_db()
+    if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+        from billing.services import refund_unused_safely
+
+        # What waited for the dispute's end goes back to the other payments, or recovers the loss.
+        refund_unused_safely(campaign=campaign)

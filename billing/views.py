@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import advertiser_required
-from billing import gateway, selectors, services, webhooks
+from billing import fees, gateway, selectors, services, webhooks
 from billing.forms import FundForm
 from billing.models import AdvertiserCharge, IntentStatus, PaymentMethod, PlatformFee, PlatformFeeKind
 from campaignplatform.http import content_length
@@ -192,7 +192,9 @@ def receipt(request, public_id):
         public_id=public_id,
         advertiser=request.user,
     )
-    return render(request, "billing/receipt.html", {"charge": charge})
+    # The plan fixed on the campaign when its funding started: the fee this charge carried.
+    fee_terms = fees.campaign_fee_terms(charge.campaign)
+    return render(request, "billing/receipt.html", {"charge": charge, "fee_label": fee_terms.describe()})
 
 
 @csrf_exempt

@@ -43,9 +43,15 @@ def amount_check(amount: int, currency: str, *, charged: bool) -> None:
         raise AmountRefused(f"A payment must be at least {dollars(minimum)}.", code="amount_too_small")
 
 
+def percent_fee_cents(budget_cents: int, percent_bp: int) -> int:
+    """A percentage (in basis points: 1000 = 10%) of a budget, rounded half up to the cent,
+    integers only: the one rounding rule every fee uses (billing.fees builds plans on it)."""
+    return (budget_cents * percent_bp + 5_000) // 10_000
+
+
 def fee_cents(budget_cents: int) -> int:
-    """The platform fee on a budget (billing.services.platform_fee_cents, the one rule)."""
-    return (budget_cents * settings.PLATFORM_FEE_PERCENT + 50) // 100
+    """The default plan's fee on a budget: PLATFORM_FEE_PERCENT."""
+    return percent_fee_cents(budget_cents, settings.PLATFORM_FEE_PERCENT * 100)
 
 
 def largest_budget_in_one_payment() -> int:

@@ -319,6 +319,10 @@ class ApplicationForm(forms.Form):
                 f"Propose an amount between {dollars(self.campaign.min_budget)} and "
                 f"{dollars(self.campaign.max_budget)}."
             )
+        if amount > largest_budget_in_one_payment():
+            # The agreed amount is funded by one card payment (fee on top): Stripe would refuse
+            # it, and a range set before that rule (or in admin) may still reach $10M.
+            raise forms.ValidationError(too_large_for_one_payment_message())
         return amount
 
     def clean_pitch(self):

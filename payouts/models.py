@@ -190,6 +190,7 @@ class StripeTransfer(models.Model):
     stripe_transfer_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     failure_reason = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    amount_reversed = models.BigIntegerField(default=0, help_text="Cents Stripe took back (partial or full).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

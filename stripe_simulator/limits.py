@@ -5,6 +5,11 @@ Every endpoint that moves money checks its currency and amount here. The maximum
 applies to what is charged to a card (PaymentIntents, Checkout), not to transfers, payouts or
 refunds. Messages follow Stripe's: "Amount must be no more than $999,999.99",
 "Amount must be at least $0.50 usd", "Invalid currency: xyz. Stripe currently supports ...".
+
+An unknown currency carries no error code, on purpose: the API error codes Stripe documents
+(the `code` enum of its OpenAPI spec, as typed in stripe-python 16) have none for it, so Stripe
+answers an `invalid_request_error` on `param=currency` with that message. `currency_not_supported`
+is a card *decline* code (the issuer refuses the currency), not an answer to a bad parameter.
 """
 
 from __future__ import annotations

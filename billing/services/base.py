@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from billing import fees
 from campaignplatform import payment_limits as limits
 from campaigns.models import (
     CampaignStatus,
@@ -33,5 +34,5 @@ class BudgetExhausted(Exception):
 
 
 def platform_fee_cents(budget_cents: int) -> int:
-    """PLATFORM_FEE_PERCENT of the budget, rounded half up to the cent (integers only)."""
-    return limits.fee_cents(budget_cents)
+    """The default plan's fee on a budget (PLATFORM_FEE_PERCENT); billing.fees has the rule."""
+    return fees.platform_fee_cents(budget_cents)

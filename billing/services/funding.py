@@ -12,12 +12,13 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import gateway, ledger, signals
+from billing import fees, gateway, ledger, signals
 from billing.gateway import GatewayError, GatewayUnavailable, PaymentDeclined, PaymentRequiresAction
 from billing.models import (
     AdvertiserCharge,
     BillingCustomer,
     CampaignBudgetAllocation,
+    CampaignFeeTerms,
     ChargeKind,
     ChargeStatus,
     IntentMethod,
@@ -35,7 +36,6 @@ from billing.services.base import (
     STRIPE_MINIMUM_CENTS,
     BillingError,
     FundingNotAllowed,
-    platform_fee_cents,
 )
 from billing.services.cards import billing_customer_ensure, default_payment_method
 from billing.services.refunds import refund_unused_safely
@@ -66,6 +66,8 @@ class FundingQuote:
     fee_cents: int
     total_cents: int
     fee_percent: int
+    fee_label: str = ""
+    fee_fixed_cents: int = 0
     views: int | None = None
     rate_per_100_views: int | None = None
     commission_rate: Decimal | None = None
@@ -120,7 +122,9 @@ def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views:
             raise FundingNotAllowed(f"The commission budget can be at most {dollars(MAX_BUDGET_CENTS)}.")
         budget = budget_cents
         extra = {"commission_rate": campaign.commission_per_sale, "budget_label": "Commission budget"}
-    fee = platform_fee_cents(budget)
+    fee_terms = fees.campaign_fee_terms(campaign)
+    itemised = fees.fee_quote(budget_cents=budget, terms=fee_terms, views=extra.get("views"))
+    fee = itemised.fee_cents
     if budget <= 0 or budget + fee < STRIPE_MINIMUM_CENTS:
         raise FundingNotAllowed(f"The amount to pay must be at least {dollars(STRIPE_MINIMUM_CENTS)}.")
     if budget + fee > limits.MAXIMUM_AMOUNT:
@@ -136,7 +140,9 @@ def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views:
         budget_cents=budget,
         fee_cents=fee,
         total_cents=budget + fee,
-        fee_percent=settings.PLATFORM_FEE_PERCENT,
+        fee_percent=fee_terms.percent_bp // 100,
+        fee_label=fee_terms.describe(),
+        fee_fixed_cents=itemised.fixed_cents,
         **extra,
     )
 
@@ -155,9 +161,22 @@ def _intent_description(intent: StripePaymentIntent) -> str:
     return f"{kind} for campaign “{intent.campaign.title}”"[:200]
 
 
+def _fee_terms_fix(campaign: Campaign, quote: FundingQuote) -> None:
+    """Fix the fee plan on the campaign when its funding starts (the quote the advertiser saw
+    used it); a plan changed later applies to new campaigns only."""
+    if CampaignFeeTerms.objects.filter(campaign=campaign).exists():
+        return
+    plan = fees.plan_in_force(campaign_type=campaign.campaign_type, advertiser_id=campaign.advertiser_id)
+    terms = fees.terms_of_plan(plan, campaign.campaign_type)
+    CampaignFeeTerms.objects.get_or_create(
+        campaign=campaign, defaults={"plan": plan, "percent_bp": terms.percent_bp, "fixed_cents": terms.fixed_cents}
+    )
+
+
 def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment_method=None) -> StripePaymentIntent:
     if actor.pk != campaign.advertiser_id:
         raise BillingError("Only the campaign's advertiser can fund it.")
+    _fee_terms_fix(campaign, quote)
     return StripePaymentIntent.objects.create(
         campaign=campaign,
         advertiser=actor,

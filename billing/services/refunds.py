@@ -17,10 +17,13 @@ from billing.models import (
     CampaignBudgetAllocation,
     ChargeKind,
     ChargeStatus,
+    Dispute,
+    DisputeStatus,
     LedgerAccount,
     TransactionKind,
 )
 from billing.services.base import ENDED, BillingError
+from campaignplatform.transactions import in_callers_transaction
 from campaigns import services as campaign_services
 from campaigns.models import (
     APPLICATION_TYPES,
@@ -34,7 +37,11 @@ def campaign_closed_refund(sender, *, campaign: Campaign, actor=None, **kwargs) 
     """campaigns' `campaign_closed`: once what promoters earned is posted, refund the unused
     budget and its unused fee (Stripe outages leave the refund rows pending for the retry task)."""
     signals.budget_refund_starting.send(sender=Campaign, campaign=campaign)
-    refund_unused_safely(campaign=campaign, actor=actor)
+    if in_callers_transaction():
+        # Stripe is never called inside a transaction: refund once the caller's commits.
+        transaction.on_commit(lambda: refund_unused_safely(campaign=campaign, actor=actor))
+    else:
+        refund_unused_safely(campaign=campaign, actor=actor)
 
 
 def refund_unused_safely(*, campaign, actor=None) -> list[AdvertiserCharge]:
@@ -89,6 +96,13 @@ def _refunds_reserve(campaign) -> None:
                 campaign=locked, kind=ChargeKind.REFUND, status=ChargeStatus.FAILED
             ).values_list("payment_intent_id", flat=True)
         )
+        # Stripe refuses to refund a charged-back payment (`charge_disputed`): its share waits
+        # for the dispute's end (won: refunded then) and the other payments give back the rest.
+        refused |= set(
+            Dispute.objects.filter(campaign=locked)
+            .exclude(status=DisputeStatus.WON)
+            .values_list("charge__payment_intent_id", flat=True)
+        )
         for allocation in reversed(allocations):
             if allocation.payment_intent_id in refused:
                 continue
@@ -125,6 +139,51 @@ def _refunds_reserve(campaign) -> None:
             )
             unused_budget -= budget_part
             unused_fee -= fee_part
+        if unused_budget + unused_fee > 0:
+            _lost_disputes_recover(
+                locked, allocations, budget=budget, fee_held=fee_held, amounts=[unused_budget, unused_fee]
+            )
+
+
+def _lost_disputes_recover(campaign, allocations, *, budget, fee_held, amounts: list[int]) -> None:
+    """Money left in an ended campaign that only a payment lost to a dispute could take back
+    (a sale refunded after the chargeback): the card holder already has that payment back and
+    Stripe refuses to refund it, so the money recovers the platform's loss on the dispute."""
+    for dispute in Dispute.objects.filter(campaign=campaign, status=DisputeStatus.LOST).order_by("pk"):
+        budget_part = min(amounts[0], dispute.loss - dispute.loss_recovered)
+        fee_part = min(amounts[1], dispute.loss - dispute.loss_recovered - budget_part)
+        budget_part, fee_part = _allocations_count_gone(allocations, dispute, budget_part, fee_part)
+        if budget_part + fee_part <= 0:
+            continue
+        losses = ledger.platform_losses(dispute.currency)
+        ledger.ledger_post(
+            kind=TransactionKind.DISPUTE,
+            legs=[ledger.Leg(budget, losses, budget_part), ledger.Leg(fee_held, losses, fee_part)],
+            idempotency_key=f"dispute-{dispute.pk}-recovered-{dispute.loss_recovered}",
+            memo=f"Lost dispute {dispute.stripe_dispute_id}: money back after the chargeback",
+        )
+        Dispute.objects.filter(pk=dispute.pk).update(loss_recovered=F("loss_recovered") + budget_part + fee_part)
+        amounts[0] -= budget_part
+        amounts[1] -= fee_part
+
+
+def _allocations_count_gone(allocations, dispute, budget_part: int, fee_part: int) -> tuple[int, int]:
+    """Count a recovery as gone from the allocations (the disputed payment's first), within
+    what each has left; returns the parts that fit."""
+    ordered = sorted(allocations, key=lambda a: a.payment_intent_id != dispute.charge.payment_intent_id)
+    budget_done = fee_done = 0
+    for allocation in ordered:
+        allocation.refresh_from_db()
+        budget_take = min(budget_part - budget_done, max(0, allocation.remaining_amount))
+        fee_take = min(fee_part - fee_done, allocation.fee_amount - allocation.fee_refunded_amount)
+        if budget_take or fee_take:
+            CampaignBudgetAllocation.objects.filter(pk=allocation.pk).update(
+                refunded_amount=F("refunded_amount") + budget_take,
+                fee_refunded_amount=F("fee_refunded_amount") + fee_take,
+            )
+            budget_done += budget_take
+            fee_done += fee_take
+    return budget_done, fee_done
 
 
 def ended_campaigns_refund_leftovers(*, limit: int = 100) -> int:

@@ -24,7 +24,7 @@ def test_every_billing_model_has_a_working_changelist(staff_client, card_for):
     card_for(campaign.advertiser)
     fund(campaign)
     models = [model for model in admin.site._registry if model._meta.app_label == "billing"]
-    assert len(models) == 11  # with disputes
+    assert len(models) == 13  # with disputes, fee plans and campaign fee terms
     for model in models:
         url = reverse(f"admin:billing_{model._meta.model_name}_changelist")
         assert staff_client.get(url).status_code == 200, model

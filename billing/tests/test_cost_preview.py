@@ -41,7 +41,7 @@ def test_budget_range_and_commission_previews(advertiser_client):
     html = advertiser_client.get(
         url, {"campaign_type": "seller", "min_budget_dollars": "100", "max_budget_dollars": "500"}
     ).content.decode()
-    assert "between $110.00 and $550.00 with the 10% platform fee" in html
+    assert "between $110.00 and $550.00 with the platform fee (10%)" in html
     html = advertiser_client.get(url, {"campaign_type": "salesman", "commission_per_sale": "12.5"}).content.decode()
     assert "A $100.00 sale pays the promoter $12.50." in html and "Suggested commission: 10.00%" in html
 
@@ -49,3 +49,22 @@ def test_budget_range_and_commission_previews(advertiser_client):
 def test_promoters_cannot_use_the_preview(client):
     client.force_login(PromoterFactory())
     assert client.get(reverse("billing:cost_preview"), {"campaign_type": "visibility"}).status_code == 403
+
+
+def test_preview_charges_the_advertisers_own_fee_plan(client):
+    from billing.models import FeePlan
+
+    advertiser, other = AdvertiserFactory(), AdvertiserFactory()
+    FeePlan.objects.create(
+        name="Agency deal", campaign_type="visibility", advertiser=advertiser, percent_bp=500, fixed_cents=50
+    )
+    params = {"campaign_type": "visibility", "cpv_dollars": "3.00", "max_views": "2000"}
+
+    client.force_login(advertiser)
+    mine = client.get(reverse("billing:cost_preview"), params).content.decode()
+    client.force_login(other)
+    theirs = client.get(reverse("billing:cost_preview"), params).content.decode()
+
+    # 5% of $60.00 is $3.00, plus $0.50 for each of the 20 hundreds of views: $13.00.
+    assert "plus a $13.00 platform fee = $73.00." in mine
+    assert "plus a $6.00 platform fee = $66.00." in theirs  # the default 10%

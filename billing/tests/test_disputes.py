@@ -9,7 +9,7 @@ from accounts.models import Notification, NotificationKind
 from billing import ledger, services
 from billing.audit import ledger_audit
 from billing.disputes import dispute_sync
-from billing.models import AdvertiserCharge, ChargeKind, Dispute, DisputeStatus
+from billing.models import AdvertiserCharge, ChargeKind, ChargeStatus, Dispute, DisputeStatus
 from campaigns import services as campaign_services
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory
@@ -126,4 +126,122 @@ def test_the_dispute_test_card_is_disputed_after_paying(card_for, stripe_sim, cl
     _deliver_dispute_events(client, stripe_sim)
     dispute = Dispute.objects.get()
     assert (dispute.budget_covered, dispute.fee_covered, dispute.loss) == (5_000, 500, 0)
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def _refunded_at_stripe(stripe_client, charge):
+    return stripe_client.v1.charges.retrieve(charge.stripe_charge_id).amount_refunded
+
+
+def test_a_won_dispute_puts_back_exactly_what_its_hold_took_from_each_payment(
+    card_for, promoter, stripe_sim, stripe_client
+):
+    """Two payments; the hold of a dispute on the older one lands on the newer one (the older is
+    spent). Money returned after the end is refunded; when the dispute is won, each payment gets
+    back what the hold took from it, not what its refunds happen to show, so no payment is
+    refunded twice."""
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser)
+    fund(campaign, budget_cents=2_000)
+    fund(campaign, budget_cents=5_000)
+    older, newer = AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.CHARGE).order_by("pk")
+    with transaction.atomic():
+        services.campaign_budget_spend(campaign=campaign, promoter=promoter, amount_cents=2_000, idempotency_key="s1")
+    opened = stripe_sim.open_dispute(older.stripe_charge_id)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    campaign.refresh_from_db()
+    campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
+    with transaction.atomic():  # the sale is refunded after the end: its 2,000 come back
+        services.campaign_budget_spend_reverse(
+            campaign=campaign, promoter=promoter, spend_idempotency_key="s1", idempotency_key="r1"
+        )
+    services.refund_unused_safely(campaign=campaign)
+
+    stripe_sim.close_dispute(opened["id"], won=True)
+    dispute_sync(stripe_dispute_id=opened["id"])
+
+    assert services.campaign_budget_remaining(campaign) == 0 and ledger.campaign_fee_held(campaign).balance == 0
+    refunds = AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.REFUND)
+    assert not refunds.filter(status=ChargeStatus.FAILED).exists()
+    for charge in (older, newer):
+        succeeded = refunds.filter(payment_intent=charge.payment_intent, status=ChargeStatus.SUCCEEDED)
+        ours = sum(row.amount for row in succeeded)
+        assert ours == _refunded_at_stripe(stripe_client, charge) <= charge.amount
+        allocation = charge.payment_intent.allocation
+        allocation.refresh_from_db()
+        assert allocation.refunded_amount + allocation.fee_refunded_amount == ours
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_ending_a_campaign_refunds_only_payments_not_in_dispute(card_for, promoter, stripe_sim, stripe_client):
+    """Stripe refuses to refund a charged-back payment (`charge_disputed`): the refund is taken
+    from the campaign's other payments, and what only the disputed one could give back waits
+    for the dispute's end instead of being refused for good."""
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser)
+    fund(campaign, budget_cents=5_000)
+    fund(campaign, budget_cents=2_000)
+    older, newer = AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.CHARGE).order_by("pk")
+    opened = stripe_sim.open_dispute(newer.stripe_charge_id)  # 2,200 held: 2,000 budget + 200 fee
+    dispute_sync(stripe_dispute_id=opened["id"])
+    campaign.refresh_from_db()
+    campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
+
+    refunds = AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.REFUND)
+    assert not refunds.filter(status=ChargeStatus.FAILED).exists()
+    assert set(refunds.values_list("payment_intent_id", flat=True)) == {older.payment_intent_id}
+    # The hold took the newer payment's 2,000 and 200 of the older one's budget.
+    assert _refunded_at_stripe(stripe_client, older) == 4_800 + 500
+    assert services.campaign_budget_remaining(campaign) == 0
+    assert ledger.campaign_fee_held(campaign).balance == 200  # the disputed payment's fee waits
+
+    stripe_sim.close_dispute(opened["id"], won=True)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    # Won: the held money comes back and is refunded to the payments it came from.
+    assert (_refunded_at_stripe(stripe_client, older), _refunded_at_stripe(stripe_client, newer)) == (5_500, 2_200)
+    assert services.campaign_budget_remaining(campaign) == 0 and ledger.campaign_fee_held(campaign).balance == 0
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_money_back_after_a_lost_dispute_recovers_the_loss_not_stuck_in_the_campaign(
+    spent_campaign, promoter, stripe_sim
+):
+    """$50 funded, $20 earned, the whole payment charged back and lost (a 2,200 loss). The sale
+    is then refunded after the end: its 2,000 + 200 fee cannot go back to the card (Stripe
+    refuses, the card holder has it), so they recover the platform's loss."""
+    campaign, charge = spent_campaign
+    opened = stripe_sim.open_dispute(charge.stripe_charge_id)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    stripe_sim.close_dispute(opened["id"], won=False)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    campaign.refresh_from_db()
+    campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
+    with transaction.atomic():
+        services.campaign_budget_spend_reverse(
+            campaign=campaign, promoter=promoter, spend_idempotency_key="s1", idempotency_key="r1"
+        )
+    services.refund_unused_safely(campaign=campaign)
+    services.refund_unused_safely(campaign=campaign)
+
+    assert services.campaign_budget_remaining(campaign) == 0 and ledger.campaign_fee_held(campaign).balance == 0
+    assert not AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.REFUND).exists()
+    dispute = Dispute.objects.get()
+    assert (dispute.loss, dispute.loss_recovered) == (2_200, 2_200)
+    assert ledger.platform_losses().balance == 0
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_a_dispute_held_before_holds_were_stored_is_still_given_back_when_won(spent_campaign, stripe_sim):
+    from billing.models import CampaignBudgetAllocation, DisputeHold
+
+    campaign, charge = spent_campaign
+    opened = stripe_sim.open_dispute(charge.stripe_charge_id)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    DisputeHold.objects.all().delete()  # as a hold made before migration 0009
+    stripe_sim.close_dispute(opened["id"], won=True)
+    dispute_sync(stripe_dispute_id=opened["id"])
+
+    allocation = CampaignBudgetAllocation.objects.get(campaign=campaign)
+    assert (allocation.refunded_amount, allocation.fee_refunded_amount) == (0, 0)
+    assert allocation.remaining_amount == services.campaign_budget_remaining(campaign) == 3_000
     assert ledger_audit().clean, ledger_audit().differences

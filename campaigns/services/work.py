@@ -29,6 +29,9 @@ from campaigns.services.base import (
 logger = logging.getLogger(__name__)
 
 
+ENDED_STATUSES = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
+
+
 def deliverable_create(
     *, promoter_campaign: PromoterCampaign, actor, title: str, description: str, amount_cents: int, due_date=None
 ) -> CampaignDeliverable:
@@ -114,6 +117,15 @@ def _require_reviewer(work: CampaignWork, actor):
         raise NotAllowed("Only the campaign's advertiser can review this work.")
 
 
+def _campaign_of_work_lock(work: CampaignWork) -> Campaign:
+    """Lock the campaign the work belongs to: the lock order's first row, so a review sees the
+    status an end or cancel committed, and the cancel's refund sees the review."""
+    campaign_id = CampaignDeliverable.objects.values_list("promoter_campaign__campaign_id", flat=True).get(
+        pk=work.deliverable_id
+    )
+    return Campaign.objects.select_for_update().get(pk=campaign_id)
+
+
 def work_approve(*, work: CampaignWork, actor) -> bool:
     """Approve submitted work (actor None = the system, e.g. auto-approval).
 
@@ -128,6 +140,7 @@ def work_approve(*, work: CampaignWork, actor) -> bool:
     _require_reviewer(work, actor)
     now = timezone.now()
     with transaction.atomic():
+        _campaign_of_work_lock(work)
         claimed = CampaignWork.objects.filter(pk=work.pk, status=WorkStatus.SUBMITTED).update(
             status=WorkStatus.APPROVED, reviewed_at=now, reviewed_by=actor, auto_approved=actor is None
         )
@@ -172,17 +185,12 @@ def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, d
         raise CampaignError("Add a comment so the promoter knows what to change.")
     _require_reviewer(work, actor)
     now = timezone.now()
-    if (
-        work_status == WorkStatus.REVISION_REQUESTED
-        and CampaignDeliverable.objects.filter(
-            pk=work.deliverable_id,
-            promoter_campaign__campaign__status__in=[CampaignStatus.COMPLETED, CampaignStatus.CANCELLED],
-        ).exists()
-    ):
-        raise InvalidTransition(
-            "The campaign has ended, so no new version can be submitted: approve or reject this work."
-        )
     with transaction.atomic():
+        campaign = _campaign_of_work_lock(work)
+        if work_status == WorkStatus.REVISION_REQUESTED and campaign.status in ENDED_STATUSES:
+            raise InvalidTransition(
+                "The campaign has ended, so no new version can be submitted: approve or reject this work."
+            )
         claimed = CampaignWork.objects.filter(pk=work.pk, status=WorkStatus.SUBMITTED).update(
             status=work_status, reviewed_at=now, reviewed_by=actor, review_comment=comment[:5000]
         )

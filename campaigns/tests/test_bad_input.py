@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import (
+    MAX_BUDGET_CENTS,
     ApplicationMessage,
     Campaign,
     CampaignApplication,
@@ -177,6 +178,26 @@ def test_apply_form_refuses_bad_amounts(promoter_client, amount, message):
     )
     assert response.status_code == 200
     assert message in response.text
+    assert _counts() == before
+
+
+@pytest.mark.parametrize("action", ["apply", "counter"])
+def test_an_offer_above_one_payments_maximum_is_refused_with_a_clear_message(client, promoter, action):
+    """A campaign whose range reaches $10M (allowed by the model): an agreed amount is funded
+    by one card payment, which Stripe caps at $999,999.99 with the fee on top."""
+    campaign = CampaignFactory(consultant=True, awaiting_funding=True, min_budget=10_000, max_budget=MAX_BUDGET_CENTS)
+    before = _counts()
+    if action == "apply":
+        client.force_login(promoter)
+        url = reverse("campaigns:apply", args=[campaign.public_id])
+    else:
+        application = ApplicationFactory(campaign=campaign)
+        before = _counts()
+        client.force_login(campaign.advertiser)
+        url = reverse("campaigns:application_action", args=[application.public_id, "counter"])
+    response = client.post(url, {"amount": "2000000", "pitch": "Pick me"})
+    assert response.status_code == 200
+    assert "One card payment can be at most $999,999.99" in response.text
     assert _counts() == before
 
 

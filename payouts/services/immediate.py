@@ -252,11 +252,15 @@ IMMEDIATE_SENDS_MAX = 3
 
 
 def transfers_resend_reversed(*, limit: int = 500) -> int:
-    """Send again every fully reversed immediate payment not resent yet (under the cap).
-    Returns how many were sent again; safe to run twice or at once."""
+    """Send again the reversed part of every immediate payment Stripe took back, in full or in
+    part, not resent yet (under the cap). Returns how many were sent again; safe to run twice
+    or at once."""
     reversed_ids = list(
         StripeTransfer.objects.filter(
-            kind=TransferKind.IMMEDIATE, status=TransferStatus.REVERSED, resent_as__isnull=True
+            kind=TransferKind.IMMEDIATE,
+            status__in=[TransferStatus.REVERSED, TransferStatus.SUCCEEDED],
+            amount_reversed__gt=0,
+            resent_as__isnull=True,
         )
         .order_by("updated_at", "pk")
         .values_list("pk", flat=True)[:limit]
@@ -280,16 +284,36 @@ def _reversed_total(transfer: StripeTransfer) -> int:
     )
 
 
+def _resend_not_covered(reversed_row: StripeTransfer, amount: int, covered: int) -> None:
+    """The wallet no longer holds the returned money (a staff correction took some): nothing is
+    sent, the row says why for staff, and the promoter, told at the reversal that it would be
+    sent again, is told it is not (once)."""
+    reason = f"Returned payment not sent again: the direct balance covers {dollars(covered)} of it."
+    StripeTransfer.objects.filter(pk=reversed_row.pk).update(failure_reason=reason, updated_at=timezone.now())
+    promoter_notify(
+        reversed_row.promoter,
+        kind=NotificationKind.PAYOUT_FAILED,
+        title="A returned payment was not sent again",
+        body=f"The {dollars(amount)} Stripe returned was not sent again: your wallet now holds "
+        f"{dollars(covered)} of it after a correction. Please contact support, who will settle it with you.",
+        event_key=f"transfer-resend-not-covered-{reversed_row.pk}",
+        url=reverse("payouts:wallet"),
+    )
+
+
 def transfer_resend_create(*, reversed_id: int, ignore_cap: bool = False) -> StripeTransfer | None:
-    """The pending row that sends a reversed immediate payment again (the existing one on a
-    second call), or None when it is not to be sent again: not fully reversed, the cap reached
+    """The pending row that sends the reversed part of an immediate payment again (the existing
+    one on a second call), or None when it is not to be sent again: nothing reversed, the cap reached
     (unless staff say `ignore_cap`), or the promoter's direct balance no longer holds it."""
     with transaction.atomic():
         reversed_row = StripeTransfer.objects.select_for_update().get(pk=reversed_id)
         existing = StripeTransfer.objects.filter(resend_of=reversed_row).first()
         if existing is not None:
             return existing
-        if reversed_row.kind != TransferKind.IMMEDIATE or reversed_row.status != TransferStatus.REVERSED:
+        partly = reversed_row.status == TransferStatus.SUCCEEDED and reversed_row.amount_reversed > 0
+        if reversed_row.kind != TransferKind.IMMEDIATE or not (
+            reversed_row.status == TransferStatus.REVERSED or partly
+        ):
             return None
         if reversed_row.sends() >= IMMEDIATE_SENDS_MAX and not ignore_cap:
             return None
@@ -304,7 +328,11 @@ def transfer_resend_create(*, reversed_id: int, ignore_cap: bool = False) -> Str
             ).aggregate(total=Sum("amount"))["total"]
             or 0
         )
-        if amount <= 0 or next(iter(direct.values())).balance - waiting < amount:
+        if amount <= 0:
+            return None
+        covered = next(iter(direct.values())).balance - waiting
+        if covered < amount:
+            _resend_not_covered(reversed_row, amount, max(0, covered))
             return None
         again = StripeTransfer.objects.create(
             resend_of=reversed_row,

@@ -57,6 +57,11 @@ def transfer_reversed(*, stripe_transfer_id: str) -> StripeTransfer | None:
             Wallet.objects.filter(user_id=transfer.promoter_id).update(
                 **{total_field: Case(When(**{f"{total_field}__gte": amount}, then=F(total_field) - amount), default=0)}
             )
+        if remote.amount_reversed > transfer.amount_reversed:
+            # What the resend of an immediate payment picks up (the reversed part, or all of it).
+            StripeTransfer.objects.filter(pk=transfer.pk).update(
+                amount_reversed=min(remote.amount_reversed, transfer.amount)
+            )
         if remote.reversed:
             transfer.status = TransferStatus.REVERSED
             transfer.failure_reason = "Reversed by Stripe; the amount is back in your wallet."
@@ -69,19 +74,20 @@ def transfer_reversed(*, stripe_transfer_id: str) -> StripeTransfer | None:
                 kind=NotificationKind.PAYOUT_FAILED,
                 title="A payment to you was returned",
                 body=f"A transfer of {dollars(amount)} was reversed by Stripe. The money is back in your wallet, "
-                f"still owed to you, {_reversal_next_step(transfer, fully=remote.reversed)}",
+                f"still owed to you, {_reversal_next_step(transfer)}",
                 event_key=f"transfer-reversed-{transfer.pk}-{remote.amount_reversed}",
                 url=reverse("payouts:wallet"),
             )
     return transfer
 
 
-def _reversal_next_step(transfer: StripeTransfer, *, fully: bool) -> str:
+def _reversal_next_step(transfer: StripeTransfer) -> str:
     """What happens next to reversed money, as the promoter is told it (it must come true)."""
     if transfer.kind == TransferKind.PAYOUT:
         return "and is paid with your next monthly payout."
-    if not fully:
-        return "and part of the payment stays with you: contact support to have the returned part sent again."
+    if StripeTransfer.objects.filter(resend_of=transfer).exists():
+        # The returned part was sent again already; a payment is sent again once.
+        return "but an earlier returned part of it was already sent again: contact support to have this part sent."
     if transfer.sends() < IMMEDIATE_SENDS_MAX:
         return "and is sent to you again automatically within the hour."
     return (

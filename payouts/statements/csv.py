@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime
 
-from payouts.models import (
-    SummaryRole,
-)
+from billing import fees
+from payouts.models import SummaryRole
 
 CSV_HEADER = ["period", "section", "item", "campaign", "campaign_type", "date", "status", "amount", "currency"]
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
@@ -89,12 +88,13 @@ def statement_csv_rows(statement) -> list[list[str]]:
     for activity in statement.campaigns:
         if activity.spent:
             rows.append(row("spend", "Budget spent", activity.spent, campaign=activity.campaign))
+    fee_terms = fees.campaign_fee_terms_many([activity.campaign for activity in statement.campaigns])
     for activity in statement.campaigns:
         if activity.fees:
             rows.append(
                 row(
                     "platform_fee",
-                    f"Platform fee ({statement.fee_percent}%)",
+                    f"Platform fee ({fee_terms[activity.campaign.pk].describe()})",
                     activity.fees,
                     campaign=activity.campaign,
                 )

@@ -9,7 +9,7 @@ from billing import ledger
 from campaigns import services as campaign_services
 from campaigns.tests.factories import DeliverableFactory, WorkFactory
 from payouts import services
-from payouts.models import StripeTransfer, TransferKind, TransferStatus, Wallet
+from payouts.models import StripeConnectAccount, StripeTransfer, TransferKind, TransferStatus, Wallet
 from tests.support.books import assert_books_clean
 from tests.support.funding import fund_with_charge as fund
 from tests.support.funding import simulator_charge
@@ -142,4 +142,61 @@ def test_staff_send_a_payment_again_past_the_cap(
     latest = StripeTransfer.objects.filter(promoter=promoter).order_by("-pk").first()
     assert latest.resend_of_id == transfer.pk and latest.status == TransferStatus.SUCCEEDED
     assert Wallet.objects.get(user=promoter).direct_balance == 0
+    assert_books_clean()
+
+
+def test_a_resend_the_wallet_cannot_cover_tells_the_promoter_it_is_not_coming(
+    stripe_sim, stripe_client, django_capture_on_commit_callbacks
+):
+    """A staff correction took part of the returned money from the direct balance before the
+    resend: nothing is sent, and the promoter is told so rather than left expecting it."""
+    from billing.models import TransactionKind
+
+    capture = django_capture_on_commit_callbacks
+    _, promoter, first = _paid_milestone(stripe_sim, capture)
+    _reverse(stripe_client, capture, first)
+    ledger.ledger_post(
+        kind=TransactionKind.ADJUSTMENT,
+        legs=[ledger.Leg(ledger.promoter_direct(promoter), ledger.external(), 2_000)],
+        idempotency_key="staff-correction-1",
+        memo="Staff correction",
+    )
+
+    with capture(execute=True):
+        services.transfers_retry_failed()
+        services.transfers_retry_failed()
+
+    assert StripeTransfer.objects.filter(promoter=promoter).count() == 1
+    assert Wallet.objects.get(user=promoter).direct_balance == 3_000
+    last = _bodies(promoter, NotificationKind.PAYOUT_FAILED)[-1]
+    assert "not sent again" in last and "contact support" in last
+    assert len(_bodies(promoter, NotificationKind.PAYOUT_FAILED)) == 2  # the return, then this, once
+    first.refresh_from_db()
+    assert "not sent again" in first.failure_reason
+    assert_books_clean()
+
+
+def test_a_partly_reversed_milestone_payment_sends_the_reversed_part_again(
+    stripe_sim, stripe_client, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    _, promoter, first = _paid_milestone(stripe_sim, capture)
+    stripe_client.v1.transfers.reversals.create(first.stripe_transfer_id, params={"amount": 2_000})
+    with capture(execute=True):
+        services.transfer_reversed(stripe_transfer_id=first.stripe_transfer_id)
+    assert Wallet.objects.get(user=promoter).direct_balance == 2_000
+    assert "sent to you again automatically" in _bodies(promoter, NotificationKind.PAYOUT_FAILED)[-1]
+
+    with capture(execute=True):
+        services.transfers_retry_failed()
+        services.transfers_retry_failed()
+
+    again = StripeTransfer.objects.get(resend_of=first)
+    assert (again.amount, again.status) == (2_000, TransferStatus.SUCCEEDED)
+    assert StripeTransfer.objects.filter(promoter=promoter).count() == 2
+    wallet = Wallet.objects.get(user=promoter)
+    assert (wallet.direct_balance, wallet.direct_paid_total) == (0, 5_000)
+    account = StripeConnectAccount.objects.get(user=promoter).stripe_account_id
+    sent = stripe_client.v1.transfers.list(params={"destination": account}).data
+    assert sum(t.amount - t.amount_reversed for t in sent) == 5_000
     assert_books_clean()

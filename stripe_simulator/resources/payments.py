@@ -522,9 +522,19 @@ def complete_authentication(ctx: Ctx, intent_id: str, success: bool = True) -> d
 
 
 # ----------------------------------------------------------------- refunds
+def _dispute_not_won(ctx: Ctx, charge_id: str) -> bool:
+    disputes = [d for d in ctx.state.all("dispute", None) if d.get("charge") == charge_id]
+    return any(d["status"] != "won" for d in disputes)
+
+
 def create_refund(ctx: Ctx) -> dict:
     p = ctx.params
     ch = _refundable_charge(ctx, p)
+    if ch.get("disputed") and _dispute_not_won(ctx, ch["id"]):
+        # Stripe's answer to refunding a charged-back payment: the card holder has the money.
+        raise StripeError(
+            f"Charge {ch['id']} has been charged back; cannot issue a refund.", code="charge_disputed", param="charge"
+        )
     remaining = ch["amount"] - ch["amount_refunded"]
     if remaining <= 0:
         raise StripeError(

@@ -47,3 +47,23 @@ def test_the_control_opens_and_closes_a_dispute_on_any_charge(stripe_client, str
     assert stripe_client.v1.disputes.retrieve(dispute["id"]).status == closed["status"]
     with pytest.raises(stripe.InvalidRequestError):
         stripe_client.v1.disputes.retrieve("dp_missing")
+
+
+@pytest.mark.parametrize("closed", [None, "lost"])
+def test_a_disputed_charge_cannot_be_refunded(stripe_client, stripe_sim, closed):
+    pi = _pay(stripe_client)
+    dispute = stripe_sim.open_dispute(pi.latest_charge)
+    if closed:
+        stripe_sim.close_dispute(dispute["id"], won=False)
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe_client.v1.refunds.create(params={"charge": pi.latest_charge, "amount": 1_000})
+    assert refused.value.code == "charge_disputed"
+    assert stripe_client.v1.charges.retrieve(pi.latest_charge).amount_refunded == 0
+
+
+def test_a_charge_whose_dispute_was_won_can_be_refunded(stripe_client, stripe_sim):
+    pi = _pay(stripe_client)
+    dispute = stripe_sim.open_dispute(pi.latest_charge)
+    stripe_sim.close_dispute(dispute["id"], won=True)
+    refund = stripe_client.v1.refunds.create(params={"charge": pi.latest_charge, "amount": 1_000})
+    assert refund.status == "succeeded"

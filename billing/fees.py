@@ -1,0 +1,156 @@
+"""Platform fee plans: which plan applies to a campaign, and the fee arithmetic, in one place.
+
+A plan is a percentage of the budget (in basis points: 1000 = 10%), a fixed amount per unit of
+spend, or both. The unit follows the campaign type: per 100 views (Visibility), per sale
+(Salesman), per milestone payment (Consultant, Seller). Staff set a default plan per campaign
+type and overrides per advertiser in admin; a plan is never edited, a newer one supersedes it
+(who and when are on each row). The plan in force is copied onto the campaign
+(`CampaignFeeTerms`) when its funding starts, so a later change applies to new campaigns only.
+
+The fee is charged on top of the budget at funding, recognised as the budget is spent and
+refunded in proportion with unused budget (billing.services). A fixed amount is charged at
+funding for the units the payment buys when they are known then (views); for sales and
+milestone payments the count is not known at funding, so this version refuses such plans
+(`FeePlan.clean`) rather than charging a guess.
+
+A leaf module: it imports only billing.models, Django and campaignplatform, so a campaign form
+can show the fee without importing billing's services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+
+from billing.models import CampaignFeeTerms, FeePlan
+from campaignplatform.money import dollars
+from campaignplatform.payment_limits import percent_fee_cents
+
+VIEWS_PER_UNIT = 100
+UNIT_LABELS = {
+    "visibility": "per 100 views",
+    "salesman": "per sale",
+    "consultant": "per milestone payment",
+    "seller": "per milestone payment",
+}
+
+
+@dataclass(frozen=True)
+class FeeTerms:
+    percent_bp: int
+    fixed_cents: int = 0
+    campaign_type: str = ""
+
+    def describe(self) -> str:
+        """'10%', '$0.50 per 100 views', '8% + $0.50 per 100 views'."""
+        parts = []
+        if self.percent_bp or not self.fixed_cents:
+            whole, rest = divmod(self.percent_bp, 100)
+            parts.append(f"{whole}.{rest:02d}".rstrip("0").rstrip(".") + "%")
+        if self.fixed_cents:
+            parts.append(f"{dollars(self.fixed_cents)} {UNIT_LABELS.get(self.campaign_type, 'per unit')}")
+        return " + ".join(parts)
+
+
+def default_terms(campaign_type: str = "") -> FeeTerms:
+    return FeeTerms(percent_bp=settings.PLATFORM_FEE_PERCENT * 100, campaign_type=campaign_type)
+
+
+def plan_in_force(*, campaign_type: str, advertiser_id: int | None) -> FeePlan | None:
+    """The newest active override for the advertiser (for this type or any), else the newest
+    active default for the campaign type, else None (the settings' percentage)."""
+    plans = FeePlan.objects.filter(active=True).order_by("-created_at", "-pk")
+    if advertiser_id is not None:
+        override = plans.filter(advertiser_id=advertiser_id).filter(
+            Q(campaign_type=campaign_type) | Q(campaign_type="")
+        )
+        # One for this type beats one for every type.
+        chosen = override.filter(campaign_type=campaign_type).first() or override.first()
+        if chosen is not None:
+            return chosen
+    return plans.filter(advertiser__isnull=True, campaign_type=campaign_type).first()
+
+
+def terms_of_plan(plan: FeePlan | None, campaign_type: str) -> FeeTerms:
+    if plan is None:
+        return default_terms(campaign_type)
+    return FeeTerms(percent_bp=plan.percent_bp, fixed_cents=plan.fixed_cents, campaign_type=campaign_type)
+
+
+def campaign_fee_terms(campaign) -> FeeTerms:
+    """The campaign's fixed terms once its funding started, else the plan in force now."""
+    fixed = CampaignFeeTerms.objects.filter(campaign_id=campaign.pk).first()
+    if fixed is not None:
+        return FeeTerms(fixed.percent_bp, fixed.fixed_cents, campaign.campaign_type)
+    plan = plan_in_force(campaign_type=campaign.campaign_type, advertiser_id=campaign.advertiser_id)
+    return terms_of_plan(plan, campaign.campaign_type)
+
+
+def fee_units(*, campaign_type: str, views: int | None = None) -> int:
+    """Units of spend a payment buys that the fixed amount applies to (views: per 100, rounded up)."""
+    if campaign_type == "visibility" and views:
+        return -(-views // VIEWS_PER_UNIT)
+    return 0
+
+
+def platform_fee_cents(budget_cents: int, *, terms: FeeTerms | None = None, units: int = 0) -> int:
+    """The fee on a budget: its percentage rounded half up to the cent, plus the fixed amount
+    per unit. Integers only."""
+    terms = terms or default_terms()
+    return percent_fee_cents(budget_cents, terms.percent_bp) + terms.fixed_cents * units
+
+
+@dataclass(frozen=True)
+class FeeQuote:
+    budget_cents: int
+    percent_cents: int
+    fixed_cents: int
+    units: int
+    terms: FeeTerms
+
+    @property
+    def fee_cents(self) -> int:
+        return self.percent_cents + self.fixed_cents
+
+    @property
+    def total_cents(self) -> int:
+        return self.budget_cents + self.fee_cents
+
+
+def fee_quote(*, budget_cents: int, terms: FeeTerms, views: int | None = None) -> FeeQuote:
+    """The fee on a budget, itemised (percentage part, fixed part), for quotes and previews."""
+    units = fee_units(campaign_type=terms.campaign_type, views=views)
+    percent = platform_fee_cents(budget_cents, terms=FeeTerms(terms.percent_bp))
+    return FeeQuote(
+        budget_cents=budget_cents,
+        percent_cents=percent,
+        fixed_cents=terms.fixed_cents * units,
+        units=units,
+        terms=terms,
+    )
+
+
+def fee_preview(
+    *, campaign_type: str, advertiser_id: int | None, budget_cents: int, views: int | None = None
+) -> FeeQuote:
+    """The fee a campaign not saved yet would pay on `budget_cents` under the plan in force
+    now (the campaign form's cost preview); its funding fixes the plan."""
+    plan = plan_in_force(campaign_type=campaign_type, advertiser_id=advertiser_id)
+    return fee_quote(budget_cents=budget_cents, terms=terms_of_plan(plan, campaign_type), views=views)
+
+
+def campaign_fee_terms_many(campaigns) -> dict[int, FeeTerms]:
+    """{campaign id: its fee terms} in one query, for statements listing many campaigns. A
+    campaign funded before fee plans existed has no fixed terms: it paid the settings' percentage."""
+    fixed = {row.campaign_id: row for row in CampaignFeeTerms.objects.filter(campaign__in=[c.pk for c in campaigns])}
+    terms = {}
+    for campaign in campaigns:
+        row = fixed.get(campaign.pk)
+        terms[campaign.pk] = (
+            FeeTerms(row.percent_bp, row.fixed_cents, campaign.campaign_type)
+            if row
+            else default_terms(campaign.campaign_type)
+        )
+    return terms

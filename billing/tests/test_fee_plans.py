@@ -1,0 +1,128 @@
+"""Fee plans: a percentage, a fixed amount per 100 views, or both; defaults per campaign type,
+overrides per advertiser; the plan is fixed on the campaign when its funding starts, shown
+before paying, and its fee is recognised as the budget is spent and refunded in proportion."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+
+from billing import fees, ledger, services
+from billing.audit import ledger_audit
+from billing.models import AdvertiserCharge, CampaignFeeTerms, ChargeKind, FeePlan
+from campaigns import services as campaign_services
+from campaigns.tests.factories import CampaignFactory
+from tests.support.funding import fund_with_card as fund
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("percent_bp", "fixed", "budget", "views", "fee"),
+    [
+        (1000, 0, 6_000, 2_000, 600),  # 10%
+        (0, 50, 6_000, 2_000, 1_000),  # $0.50 per 100 views: 20 units
+        (500, 50, 6_000, 2_000, 1_300),  # both
+        (1250, 0, 333, None, 42),  # 41.625 rounds half up
+        (0, 50, 6_000, 2_050, 1_050),  # a part of 100 views is a unit
+    ],
+)
+def test_the_fee_is_the_percentage_plus_the_fixed_amount_per_unit(percent_bp, fixed, budget, views, fee):
+    terms = fees.FeeTerms(percent_bp, fixed, "visibility")
+    quote = fees.fee_quote(budget_cents=budget, terms=terms, views=views)
+    assert quote.fee_cents == fee and quote.total_cents == budget + fee
+
+
+def test_terms_describe_themselves():
+    assert fees.FeeTerms(1000).describe() == "10%"
+    assert fees.FeeTerms(1250).describe() == "12.5%"
+    assert fees.FeeTerms(500, 50, "visibility").describe() == "5% + $0.50 per 100 views"
+    assert fees.FeeTerms(0, 50, "visibility").describe() == "$0.50 per 100 views"
+
+
+def test_an_advertiser_override_beats_the_type_default_which_beats_the_setting(admin_user):
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2_000)
+    assert fees.campaign_fee_terms(campaign).percent_bp == 1000  # settings: 10%
+    FeePlan.objects.create(name="Views", campaign_type="visibility", percent_bp=800, created_by=admin_user)
+    assert fees.campaign_fee_terms(campaign).percent_bp == 800
+    FeePlan.objects.create(name="Big client", advertiser=campaign.advertiser, percent_bp=300, created_by=admin_user)
+    assert fees.campaign_fee_terms(campaign).percent_bp == 300
+    FeePlan.objects.create(
+        name="Big client views", advertiser=campaign.advertiser, campaign_type="visibility", percent_bp=200
+    )
+    assert fees.campaign_fee_terms(campaign).percent_bp == 200
+
+
+def test_a_fixed_amount_is_refused_where_the_count_is_not_known_at_funding():
+    with pytest.raises(ValidationError, match="Visibility plans only"):
+        FeePlan(name="Per sale", campaign_type="salesman", fixed_cents=25).full_clean()
+
+
+def test_the_plan_is_fixed_at_funding_shown_before_paying_and_refunded_in_proportion(
+    client, card_for, promoter, admin_user
+):
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2_000)
+    card_for(campaign.advertiser)
+    FeePlan.objects.create(
+        name="Views", campaign_type="visibility", percent_bp=500, fixed_cents=50, created_by=admin_user
+    )
+    client.force_login(campaign.advertiser)
+    page = client.get(reverse("billing:fund", args=[campaign.public_id]))
+    assert "Platform fee (5% + $0.50 per 100 views)" in page.text and "$13.00" in page.text
+
+    fund(campaign)  # 6,000 + 300 + 1,000
+    charge = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.CHARGE)
+    assert (charge.budget_amount, charge.fee_amount, charge.amount) == (6_000, 1_300, 7_300)
+    assert CampaignFeeTerms.objects.get(campaign=campaign).percent_bp == 500
+
+    # A later change applies to new campaigns only.
+    FeePlan.objects.create(name="Views 2027", campaign_type="visibility", percent_bp=2_000, created_by=admin_user)
+    assert fees.campaign_fee_terms(campaign).percent_bp == 500
+    assert fees.campaign_fee_terms(CampaignFactory(awaiting_funding=True)).percent_bp == 2_000
+
+    with transaction.atomic():
+        services.campaign_budget_spend(campaign=campaign, promoter=promoter, amount_cents=1_500, idempotency_key="v1")
+    campaign.refresh_from_db()
+    campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
+    refund = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.REFUND)
+    # A quarter spent: a quarter of the fee recognised, three quarters refunded with the budget.
+    assert (refund.budget_amount, refund.fee_amount) == (4_500, 975)
+    assert ledger.platform_revenue().balance == 325
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_staff_add_a_plan_in_admin_and_who_and_when_are_recorded(admin_client, admin_user):
+    response = admin_client.post(
+        reverse("admin:billing_feeplan_add"),
+        {"name": "Views 2027", "campaign_type": "visibility", "percent_bp": "750", "fixed_cents": "25", "active": "on"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    plan = FeePlan.objects.get()
+    assert (plan.created_by, plan.percent_bp, plan.fixed_cents) == (admin_user, 750, 25) and plan.created_at
+    admin_client.post(
+        reverse("admin:billing_feeplan_change", args=[plan.pk]),
+        {"active": "", "name": "edited", "percent_bp": "1", "fixed_cents": "0"},
+    )
+    plan.refresh_from_db()
+    assert (plan.name, plan.percent_bp, plan.active) == ("Views 2027", 750, False)  # only deactivated
+
+
+def test_the_receipt_names_the_plan_the_fee_came_from(client, card_for, admin_user):
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2_000)
+    card_for(campaign.advertiser)
+    FeePlan.objects.create(name="Views", campaign_type="visibility", percent_bp=500, fixed_cents=50)
+    fund(campaign)
+    FeePlan.objects.create(name="Views 2027", campaign_type="visibility", percent_bp=2_000)
+    charge = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.CHARGE)
+    client.force_login(campaign.advertiser)
+    page = client.get(reverse("billing:receipt", args=[charge.public_id]))
+    assert "Platform fee (5% + $0.50 per 100 views)" in page.text and "$13.00" in page.text
+
+
+def test_the_campaign_form_preview_uses_the_plan_in_force(advertiser):
+    FeePlan.objects.create(name="Views", campaign_type="visibility", percent_bp=500, fixed_cents=50)
+    preview = fees.fee_preview(campaign_type="visibility", advertiser_id=advertiser.pk, budget_cents=6_000, views=2_000)
+    assert (preview.percent_cents, preview.fixed_cents, preview.total_cents) == (300, 1_000, 7_300)
+    assert preview.terms.describe() == "5% + $0.50 per 100 views"
+    salesman = fees.fee_preview(campaign_type="salesman", advertiser_id=advertiser.pk, budget_cents=5_000)
+    assert salesman.fee_cents == 500  # no plan for the type: the settings' 10%
