@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import stripe
 from django.conf import settings
 
-from billing import limits
+from billing import limits, ratelimit
+from billing.ratelimit import Priority
 
 # --- Errors ------------------------------------------------------------------------------------
 
@@ -87,6 +88,15 @@ def _amount_check(amount: int, currency: str, *, charged: bool) -> None:
         limits.amount_check(amount, currency, charged=charged)
     except limits.AmountRefused as refusal:
         raise GatewayError(refusal.message, code=refusal.code) from refusal
+
+
+def _budget_take(endpoint: str, priority: Priority, max_wait: float | None) -> None:
+    """A token of the shared request budget (billing.ratelimit) before a money-moving call; none
+    within the wait is what Stripe's 429 would have been."""
+    try:
+        ratelimit.take(endpoint=endpoint, priority=priority, max_wait=10.0 if max_wait is None else max_wait)
+    except ratelimit.RateBudgetExceeded as error:
+        raise GatewayRateLimited("The payment service is busy. Please try again in a minute.") from error
 
 
 def _call(function, *args, **kwargs):
@@ -496,8 +506,11 @@ def charge_retrieve(charge_id: str) -> Charge:
     )
 
 
-def refund_create(*, charge_id: str, amount: int, metadata: dict, idempotency_key: str) -> Refund:
+def refund_create(
+    *, charge_id: str, amount: int, metadata: dict, idempotency_key: str, max_wait: float | None = None
+) -> Refund:
     _amount_check(amount, "usd", charged=False)  # a refund is in its charge's currency: usd only
+    _budget_take("POST /v1/refunds", Priority.HIGH, max_wait)
     refund = _call(
         client().v1.refunds.create,
         {"charge": charge_id, "amount": amount, "reason": "requested_by_customer", "metadata": metadata},
@@ -657,8 +670,13 @@ def transfer_create(
     source_transaction: str | None,
     idempotency_key: str,
     metadata: dict,
+    priority: Priority = Priority.HIGH,
+    max_wait: float | None = None,
 ) -> Transfer:
+    """One transfer, once the shared request budget allows it (`priority`: the payout run's
+    BULK waits behind immediate payments; `max_wait` seconds at most, else GatewayRateLimited)."""
     _amount_check(amount, currency, charged=False)
+    _budget_take("POST /v1/transfers", priority, max_wait)
     params = {
         "amount": amount,
         "currency": currency,
