@@ -257,10 +257,24 @@ class StripeSimulator:
         return self.run_action(payments.complete_authentication, intent_id, success)
 
     def pay_checkout_session(
-        self, session_id: str, card_number: str = "4242424242424242", email: str | None = None
+        self,
+        session_id: str,
+        card_number: str = "4242424242424242",
+        email: str | None = None,
+        *,
+        account_number: str | None = None,
+        routing_number: str | None = None,
     ) -> str:
-        """Pay on the hosted page; returns the success_url redirect (raises StripeError on decline)."""
-        return self.run_action(checkout.pay_session, session_id, card_number, email)
+        """Pay on the hosted page, by card or (`account_number`) by US bank account; returns the
+        success_url redirect (raises StripeError on decline)."""
+        return self.run_action(
+            checkout.pay_session, session_id, card_number, email, None, account_number, routing_number
+        )
+
+    def settle_bank_debits(self, fail=()) -> list[dict]:
+        """Every processing bank payment lands: succeeds, or fails for Stripe's failing test
+        account numbers and for the payment intent ids in `fail`."""
+        return self.run_action(payments.settle_bank_debits, tuple(fail))
 
     def add_balance(self, amount: int, currency: str = "usd", account: str | None = None) -> None:
         """Top up available balance directly (Stripe's 4000000000000077 card does this)."""

@@ -104,6 +104,13 @@ def resolve_payment_method(ctx: Ctx, pm_id: str, param: str = "payment_method") 
 
 def create_payment_method(ctx: Ctx) -> dict:
     p = ctx.params
+    if p.get("type") == "us_bank_account":
+        from .bank_debits import bank_payment_method
+
+        pm = bank_payment_method(ctx, p.get("us_bank_account") or {}, p.get("billing_details"))
+        if "metadata" in p:
+            pm["metadata"] = merge_metadata({}, p["metadata"])
+        return pm
     if p.get("type", "card") != "card":
         raise StripeError(
             f"The payment method type `{p.get('type')}` is not supported by this simulator.", param="type"
