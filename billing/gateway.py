@@ -106,6 +106,11 @@ def _call(function, *args, **kwargs):
         raise _translate(error) from error
 
 
+# What advertisers may pay with: cards, and US bank accounts (ACH Direct Debit, which settle
+# days later: the payment stays `processing` until then).
+PAYMENT_METHOD_TYPES = ["card", "us_bank_account"]
+
+
 # --- The client --------------------------------------------------------------------------------
 
 
@@ -177,12 +182,16 @@ class SetupIntent:
 
 @dataclass(frozen=True)
 class Card:
+    """A saved payment method: a card, or a US bank account (`kind`, `bank_name`, no expiry)."""
+
     id: str
     customer_id: str
     brand: str
     last4: str
     exp_month: int
     exp_year: int
+    kind: str = "card"
+    bank_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -355,7 +364,7 @@ def checkout_setup_session_create(
             "mode": "setup",
             "currency": settings.CURRENCY,
             "customer": customer_id,
-            "allowed_payment_method_types": ["card"],
+            "allowed_payment_method_types": PAYMENT_METHOD_TYPES,
             "success_url": success_url,
             "cancel_url": cancel_url,
             "metadata": metadata,
@@ -384,7 +393,7 @@ def checkout_payment_session_create(
         {
             "mode": "payment",
             "customer": customer_id,
-            "allowed_payment_method_types": ["card"],
+            "allowed_payment_method_types": PAYMENT_METHOD_TYPES,
             "line_items": [
                 {
                     "quantity": 1,
@@ -419,6 +428,18 @@ def setup_intent_retrieve(setup_intent_id: str) -> SetupIntent:
 
 def payment_method_retrieve(payment_method_id: str) -> Card:
     pm = _call(client().v1.payment_methods.retrieve, payment_method_id)
+    if pm.type == "us_bank_account":
+        bank = pm.us_bank_account
+        return Card(
+            id=pm.id,
+            customer_id=_id(pm.customer),
+            brand="",
+            last4=bank.last4 or "",
+            exp_month=0,
+            exp_year=0,
+            kind="us_bank_account",
+            bank_name=bank.bank_name or "",
+        )
     card = pm.card
     return Card(
         id=pm.id,
@@ -462,7 +483,7 @@ def payment_intent_create(
             "currency": currency,
             "customer": customer_id,
             "payment_method": payment_method_id,
-            "allowed_payment_method_types": ["card"],
+            "allowed_payment_method_types": PAYMENT_METHOD_TYPES,
             "confirm": True,
             "off_session": False,
             "description": description,
@@ -489,7 +510,8 @@ def charge_retrieve(charge_id: str) -> Charge:
     elif isinstance(balance_transaction, str):
         fee = _call(client().v1.balance_transactions.retrieve, balance_transaction).fee or 0
     details = charge.payment_method_details.to_dict() if charge.payment_method_details else {}
-    card = details.get("card") or {}
+    # A bank debit shows its bank where a card shows its brand.
+    card = details.get("card") or details.get("us_bank_account") or {}
     return Charge(
         id=charge.id,
         status=charge.status,
@@ -498,7 +520,7 @@ def charge_retrieve(charge_id: str) -> Charge:
         currency=charge.currency,
         payment_intent_id=_id(charge.payment_intent),
         payment_method_id=_id(charge.payment_method),
-        card_brand=card.get("brand") or "",
+        card_brand=card.get("brand") or card.get("bank_name") or "",
         card_last4=card.get("last4") or "",
         receipt_url=charge.receipt_url or "",
         stripe_fee=fee,

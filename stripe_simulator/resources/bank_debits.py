@@ -1,6 +1,7 @@
 """US bank accounts (ACH Direct Debit): `us_bank_account` PaymentMethods and payments that stay
 `processing` until the bank settles them, days later at Stripe; here when the test says so
-(`sim.settle_bank_debits()`, `POST /_sim/bank_debits/settle`) or after `bank_debit_settle_seconds`.
+(`sim.settle_bank_debits()`, `POST /_sim/bank_debits/settle`) or by itself after
+`bank_debit_settle_seconds` (`--bank-debit-settle-seconds`, `STRIPE_SIM_BANK_DEBIT_SETTLE_SECONDS`).
 
 Stripe's test bank details: routing number 110000000 with these account numbers (any other
 account number with a valid routing number succeeds):
@@ -120,15 +121,16 @@ def start_debit(ctx, pi: dict, pm: dict, *, new_charge) -> dict:
     pi["payment_method"] = pm["id"]
     ctx.emit("charge.pending", charge)
     ctx.emit("payment_intent.processing", pi)
+    ctx.sim.schedule_bank_debit(pi["id"])
     return pi
 
 
-def settle(ctx, *, succeed_payment, fail_ids=()) -> list[dict]:
-    """Land every `processing` bank payment: the failing test accounts (and `fail_ids`) fail,
-    the others succeed. Returns the intents, as they are now."""
+def settle(ctx, *, succeed_payment, fail_ids=(), only: str | None = None) -> list[dict]:
+    """Land every `processing` bank payment (or only the one `only` names): the failing test
+    accounts (and `fail_ids`) fail, the others succeed. Returns the intents, as they are now."""
     settled = []
     for pi in ctx.state.all("payment_intent", ctx.account):
-        if pi["status"] != "processing":
+        if pi["status"] != "processing" or only not in (None, pi["id"]):
             continue
         pm = ctx.state.get("payment_method", pi["payment_method"], any_owner=True)
         failure = ctx.state.meta_of(pm["id"]).get("failure_code")

@@ -503,9 +503,9 @@ def list_setup_intents(ctx: Ctx) -> dict:
     return paginate(items, ctx.params, "/v1/setup_intents")
 
 
-def settle_bank_debits(ctx: Ctx, fail_ids=()) -> list[dict]:
-    """Land every processing bank payment (see bank_debits)."""
-    return bank_debits.settle(ctx, succeed_payment=_succeed_payment, fail_ids=set(fail_ids))
+def settle_bank_debits(ctx: Ctx, fail_ids=(), only: str | None = None) -> list[dict]:
+    """Land every processing bank payment, or only the one `only` names (see bank_debits)."""
+    return bank_debits.settle(ctx, succeed_payment=_succeed_payment, fail_ids=set(fail_ids), only=only)
 
 
 def complete_authentication(ctx: Ctx, intent_id: str, success: bool = True) -> dict:

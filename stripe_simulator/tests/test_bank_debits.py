@@ -191,3 +191,17 @@ def test_the_hosted_page_offers_a_bank_account_when_the_session_allows_it(stripe
     page = urllib.request.urlopen(session.url).read().decode()
 
     assert "Routing number" in page and "000222222227" in page
+
+
+def test_with_a_settle_delay_a_bank_payment_lands_by_itself(stripe_sim, stripe_client):
+    import time
+
+    stripe_sim.configure(bank_debit_settle_seconds=0.2)
+    pi = _debit(stripe_client, _bank_pm(stripe_client))
+    assert pi.status == "processing"
+
+    deadline = time.monotonic() + 5
+    while stripe_client.v1.payment_intents.retrieve(pi.id).status == "processing" and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert stripe_client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
