@@ -174,3 +174,48 @@ def test_staff_see_a_running_runs_progress(admin_client):
         assert figure in text
     assert "Expected finish" in text
     assert "Running" in detail.content.decode()
+
+
+def test_an_immediate_payment_goes_ahead_of_a_run_that_keeps_the_budget_empty(paced, settings, promoter):
+    """The run (bulk) has taken every token it may: an immediate payment (high priority) still
+    finds one at once, from the reserve the run leaves."""
+    from billing import ratelimit
+
+    # 2 transfers a second, half kept for payments: the run may take one only from a full bucket.
+    settings.STRIPE_ENDPOINT_RATE_LIMIT_PER_SECOND = 2
+    settings.STRIPE_RATE_LIMIT_BULK_RESERVE = 0.5
+    settings.STRIPE_RATE_LIMIT_HEADROOM = 1.0
+    connect_ready(paced, promoter)
+    account = promoter.connect_account.stripe_account_id
+    while True:
+        try:
+            ratelimit.take(endpoint="POST /v1/transfers", priority=ratelimit.Priority.BULK, max_wait=0)
+        except ratelimit.RateBudgetExceeded:
+            break
+    with pytest.raises(gateway.GatewayRateLimited):  # the run's next transfer has to wait
+        gateway.transfer_create(
+            amount=100,
+            currency="usd",
+            destination=account,
+            transfer_group="",
+            source_transaction=None,
+            idempotency_key="bulk-1",
+            metadata={},
+            priority=ratelimit.Priority.BULK,
+            max_wait=0,
+        )
+
+    started = time.monotonic()
+    sent = gateway.transfer_create(
+        amount=100,
+        currency="usd",
+        destination=account,
+        transfer_group="",
+        source_transaction=None,
+        idempotency_key="immediate-1",
+        metadata={},
+        max_wait=0,
+    )
+
+    assert sent.id.startswith("tr_") and time.monotonic() - started < 0.5
+    assert paced.pace.limited == 0
