@@ -47,6 +47,9 @@ def _setup_django(url: str) -> None:
     from django.conf import settings
 
     settings.DEBUG = False  # no connection.queries list growing with every query
+    import logging
+
+    logging.getLogger("stripe").setLevel(logging.WARNING)  # a line per request otherwise
 
 
 def _seed(promoters: int, period_mid: datetime.datetime, account_ids=None) -> dict:
@@ -150,7 +153,7 @@ def _zero_latency_gateway():
     from billing import gateway
 
     def transfer_create(
-        *, amount, currency, destination, transfer_group, source_transaction, idempotency_key, metadata
+        *, amount, currency, destination, transfer_group, source_transaction, idempotency_key, metadata, **budget
     ):
         return gateway.Transfer(
             id=f"tr_{idempotency_key}",

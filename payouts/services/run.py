@@ -151,6 +151,7 @@ def payout_run_send(*, period: datetime.date, report: RunReport, slice_seconds: 
         return
     deadline = time.monotonic() + slice_seconds if slice_seconds else None
     last_pk = 0
+    left_behind = 0
     try:
         while True:
             ids = list(
@@ -163,13 +164,16 @@ def payout_run_send(*, period: datetime.date, report: RunReport, slice_seconds: 
             report.paid += paid
             report.paid_cents += paid_cents
             report.failed += failed
+            left_behind += left
             if deadline is not None and (left or time.monotonic() >= deadline):
                 # Out of time (or of budget within it): the next slice goes on from here. Without
                 # a deadline, what Stripe still refuses stays pending for the next run.
                 report.unfinished = True
                 return
     finally:
-        run_release(run=run, finished=not report.unfinished)
+        # Payouts left unsent (Stripe still refusing, a sender that stopped) keep the run open:
+        # the schedule resumes it (payout_runs_abandoned) rather than waiting for next month.
+        run_release(run=run, finished=not report.unfinished and not left_behind)
 
 
 def payout_runs_abandoned() -> list[datetime.date]:
