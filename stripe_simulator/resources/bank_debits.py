@@ -12,6 +12,13 @@ account number with a valid routing number succeeds):
     000222222227  fails: insufficient_funds
     000333333335  fails: debit_not_authorized
     000444444440  fails: invalid_currency
+    000555555559  succeeds, then is disputed
+    000000000009  stays processing (until failed by name, or canceled)
+
+Stripe's test PaymentMethod ids stand for the same accounts: `pm_usBankAccount_success`,
+`pm_usBankAccount_accountClosed`, `pm_usBankAccount_noAccount`, `pm_usBankAccount_insufficientFunds`,
+`pm_usBankAccount_debitNotAuthorized`, `pm_usBankAccount_invalidCurrency`, `pm_usBankAccount_dispute`,
+`pm_usBankAccount_processing`.
 
 A payment goes `processing` at confirmation (`payment_intent.processing`, a `pending` charge,
 `charge.pending`), then `succeeded` (`charge.succeeded`, `payment_intent.succeeded`, and
@@ -36,6 +43,17 @@ FAILURES = {
     "000222222227": "insufficient_funds",
     "000333333335": "debit_not_authorized",
     "000444444440": "invalid_currency",
+}
+DISPUTED, NEVER_SETTLES = "000555555559", "000000000009"
+TEST_PAYMENT_METHODS = {
+    "pm_usBankAccount_success": "000123456789",
+    "pm_usBankAccount_accountClosed": "000111111113",
+    "pm_usBankAccount_noAccount": "000111111116",
+    "pm_usBankAccount_insufficientFunds": "000222222227",
+    "pm_usBankAccount_debitNotAuthorized": "000333333335",
+    "pm_usBankAccount_invalidCurrency": "000444444440",
+    "pm_usBankAccount_dispute": DISPUTED,
+    "pm_usBankAccount_processing": NEVER_SETTLES,
 }
 FAILURE_MESSAGES = {
     "account_closed": "The customer's bank account has been closed.",
@@ -90,8 +108,20 @@ def bank_payment_method(ctx, params: dict, billing_details=None) -> dict:
     if isinstance(billing_details, dict):
         pm["billing_details"].update(billing_details)
     ctx.state.put(pm, ctx.account)
-    ctx.state.meta_of(pm["id"]).update(behaviour="bank", failure_code=FAILURES.get(account))
+    ctx.state.meta_of(pm["id"]).update(
+        behaviour="bank",
+        failure_code=FAILURES.get(account),
+        disputed=account == DISPUTED,
+        never_settles=account == NEVER_SETTLES,
+    )
     return pm
+
+
+def test_payment_method(ctx, pm_id: str) -> dict:
+    """A fresh PaymentMethod for one of Stripe's `pm_usBankAccount_*` test ids."""
+    return bank_payment_method(
+        ctx, {"routing_number": TEST_ROUTING_NUMBER, "account_number": TEST_PAYMENT_METHODS[pm_id]}
+    )
 
 
 def charge_details(pm: dict) -> dict:
@@ -133,9 +163,12 @@ def settle(ctx, *, succeed_payment, fail_ids=(), only: str | None = None) -> lis
         if pi["status"] != "processing" or only not in (None, pi["id"]):
             continue
         pm = ctx.state.get("payment_method", pi["payment_method"], any_owner=True)
-        failure = ctx.state.meta_of(pm["id"]).get("failure_code")
+        meta = ctx.state.meta_of(pm["id"])
+        failure = meta.get("failure_code")
         if pi["id"] in fail_ids:
             failure = failure or "insufficient_funds"
+        elif meta.get("never_settles"):
+            continue
         charge = ctx.state.get("charge", pi["latest_charge"], any_owner=True)
         if failure:
             _fail(ctx, pi, pm, charge, failure)
@@ -149,6 +182,10 @@ def _succeed(ctx, pi, pm, charge, succeed_payment) -> None:
     # The pending charge becomes the paid one (same id, as at Stripe).
     succeed_payment(ctx, pi, pm, charge=charge)
     _session_event(ctx, pi, "checkout.session.async_payment_succeeded", payment_status="paid")
+    if ctx.state.meta_of(pm["id"]).get("disputed"):
+        from .disputes import open_dispute  # disputes builds on payments, which imports this module
+
+        open_dispute(ctx, charge["id"], "debit_not_authorized")
 
 
 def _fail(ctx, pi, pm, charge, failure) -> None:

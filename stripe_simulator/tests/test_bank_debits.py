@@ -205,3 +205,39 @@ def test_with_a_settle_delay_a_bank_payment_lands_by_itself(stripe_sim, stripe_c
         time.sleep(0.05)
 
     assert stripe_client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "test_id, status, code",
+    [
+        ("pm_usBankAccount_success", "succeeded", None),
+        ("pm_usBankAccount_insufficientFunds", "requires_payment_method", "insufficient_funds"),
+        ("pm_usBankAccount_debitNotAuthorized", "requires_payment_method", "debit_not_authorized"),
+        ("pm_usBankAccount_processing", "processing", None),
+    ],
+)
+def test_stripes_test_bank_ids_behave_as_their_accounts(stripe_sim, stripe_client, test_id, status, code):
+    pi = _debit(stripe_client, _Id(test_id))
+    assert pi.status == "processing"
+
+    stripe_sim.settle_bank_debits()
+
+    pi = stripe_client.v1.payment_intents.retrieve(pi.id)
+    assert pi.status == status
+    assert (pi.last_payment_error.code if pi.last_payment_error else None) == code
+
+
+def test_the_dispute_test_account_is_paid_then_disputed(stripe_sim, stripe_client):
+    pi = _debit(stripe_client, _Id("pm_usBankAccount_dispute"))
+
+    stripe_sim.settle_bank_debits()
+
+    assert stripe_client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
+    assert "charge.dispute.created" in stripe_sim.event_types()
+
+
+class _Id:
+    """A payment method given by id only, as a test PaymentMethod id is."""
+
+    def __init__(self, id):
+        self.id = id
