@@ -167,7 +167,7 @@ def payout_run_send(*, period: datetime.date, report: RunReport, slice_seconds: 
             left_behind += left
             if deadline is not None and (left or time.monotonic() >= deadline):
                 # Out of time (or of budget within it): the next slice goes on from here. Without
-                # a deadline, what Stripe still refuses stays pending for the next run.
+                # a deadline, what Stripe still refuses stays pending and the run open (below).
                 report.unfinished = True
                 return
     finally:
