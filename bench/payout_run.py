@@ -275,10 +275,13 @@ def main() -> None:
         tracemalloc.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     load_before = os.getloadavg()[0]
+    cpu_before = os.times()
     started = time.perf_counter()
     with connection.execute_wrapper(count):
         report = services.period_close(period=period)
     elapsed = time.perf_counter() - started
+    cpu_after = os.times()
+    cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     run = report.run
     print(
@@ -294,6 +297,8 @@ def main() -> None:
         f"skipped {dict(run.skipped)}"
     )
     print(f"  queries: {queries} ({queries / max(args.promoters, 1):.3f} per promoter)")
+    # Less sensitive than wall time to what else runs: this process's own CPU (not PostgreSQL's).
+    print(f"  CPU time of this process: {cpu:.1f}s")
     if paced:
         progress = PayoutRun.objects.get(period=period)
         print(
