@@ -360,6 +360,7 @@ class NotificationKind(models.TextChoices):
     SALE_VERIFIED = "sale_verified", "Sale verified"
     SALE_REJECTED = "sale_rejected", "Sale rejected"
     REFUND_ISSUED = "refund_issued", "Refund issued"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
     PAYOUT_SENT = "payout_sent", "Payout sent"
     PAYOUT_FAILED = "payout_failed", "Payout failed"
     ONBOARDING_INCOMPLETE = "onboarding_incomplete", "Onboarding incomplete"

@@ -1,6 +1,14 @@
 """Benchmark: the monthly close and payout run for many promoters, on PostgreSQL.
 
-    python bench/payout_run.py --promoters 5000
+    python bench/payout_run.py --promoters 100000
+    python bench/payout_run.py --promoters 5000 --stripe-latency-ms 300 --stripe-rate-limit 100 \
+        --stripe-transfer-rate-limit 25
+
+Without --stripe-* options the Stripe transfer call is a zero-latency stand-in: the figure is the
+platform's own cost. With them, the real gateway (stripe client, shared rate budget, 429 backoff)
+talks over HTTP to the Stripe simulator, started in this process with that latency and those
+rate limits (Stripe's defaults: 100 requests a second live, 25 on POST /v1/transfers), and the
+platform's budget is set to the same limits; the bench prints transfers a second and the 429s.
 
 Uses the database `payouts_bench` on DATABASE_URL's server, or on the embedded server when it is unset.
 
@@ -39,9 +47,12 @@ def _setup_django(url: str) -> None:
     from django.conf import settings
 
     settings.DEBUG = False  # no connection.queries list growing with every query
+    import logging
+
+    logging.getLogger("stripe").setLevel(logging.WARNING)  # a line per request otherwise
 
 
-def _seed(promoters: int, period_mid: datetime.datetime) -> dict:
+def _seed(promoters: int, period_mid: datetime.datetime, account_ids=None) -> dict:
     """Promoters earning in the period: 70% over the threshold with a ready Connect account,
     20% below the threshold, 5% without a ready account, 5% held."""
     import time_machine
@@ -126,7 +137,7 @@ def _seed(promoters: int, period_mid: datetime.datetime) -> dict:
                 [
                     StripeConnectAccount(
                         user=user,
-                        stripe_account_id=f"acct_bench{i:010d}",
+                        stripe_account_id=account_ids(i) if account_ids else f"acct_bench{i:010d}",
                         charges_enabled=True,
                         payouts_enabled=True,
                         details_submitted=True,
@@ -142,7 +153,7 @@ def _zero_latency_gateway():
     from billing import gateway
 
     def transfer_create(
-        *, amount, currency, destination, transfer_group, source_transaction, idempotency_key, metadata
+        *, amount, currency, destination, transfer_group, source_transaction, idempotency_key, metadata, **budget
     ):
         return gateway.Transfer(
             id=f"tr_{idempotency_key}",
@@ -157,6 +168,52 @@ def _zero_latency_gateway():
     gateway.transfer_create = transfer_create
 
 
+def _simulator_start(args):
+    """The Stripe simulator in this process, over HTTP, with no pace yet (the seed creates the
+    Connect accounts in it first); `_simulator_pace` turns the limits on."""
+    from django.conf import settings
+
+    from billing import gateway
+    from stripe_simulator.simulator import StripeSimulator
+
+    sim = StripeSimulator()
+    sim.start("127.0.0.1", 0)
+    settings.STRIPE_API_BASE = sim.base_url
+    settings.STRIPE_SECRET_KEY = sim.api_key
+    # 429s reach the run's own backoff (and are counted) rather than the client's retries.
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    settings.STRIPE_RATE_LIMIT_PER_SECOND = args.stripe_rate_limit
+    settings.STRIPE_ENDPOINT_RATE_LIMIT_PER_SECOND = args.stripe_transfer_rate_limit
+    gateway._client.cache_clear()
+    return sim
+
+
+def _simulator_accounts(sim, promoters: int):
+    """A ready Connect account in the simulator for each promoter the seed makes ready."""
+    from billing import gateway
+
+    ids = {}
+    for i in range(promoters):
+        if i % 20 == 7:
+            continue
+        account = gateway.account_create_express(
+            email=f"bench-promoter-{i}@example.test", country="US", metadata={}, idempotency_key=None
+        )
+        sim.complete_onboarding(account.id)
+        ids[i] = account.id
+    return ids.__getitem__
+
+
+def _simulator_pace(sim, args, total_cents: int) -> None:
+    sim.add_balance(total_cents)
+    sim.configure(
+        latency_ms=args.stripe_latency_ms,
+        latency_jitter_ms=args.stripe_latency_jitter_ms,
+        rate_limit=args.stripe_rate_limit,
+        endpoint_rate_limits={"POST /v1/transfers": args.stripe_transfer_rate_limit},
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--promoters", type=int, default=100_000)
@@ -164,7 +221,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Reuse the database as it is (no recreate/seed).")
     parser.add_argument("--batch-size", type=int, default=None, help="Override payouts.services.BATCH_SIZE.")
     parser.add_argument("--tracemalloc", action="store_true", help="Also trace Python allocations (slower).")
+    parser.add_argument("--stripe-latency-ms", type=float, default=None, help="Real gateway + simulator.")
+    parser.add_argument("--stripe-latency-jitter-ms", type=float, default=0)
+    parser.add_argument("--stripe-rate-limit", type=float, default=100, help="Requests a second, all endpoints.")
+    parser.add_argument("--stripe-transfer-rate-limit", type=float, default=25, help="POST /v1/transfers a second.")
     args = parser.parse_args()
+    paced = args.stripe_latency_ms is not None
+    if paced and args.keep:
+        parser.error("--keep needs the simulator's accounts from the same seed: not with --stripe-latency-ms")
     args.database_url = args.database_url or bench_database_url("payouts_bench")
 
     if not args.keep:
@@ -176,20 +240,27 @@ def main() -> None:
 
     from billing.audit import ledger_audit
     from payouts import services
-    from payouts.models import PayoutRecord, PayoutStatus
+    from payouts.models import PayoutRecord, PayoutRun, PayoutStatus
 
+    sim = _simulator_start(args) if paced else None
     period = services.period_previous(services.period_of(timezone.now()))
     if not args.keep:
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
-        seeded = _seed(args.promoters, datetime.datetime(period.year, period.month, 15, 12, tzinfo=datetime.UTC))
+        accounts = _simulator_accounts(sim, args.promoters) if paced else None
+        seeded = _seed(
+            args.promoters, datetime.datetime(period.year, period.month, 15, 12, tzinfo=datetime.UTC), accounts
+        )
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # as autovacuum would have, on a database that grew over time
         print(
             f"seeded {args.promoters} promoters ({seeded['total_cents']} cents pending) "
             f"in {time.perf_counter() - started:.1f}s"
         )
-    _zero_latency_gateway()
+    if paced:
+        _simulator_pace(sim, args, seeded["total_cents"])
+    else:
+        _zero_latency_gateway()
     if args.batch_size:
         services.BATCH_SIZE = args.batch_size
 
@@ -204,10 +275,13 @@ def main() -> None:
         tracemalloc.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     load_before = os.getloadavg()[0]
+    cpu_before = os.times()
     started = time.perf_counter()
     with connection.execute_wrapper(count):
         report = services.period_close(period=period)
     elapsed = time.perf_counter() - started
+    cpu_after = os.times()
+    cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     run = report.run
     print(
@@ -223,6 +297,16 @@ def main() -> None:
         f"skipped {dict(run.skipped)}"
     )
     print(f"  queries: {queries} ({queries / max(args.promoters, 1):.3f} per promoter)")
+    # Less sensitive than wall time to what else runs: this process's own CPU (not PostgreSQL's).
+    print(f"  CPU time of this process: {cpu:.1f}s")
+    if paced:
+        progress = PayoutRun.objects.get(period=period)
+        print(
+            f"  Stripe at {args.stripe_latency_ms:.0f} ms, {args.stripe_rate_limit:g}/s global, "
+            f"{args.stripe_transfer_rate_limit:g}/s transfers: {run.paid / elapsed:.1f} transfers/s over the whole "
+            f"close ({progress.per_second:.1f}/s while sending), {sim.pace.limited} answered 429 "
+            f"({progress.rate_limited} seen by the run), {run.failed} payouts marked failed"
+        )
     print(f"  peak RSS: {rss_after / 1024:.0f} MiB (before the close: {rss_before / 1024:.0f} MiB)")
     if args.tracemalloc:
         print(f"  peak traced Python memory: {tracemalloc.get_traced_memory()[1] / 2**20:.1f} MiB")

@@ -98,8 +98,8 @@ class BillingCustomerAdmin(ReadOnlyAdmin):
 
 @admin.register(PaymentMethod)
 class PaymentMethodAdmin(ReadOnlyAdmin):
-    list_display = ["user", "brand", "last4", "exp_month", "exp_year", "is_default", "removed_at"]
-    list_filter = ["brand", "is_default"]
+    list_display = ["user", "kind", "brand", "bank_name", "last4", "exp_month", "exp_year", "is_default", "removed_at"]
+    list_filter = ["kind", "brand", "is_default"]
     list_select_related = ["user"]
     search_fields = ["user__email", "stripe_payment_method_id", "last4"]
 

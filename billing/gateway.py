@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import stripe
 from django.conf import settings
 
+from billing import ratelimit
+from billing.ratelimit import Priority
 from campaignplatform import payment_limits as limits
 
 # --- Errors ------------------------------------------------------------------------------------
@@ -89,11 +91,25 @@ def _amount_check(amount: int, currency: str, *, charged: bool) -> None:
         raise GatewayError(refusal.message, code=refusal.code) from refusal
 
 
+def _budget_take(endpoint: str, priority: Priority, max_wait: float | None) -> None:
+    """A token of the shared request budget (billing.ratelimit) before a money-moving call; none
+    within the wait is what Stripe's 429 would have been."""
+    try:
+        ratelimit.take(endpoint=endpoint, priority=priority, max_wait=10.0 if max_wait is None else max_wait)
+    except ratelimit.RateBudgetExceeded as error:
+        raise GatewayRateLimited("The payment service is busy. Please try again in a minute.") from error
+
+
 def _call(function, *args, **kwargs):
     try:
         return function(*args, **kwargs)
     except stripe.StripeError as error:
         raise _translate(error) from error
+
+
+# What advertisers may pay with: cards, and US bank accounts (ACH Direct Debit, which settle
+# days later: the payment stays `processing` until then).
+PAYMENT_METHOD_TYPES = ["card", "us_bank_account"]
 
 
 # --- The client --------------------------------------------------------------------------------
@@ -167,12 +183,16 @@ class SetupIntent:
 
 @dataclass(frozen=True)
 class Card:
+    """A saved payment method: a card, or a US bank account (`kind`, `bank_name`, no expiry)."""
+
     id: str
     customer_id: str
     brand: str
     last4: str
     exp_month: int
     exp_year: int
+    kind: str = "card"
+    bank_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -345,7 +365,7 @@ def checkout_setup_session_create(
             "mode": "setup",
             "currency": settings.CURRENCY,
             "customer": customer_id,
-            "allowed_payment_method_types": ["card"],
+            "allowed_payment_method_types": PAYMENT_METHOD_TYPES,
             "success_url": success_url,
             "cancel_url": cancel_url,
             "metadata": metadata,
@@ -374,7 +394,7 @@ def checkout_payment_session_create(
         {
             "mode": "payment",
             "customer": customer_id,
-            "allowed_payment_method_types": ["card"],
+            "allowed_payment_method_types": PAYMENT_METHOD_TYPES,
             "line_items": [
                 {
                     "quantity": 1,
@@ -409,6 +429,18 @@ def setup_intent_retrieve(setup_intent_id: str) -> SetupIntent:
 
 def payment_method_retrieve(payment_method_id: str) -> Card:
     pm = _call(client().v1.payment_methods.retrieve, payment_method_id)
+    if pm.type == "us_bank_account":
+        bank = pm.us_bank_account
+        return Card(
+            id=pm.id,
+            customer_id=_id(pm.customer),
+            brand="",
+            last4=bank.last4 or "",
+            exp_month=0,
+            exp_year=0,
+            kind="us_bank_account",
+            bank_name=bank.bank_name or "",
+        )
     card = pm.card
     return Card(
         id=pm.id,
@@ -452,7 +484,7 @@ def payment_intent_create(
             "currency": currency,
             "customer": customer_id,
             "payment_method": payment_method_id,
-            "allowed_payment_method_types": ["card"],
+            "allowed_payment_method_types": PAYMENT_METHOD_TYPES,
             "confirm": True,
             "off_session": False,
             "description": description,
@@ -479,7 +511,8 @@ def charge_retrieve(charge_id: str) -> Charge:
     elif isinstance(balance_transaction, str):
         fee = _call(client().v1.balance_transactions.retrieve, balance_transaction).fee or 0
     details = charge.payment_method_details.to_dict() if charge.payment_method_details else {}
-    card = details.get("card") or {}
+    # A bank debit shows its bank where a card shows its brand.
+    card = details.get("card") or details.get("us_bank_account") or {}
     return Charge(
         id=charge.id,
         status=charge.status,
@@ -488,7 +521,7 @@ def charge_retrieve(charge_id: str) -> Charge:
         currency=charge.currency,
         payment_intent_id=_id(charge.payment_intent),
         payment_method_id=_id(charge.payment_method),
-        card_brand=card.get("brand") or "",
+        card_brand=card.get("brand") or card.get("bank_name") or "",
         card_last4=card.get("last4") or "",
         receipt_url=charge.receipt_url or "",
         stripe_fee=fee,
@@ -496,8 +529,11 @@ def charge_retrieve(charge_id: str) -> Charge:
     )
 
 
-def refund_create(*, charge_id: str, amount: int, metadata: dict, idempotency_key: str) -> Refund:
+def refund_create(
+    *, charge_id: str, amount: int, metadata: dict, idempotency_key: str, max_wait: float | None = None
+) -> Refund:
     _amount_check(amount, "usd", charged=False)  # a refund is in its charge's currency: usd only
+    _budget_take("POST /v1/refunds", Priority.HIGH, max_wait)
     refund = _call(
         client().v1.refunds.create,
         {"charge": charge_id, "amount": amount, "reason": "requested_by_customer", "metadata": metadata},
@@ -657,8 +693,13 @@ def transfer_create(
     source_transaction: str | None,
     idempotency_key: str,
     metadata: dict,
+    priority: Priority = Priority.HIGH,
+    max_wait: float | None = None,
 ) -> Transfer:
+    """One transfer, once the shared request budget allows it (`priority`: the payout run's
+    BULK waits behind immediate payments; `max_wait` seconds at most, else GatewayRateLimited)."""
     _amount_check(amount, currency, charged=False)
+    _budget_take("POST /v1/transfers", priority, max_wait)
     params = {
         "amount": amount,
         "currency": currency,

@@ -158,17 +158,25 @@ class BillingCustomer(models.Model):
         return f"{self.user} ({self.stripe_customer_id or 'pending'})"
 
 
+class PaymentMethodKind(models.TextChoices):
+    CARD = "card", "Card"
+    US_BANK_ACCOUNT = "us_bank_account", "US bank account"
+
+
 class PaymentMethod(models.Model):
-    """A saved card (the seed's `payment_methods`). Removed cards are kept (charges point at
-    them) with `removed_at` set."""
+    """A saved card or US bank account (the seed's `payment_methods`: "cards, bank accounts").
+    Removed ones are kept (charges point at them) with `removed_at` set. A bank account has a
+    bank name instead of a brand and no expiry; its payments settle days later (`processing`)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_methods")
     stripe_payment_method_id = models.CharField(max_length=255, unique=True)
-    brand = models.CharField(max_length=30)
+    kind = models.CharField(max_length=20, choices=PaymentMethodKind.choices, default=PaymentMethodKind.CARD)
+    brand = models.CharField(max_length=30, blank=True)
+    bank_name = models.CharField(max_length=100, blank=True)
     last4 = models.CharField(max_length=4)
-    exp_month = models.PositiveSmallIntegerField()
-    exp_year = models.PositiveSmallIntegerField()
+    exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     removed_at = models.DateTimeField(null=True, blank=True)
@@ -183,14 +191,35 @@ class PaymentMethod(models.Model):
                 name="payment_method_one_default",
             ),
             models.CheckConstraint(condition=Q(exp_month__gte=1, exp_month__lte=12), name="payment_method_exp_month"),
+            models.CheckConstraint(
+                condition=Q(kind="us_bank_account") | Q(exp_month__isnull=False, exp_year__isnull=False),
+                name="payment_method_card_has_expiry",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.brand.title()} ending {self.last4}"
+        return f"{self.name} ending {self.last4}"
+
+    @property
+    def is_bank_account(self):
+        return self.kind == PaymentMethodKind.US_BANK_ACCOUNT
+
+    @property
+    def name(self):
+        """The card's brand, or the bank's name: what the payer recognises."""
+        if self.is_bank_account:
+            return self.bank_name.title() or "Bank account"
+        return self.brand.title()
+
+    @property
+    def expiry(self):
+        return "" if self.is_bank_account else f"{self.exp_month:02d}/{self.exp_year}"
 
     @property
     def label(self):
-        return f"{self.brand.title()} •••• {self.last4} (exp {self.exp_month:02d}/{self.exp_year})"
+        if self.is_bank_account:
+            return f"{self.name} •••• {self.last4} (bank account)"
+        return f"{self.name} •••• {self.last4} (exp {self.expiry})"
 
 
 class IntentPurpose(models.TextChoices):
@@ -200,13 +229,14 @@ class IntentPurpose(models.TextChoices):
 
 class IntentMethod(models.TextChoices):
     CHECKOUT = "checkout", "Stripe Checkout"
-    SAVED_CARD = "saved_card", "Saved card"
+    SAVED_CARD = "saved_card", "Saved card or bank account"
 
 
 class IntentStatus(models.TextChoices):
     PENDING = "pending", "Pending (not sent to Stripe yet)"
     OPEN = "open", "Waiting for the payer"
     REQUIRES_ACTION = "requires_action", "Waiting for authentication"
+    PROCESSING = "processing", "Payment processing (bank debit)"
     FAILED = "failed", "Failed"
     SUCCEEDED = "succeeded", "Succeeded"
     CANCELED = "canceled", "Abandoned"
@@ -214,22 +244,32 @@ class IntentStatus(models.TextChoices):
 
 # Where a payment intent row may go. A failed or abandoned attempt can still succeed later (the
 # payer retries on the same Checkout page), so only SUCCEEDED is final.
+# A bank debit is PROCESSING for days: only the bank's answer moves it on (a stale "open" or
+# "requires action" read from an older event must not).
 INTENT_TRANSITIONS = {
     IntentStatus.PENDING: {
         IntentStatus.OPEN,
         IntentStatus.REQUIRES_ACTION,
+        IntentStatus.PROCESSING,
         IntentStatus.FAILED,
         IntentStatus.SUCCEEDED,
         IntentStatus.CANCELED,
     },
     IntentStatus.OPEN: {
         IntentStatus.REQUIRES_ACTION,
+        IntentStatus.PROCESSING,
         IntentStatus.FAILED,
         IntentStatus.SUCCEEDED,
         IntentStatus.CANCELED,
     },
     IntentStatus.REQUIRES_ACTION: {
         IntentStatus.OPEN,
+        IntentStatus.PROCESSING,
+        IntentStatus.FAILED,
+        IntentStatus.SUCCEEDED,
+        IntentStatus.CANCELED,
+    },
+    IntentStatus.PROCESSING: {
         IntentStatus.FAILED,
         IntentStatus.SUCCEEDED,
         IntentStatus.CANCELED,
@@ -237,6 +277,7 @@ INTENT_TRANSITIONS = {
     IntentStatus.FAILED: {
         IntentStatus.OPEN,
         IntentStatus.REQUIRES_ACTION,
+        IntentStatus.PROCESSING,
         IntentStatus.SUCCEEDED,
         IntentStatus.CANCELED,
     },
@@ -645,3 +686,20 @@ class CampaignFeeTerms(models.Model):
 
     def __str__(self):
         return f"Fee terms of campaign {self.campaign_id}"
+
+
+class RateBucket(models.Model):
+    """One token bucket of Stripe's request budget (billing.ratelimit), shared by every process
+    that calls Stripe. Rates come from settings; the row only holds the level and when it was
+    last read. Unlogged (migration 0009): after a crash the buckets start full again, and
+    Stripe's own 429s cover the moment that costs."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    tokens = models.FloatField()
+    stamp = models.DateTimeField()
+
+    class Meta:
+        db_table = "stripe_rate_buckets"
+
+    def __str__(self):
+        return f"{self.name}: {self.tokens:.1f} tokens"

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import NotificationKind
 from accounts.notifications import notify
-from billing.models import AdvertiserCharge
+from billing.models import AdvertiserCharge, StripePaymentIntent
 from campaignplatform.money import dollars
 
 
@@ -26,4 +26,21 @@ def refund_issued(*, row: AdvertiserCharge) -> None:
         ),
         url=reverse("billing:receipt", args=[row.public_id]),
         event_key=f"refund:{row.pk}:issued",
+    )
+
+
+def bank_payment_failed(*, intent: StripePaymentIntent) -> None:
+    """A bank debit that was processing came back unpaid: nothing was funded, and the advertiser
+    can pay another way. Once per payment, however often Stripe tells us."""
+    notify(
+        user=intent.advertiser,
+        kind=NotificationKind.PAYMENT_FAILED,
+        title=f"Your bank payment of {dollars(intent.amount)} for “{intent.campaign.title}” failed",
+        body=(
+            f"Your bank did not pay the {dollars(intent.amount)} for “{intent.campaign.title}”: "
+            f"{intent.failure_reason or 'it gave no reason'}. Nothing was funded or spent. Pay with a card or "
+            "another bank account to fund the campaign."
+        ),
+        url=reverse("billing:fund", args=[intent.campaign.public_id]),
+        event_key=f"payment:{intent.pk}:bank-failed",
     )

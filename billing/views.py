@@ -83,7 +83,7 @@ def payment_method_return(request):
 def payment_method_default(request, public_id):
     card = get_payment_method_for_user(request.user, public_id)
     services.payment_method_set_default(user=request.user, payment_method=card)
-    messages.success(request, f"{card} is now your default card.")
+    messages.success(request, f"{card} is now your default payment method.")
     return redirect("billing:overview")
 
 
@@ -130,8 +130,8 @@ def fund(request, public_id):
         return_url = _absolute(request, "billing:fund_return", campaign.public_id)
         try:
             if form.cleaned_data.get("method") == "card":
-                services.funding_pay_with_card(campaign=campaign, actor=request.user, quote=quote)
-                messages.success(request, "Payment received. Your campaign budget is funded.")
+                intent = services.funding_pay_with_card(campaign=campaign, actor=request.user, quote=quote)
+                _tell_funding(request, intent)
                 return redirect("campaigns:advertiser_detail", public_id=campaign.public_id)
             intent = services.funding_checkout_start(
                 campaign=campaign, actor=request.user, quote=quote, return_url=return_url
@@ -157,6 +157,17 @@ def fund(request, public_id):
     return render(request, "billing/fund.html", context, status=400 if error and request.method == "POST" else 200)
 
 
+def _tell_funding(request, intent) -> None:
+    if intent.status == IntentStatus.PROCESSING:
+        messages.info(
+            request,
+            "Your bank payment is processing. Banks take up to 4 business days; the budget can be spent once "
+            "it arrives, and we tell you if it fails.",
+        )
+    else:
+        messages.success(request, "Payment received. Your campaign budget is funded.")
+
+
 @advertiser_required
 @require_GET
 def fund_return(request, public_id):
@@ -172,8 +183,8 @@ def fund_return(request, public_id):
     except (services.BillingError, gateway.GatewayError) as error:
         messages.error(request, str(error))
         return redirect("billing:fund", public_id=campaign.public_id)
-    if intent.status == IntentStatus.SUCCEEDED:
-        messages.success(request, "Payment received. Your campaign budget is funded.")
+    if intent.status in (IntentStatus.SUCCEEDED, IntentStatus.PROCESSING):
+        _tell_funding(request, intent)
         return redirect("campaigns:advertiser_detail", public_id=campaign.public_id)
     if intent.status == IntentStatus.FAILED:
         messages.error(request, f"The payment did not go through: {intent.failure_reason}")

@@ -165,7 +165,12 @@ def payment_changed(event: dict) -> None:
     services.funding_sync(intent=intent)
 
 
-@register("checkout.session.completed", "checkout.session.expired", "checkout.session.async_payment_succeeded")
+@register(
+    "checkout.session.completed",
+    "checkout.session.expired",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+)
 def checkout_session_changed(event: dict) -> None:
     obj = event["data"]["object"]
     if obj.get("mode") == "setup":

@@ -206,6 +206,18 @@ STRIPE_RATE_LIMIT_BACKOFF_SECONDS = env.float("STRIPE_RATE_LIMIT_BACKOFF_SECONDS
 STRIPE_RATE_LIMIT_RETRIES = env.int("STRIPE_RATE_LIMIT_RETRIES", default=6)
 # ...and waits at most this long in all per batch of payouts (the worker's task timeout is 120 s).
 STRIPE_RATE_LIMIT_MAX_WAIT_SECONDS = env.float("STRIPE_RATE_LIMIT_MAX_WAIT_SECONDS", default=30)
+# Stripe's request budget, shared by every process through billing.ratelimit: requests a second
+# over the whole account (Stripe: 100 live, 25 test) and on each money-moving endpoint (Stripe: 25
+# on POST /v1/transfers, POST /v1/refunds); 0 turns a limit off. The platform aims at HEADROOM of
+# them, and the payout run leaves BULK_RESERVE of each bucket to payments and refunds.
+STRIPE_RATE_LIMIT_PER_SECOND = env.float("STRIPE_RATE_LIMIT_PER_SECOND", default=100)
+STRIPE_ENDPOINT_RATE_LIMIT_PER_SECOND = env.float("STRIPE_ENDPOINT_RATE_LIMIT_PER_SECOND", default=25)
+STRIPE_RATE_LIMIT_HEADROOM = env.float("STRIPE_RATE_LIMIT_HEADROOM", default=0.95)
+STRIPE_RATE_LIMIT_BULK_RESERVE = env.float("STRIPE_RATE_LIMIT_BULK_RESERVE", default=0.2)
+# The payout run: transfers in flight at once (Stripe answers in ~0.3 s: 25/s needs about 8), and
+# the seconds one task sends before it queues its continuation (the worker's timeout is 120 s).
+PAYOUT_RUN_CONCURRENCY = env.int("PAYOUT_RUN_CONCURRENCY", default=12)
+PAYOUT_RUN_SLICE_SECONDS = env.float("PAYOUT_RUN_SLICE_SECONDS", default=80)
 
 # --- Money rules ---------------------------------------------------------------------------
 CURRENCY = "usd"

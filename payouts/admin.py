@@ -10,6 +10,7 @@ from payouts import services
 from payouts.models import (
     BillingPeriodSummary,
     PayoutRecord,
+    PayoutRun,
     PayoutStatus,
     PeriodClose,
     PromoterBalance,
@@ -176,6 +177,50 @@ class StripeTransferAdmin(ReadOnlyAdmin):
 @admin.register(PeriodClose)
 class PeriodCloseAdmin(ReadOnlyAdmin):
     list_display = ["period", "started_at", "released_at", "summarised_at"]
+
+
+@admin.register(PayoutRun)
+class PayoutRunAdmin(ReadOnlyAdmin):
+    """A payout run's progress: at Stripe's pace a big month takes about an hour. Refresh the page
+    to see it move; `left` counts the payouts not sent yet."""
+
+    list_display = [
+        "period",
+        "status",
+        "sent",
+        "left",
+        "failed",
+        "rate_limited",
+        "pace",
+        "expected_finish_at",
+        "started_at",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+    readonly_fields = [
+        "period",
+        "status",
+        "sent",
+        "sent_cents",
+        "left",
+        "failed",
+        "rate_limited",
+        "pace",
+        "expected_finish_at",
+        "started_at",
+        "updated_at",
+        "finished_at",
+        "lease_until",
+    ]
+    exclude = ["slice_started_at", "slice_sent"]
+
+    @admin.display(description="Transfers a second")
+    def pace(self, run):
+        return f"{run.per_second:.1f}"
+
+    @admin.display(description="Expected finish")
+    def expected_finish_at(self, run):
+        return run.expected_finish or "-"
 
 
 @admin.register(BillingPeriodSummary)

@@ -6,6 +6,8 @@ Amounts are integer cents. Wallet figures are projections of the promoter's ledg
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -338,3 +340,54 @@ class PromoterBalance(models.Model):
     @property
     def total(self):
         return self.pending_balance + self.current_balance + self.direct_balance
+
+
+class PayoutRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+
+
+class PayoutRun(models.Model):
+    """The payout run of one period as staff watch it: what was sent, what is left, and when it
+    should end. Stripe's rate limit makes a big run last about an hour (70,000 transfers at 25 a
+    second), sent in slices by successive worker tasks; `lease_until` lets one of them send at a
+    time and lets the schedule take over a slice whose worker died."""
+
+    period = models.DateField(unique=True)
+    status = models.CharField(max_length=10, choices=PayoutRunStatus.choices, default=PayoutRunStatus.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    sent = models.PositiveIntegerField(default=0, help_text="Transfers Stripe accepted in this run.")
+    sent_cents = models.BigIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0, help_text="Refused by Stripe (retried by the schedule).")
+    left = models.PositiveIntegerField(default=0, help_text="Payouts not sent yet.")
+    rate_limited = models.PositiveIntegerField(default=0, help_text="429 answers from Stripe, waited out.")
+    slice_started_at = models.DateTimeField(null=True, blank=True)
+    slice_sent = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "payout_runs"
+        ordering = ["-period"]
+
+    def __str__(self):
+        return f"Payout run {self.period:%Y-%m} ({self.status})"
+
+    @property
+    def per_second(self) -> float:
+        """Transfers a second in the current (or last) slice."""
+        if not self.slice_started_at or not self.slice_sent:
+            return 0.0
+        elapsed = (self.updated_at - self.slice_started_at).total_seconds()
+        return self.slice_sent / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def expected_finish(self):
+        """When the run should end at its current pace; None when finished or not measured yet."""
+        if self.status == PayoutRunStatus.FINISHED:
+            return self.finished_at
+        rate = self.per_second
+        if not rate:
+            return None
+        return self.updated_at + datetime.timedelta(seconds=self.left / rate)

@@ -58,6 +58,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='per endpoint, e.g. "POST /v1/transfers=25"',
     )
     p.add_argument(
+        "--bank-debit-settle-seconds",
+        type=float,
+        default=float(_env("BANK_DEBIT_SETTLE_SECONDS", "0")),
+        help="bank payments settle by themselves after this long (0: only when told, /_sim/bank_debits/settle)",
+    )
+    p.add_argument(
         "--synchronous-webhooks",
         action="store_true",
         default=_env("SYNCHRONOUS_WEBHOOKS", "").lower() in ("1", "true", "yes"),
@@ -81,6 +87,7 @@ def main(argv=None) -> int:
         rate_limit=args.rate_limit,
         endpoint_rate_limit=args.endpoint_rate_limit,
         endpoint_rate_limits=parse_endpoint_limits(args.endpoint_rate_limits),
+        bank_debit_settle_seconds=args.bank_debit_settle_seconds,
     )
     if args.state_file and os.path.exists(args.state_file):
         try:

@@ -49,12 +49,30 @@ def checkout(session: dict, items: list[dict], error: str | None = None) -> str:
         "<label>Expiry <input name='exp' value='12 / 34'></label>"
         "<label>CVC <input name='cvc' value='123'></label>"
         "<label>Name on card <input name='name' value=''></label>"
+        f"{_bank_fields(session)}"
         f"<button type='submit' id='pay'>{action}</button></form>"
         f"<form method='post' action='/checkout/{sid}/cancel'><button type='submit' id='cancel'>Cancel</button></form>"
         "<p class='note'>Test cards: 4242424242424242 succeeds, 4000000000000002 is declined, "
         "4000000000009995 has insufficient funds.</p>"
     )
     return _page("Checkout", body)
+
+
+def _bank_fields(session: dict) -> str:
+    """A US bank account instead of a card, when the session allows one."""
+    if "us_bank_account" not in (session.get("payment_method_types") or []):
+        return ""
+    return (
+        "<fieldset><legend>Pay with</legend>"
+        "<label><input type='radio' name='method' value='card' checked> Card</label>"
+        "<label><input type='radio' name='method' value='us_bank_account' id='method-bank'> US bank account</label>"
+        "</fieldset>"
+        "<label>Routing number <input name='routing_number' value='110000000' autocomplete='off'></label>"
+        "<label>Account number <input name='account_number' value='000123456789' autocomplete='off'></label>"
+        "<p class='note'>Test bank accounts (routing 110000000): 000123456789 succeeds, 000222222227 fails "
+        "(insufficient funds), 000111111113 fails (account closed). Bank payments stay processing until "
+        "settled.</p>"
+    )
 
 
 def onboarding(account: dict, link: str) -> str:

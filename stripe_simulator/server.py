@@ -162,7 +162,19 @@ class Handler(BaseHTTPRequestHandler):
             (
                 "POST",
                 r"/_sim/checkout/(?P<id>[^/]+)/pay",
-                lambda id: {"redirect": sim.pay_checkout_session(id, data.get("card_number", "4242424242424242"))},
+                lambda id: {
+                    "redirect": sim.pay_checkout_session(
+                        id,
+                        data.get("card_number", "4242424242424242"),
+                        account_number=data.get("account_number"),
+                        routing_number=data.get("routing_number"),
+                    )
+                },
+            ),
+            (
+                "POST",
+                r"/_sim/bank_debits/settle",
+                lambda: {"settled": [pi["id"] for pi in sim.settle_bank_debits(data.get("fail") or ())]},
             ),
             ("GET", r"/_sim/authenticate/(?P<id>[^/]+)", None),
             ("POST", r"/_sim/authenticate/(?P<id>[^/]+)", None),
@@ -245,6 +257,8 @@ class Handler(BaseHTTPRequestHandler):
                     form.get("card_number", "4242424242424242"),
                     form.get("email") or None,
                     form.get("name") or None,
+                    form.get("account_number") if form.get("method") == "us_bank_account" else None,
+                    form.get("routing_number") or None,
                     base_url=self._base_url(),
                 )
             except StripeError as exc:

@@ -69,6 +69,7 @@ class StripeSimulator:
         rate_limit: float = 0,
         endpoint_rate_limit: float = 0,
         endpoint_rate_limits: dict | None = None,
+        bank_debit_settle_seconds: float = 0,
     ):
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
@@ -87,6 +88,8 @@ class StripeSimulator:
         self.rate_limit = rate_limit
         self.endpoint_rate_limit = endpoint_rate_limit
         self.endpoint_rate_limits = dict(endpoint_rate_limits or {})
+        # Bank payments (resources/bank_debits.py) settle by themselves after this long; 0: when told.
+        self.bank_debit_settle_seconds = bank_debit_settle_seconds
         self.pace = self._pace()
         self.state = State()
         self.webhooks = WebhookDispatcher(self)
@@ -113,6 +116,7 @@ class StripeSimulator:
         "webhook_timeout",
         "latency_ms",
         "latency_jitter_ms",
+        "bank_debit_settle_seconds",
         "rate_limit",
         "endpoint_rate_limit",
         "endpoint_rate_limits",
@@ -257,10 +261,33 @@ class StripeSimulator:
         return self.run_action(payments.complete_authentication, intent_id, success)
 
     def pay_checkout_session(
-        self, session_id: str, card_number: str = "4242424242424242", email: str | None = None
+        self,
+        session_id: str,
+        card_number: str = "4242424242424242",
+        email: str | None = None,
+        *,
+        account_number: str | None = None,
+        routing_number: str | None = None,
     ) -> str:
-        """Pay on the hosted page; returns the success_url redirect (raises StripeError on decline)."""
-        return self.run_action(checkout.pay_session, session_id, card_number, email)
+        """Pay on the hosted page, by card or (`account_number`) by US bank account; returns the
+        success_url redirect (raises StripeError on decline)."""
+        return self.run_action(
+            checkout.pay_session, session_id, card_number, email, None, account_number, routing_number
+        )
+
+    def settle_bank_debits(self, fail=(), only=None) -> list[dict]:
+        """Every processing bank payment (or the one `only` names) lands: succeeds, or fails for
+        Stripe's failing test account numbers and for the payment intent ids in `fail`."""
+        return self.run_action(payments.settle_bank_debits, tuple(fail), only)
+
+    def schedule_bank_debit(self, payment_intent_id: str) -> None:
+        """With `bank_debit_settle_seconds`, land this bank payment that long from now."""
+        if self.bank_debit_settle_seconds > 0:
+            timer = threading.Timer(
+                self.bank_debit_settle_seconds, self.settle_bank_debits, kwargs={"only": payment_intent_id}
+            )
+            timer.daemon = True
+            timer.start()
 
     def add_balance(self, amount: int, currency: str = "usd", account: str | None = None) -> None:
         """Top up available balance directly (Stripe's 4000000000000077 card does this)."""

@@ -36,6 +36,7 @@ from billing.services.cards import (
 )
 from billing.services.funding import (
     FundingQuote,
+    bank_payment_processing,
     campaign_budget_returned,
     funding_apply,
     funding_card_send,
@@ -71,6 +72,7 @@ __all__ = [
     "FundingNotAllowed",
     "FundingQuote",
     "SpendResult",
+    "bank_payment_processing",
     "billing_customer_ensure",
     "campaign_budget_remaining",
     "campaign_budget_returned",

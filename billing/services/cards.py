@@ -1,4 +1,4 @@
-"""Stripe customers and saved payment methods (cards)."""
+"""Stripe customers and saved payment methods (cards and US bank accounts)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,8 @@ def payment_method_setup_complete(*, user, session_id: str) -> PaymentMethod:
 
 
 def payment_method_store(*, user, stripe_payment_method_id: str) -> PaymentMethod:
-    """Store a card from Stripe's current data; the first card becomes the default. Idempotent."""
+    """Store a card or bank account from Stripe's current data; the first one becomes the default.
+    Idempotent."""
     existing = PaymentMethod.objects.filter(stripe_payment_method_id=stripe_payment_method_id).first()
     if existing:
         return existing
@@ -81,10 +82,13 @@ def payment_method_store(*, user, stripe_payment_method_id: str) -> PaymentMetho
     fields = {
         "user": user,
         "stripe_payment_method_id": card.id,
+        "kind": card.kind,
         "brand": card.brand,
+        "bank_name": card.bank_name,
         "last4": card.last4,
-        "exp_month": card.exp_month,
-        "exp_year": card.exp_year,
+        # A bank account has no expiry.
+        "exp_month": card.exp_month or None,
+        "exp_year": card.exp_year or None,
     }
     has_default = PaymentMethod.objects.filter(user=user, is_default=True, removed_at__isnull=True).exists()
     for is_default in (not has_default, False):

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import fees, gateway, ledger, signals
+from billing import fees, gateway, ledger, notifications, signals
 from billing.gateway import GatewayError, GatewayUnavailable, PaymentDeclined, PaymentRequiresAction
 from billing.models import (
     AdvertiserCharge,
@@ -176,6 +176,12 @@ def _fee_terms_fix(campaign: Campaign, quote: FundingQuote) -> None:
 def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment_method=None) -> StripePaymentIntent:
     if actor.pk != campaign.advertiser_id:
         raise BillingError("Only the campaign's advertiser can fund it.")
+    if bank_payment_processing(campaign):
+        # Paying again meanwhile would fund the campaign twice once the bank pays.
+        raise BillingError(
+            "A bank payment for this campaign is processing. It usually settles within 4 business days; "
+            "if it fails, you can pay another way."
+        )
     _fee_terms_fix(campaign, quote)
     return StripePaymentIntent.objects.create(
         campaign=campaign,
@@ -191,6 +197,11 @@ def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment
         rate_per_100_views=quote.rate_per_100_views,
         commission_rate=quote.commission_rate,
     )
+
+
+def bank_payment_processing(campaign) -> StripePaymentIntent | None:
+    """The campaign's bank payment still processing, if any: its money is not there yet."""
+    return campaign.payment_intents.filter(status=IntentStatus.PROCESSING).order_by("-pk").first()
 
 
 def _intent_record(intent: StripePaymentIntent, **fields) -> StripePaymentIntent:
@@ -371,14 +382,21 @@ def funding_apply(*, intent: StripePaymentIntent, pi: gateway.PaymentIntent) -> 
         return _intent_record(intent, status=IntentStatus.REQUIRES_ACTION, stripe_payment_intent_id=pi.id)
     if pi.status == "canceled":
         return _intent_record(intent, status=IntentStatus.CANCELED, stripe_payment_intent_id=pi.id)
+    if pi.status == "processing":
+        # A bank debit: no money until the bank pays, so nothing is allocated or spendable.
+        return _intent_record(intent, status=IntentStatus.PROCESSING, stripe_payment_intent_id=pi.id)
     if pi.status == "requires_payment_method" and pi.failure_message:
-        return _intent_record(
+        was_processing = intent.status == IntentStatus.PROCESSING
+        intent = _intent_record(
             intent,
             status=IntentStatus.FAILED,
             stripe_payment_intent_id=pi.id,
             failure_reason=pi.failure_message[:500],
             decline_code=pi.decline_code[:60],
         )
+        if was_processing and intent.status == IntentStatus.FAILED:
+            notifications.bank_payment_failed(intent=intent)
+        return intent
     return _intent_record(intent, status=IntentStatus.OPEN, stripe_payment_intent_id=pi.id)
 
 
@@ -512,11 +530,16 @@ def payment_intents_reconcile(*, older_than_minutes: int = 5, limit: int = 100) 
     """Re-read payments left unsettled (crash between steps, lost webhook). Safe to run twice."""
     cutoff = timezone.now() - timezone.timedelta(minutes=older_than_minutes)
     since = timezone.now() - timezone.timedelta(days=2)
-    rows = StripePaymentIntent.objects.filter(
-        status__in=[IntentStatus.PENDING, IntentStatus.OPEN, IntentStatus.REQUIRES_ACTION],
-        updated_at__lte=cutoff,
-        created_at__gte=since,
-    ).order_by("pk")[:limit]
+    # A bank debit may take a week to settle (4 business days and a weekend).
+    bank_since = timezone.now() - timezone.timedelta(days=10)
+    rows = (
+        StripePaymentIntent.objects.filter(updated_at__lte=cutoff)
+        .filter(
+            Q(status__in=[IntentStatus.PENDING, IntentStatus.OPEN, IntentStatus.REQUIRES_ACTION], created_at__gte=since)
+            | Q(status=IntentStatus.PROCESSING, created_at__gte=bank_since)
+        )
+        .order_by("pk")[:limit]
+    )
     done = 0
     for intent in rows:
         try:

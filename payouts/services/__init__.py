@@ -58,6 +58,7 @@ from payouts.services.run import (
     payout_records_send,
     payout_run,
     payout_run_send,
+    payout_runs_abandoned,
 )
 from payouts.services.staff import (
     wallet_hold_set,
@@ -88,6 +89,7 @@ __all__ = [
     "payout_records_send",
     "payout_run",
     "payout_run_send",
+    "payout_runs_abandoned",
     "pending_release",
     "period_bounds",
     "period_close",

@@ -34,6 +34,8 @@ class RunReport:
     paid_cents: int = 0
     failed: int = 0
     skipped: dict = field(default_factory=lambda: defaultdict(int))
+    unfinished: bool = False  # the slice's time ran out with payouts left to send
+    busy: bool = False  # another process was sending this period's run
 
 
 def promoter_notify(user, *, kind: str, title: str, body: str, event_key: str, url: str = "") -> None:

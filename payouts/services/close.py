@@ -22,10 +22,11 @@ from payouts.services.run import payout_records_create, payout_run_send
 from payouts.services.summaries import period_summaries_write
 
 
-def period_close(*, period: datetime.date) -> CloseReport:
+def period_close(*, period: datetime.date, slice_seconds: float | None = None) -> CloseReport:
     """Close `period`: release eligible pending to current, create the payout records, write
-    statements and balance snapshots, then send the payouts. Safe to run twice, or again after
-    a crash: each step skips what is already done."""
+    statements and balance snapshots, then send the payouts (for about `slice_seconds` when
+    given: `report.run.unfinished` says more are left). Safe to run twice, or again after a
+    crash: each step skips what is already done."""
     if period >= period_of(timezone.now()):
         raise PayoutError("Only a month that has ended can be closed.")
     close, _ = PeriodClose.objects.get_or_create(period=period)
@@ -41,7 +42,7 @@ def period_close(*, period: datetime.date) -> CloseReport:
     if close.summarised_at is None:
         report.summaries = period_summaries_write(period=period)
         PeriodClose.objects.filter(pk=close.pk, summarised_at__isnull=True).update(summarised_at=timezone.now())
-    payout_run_send(period=period, report=run)
+    payout_run_send(period=period, report=run, slice_seconds=slice_seconds)
     transfers_resend_reversed()
     report.run = run
     return report

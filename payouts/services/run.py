@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime
 import logging
-import random
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,10 +19,13 @@ from accounts.notifications import notify_many
 from billing import gateway, ledger
 from billing.ledger import Move, accounts_for_users, ledger_post_many
 from billing.models import AccountKind, TransactionKind
+from billing.ratelimit import Priority
 from campaignplatform.bulk import AnyOf, bulk_insert, bulk_set_columns
 from campaignplatform.money import dollars
 from payouts.models import (
     PayoutRecord,
+    PayoutRun,
+    PayoutRunStatus,
     PayoutStatus,
     StripeConnectAccount,
     StripeTransfer,
@@ -32,15 +34,17 @@ from payouts.models import (
     Wallet,
 )
 from payouts.services.base import BATCH_SIZE, PayoutError, RunReport
+from payouts.services.sending import Payout, transfers_send
 
 logger = logging.getLogger(__name__)
 
 
-def payout_run(*, period: datetime.date) -> RunReport:
-    """Pay every wallet at or above its threshold once for `period` (also: retry its failures)."""
+def payout_run(*, period: datetime.date, slice_seconds: float | None = None) -> RunReport:
+    """Pay every wallet at or above its threshold once for `period` (also: retry its failures).
+    With `slice_seconds`, sends for about that long and says in the report whether it finished."""
     report = RunReport(period=period)
     payout_records_create(period=period, report=report)
-    payout_run_send(period=period, report=report)
+    payout_run_send(period=period, report=report, slice_seconds=slice_seconds)
     return report
 
 
@@ -132,50 +136,137 @@ def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
     return created
 
 
-def payout_run_send(*, period: datetime.date, report: RunReport) -> None:
-    """Send the records not paid yet of this period and earlier ones (pending, including those
-    a crash left, and failed ones), in batches."""
+def payout_run_send(*, period: datetime.date, report: RunReport, slice_seconds: float | None = None) -> None:
+    """Send the records not paid yet of this period and earlier ones (pending, including those a
+    crash left, and failed ones), in batches, many at once at the shared budget's pace.
+
+    One process sends a period's run at a time (the run's lease); another that comes while it is
+    held does nothing (`report.busy`). With `slice_seconds`, stops sending after about that long
+    (`report.unfinished`): the worker's task queues the next slice. A run killed half-way leaves
+    its records pending with their idempotency keys; the next slice sends them again and Stripe
+    answers with the transfers it already made, which are recorded once."""
+    run = run_claim(period=period, slice_seconds=slice_seconds)
+    if run is None:
+        report.busy = True
+        return
+    deadline = time.monotonic() + slice_seconds if slice_seconds else None
     last_pk = 0
-    while True:
-        ids = list(
-            PayoutRecord.objects.filter(
-                AnyOf("status", [PayoutStatus.PENDING, PayoutStatus.FAILED]), period__lte=period, pk__gt=last_pk
+    left_behind = 0
+    try:
+        while True:
+            ids = list(
+                _unpaid_records(period).filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE]
             )
-            .order_by("pk")
-            .values_list("pk", flat=True)[:BATCH_SIZE]
+            if not ids:
+                return
+            last_pk = ids[-1]
+            paid, paid_cents, failed, left = payout_records_send(record_ids=ids, deadline=deadline, run=run)
+            report.paid += paid
+            report.paid_cents += paid_cents
+            report.failed += failed
+            left_behind += left
+            if deadline is not None and (left or time.monotonic() >= deadline):
+                # Out of time (or of budget within it): the next slice goes on from here. Without
+                # a deadline, what Stripe still refuses stays pending and the run open (below).
+                report.unfinished = True
+                return
+    finally:
+        # Payouts left unsent (Stripe still refusing, a sender that stopped) keep the run open:
+        # the schedule resumes it (payout_runs_abandoned) rather than waiting for next month.
+        run_release(run=run, finished=not report.unfinished and not left_behind)
+
+
+def payout_runs_abandoned() -> list[datetime.date]:
+    """Periods whose run stopped half-way with no process sending it (its lease ran out)."""
+    return list(
+        PayoutRun.objects.filter(status=PayoutRunStatus.RUNNING)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=timezone.now()))
+        .values_list("period", flat=True)
+    )
+
+
+def _unpaid_records(period: datetime.date):
+    return PayoutRecord.objects.filter(AnyOf("status", [PayoutStatus.PENDING, PayoutStatus.FAILED]), period__lte=period)
+
+
+# A slice's worker renews its lease with each batch of results it records; one whose worker
+# died is taken over once this has passed since its last renewal.
+LEASE_SECONDS = 120
+
+
+def run_claim(*, period: datetime.date, slice_seconds: float | None) -> PayoutRun | None:
+    """Take the period's run for this process (a conditional update: one taker wins), or None
+    when another process holds it."""
+    run, _ = PayoutRun.objects.get_or_create(period=period)
+    now = timezone.now()
+    left = _unpaid_records(period).count()
+    claimed = (
+        PayoutRun.objects.filter(pk=run.pk)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(
+            status=PayoutRunStatus.RUNNING,
+            finished_at=None,
+            lease_until=now + datetime.timedelta(seconds=(slice_seconds or 0) + LEASE_SECONDS),
+            left=left,
+            slice_started_at=now,
+            slice_sent=0,
+            updated_at=now,
         )
-        if not ids:
-            return
-        last_pk = ids[-1]
-        paid, paid_cents, failed = payout_records_send(record_ids=ids)
-        report.paid += paid
-        report.paid_cents += paid_cents
-        report.failed += failed
+    )
+    if not claimed:
+        return None
+    run.refresh_from_db()
+    return run
 
 
-@dataclass(slots=True)
-class _Payout:
-    """A payout record's transfer as the run reads it (no model instance per row)."""
-
-    pk: int
-    promoter_id: int
-    amount: int
-    currency: str
-    idempotency_key: str
-    transfer_group: str
-    payout_record_id: int
-    attempts: int
-    destination: str
+def run_release(*, run: PayoutRun, finished: bool) -> None:
+    now = timezone.now()
+    update = {"lease_until": None, "updated_at": now}
+    if finished:
+        update.update(status=PayoutRunStatus.FINISHED, finished_at=now, left=0)
+    PayoutRun.objects.filter(pk=run.pk).update(**update)
 
 
-def payout_records_send(*, record_ids: list[int]) -> tuple[int, int, int]:
-    """Call Stripe for each record (no transaction open), then record the batch's results in one
-    short transaction. Returns (paid, paid cents, failed).
+def _run_progress(run: PayoutRun | None, *, sent: int, sent_cents: int, failed: int, rate_limited: int) -> None:
+    """Count a batch of results on the run staff watch, and renew its lease."""
+    if run is None:
+        return
+    now = timezone.now()
+    PayoutRun.objects.filter(pk=run.pk).update(
+        sent=F("sent") + sent,
+        sent_cents=F("sent_cents") + sent_cents,
+        failed=F("failed") + failed,
+        left=Greatest(F("left") - sent - failed, 0),
+        rate_limited=F("rate_limited") + rate_limited,
+        slice_sent=F("slice_sent") + sent,
+        lease_until=now + datetime.timedelta(seconds=LEASE_SECONDS),
+        updated_at=now,
+    )
+
+
+# Results are recorded (one short transaction) every this many seconds, so a run killed half-way
+# loses little and staff see it move: about 50 transfers at Stripe's pace. When Stripe answers
+# faster than that (a zero-latency stand-in), every this many transfers: each recording has a
+# fixed cost (ledger accounts, wallets, notifications), so not too often.
+RECORD_EVERY = 10_000
+RECORD_EVERY_SECONDS = 2.0
+
+
+def payout_records_send(
+    *,
+    record_ids: list[int],
+    deadline: float | None = None,
+    run: PayoutRun | None = None,
+    priority: Priority = Priority.BULK,
+) -> tuple[int, int, int, int]:
+    """Call Stripe for each record (concurrently, no transaction open), recording the results
+    in short transactions as they come. Returns (paid, paid cents, failed, left pending).
 
     Records of held wallets or of accounts that cannot receive money stay as they are; they are
-    sent once the hold is lifted or the account is ready."""
+    sent once the hold is lifted or the account is ready. Records still rate-limited when the
+    deadline comes stay pending (not failed) for the next slice."""
     rows = [
-        _Payout(*row)
+        Payout(*row)
         for row in StripeTransfer.objects.filter(
             AnyOf("payout_record_id", record_ids),
             AnyOf("payout_record__status", [PayoutStatus.PENDING, PayoutStatus.FAILED]),
@@ -196,51 +287,38 @@ def payout_records_send(*, record_ids: list[int]) -> tuple[int, int, int]:
             "promoter__connect_account__stripe_account_id",
         )
     ]
-    successes, failures = [], []
-    # Waiting out 429s is bounded per call, well inside the worker's task timeout: what is still
-    # refused after that stays pending for the next run.
-    deadline = time.monotonic() + settings.STRIPE_RATE_LIMIT_MAX_WAIT_SECONDS
-    for transfer in rows:
-        try:
-            remote = _transfer_send_paced(transfer, deadline=deadline)
-        except gateway.GatewayRateLimited:
-            # Still refused after backing off: left pending (not failed) for the next run.
+    totals = [0, 0, 0, 0]  # paid, paid cents, failed, left pending
+    successes, failures, limited = [], [], 0
+    flushed_at = time.monotonic()
+
+    def flush():
+        nonlocal successes, failures, limited, flushed_at
+        cents = _payouts_record_success(successes)
+        _payouts_record_failure(failures)
+        _run_progress(run, sent=len(successes), sent_cents=cents, failed=len(failures), rate_limited=limited)
+        totals[0] += len(successes)
+        totals[1] += cents
+        totals[2] += len(failures)
+        successes, failures, limited, flushed_at = [], [], 0, time.monotonic()
+
+    workers = settings.PAYOUT_RUN_CONCURRENCY
+    for outcome in transfers_send(rows, deadline=deadline, workers=workers, priority=priority):
+        limited += outcome.rate_limited
+        if outcome.remote is not None:
+            successes.append((outcome.transfer, outcome.remote))
+        elif outcome.error is not None:
+            failures.append((outcome.transfer, outcome.error))
+        else:
             logger.warning(
-                "payout record %s: Stripe kept rate-limiting; left for the next run", transfer.payout_record_id
+                "payout record %s: Stripe kept rate-limiting; left for the next slice",
+                outcome.transfer.payout_record_id,
             )
-            continue
-        except gateway.GatewayError as error:
-            failures.append((transfer, error))
-            continue
-        successes.append((transfer, remote))
-    paid_cents = _payouts_record_success(successes)
-    _payouts_record_failure(failures)
-    return len(successes), paid_cents, len(failures)
-
-
-def _transfer_send_paced(transfer: _Payout, *, deadline: float):
-    """One transfer; a 429 from Stripe backs off (exponentially, with jitter) and sends the same
-    request again under the same idempotency key, up to STRIPE_RATE_LIMIT_RETRIES times and not
-    past `deadline` (time.monotonic())."""
-    delay = settings.STRIPE_RATE_LIMIT_BACKOFF_SECONDS
-    for attempt in range(settings.STRIPE_RATE_LIMIT_RETRIES + 1):
-        try:
-            return gateway.transfer_create(
-                amount=transfer.amount,
-                currency=transfer.currency,
-                destination=transfer.destination,
-                transfer_group=transfer.transfer_group,
-                source_transaction=None,
-                idempotency_key=transfer.idempotency_key,
-                metadata={"payout_record": str(transfer.payout_record_id)},
-            )
-        except gateway.GatewayRateLimited:
-            pause = delay * (1 + random.random())  # jitter, so retries of several runs spread out
-            if attempt == settings.STRIPE_RATE_LIMIT_RETRIES or time.monotonic() + pause > deadline:
-                raise
-            time.sleep(pause)
-            delay = min(delay * 2, 8.0)
-    raise AssertionError("unreachable")
+        if len(successes) + len(failures) >= RECORD_EVERY or time.monotonic() - flushed_at >= RECORD_EVERY_SECONDS:
+            flush()
+    flush()
+    # Rows the deadline stopped before they were sent were never yielded: left pending too.
+    totals[3] = len(rows) - totals[0] - totals[2]
+    return totals[0], totals[1], totals[2], totals[3]
 
 
 def _payouts_record_success(successes) -> int:
@@ -352,5 +430,5 @@ def payout_record_retry(*, record: PayoutRecord) -> PayoutRecord:
     """Admin action: send a failed (or stuck pending) record again."""
     if record.status not in (PayoutStatus.FAILED, PayoutStatus.PENDING):
         raise PayoutError(f"This payout is {record.get_status_display().lower()}; only failed ones are retried.")
-    payout_records_send(record_ids=[record.pk])
+    payout_records_send(record_ids=[record.pk], priority=Priority.HIGH)
     return PayoutRecord.objects.get(pk=record.pk)

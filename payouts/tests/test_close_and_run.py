@@ -325,3 +325,15 @@ def test_payouts_still_rate_limited_past_the_wait_budget_stay_pending_not_failed
     assert (report.run.paid, report.run.failed) == (0, 0)
     assert PayoutRecord.objects.get(promoter=promoter, period=JAN).status == PayoutStatus.PENDING
     assert_books_clean()
+    # Not forgotten: the run stays open, and the schedule resumes it once Stripe lets it through.
+    with time_machine.travel(CLOSE_DAY + datetime.timedelta(minutes=15), tick=True):
+        assert services.payout_runs_abandoned() == [JAN]
+        stripe_sim.configure(endpoint_rate_limits={})
+        settings.STRIPE_RATE_LIMIT_MAX_WAIT_SECONDS = 30
+        from payouts import tasks
+
+        tasks.retry_failed_transfers()
+
+    assert PayoutRecord.objects.get(promoter=promoter, period=JAN).status == PayoutStatus.PAID
+    assert services.payout_runs_abandoned() == []
+    assert_books_clean()

@@ -9,6 +9,7 @@ from ..fixtures import build
 from ..limits import amount_checked, currency_checked
 from ..params import merge_metadata, to_int
 from ..state import new_id, now
+from . import bank_debits
 from .base import Ctx, Route, get_or_404, paginate
 from .customers import card_payment_method, create_customer
 from .payments import _confirm_payment_intent, _confirm_setup_intent, create_payment_intent, create_setup_intent
@@ -101,7 +102,7 @@ def create_session(ctx: Ctx) -> dict:
         metadata=merge_metadata({}, p.get("metadata")),
         success_url=p.get("success_url") or None,
         cancel_url=p.get("cancel_url") or None,
-        payment_method_types=p.get("payment_method_types") or ["card"],
+        payment_method_types=p.get("allowed_payment_method_types") or p.get("payment_method_types") or ["card"],
         expires_at=to_int(p, "expires_at", default=now() + 24 * 3600),
         url=f"{ctx.base_url}/checkout/{cs_id}",
         setup_intent=None,
@@ -149,10 +150,20 @@ def expire_session(ctx: Ctx, id: str) -> dict:
 
 
 # ----------------------------------------------------------------- hosted page actions
-def pay_session(ctx: Ctx, id: str, card_number: str, email: str | None = None, name: str | None = None) -> str:
-    """Pay (or set up) with a test card as a person would; returns the success redirect URL.
+def pay_session(
+    ctx: Ctx,
+    id: str,
+    card_number: str,
+    email: str | None = None,
+    name: str | None = None,
+    account_number: str | None = None,
+    routing_number: str | None = None,
+) -> str:
+    """Pay (or set up) with a test card, or with a US bank account when `account_number` is
+    given, as a person would; returns the success redirect URL.
 
-    Raises StripeError (card_error) if the card is declined; the session stays open.
+    Raises StripeError (card_error) if the card is declined; the session stays open. A bank
+    payment is `processing` when this returns: `settle_bank_debits` lands it.
     """
     session = ctx.state.get("checkout.session", id, any_owner=True)
     if session is None:
@@ -161,7 +172,14 @@ def pay_session(ctx: Ctx, id: str, card_number: str, email: str | None = None, n
     if session["status"] != "open":
         raise StripeError(f"This Checkout Session is {session['status']}.", code="checkout_session_unexpected_state")
     email = email or session["customer_email"]
-    pm = card_payment_method(ctx, card_number.replace(" ", ""), billing_details={"email": email, "name": name or None})
+    billing = {"email": email, "name": name or None}
+    if account_number:
+        if "us_bank_account" not in session["payment_method_types"]:
+            raise StripeError("This Checkout Session does not accept bank accounts.", param="payment_method_types")
+        bank = {"routing_number": routing_number or bank_debits.TEST_ROUTING_NUMBER, "account_number": account_number}
+        pm = bank_debits.bank_payment_method(ctx, bank, billing)
+    else:
+        pm = card_payment_method(ctx, card_number.replace(" ", ""), billing_details=billing)
     customer = session["customer"]
     if not customer and session.get("customer_creation") == "always":
         customer = create_customer(dataclasses.replace(ctx, params={"email": email} if email else {}))["id"]
@@ -180,11 +198,19 @@ def pay_session(ctx: Ctx, id: str, card_number: str, email: str | None = None, n
             "tax_exempt": "none",
             "tax_ids": [],
         },
-        payment_status="paid" if session["mode"] == "payment" else "no_payment_required",
+        payment_status=_payment_status(ctx, session),
         url=None,
     )
     ctx.emit("checkout.session.completed", session)
     return (session["success_url"] or "").replace("{CHECKOUT_SESSION_ID}", session["id"])
+
+
+def _payment_status(ctx: Ctx, session: dict) -> str:
+    """`paid` once the money is there; a bank debit still processing leaves it `unpaid`."""
+    if session["mode"] != "payment":
+        return "no_payment_required"
+    pi = ctx.state.get("payment_intent", session["payment_intent"], any_owner=True)
+    return "paid" if pi and pi["status"] == "succeeded" else "unpaid"
 
 
 def _pay(ctx: Ctx, session: dict, pm: dict, customer: str | None) -> None:
@@ -192,7 +218,11 @@ def _pay(ctx: Ctx, session: dict, pm: dict, customer: str | None) -> None:
     if session["payment_intent"] is None:
         data = meta["payment_intent_data"]
         params = {k: data[k] for k in _PI_DATA_KEYS if k in data}
-        params.update(amount=str(session["amount_total"]), currency=session["currency"], payment_method_types=["card"])
+        params.update(
+            amount=str(session["amount_total"]),
+            currency=session["currency"],
+            payment_method_types=list(session["payment_method_types"]),
+        )
         if customer:
             params["customer"] = customer
         pi = create_payment_intent(dataclasses.replace(ctx, params=params))
@@ -206,7 +236,7 @@ def _pay(ctx: Ctx, session: dict, pm: dict, customer: str | None) -> None:
 def _setup(ctx: Ctx, session: dict, pm: dict, customer: str | None) -> None:
     data = ctx.state.meta_of(session["id"])["setup_intent_data"]
     params = {k: data[k] for k in ("description", "metadata") if k in data}
-    params.update(customer=customer, payment_method_types=["card"])
+    params.update(customer=customer, payment_method_types=list(session["payment_method_types"]))
     si = create_setup_intent(dataclasses.replace(ctx, params=params))
     session["setup_intent"] = si["id"]
     ctx.state.meta_of(si["id"])["authenticated"] = True

@@ -96,6 +96,11 @@ def resolve_payment_method(ctx: Ctx, pm_id: str, param: str = "payment_method") 
     """A stored PaymentMethod, or a fresh one for a test id such as `pm_card_visa`."""
     if pm_id in cards.TEST_PAYMENT_METHODS:
         return card_payment_method(ctx, cards.TEST_PAYMENT_METHODS[pm_id])
+    from .bank_debits import TEST_PAYMENT_METHODS as BANK_TEST_PAYMENT_METHODS
+    from .bank_debits import test_payment_method
+
+    if pm_id in BANK_TEST_PAYMENT_METHODS:
+        return test_payment_method(ctx, pm_id)
     pm = ctx.state.get("payment_method", pm_id, ctx.account)
     if pm is None:
         raise missing("PaymentMethod", pm_id, param)
@@ -104,6 +109,13 @@ def resolve_payment_method(ctx: Ctx, pm_id: str, param: str = "payment_method") 
 
 def create_payment_method(ctx: Ctx) -> dict:
     p = ctx.params
+    if p.get("type") == "us_bank_account":
+        from .bank_debits import bank_payment_method
+
+        pm = bank_payment_method(ctx, p.get("us_bank_account") or {}, p.get("billing_details"))
+        if "metadata" in p:
+            pm["metadata"] = merge_metadata({}, p["metadata"])
+        return pm
     if p.get("type", "card") != "card":
         raise StripeError(
             f"The payment method type `{p.get('type')}` is not supported by this simulator.", param="type"

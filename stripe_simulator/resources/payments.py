@@ -11,6 +11,7 @@ from ..fixtures import build
 from ..limits import amount_checked, currency_checked
 from ..params import merge_metadata, to_bool, to_int
 from ..state import new_id, now
+from . import bank_debits
 from .base import Ctx, Route, filter_created, get_or_404, paginate
 from .customers import card_decline_error, resolve_payment_method
 
@@ -97,6 +98,8 @@ def retrieve_balance(ctx: Ctx) -> dict:
 
 # ----------------------------------------------------------------- charges
 def _card_details(ctx: Ctx, pm: dict) -> dict:
+    if pm["type"] == "us_bank_account":
+        return bank_debits.charge_details(pm)
     details = build("charge")["payment_method_details"]
     card = details["card"]
     card.update(
@@ -117,8 +120,8 @@ def _new_charge(ctx: Ctx, pi: dict, pm: dict, *, status: str, decline_code: str 
         "charge",
         id=new_id("ch"),
         amount=pi["amount"],
-        amount_captured=pi["amount"] if status == "succeeded" else 0,
-        captured=status == "succeeded",
+        amount_captured=pi["amount"] if status in ("succeeded", "pending") else 0,
+        captured=status in ("succeeded", "pending"),
         paid=status == "succeeded",
         status=status,
         currency=pi["currency"],
@@ -137,7 +140,7 @@ def _new_charge(ctx: Ctx, pi: dict, pm: dict, *, status: str, decline_code: str 
         refunds={"object": "list", "data": [], "has_more": False, "url": "/v1/charges/x/refunds"},
     )
     ch["refunds"]["url"] = f"/v1/charges/{ch['id']}/refunds"
-    if status != "succeeded":
+    if status not in ("succeeded", "pending"):
         ch["failure_code"] = cards.DECLINE_ERROR_CODES.get(decline_code, "card_declined")
         ch["failure_message"] = cards.DECLINE_MESSAGES.get(decline_code, "Your card was declined.")
         ch["outcome"].update(
@@ -185,7 +188,7 @@ def create_payment_intent(ctx: Ctx) -> dict:
         setup_future_usage=p.get("setup_future_usage") or None,
         statement_descriptor=p.get("statement_descriptor") or None,
         statement_descriptor_suffix=p.get("statement_descriptor_suffix") or None,
-        payment_method_types=p.get("payment_method_types") or ["card"],
+        payment_method_types=p.get("allowed_payment_method_types") or p.get("payment_method_types") or ["card"],
         capture_method=p.get("capture_method", "automatic"),
         confirmation_method=p.get("confirmation_method", "automatic"),
         on_behalf_of=p.get("on_behalf_of") or None,
@@ -283,6 +286,8 @@ def _confirm_payment_intent(ctx: Ctx, pi: dict, p: dict) -> dict:
         if off_session:
             return _fail_payment(ctx, pi, pm, "authentication_required")
         return _require_action(ctx, pi, "payment_intent")
+    if pm["type"] == "us_bank_account":
+        return bank_debits.start_debit(ctx, pi, pm, new_charge=_new_charge)
     if behaviour in ("decline", "decline_on_charge"):
         return _fail_payment(ctx, pi, pm, ctx.state.meta_of(pm["id"])["decline_code"])
     succeeded = _succeed_payment(ctx, pi, pm)
@@ -312,8 +317,13 @@ def _require_action(ctx: Ctx, intent: dict, kind: str) -> dict:
     return intent
 
 
-def _succeed_payment(ctx: Ctx, pi: dict, pm: dict) -> dict:
-    ch = _new_charge(ctx, pi, pm, status="succeeded")
+def _succeed_payment(ctx: Ctx, pi: dict, pm: dict, charge: dict | None = None) -> dict:
+    """The payment goes through; `charge`: a bank debit's pending charge, now paid."""
+    if charge is None:
+        ch = _new_charge(ctx, pi, pm, status="succeeded")
+    else:
+        ch = charge
+        ch.update(status="succeeded", paid=True, captured=True, amount_captured=ch["amount"])
     txn = record_balance_transaction(
         ctx,
         amount=ch["amount"],
@@ -405,7 +415,7 @@ def create_setup_intent(ctx: Ctx) -> dict:
         description=p.get("description") or None,
         metadata=merge_metadata({}, p.get("metadata")),
         usage=p.get("usage", "off_session"),
-        payment_method_types=p.get("payment_method_types") or ["card"],
+        payment_method_types=p.get("allowed_payment_method_types") or p.get("payment_method_types") or ["card"],
         status="requires_payment_method",
     )
     if p.get("payment_method"):
@@ -491,6 +501,11 @@ def list_setup_intents(ctx: Ctx) -> dict:
     if ctx.params.get("customer"):
         items = [si for si in items if si["customer"] == ctx.params["customer"]]
     return paginate(items, ctx.params, "/v1/setup_intents")
+
+
+def settle_bank_debits(ctx: Ctx, fail_ids=(), only: str | None = None) -> list[dict]:
+    """Land every processing bank payment, or only the one `only` names (see bank_debits)."""
+    return bank_debits.settle(ctx, succeed_payment=_succeed_payment, fail_ids=set(fail_ids), only=only)
 
 
 def complete_authentication(ctx: Ctx, intent_id: str, success: bool = True) -> dict:

@@ -45,7 +45,8 @@ _LINK_CACHE_MAX = 10_000
 
 
 def link_lookup(code: str, *, cached: bool = False) -> Link | None:
-    if not code or len(code) > 16:
+    # Codes are letters and digits: anything else (a NUL byte, say) is no link, not a query.
+    if not code or len(code) > 16 or not (code.isascii() and code.isalnum()):
         return None
     ttl = settings.TRACKING_LINK_CACHE_SECONDS if cached else 0
     hit = _link_cache.get(code) if ttl > 0 else None

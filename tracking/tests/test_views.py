@@ -276,3 +276,9 @@ def test_link_lookup_cache_never_pays_a_view_of_a_paused_campaign(client, partic
     assert paid_views(participation) == 1  # the database refused it
     row = stat(participation)
     assert (row.paid_views, row.rejected_cap) == (1, 1)
+
+
+@pytest.mark.parametrize("path", ["/v/AB%00CD", "/r/AB%00CD", "/v/AB%20CD", "/r/%C3%A9t%C3%A9"])
+def test_a_code_that_is_not_letters_and_digits_is_404_not_a_database_error(client, path):
+    assert client.get(path, HTTP_USER_AGENT=BROWSER_UA).status_code == 404
+    assert not ViewStat.objects.exists()
