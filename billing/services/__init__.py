@@ -35,7 +35,6 @@ from billing.services.cards import (
     payment_method_store,
 )
 from billing.services.funding import (
-    FundingQuote,
     bank_payment_processing,
     campaign_budget_returned,
     funding_apply,
@@ -43,13 +42,12 @@ from billing.services.funding import (
     funding_checkout_start,
     funding_for_return,
     funding_pay_with_card,
-    funding_purpose,
-    funding_quote,
     funding_record_success,
     funding_sync,
     paused_for,
     payment_intents_reconcile,
 )
+from billing.services.quotes import FundingQuote, funding_purpose, funding_quote
 from billing.services.refunds import (
     campaign_closed_refund,
     campaign_refund_unused,

@@ -1,0 +1,117 @@
+"""Funding quotes: what a campaign's first payment or top-up costs, fee plan included."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from billing import fees
+from billing.models import (
+    IntentPurpose,
+)
+from billing.services.base import (
+    SALESMAN_MIN_BUDGET_CENTS,
+    STRIPE_MINIMUM_CENTS,
+    FundingNotAllowed,
+)
+from campaignplatform import payment_limits as limits
+from campaignplatform.money import dollars
+from campaigns.models import (
+    APPLICATION_TYPES,
+    MAX_BUDGET_CENTS,
+    MAX_VIEWS,
+    Campaign,
+    CampaignStatus,
+    CampaignType,
+    PromoterCampaign,
+)
+
+
+@dataclass(frozen=True)
+class FundingQuote:
+    """What the advertiser pays, itemised, before paying it."""
+
+    purpose: str
+    budget_cents: int
+    fee_cents: int
+    total_cents: int
+    fee_percent: int
+    fee_label: str = ""
+    fee_fixed_cents: int = 0
+    views: int | None = None
+    rate_per_100_views: int | None = None
+    commission_rate: Decimal | None = None
+    budget_label: str = "Budget"
+
+
+def funding_purpose(campaign: Campaign) -> str | None:
+    """FUNDING while awaiting funding, TOP_UP for a live Salesman/Visibility campaign, else None."""
+    if campaign.status == CampaignStatus.AWAITING_FUNDING:
+        return IntentPurpose.FUNDING
+    if campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED) and campaign.campaign_type in (
+        CampaignType.SALESMAN,
+        CampaignType.VISIBILITY,
+    ):
+        return IntentPurpose.TOP_UP
+    return None
+
+
+def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views: int | None = None) -> FundingQuote:
+    """The budget by campaign type, the platform fee on top, the total. Raises FundingNotAllowed."""
+    purpose = funding_purpose(campaign)
+    if purpose is None:
+        raise FundingNotAllowed(f"A campaign that is {campaign.get_status_display().lower()} cannot be funded.")
+    extra = {}
+    if campaign.campaign_type == CampaignType.VISIBILITY:
+        if purpose == IntentPurpose.FUNDING:
+            views = campaign.max_views
+        elif not views or views <= 0:
+            raise FundingNotAllowed("Enter how many more views to buy.")
+        elif campaign.max_views + views > MAX_VIEWS:
+            raise FundingNotAllowed(f"A campaign can have at most {MAX_VIEWS:,} views.")
+        budget = campaign.cpv * views // 100
+        extra = {
+            "views": views,
+            "rate_per_100_views": campaign.cpv,
+            "budget_label": f"{views:,} views at {dollars(campaign.cpv)} per 100",
+        }
+    elif campaign.campaign_type in APPLICATION_TYPES:
+        agreed = (
+            PromoterCampaign.objects.filter(campaign=campaign, agreed_amount__isnull=False)
+            .values_list("agreed_amount", flat=True)
+            .first()
+        )
+        if agreed is None:
+            raise FundingNotAllowed("Accept an application first: you fund the amount you agreed with the promoter.")
+        budget = agreed
+        extra = {"budget_label": "Agreed amount"}
+    else:
+        if budget_cents is None or budget_cents < SALESMAN_MIN_BUDGET_CENTS:
+            raise FundingNotAllowed(f"The commission budget must be at least {dollars(SALESMAN_MIN_BUDGET_CENTS)}.")
+        if budget_cents > MAX_BUDGET_CENTS:
+            raise FundingNotAllowed(f"The commission budget can be at most {dollars(MAX_BUDGET_CENTS)}.")
+        budget = budget_cents
+        extra = {"commission_rate": campaign.commission_per_sale, "budget_label": "Commission budget"}
+    fee_terms = fees.campaign_fee_terms(campaign)
+    itemised = fees.fee_quote(budget_cents=budget, terms=fee_terms, views=extra.get("views"))
+    fee = itemised.fee_cents
+    if budget <= 0 or budget + fee < STRIPE_MINIMUM_CENTS:
+        raise FundingNotAllowed(f"The amount to pay must be at least {dollars(STRIPE_MINIMUM_CENTS)}.")
+    if budget + fee > limits.MAXIMUM_AMOUNT:
+        later = {
+            CampaignType.SALESMAN: " Fund part of it now and top up the rest later.",
+            CampaignType.VISIBILITY: " Buy fewer views now and more later." if purpose == IntentPurpose.TOP_UP else "",
+        }.get(campaign.campaign_type, "")
+        raise FundingNotAllowed(
+            f"This payment would be {dollars(budget + fee)}. {limits.too_large_for_one_payment_message()}{later}"
+        )
+    return FundingQuote(
+        purpose=purpose,
+        budget_cents=budget,
+        fee_cents=fee,
+        total_cents=budget + fee,
+        fee_percent=fee_terms.percent_bp // 100,
+        fee_label=fee_terms.describe(),
+        fee_fixed_cents=itemised.fixed_cents,
+        **extra,
+    )
