@@ -109,6 +109,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ switches
     def _sim_api(self, method: str, path: str, query: str, body: str) -> None:
+        # Long on purpose: the table of the simulator's test controls, one branch each.
         sim = self.sim
         data = _switch_data(body, self.headers.get("Content-Type", ""), query)
         routes = [

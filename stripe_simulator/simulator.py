@@ -1,4 +1,5 @@
 """The simulator object: API request handling, test switches, server lifecycle.
+Kept whole on purpose: the simulator's state, dispatch and event delivery share one lock.
 
 `handle_api()` is transport-independent: the HTTP server (`server.py`) and the
 in-process HTTP client (`inprocess.py`) both go through it, so both behave the
@@ -325,6 +326,8 @@ class StripeSimulator:
         return resp
 
     def _handle_api(self, method, path, params, headers, base_url, request_id) -> ApiResponse:
+        # Long on purpose: the simulator's one request dispatcher, in the order Stripe applies auth,
+        # pace and idempotency.
         self.pace.wait()
         if reason := self.pace.refused(None):
             return _rate_limited(reason)

@@ -65,6 +65,8 @@ def campaign_budget_spend(
     destination: str = "pending",
     memo: str = "",
 ) -> SpendResult:
+    # Long on purpose: one transaction whose lock order (campaign, allocations, ledger) and checks
+    # must read in sequence.
     """Move `amount_cents` of the campaign's budget to the promoter, and its fee share to revenue.
 
     Call inside the caller's `transaction.atomic()`. All or nothing: raises BudgetExhausted
@@ -167,6 +169,7 @@ def campaign_budget_spend(
 def campaign_budget_spend_reverse(
     *, campaign, promoter, spend_idempotency_key: str, idempotency_key: str, memo: str = ""
 ) -> SpendResult:
+    # Long on purpose: one transaction, the mirror of campaign_budget_spend, in the same lock order.
     """Undo one earlier spend (a sale refunded before payout): the earning goes back from the
     promoter to the campaign budget, and its fee share from revenue back to the fee held.
 

@@ -305,6 +305,8 @@ def funding_apply(*, intent: StripePaymentIntent, pi: gateway.PaymentIntent) -> 
 def funding_record_success(
     *, intent: StripePaymentIntent, pi: gateway.PaymentIntent, charge: gateway.Charge
 ) -> CampaignBudgetAllocation:
+    # Long on purpose: one transaction that allocates, posts and activates in the lock order; split, a
+    # step could commit alone.
     """The money arrived: allocate the budget once, post the ledger, record the charge and
     Stripe's fee, and activate (or extend) the campaign. Idempotent (one allocation per intent)."""
     ended = False

@@ -70,6 +70,8 @@ def campaign_refund_unused(*, campaign, actor=None) -> list[AdvertiserCharge]:
 
 
 def _refunds_reserve(campaign) -> None:
+    # Long on purpose: one transaction choosing which payments to refund, under the locks it takes in
+    # order.
     with transaction.atomic(durable=True):
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status not in ENDED:

@@ -111,6 +111,8 @@ def _funding_charge_id(transfer: StripeTransfer) -> str:
 
 
 def transfer_send(*, transfer_id: int) -> StripeTransfer:
+    # Long on purpose: Stripe's three steps (claim the row, call outside any lock, record) read best
+    # in one place.
     """Send one immediate payment if the promoter can receive money; safe to run twice."""
     transfer = StripeTransfer.objects.select_related("promoter").get(pk=transfer_id)
     if transfer.kind != TransferKind.IMMEDIATE or transfer.status not in (

@@ -49,6 +49,8 @@ def payout_run(*, period: datetime.date, slice_seconds: float | None = None) -> 
 
 
 def payout_records_create(*, period: datetime.date, report: RunReport) -> int:
+    # Long on purpose: one batched, set-based pass per 10,000 wallets; its steps share the batch's
+    # rows.
     """One PayoutRecord + pending StripeTransfer per payable wallet; a second or concurrent run
     creates nothing new (unique promoter+period, ignore_conflicts).
 
@@ -259,6 +261,8 @@ def payout_records_send(
     run: PayoutRun | None = None,
     priority: Priority = Priority.BULK,
 ) -> tuple[int, int, int, int]:
+    # Long on purpose: the paced sending loop; its waiting, backoff and recording steps share the
+    # loop's state.
     """Call Stripe for each record (concurrently, no transaction open), recording the results
     in short transactions as they come. Returns (paid, paid cents, failed, left pending).
 
@@ -322,6 +326,8 @@ def payout_records_send(
 
 
 def _payouts_record_success(successes) -> int:
+    # Long on purpose: one set-based transaction posting a batch of paid transfers and their ledger
+    # rows together.
     if not successes:
         return 0
     now = timezone.now()

@@ -1,4 +1,7 @@
-"""SetupIntents, PaymentIntents, charges, refunds, balance and balance transactions."""
+"""SetupIntents, PaymentIntents, charges, refunds, balance and balance transactions.
+
+Kept whole on purpose: PaymentIntents, charges, refunds and their limits share one state machine.
+"""
 
 from __future__ import annotations
 
