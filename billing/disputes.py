@@ -87,8 +87,9 @@ def _dispute_withdraw(*, charge: AdvertiserCharge, remote: gateway.Dispute) -> D
         budget, fee_held = ledger.campaign_budget(campaign), ledger.campaign_fee_held(campaign)
         external = ledger.external(dispute.currency)
         locked = ledger.accounts_lock(budget, fee_held, external)
-        budget_covered = min(locked[budget.pk].balance, dispute.amount)
-        fee_covered = min(locked[fee_held.pk].balance, dispute.amount - budget_covered)
+        budget_covered, fee_covered = _covered(
+            dispute, allocations, charge, budget=locked[budget.pk].balance, fee=locked[fee_held.pk].balance
+        )
         loss = dispute.amount - budget_covered - fee_covered
         ledger.ledger_post(
             kind=TransactionKind.DISPUTE,
@@ -122,6 +123,22 @@ def _dispute_withdraw(*, charge: AdvertiserCharge, remote: gateway.Dispute) -> D
         )
     dispute.refresh_from_db()
     return dispute
+
+
+def _covered(dispute, allocations, charge, *, budget: int, fee: int) -> tuple[int, int]:
+    """(budget, fee) the campaign covers the withdrawal with: the disputed payment's own unspent
+    budget and fee first, since the card holder gets that payment back whole; then the other
+    payments' budget, then their fee. Taking other budget before the disputed payment's own fee
+    would leave that fee in the campaign with only a refused payment to go back through."""
+    disputed = next((a for a in allocations if a.payment_intent_id == charge.payment_intent_id), None)
+    own_budget = own_fee = 0
+    if disputed is not None:
+        own_budget = min(max(0, disputed.remaining_amount), dispute.amount, budget)
+        own_fee = min(disputed.fee_amount - disputed.fee_refunded_amount, dispute.amount - own_budget, fee)
+    rest = dispute.amount - own_budget - own_fee
+    other_budget = min(budget - own_budget, rest)
+    other_fee = min(fee - own_fee, rest - other_budget)
+    return own_budget + other_budget, own_fee + other_fee
 
 
 def _allocations_hold(dispute, allocations, charge, budget_part: int, fee_part: int) -> None:

@@ -190,10 +190,11 @@ def test_ending_a_campaign_refunds_only_payments_not_in_dispute(card_for, promot
     refunds = AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.REFUND)
     assert not refunds.filter(status=ChargeStatus.FAILED).exists()
     assert set(refunds.values_list("payment_intent_id", flat=True)) == {older.payment_intent_id}
-    # The hold took the newer payment's 2,000 and 200 of the older one's budget.
-    assert _refunded_at_stripe(stripe_client, older) == 4_800 + 500
+    # The hold took the disputed payment's own 2,000 of budget and 200 of fee, so the older
+    # payment is refunded whole and nothing is left waiting for a payment Stripe will not refund.
+    assert _refunded_at_stripe(stripe_client, older) == 5_000 + 500
     assert services.campaign_budget_remaining(campaign) == 0
-    assert ledger.campaign_fee_held(campaign).balance == 200  # the disputed payment's fee waits
+    assert ledger.campaign_fee_held(campaign).balance == 0
 
     stripe_sim.close_dispute(opened["id"], won=True)
     dispute_sync(stripe_dispute_id=opened["id"])
@@ -244,4 +245,27 @@ def test_a_dispute_held_before_holds_were_stored_is_still_given_back_when_won(sp
     allocation = CampaignBudgetAllocation.objects.get(campaign=campaign)
     assert (allocation.refunded_amount, allocation.fee_refunded_amount) == (0, 0)
     assert allocation.remaining_amount == services.campaign_budget_remaining(campaign) == 3_000
+    assert ledger_audit().clean, ledger_audit().differences
+
+
+def test_a_lost_dispute_on_the_first_payment_leaves_no_fee_stuck_in_an_ended_campaign(
+    card_for, promoter, stripe_sim, stripe_client
+):
+    """Found by the property test: the hold took other payments' budget before the disputed
+    payment's own fee, so once the dispute was lost that fee stayed in the cancelled campaign
+    with only the refused payment to go back through."""
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser)
+    fund(campaign, budget_cents=5_000)
+    fund(campaign, budget_cents=3_203)
+    first = AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.CHARGE).order_by("pk").first()
+    opened = stripe_sim.open_dispute(first.stripe_charge_id)
+    dispute_sync(stripe_dispute_id=opened["id"])
+    campaign.refresh_from_db()
+    campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="Changed plans")
+    stripe_sim.close_dispute(opened["id"], won=False)
+    dispute_sync(stripe_dispute_id=opened["id"])
+
+    assert services.campaign_budget_remaining(campaign) == 0
+    assert ledger.campaign_fee_held(campaign).balance == 0
     assert ledger_audit().clean, ledger_audit().differences

@@ -56,7 +56,9 @@ class ThrowawayPostgres:
         bin_path = self._server.bin_path
         env = {**os.environ, "PGPASSWORD": source.get("PASSWORD") or ""}
         dump = self.root / "schema.sql"
-        connection = ["-h", source.get("HOST") or "", "-p", str(source.get("PORT") or 5432)]
+        # The embedded server of local and CI runs is a unix socket named in OPTIONS, not HOST.
+        host = source.get("HOST") or source.get("OPTIONS", {}).get("host") or "localhost"
+        connection = ["-h", host, "-p", str(source.get("PORT") or 5432)]
         connection += ["-U", source.get("USER") or "postgres"]
         _run(
             [bin_path / "pg_dump", *connection, "--schema-only", "--no-owner", "--no-privileges", source["NAME"]],
