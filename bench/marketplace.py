@@ -239,7 +239,7 @@ def main() -> None:
         ("marketplace, visibility, best", "/campaigns/?type=visibility&order=best"),
         ("marketplace, newest", "/campaigns/?order=newest"),
     ):
-        timings, queries = _time_page(client, url_path, requests=args.requests)
+        timings, _cpu, queries = _time_page(client, url_path, requests=args.requests)
         _print(label, timings, queries)
     _print("best-match ranking SQL alone", _time_ranking(promoter, requests=args.requests), 1)
     _print("suggested promoters (1 campaign)", _time_suggestions(advertiser, requests=10), None)
