@@ -93,7 +93,7 @@ def campaign_update(*, campaign: Campaign, languages=None, skills=None, **terms)
         raise InvalidTransition("Only draft campaigns can be edited.")
     for name, value in terms.items():
         setattr(locked, name, value)
-    locked.save(update_fields=list(terms) or None)
+    locked.save(update_fields=[*terms, "updated_at"])
     if languages is not None:
         locked.languages.set(languages)
     if skills is not None:
