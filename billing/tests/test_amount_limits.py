@@ -129,7 +129,7 @@ def test_the_gateway_refuses_what_stripe_would_before_calling_it(monkeypatch, ca
     def no_stripe():
         raise AssertionError("Stripe was called")
 
-    monkeypatch.setattr(gateway, "client", no_stripe)
+    monkeypatch.setattr(gateway.core, "client", no_stripe)
     with pytest.raises(gateway.GatewayError) as refusal:
         call()
     assert refusal.value.code == code and not isinstance(refusal.value, gateway.GatewayUnavailable)
