@@ -78,12 +78,7 @@ def _fee_terms_fix(campaign: Campaign, quote: FundingQuote) -> None:
 def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment_method=None) -> StripePaymentIntent:
     if actor.pk != campaign.advertiser_id:
         raise BillingError("Only the campaign's advertiser can fund it.")
-    if bank_payment_processing(campaign):
-        # Paying again meanwhile would fund the campaign twice once the bank pays.
-        raise BillingError(
-            "A bank payment for this campaign is processing. It usually settles within 4 business days; "
-            "if it fails, you can pay another way."
-        )
+    _refuse_while_bank_processing(campaign)
     _fee_terms_fix(campaign, quote)
     return StripePaymentIntent.objects.create(
         campaign=campaign,
@@ -99,6 +94,15 @@ def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment
         rate_per_100_views=quote.rate_per_100_views,
         commission_rate=quote.commission_rate,
     )
+
+
+def _refuse_while_bank_processing(campaign) -> None:
+    if bank_payment_processing(campaign):
+        # Paying again meanwhile would fund the campaign twice once the bank pays.
+        raise BillingError(
+            "A bank payment for this campaign is processing. It usually settles within 4 business days; "
+            "if it fails, you can pay another way."
+        )
 
 
 def bank_payment_processing(campaign) -> StripePaymentIntent | None:
@@ -168,6 +172,8 @@ def funding_pay_with_card(*, campaign: Campaign, actor, quote: FundingQuote) -> 
     card = default_payment_method(actor)
     if card is None:
         raise BillingError("Add a card first, or pay on the secure payment page.")
+    # Before reusing a pending row too: it was made before the bank payment started.
+    _refuse_while_bank_processing(campaign)
     customer = billing_customer_ensure(user=actor)
     intent = (
         StripePaymentIntent.objects.filter(

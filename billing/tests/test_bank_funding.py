@@ -11,6 +11,7 @@ from billing.audit import ledger_audit
 from billing.models import (
     AdvertiserCharge,
     CampaignBudgetAllocation,
+    IntentMethod,
     IntentStatus,
     PaymentMethodKind,
     StripePaymentIntent,
@@ -250,3 +251,34 @@ def test_a_bank_payment_whose_webhook_was_lost_is_settled_by_the_reconciliation(
     campaign.refresh_from_db()
     assert intent.status == IntentStatus.SUCCEEDED and campaign.status == CampaignStatus.ACTIVE
     assert ledger_audit().clean
+
+
+def test_a_card_payment_left_pending_is_not_sent_while_a_bank_payment_processes(client, banked, card_for, stripe_sim):
+    """A card payment Stripe never answered stays pending and the next 'pay with card' reuses it;
+    once a bank payment is processing, that reuse must be refused too, or both would fund."""
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2000)
+    card = card_for(campaign.advertiser)
+    quote = services.funding_quote(campaign=campaign)
+    left_pending = StripePaymentIntent.objects.create(
+        campaign=campaign,
+        advertiser=campaign.advertiser,
+        purpose=quote.purpose,
+        method=IntentMethod.SAVED_CARD,
+        payment_method=card,
+        budget_amount=quote.budget_cents,
+        fee_amount=quote.total_cents - quote.budget_cents,
+        amount=quote.total_cents,
+        currency=campaign.currency,
+        status=IntentStatus.PENDING,
+    )
+    bank = banked(campaign.advertiser)
+    services.payment_method_set_default(user=campaign.advertiser, payment_method=bank)
+    assert fund(campaign).status == IntentStatus.PROCESSING  # the bank debit is on its way
+    services.payment_method_set_default(user=campaign.advertiser, payment_method=card)
+
+    with pytest.raises(services.BillingError, match="processing"):
+        services.funding_pay_with_card(campaign=campaign, actor=campaign.advertiser, quote=quote)
+
+    left_pending.refresh_from_db()
+    assert left_pending.status == IntentStatus.PENDING and not left_pending.stripe_payment_intent_id
+    assert not CampaignBudgetAllocation.objects.filter(campaign=campaign).exists()
