@@ -132,15 +132,6 @@ def fee_quote(*, budget_cents: int, terms: FeeTerms, views: int | None = None) -
     )
 
 
-def fee_preview(
-    *, campaign_type: str, advertiser_id: int | None, budget_cents: int, views: int | None = None
-) -> FeeQuote:
-    """The fee a campaign not saved yet would pay on `budget_cents` under the plan in force
-    now (the campaign form's cost preview); its funding fixes the plan."""
-    plan = plan_in_force(campaign_type=campaign_type, advertiser_id=advertiser_id)
-    return fee_quote(budget_cents=budget_cents, terms=terms_of_plan(plan, campaign_type), views=views)
-
-
 def campaign_fee_terms_many(campaigns) -> dict[int, FeeTerms]:
     """{campaign id: its fee terms} in one query, for statements listing many campaigns. A
     campaign funded before fee plans existed has no fixed terms: it paid the settings' percentage."""

@@ -119,10 +119,14 @@ def test_the_receipt_names_the_plan_the_fee_came_from(client, card_for, admin_us
     assert "Platform fee (5% + $0.50 per 100 views)" in page.text and "$13.00" in page.text
 
 
-def test_the_campaign_form_preview_uses_the_plan_in_force(advertiser):
+def test_the_campaign_form_preview_uses_the_type_default_plan(client, advertiser):
     FeePlan.objects.create(name="Views", campaign_type="visibility", percent_bp=500, fixed_cents=50)
-    preview = fees.fee_preview(campaign_type="visibility", advertiser_id=advertiser.pk, budget_cents=6_000, views=2_000)
-    assert (preview.percent_cents, preview.fixed_cents, preview.total_cents) == (300, 1_000, 7_300)
-    assert preview.terms.describe() == "5% + $0.50 per 100 views"
-    salesman = fees.fee_preview(campaign_type="salesman", advertiser_id=advertiser.pk, budget_cents=5_000)
-    assert salesman.fee_cents == 500  # no plan for the type: the settings' 10%
+    client.force_login(advertiser)
+    preview = reverse("billing:cost_preview")
+
+    views = client.get(preview, {"campaign_type": "visibility", "cpv_dollars": "3.00", "max_views": "2000"}).text
+    salesman = client.get(preview, {"campaign_type": "salesman", "commission_per_sale": "10"}).text
+
+    # 5% of $60.00 plus $0.50 for each of the 20 hundreds of views.
+    assert "plus a $13.00 platform fee = $73.00." in views
+    assert "platform fee of 10%" in salesman  # no plan for the type: the settings' 10%

@@ -122,4 +122,7 @@ def test_application_rows_link_to_the_profile_and_promoters_see_only_their_own(c
     other = PromoterFactory()
     client.force_login(other)
     assert client.get(reverse("campaigns:promoter_profile", args=[application.promoter.public_id])).status_code == 403
-    assert client.get(reverse("campaigns:promoter_profile", args=[other.public_id])).status_code == 200
+    own = client.get(reverse("campaigns:promoter_profile", args=[other.public_id]))
+    assert own.status_code == 200
+    assert other.promoter_details.display_name in own.text
+    assert application.promoter.promoter_details.display_name not in own.text
