@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from . import params as P
 from .errors import StripeError
 from .pace import RATE_LIMIT_MESSAGE, Pace
-from .resources import checkout, connect, customers, disputes, events, payments, webhook_endpoints
+from .resources import balance, checkout, connect, customers, disputes, events, payments, refunds, webhook_endpoints
 from .resources.base import Ctx, Route, expand
 from .state import State, new_id, write_atomically
 from .webhooks import WebhookDispatcher
@@ -28,6 +28,8 @@ from .webhooks import WebhookDispatcher
 ROUTES: list[Route] = [
     *customers.ROUTES,
     *payments.ROUTES,
+    *refunds.ROUTES,
+    *balance.ROUTES,
     *checkout.ROUTES,
     *connect.ROUTES,
     *disputes.ROUTES,

@@ -9,8 +9,8 @@ from ..fixtures import build
 from ..limits import amount_checked, currency_checked
 from ..params import merge_metadata, to_bool, to_int
 from ..state import new_id, now
+from .balance import dollars, record_balance_transaction
 from .base import Ctx, Route, get_or_404, paginate
-from .payments import dollars, record_balance_transaction
 
 _INITIAL_DUE = [
     "business_profile.mcc",

@@ -12,8 +12,8 @@ from __future__ import annotations
 from ..errors import StripeError, missing
 from ..fixtures import build
 from ..state import new_id
+from .balance import record_balance_transaction
 from .base import Ctx, Route, get_or_404, paginate
-from .payments import record_balance_transaction
 
 DISPUTE_FEE = 1500  # Stripe's US dispute fee, $15.00
 

@@ -1,12 +1,9 @@
-"""SetupIntents, PaymentIntents, charges, refunds, balance and balance transactions.
-
-Kept whole on purpose: PaymentIntents, charges, refunds and their limits share one state machine.
-"""
+"""SetupIntents, PaymentIntents and charges: the payment state machine (refunds and the balance
+have their own modules)."""
 
 from __future__ import annotations
 
 import copy
-from decimal import ROUND_HALF_UP, Decimal
 
 from .. import cards
 from ..errors import StripeError, missing, unexpected_state
@@ -15,88 +12,11 @@ from ..limits import amount_checked, currency_checked
 from ..params import merge_metadata, to_bool, to_int
 from ..state import new_id, now
 from . import bank_debits
+from .balance import record_balance_transaction
 from .base import Ctx, Route, filter_created, get_or_404, paginate
 from .customers import card_decline_error, resolve_payment_method
 
-# Stripe's standard US card pricing.
-FEE_PERCENT = Decimal("0.029")
-FEE_FIXED = 30
 _CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
-
-
-def stripe_fee(amount: int) -> int:
-    return int((Decimal(amount) * FEE_PERCENT).quantize(Decimal("1"), rounding=ROUND_HALF_UP)) + FEE_FIXED
-
-
-def dollars(amount: int) -> str:
-    return f"${amount / 100:,.2f}"
-
-
-# ----------------------------------------------------------------- balance transactions
-def record_balance_transaction(
-    ctx: Ctx, *, amount: int, currency: str, type_: str, source: str, owner=None, fee: bool = False, description=None
-) -> dict:
-    """Create a balance transaction and move the owner's available balance by its net."""
-    fee_amount = stripe_fee(amount) if fee else 0
-    txn = build(
-        "balance_transaction",
-        id=new_id("txn"),
-        amount=amount,
-        currency=currency,
-        fee=fee_amount,
-        net=amount - fee_amount,
-        fee_details=(
-            [
-                {
-                    "amount": fee_amount,
-                    "application": None,
-                    "currency": currency,
-                    "description": "Stripe processing fees",
-                    "type": "stripe_fee",
-                }
-            ]
-            if fee_amount
-            else []
-        ),
-        type=type_,
-        reporting_category=type_,
-        source=source,
-        description=description,
-        # Simplification: funds are available at once (Stripe holds them ~2 days).
-        status="available",
-        available_on=now(),
-    )
-    ctx.state.put(txn, owner)
-    ctx.state.credit(owner, currency, txn["net"])
-    return txn
-
-
-def retrieve_balance_transaction(ctx: Ctx, id: str) -> dict:
-    return get_or_404(ctx, "balance_transaction", id, "balance transaction")
-
-
-def list_balance_transactions(ctx: Ctx) -> dict:
-    items = ctx.state.all("balance_transaction", ctx.account)
-    for key in ("source", "type", "currency"):
-        if ctx.params.get(key):
-            items = [t for t in items if t.get(key) == ctx.params[key]]
-    items = filter_created(items, ctx.params.get("created"))
-    return paginate(items, ctx.params, "/v1/balance_transactions")
-
-
-def retrieve_balance(ctx: Ctx) -> dict:
-    bal = ctx.state.balance_of(ctx.account)
-    currencies = sorted(set(bal["available"]) | set(bal["pending"])) or ["usd"]
-
-    def rows(bucket):
-        return [
-            {"amount": bal[bucket].get(c, 0), "currency": c, "source_types": {"card": bal[bucket].get(c, 0)}}
-            for c in currencies
-        ]
-
-    out = build("balance", available=rows("available"), pending=rows("pending"))
-    out["connect_reserved"] = [{"amount": 0, "currency": c} for c in currencies]
-    return out
 
 
 # ----------------------------------------------------------------- charges
@@ -539,102 +459,6 @@ def complete_authentication(ctx: Ctx, intent_id: str, success: bool = True) -> d
     return _confirm_payment_intent(ctx, intent, {})
 
 
-# ----------------------------------------------------------------- refunds
-def _dispute_not_won(ctx: Ctx, charge_id: str) -> bool:
-    disputes = [d for d in ctx.state.all("dispute", None) if d.get("charge") == charge_id]
-    return any(d["status"] != "won" for d in disputes)
-
-
-def create_refund(ctx: Ctx) -> dict:
-    p = ctx.params
-    ch = _refundable_charge(ctx, p)
-    if ch.get("disputed") and _dispute_not_won(ctx, ch["id"]):
-        # Stripe's answer to refunding a charged-back payment: the card holder has the money.
-        raise StripeError(
-            f"Charge {ch['id']} has been charged back; cannot issue a refund.", code="charge_disputed", param="charge"
-        )
-    remaining = ch["amount"] - ch["amount_refunded"]
-    if remaining <= 0:
-        raise StripeError(
-            f"Charge {ch['id']} has already been refunded.", code="charge_already_refunded", param="charge"
-        )
-    amount = to_int(p, "amount", default=remaining)
-    if amount <= 0:
-        raise StripeError("Invalid positive integer", code="parameter_invalid_integer", param="amount", cacheable=False)
-    if amount > remaining:
-        what = "unrefunded amount on charge" if ch["amount_refunded"] else "charge amount"
-        raise StripeError(
-            f"Refund amount ({dollars(amount)}) is greater than {what} ({dollars(remaining)})",
-            code="amount_too_large",
-            param="amount",
-        )
-    owner = ctx.state.owner.get(ch["id"])
-    refund = build(
-        "refund",
-        id=new_id("re"),
-        amount=amount,
-        charge=ch["id"],
-        payment_intent=ch["payment_intent"],
-        currency=ch["currency"],
-        reason=p.get("reason") or None,
-        metadata=merge_metadata({}, p.get("metadata")),
-        status="succeeded",
-        payment_method=ch["payment_method"],
-    )
-    # Stripe keeps its processing fee on refunds: the whole amount leaves the balance.
-    txn = record_balance_transaction(
-        ctx, amount=-amount, currency=ch["currency"], type_="refund", source=refund["id"], owner=owner
-    )
-    refund["balance_transaction"] = txn["id"]
-    ctx.state.put(refund, owner)
-    previous = {"amount_refunded": ch["amount_refunded"], "refunded": ch["refunded"]}
-    ch["amount_refunded"] += amount
-    ch["refunded"] = ch["amount_refunded"] == ch["amount"]
-    ctx.emit("refund.created", refund)
-    ctx.emit("charge.refunded", ch, previous=previous)
-    return refund
-
-
-def _refundable_charge(ctx: Ctx, p: dict) -> dict:
-    if p.get("charge"):
-        ch = get_or_404(ctx, "charge", p["charge"], "charge", "charge")
-    elif p.get("payment_intent"):
-        pi = get_or_404(ctx, "payment_intent", p["payment_intent"], "payment_intent", "payment_intent")
-        if pi["status"] != "succeeded" or not pi["latest_charge"]:
-            raise StripeError(
-                f"This PaymentIntent ({pi['id']}) does not have a successful charge to refund.",
-                param="payment_intent",
-            )
-        ch = ctx.state.get("charge", pi["latest_charge"], any_owner=True)
-    else:
-        raise StripeError(
-            "One of the following params should be provided for this request: payment_intent or charge.",
-            code="parameter_missing",
-            cacheable=False,
-        )
-    if ch["status"] != "succeeded":
-        raise StripeError(f"Charge {ch['id']} has not succeeded and cannot be refunded.", param="charge")
-    return ch
-
-
-def retrieve_refund(ctx: Ctx, id: str) -> dict:
-    return get_or_404(ctx, "refund", id)
-
-
-def list_refunds(ctx: Ctx) -> dict:
-    items = ctx.state.all("refund", ctx.account)
-    for key in ("charge", "payment_intent"):
-        if ctx.params.get(key):
-            items = [r for r in items if r[key] == ctx.params[key]]
-    return paginate(items, ctx.params, "/v1/refunds")
-
-
-def list_charge_refunds(ctx: Ctx, id: str) -> dict:
-    get_or_404(ctx, "charge", id)
-    items = [r for r in ctx.state.all("refund", ctx.account) if r["charge"] == id]
-    return paginate(items, ctx.params, f"/v1/charges/{id}/refunds")
-
-
 ROUTES = [
     Route("POST", "/v1/payment_intents", "PaymentIntentCreateParams", create_payment_intent, ("amount", "currency")),
     Route("GET", "/v1/payment_intents", "PaymentIntentListParams", list_payment_intents),
@@ -649,11 +473,4 @@ ROUTES = [
     Route("POST", "/v1/setup_intents/<id>/cancel", "SetupIntentCancelParams", cancel_setup_intent),
     Route("GET", "/v1/charges", "ChargeListParams", list_charges),
     Route("GET", "/v1/charges/<id>", "ChargeRetrieveParams", retrieve_charge),
-    Route("GET", "/v1/charges/<id>/refunds", "ChargeListRefundsParams", list_charge_refunds),
-    Route("POST", "/v1/refunds", "RefundCreateParams", create_refund),
-    Route("GET", "/v1/refunds", "RefundListParams", list_refunds),
-    Route("GET", "/v1/refunds/<id>", "RefundRetrieveParams", retrieve_refund),
-    Route("GET", "/v1/balance", "BalanceRetrieveParams", retrieve_balance),
-    Route("GET", "/v1/balance_transactions", "BalanceTransactionListParams", list_balance_transactions),
-    Route("GET", "/v1/balance_transactions/<id>", "BalanceTransactionRetrieveParams", retrieve_balance_transaction),
 ]
