@@ -373,7 +373,7 @@ def _campaign_completed(campaign, change) -> None:
         kind=NotificationKind.CAMPAIGN_COMPLETED,
         title=title,
         body=(
-            f"{why} Any unused budget and its platform fee are refunded to your card; "
+            f"{why} Any unused budget and its platform fee are refunded to the card or bank account that paid them; "
             "we will tell you when the refund is issued."
         ),
         url=_campaign_url(campaign),

@@ -199,8 +199,8 @@ CAMPAIGN_ACTIONS = {
     "pause": (services.campaign_pause, "Campaign paused."),
     "resume": (services.campaign_resume, "Campaign resumed."),
     # Billing refunds the unused budget when these send `campaign_closed` (campaigns.signals).
-    "complete": (services.campaign_complete, "Campaign ended. Unused budget is refunded to your card."),
-    "cancel": (services.campaign_cancel, "Campaign cancelled. Unused budget is refunded to your card."),
+    "complete": (services.campaign_complete, "Campaign ended. Unused budget is refunded to how you paid."),
+    "cancel": (services.campaign_cancel, "Campaign cancelled. Unused budget is refunded to how you paid."),
 }
 
 
