@@ -169,3 +169,49 @@ def test_the_admin_role_cannot_make_a_superuser_or_verify_outside_the_action(cli
     assert 'name="is_superuser"' not in page and 'name="user_permissions"' not in page
     form = client.get(reverse("admin:accounts_advertiserdetails_change", args=[details.pk])).content.decode()
     assert 'name="company_name"' in form and 'name="verification_status"' not in form
+
+
+def test_finance_adds_a_fee_plan_and_edits_a_reference_rate_but_support_cannot(client, role):
+    from billing.models import FeePlan
+    from campaigns.models import PlatformReferenceRate
+
+    rate = PlatformReferenceRate.objects.order_by("pk").first()
+    role(client, "support")
+    assert client.get(reverse("admin:billing_feeplan_add")).status_code == 403
+    assert client.get(reverse("admin:campaigns_platformreferencerate_change", args=[rate.pk])).status_code == 200
+    refused = client.post(
+        reverse("admin:campaigns_platformreferencerate_change", args=[rate.pk]),
+        {"platform": rate.platform, "cents_per_thousand_followers": 1, "note": "x"},
+    )
+    rate.refresh_from_db()
+    assert refused.status_code == 403 and rate.cents_per_thousand_followers != 1
+
+    client.logout()
+    staff = role(client, "finance")
+    added = client.post(
+        reverse("admin:billing_feeplan_add"),
+        {"name": "Launch offer", "campaign_type": "salesman", "percent_bp": 800, "fixed_cents": 0, "active": "on"},
+    )
+    assert added.status_code == 302, added.content[:2000]
+    plan = FeePlan.objects.get(name="Launch offer")
+    assert plan.created_by == staff and plan.percent_bp == 800
+    changed = client.post(
+        reverse("admin:campaigns_platformreferencerate_change", args=[rate.pk]),
+        {"platform": rate.platform, "cents_per_thousand_followers": 1234, "note": "market survey"},
+    )
+    rate.refresh_from_db()
+    assert changed.status_code == 302 and rate.cents_per_thousand_followers == 1234
+
+
+def test_every_registered_admin_page_opens_for_some_role(client, role):
+    """A model added to admin but to no role is invisible to every staff member but superusers."""
+    from django.contrib import admin
+
+    held = {code for codes in ROLES.values() for code in codes}
+    missing = [
+        f"{model._meta.app_label}.view_{model._meta.model_name}"
+        for model in admin.site._registry
+        if model._meta.app_label in {"accounts", "campaigns", "billing", "payouts", "tracking"}
+        and f"{model._meta.app_label}.view_{model._meta.model_name}" not in held
+    ]
+    assert missing == []
