@@ -292,7 +292,10 @@ def funding_apply(*, intent: StripePaymentIntent, pi: gateway.PaymentIntent) -> 
         return _intent_record(intent, status=IntentStatus.CANCELED, stripe_payment_intent_id=pi.id)
     if pi.status == "processing":
         # A bank debit: no money until the bank pays, so nothing is allocated or spendable.
-        return _intent_record(intent, status=IntentStatus.PROCESSING, stripe_payment_intent_id=pi.id)
+        intent = _intent_record(intent, status=IntentStatus.PROCESSING, stripe_payment_intent_id=pi.id)
+        if intent.status == IntentStatus.PROCESSING:
+            _other_payment_pages_close(intent)
+        return intent
     if pi.status == "requires_payment_method" and pi.failure_message:
         was_processing = intent.status == IntentStatus.PROCESSING
         intent = _intent_record(
@@ -306,6 +309,28 @@ def funding_apply(*, intent: StripePaymentIntent, pi: gateway.PaymentIntent) -> 
             notifications.bank_payment_failed(intent=intent)
         return intent
     return _intent_record(intent, status=IntentStatus.OPEN, stripe_payment_intent_id=pi.id)
+
+
+def _other_payment_pages_close(processing: StripePaymentIntent) -> None:
+    """Expire the campaign's other open payment pages once a bank payment is on its way: paid
+    later, a page left open in another tab would fund the campaign twice. A page paid just
+    before Stripe could expire it is recorded as what it is, a payment (a top-up)."""
+    pages = processing.campaign.payment_intents.filter(
+        method=IntentMethod.CHECKOUT, status=IntentStatus.OPEN, stripe_checkout_session_id__isnull=False
+    ).exclude(pk=processing.pk)
+    for page in pages:
+        try:
+            gateway.checkout_session_expire(page.stripe_checkout_session_id)
+        except GatewayUnavailable:
+            continue  # still open: the reconciliation or its own webhook settles it later
+        except GatewayError:
+            funding_sync(intent=page)  # no longer open at Stripe: paid or expired already
+            continue
+        _intent_record(
+            page,
+            status=IntentStatus.CANCELED,
+            failure_reason="Closed because a bank payment for this campaign is processing.",
+        )
 
 
 def funding_record_success(

@@ -19,6 +19,7 @@ from billing.models import (
 )
 from campaigns.models import CampaignStatus
 from campaigns.tests.factories import CampaignFactory
+from stripe_simulator.errors import StripeError
 from tests.support.funding import fund_with_card as fund
 from tests.support.stripe import add_card, deliver, events_of
 
@@ -282,3 +283,57 @@ def test_a_card_payment_left_pending_is_not_sent_while_a_bank_payment_processes(
     left_pending.refresh_from_db()
     assert left_pending.status == IntentStatus.PENDING and not left_pending.stripe_payment_intent_id
     assert not CampaignBudgetAllocation.objects.filter(campaign=campaign).exists()
+
+
+def test_a_payment_page_left_open_is_closed_once_a_bank_payment_processes(client, banked, stripe_sim):
+    """Two funding pages: one paid from a bank account, the other left open in a tab. Paying that
+    second page later would fund the campaign twice; Stripe is asked to expire it instead."""
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2000)
+    quote = services.funding_quote(campaign=campaign)
+    open_page, bank_page = (
+        services.funding_checkout_start(
+            campaign=campaign, actor=campaign.advertiser, quote=quote, return_url="http://testserver/back/"
+        )
+        for _ in range(2)
+    )
+    stripe_sim.pay_checkout_session(bank_page.stripe_checkout_session_id, account_number=SUCCEEDS)
+
+    assert services.funding_sync(intent=bank_page).status == IntentStatus.PROCESSING
+
+    open_page.refresh_from_db()
+    assert open_page.status == IntentStatus.CANCELED
+    assert "bank payment" in open_page.failure_reason
+    with pytest.raises(StripeError, match="Checkout Session is expired"):
+        stripe_sim.pay_checkout_session(open_page.stripe_checkout_session_id)
+    stripe_sim.settle_bank_debits()
+    _deliver_all(client, stripe_sim, ["checkout.session.async_payment_succeeded", "checkout.session.expired"])
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE
+    assert CampaignBudgetAllocation.objects.filter(campaign=campaign).count() == 1
+    assert services.campaign_budget_remaining(campaign) == 6000
+    assert ledger_audit().clean
+
+
+def test_a_page_paid_just_before_it_could_be_closed_counts_once_as_a_top_up(client, banked, stripe_sim):
+    """The race the closing cannot prevent: the page was paid a moment before Stripe was asked to
+    expire it. Its money is then a top-up, recorded once, and the books add up."""
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2000)
+    quote = services.funding_quote(campaign=campaign)
+    card_page, bank_page = (
+        services.funding_checkout_start(
+            campaign=campaign, actor=campaign.advertiser, quote=quote, return_url="http://testserver/back/"
+        )
+        for _ in range(2)
+    )
+    stripe_sim.pay_checkout_session(bank_page.stripe_checkout_session_id, account_number=SUCCEEDS)
+    stripe_sim.pay_checkout_session(card_page.stripe_checkout_session_id)
+
+    services.funding_sync(intent=bank_page)
+
+    card_page.refresh_from_db()
+    assert card_page.status == IntentStatus.SUCCEEDED
+    stripe_sim.settle_bank_debits()
+    _deliver_all(client, stripe_sim, ["checkout.session.async_payment_succeeded", "checkout.session.completed"])
+    assert CampaignBudgetAllocation.objects.filter(campaign=campaign).count() == 2
+    assert services.campaign_budget_remaining(campaign) == 12000
+    assert ledger_audit().clean
