@@ -177,6 +177,9 @@ class StripePaymentIntent(models.Model):
     checkout_url = models.URLField(max_length=1000, blank=True)
     failure_reason = models.CharField(max_length=500, blank=True)
     decline_code = models.CharField(max_length=60, blank=True)
+    # The charge of the last failed attempt: a later answer about that same charge (read before it
+    # failed) is stale and must not move the payment back; a new attempt comes with a new charge.
+    failed_charge_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -110,12 +110,14 @@ def bank_payment_processing(campaign) -> StripePaymentIntent | None:
     return campaign.payment_intents.filter(status=IntentStatus.PROCESSING).order_by("-pk").first()
 
 
-def _intent_record(intent: StripePaymentIntent, **fields) -> StripePaymentIntent:
-    """Record Stripe's answer on the row, unless the row already reached a state it cannot leave."""
+def _intent_record(intent: StripePaymentIntent, *, charge_id: str = "", **fields) -> StripePaymentIntent:
+    """Record Stripe's answer on the row, unless the row already reached a state it cannot leave
+    or the answer is about an attempt (`charge_id`) already recorded as failed."""
     status = fields.get("status")
     with transaction.atomic():
         locked = StripePaymentIntent.objects.select_for_update().get(pk=intent.pk)
-        if status and not locked.can_move_to(status):
+        stale = bool(charge_id) and charge_id == locked.failed_charge_id and status != IntentStatus.FAILED
+        if status and (stale or not locked.can_move_to(status)):
             fields.pop("status")
         for name, value in fields.items():
             setattr(locked, name, value)
@@ -287,12 +289,16 @@ def funding_apply(*, intent: StripePaymentIntent, pi: gateway.PaymentIntent) -> 
         intent.refresh_from_db()
         return intent
     if pi.status == "requires_action":
-        return _intent_record(intent, status=IntentStatus.REQUIRES_ACTION, stripe_payment_intent_id=pi.id)
+        return _intent_record(
+            intent, status=IntentStatus.REQUIRES_ACTION, stripe_payment_intent_id=pi.id, charge_id=pi.latest_charge_id
+        )
     if pi.status == "canceled":
         return _intent_record(intent, status=IntentStatus.CANCELED, stripe_payment_intent_id=pi.id)
     if pi.status == "processing":
         # A bank debit: no money until the bank pays, so nothing is allocated or spendable.
-        intent = _intent_record(intent, status=IntentStatus.PROCESSING, stripe_payment_intent_id=pi.id)
+        intent = _intent_record(
+            intent, status=IntentStatus.PROCESSING, stripe_payment_intent_id=pi.id, charge_id=pi.latest_charge_id
+        )
         if intent.status == IntentStatus.PROCESSING:
             _other_payment_pages_close(intent)
         return intent
@@ -304,11 +310,14 @@ def funding_apply(*, intent: StripePaymentIntent, pi: gateway.PaymentIntent) -> 
             stripe_payment_intent_id=pi.id,
             failure_reason=pi.failure_message[:500],
             decline_code=pi.decline_code[:60],
+            failed_charge_id=pi.latest_charge_id or "",
         )
         if was_processing and intent.status == IntentStatus.FAILED:
             notifications.bank_payment_failed(intent=intent)
         return intent
-    return _intent_record(intent, status=IntentStatus.OPEN, stripe_payment_intent_id=pi.id)
+    return _intent_record(
+        intent, status=IntentStatus.OPEN, stripe_payment_intent_id=pi.id, charge_id=pi.latest_charge_id
+    )
 
 
 def _other_payment_pages_close(processing: StripePaymentIntent) -> None:

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Notification, NotificationKind
-from billing import services
+from billing import gateway, services
 from billing.audit import ledger_audit
 from billing.models import (
     AdvertiserCharge,
@@ -186,6 +186,41 @@ def test_any_order_or_repeat_of_a_settled_bank_payments_events_funds_once(client
     assert ledger_audit().clean
 
 
+@pytest.mark.parametrize("settled_as", ["succeeded", "failed"])
+def test_a_processing_event_seen_before_and_after_the_bank_settles_never_moves_the_payment_back(
+    client, banked, stripe_sim, settled_as
+):
+    """The tests above deliver every event once Stripe has settled, so each handler reads the final
+    state. Here the first `processing` is handled while Stripe still says processing, and the same
+    event arrives again after the outcome: the outcome stands and is applied once."""
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2000)
+    banked(campaign.advertiser, account=SUCCEEDS if settled_as == "succeeded" else INSUFFICIENT_FUNDS)
+    intent = fund(campaign)
+    (processing,) = events_of(stripe_sim, "payment_intent.processing")
+    assert deliver(client, stripe_sim, processing).status_code == 200
+    intent.refresh_from_db()
+    assert intent.status == IntentStatus.PROCESSING
+    _nothing_funded(campaign)
+    read_before_settling = gateway.payment_intent_retrieve(intent.stripe_payment_intent_id)
+
+    stripe_sim.settle_bank_debits()
+    outcome = "payment_intent.succeeded" if settled_as == "succeeded" else "payment_intent.payment_failed"
+    for event in [*events_of(stripe_sim, outcome), processing, *events_of(stripe_sim, outcome)]:
+        assert deliver(client, stripe_sim, event).status_code == 200
+    # A reconciliation that read Stripe before the bank settled writes its answer after the outcome.
+    services.funding_apply(intent=StripePaymentIntent.objects.get(pk=intent.pk), pi=read_before_settling)
+
+    intent.refresh_from_db()
+    allocations = CampaignBudgetAllocation.objects.filter(campaign=campaign).count()
+    if settled_as == "succeeded":
+        assert (intent.status, allocations) == (IntentStatus.SUCCEEDED, 1)
+    else:
+        assert intent.status == IntentStatus.FAILED
+        _nothing_funded(campaign)
+        assert Notification.objects.filter(user=campaign.advertiser, kind=NotificationKind.PAYMENT_FAILED).count() == 1
+    assert ledger_audit().clean
+
+
 @pytest.mark.parametrize(
     "order",
     [
@@ -336,4 +371,24 @@ def test_a_page_paid_just_before_it_could_be_closed_counts_once_as_a_top_up(clie
     _deliver_all(client, stripe_sim, ["checkout.session.async_payment_succeeded", "checkout.session.completed"])
     assert CampaignBudgetAllocation.objects.filter(campaign=campaign).count() == 2
     assert services.campaign_budget_remaining(campaign) == 12000
+    assert ledger_audit().clean
+
+
+def test_a_bank_payment_after_a_declined_card_on_the_same_page_is_a_new_attempt(client, stripe_settings, stripe_sim):
+    """The guard against stale answers must not refuse a real second attempt: a new charge."""
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2000)
+    quote = services.funding_quote(campaign=campaign)
+    page = services.funding_checkout_start(
+        campaign=campaign, actor=campaign.advertiser, quote=quote, return_url="http://testserver/back/"
+    )
+    with pytest.raises(StripeError):
+        stripe_sim.pay_checkout_session(page.stripe_checkout_session_id, card_number="4000000000000002")
+    assert services.funding_sync(intent=page).status == IntentStatus.FAILED
+
+    stripe_sim.pay_checkout_session(page.stripe_checkout_session_id, account_number=SUCCEEDS)
+
+    assert services.funding_sync(intent=page).status == IntentStatus.PROCESSING
+    stripe_sim.settle_bank_debits()
+    assert services.funding_sync(intent=page).status == IntentStatus.SUCCEEDED
+    assert services.campaign_budget_remaining(campaign) == 6000
     assert ledger_audit().clean
