@@ -22,7 +22,14 @@ class PromoterProfilePage:
     past: list
 
 
-def promoter_profile_read(public_id) -> PromoterProfilePage:
+def _named_for(participation, viewer) -> bool:
+    """Whom a promoter works for is the advertisers' business: a past campaign's title and
+    advertiser are shown to that advertiser and to the promoter; others see its type,
+    category, month and outcome, which is what choosing a promoter needs."""
+    return viewer is not None and viewer.pk in (participation.promoter_id, participation.campaign.advertiser_id)
+
+
+def promoter_profile_read(public_id, *, viewer=None) -> PromoterProfilePage:
     promoter = get_object_or_404(
         User.objects.select_related("promoter_details").prefetch_related(
             "promoter_details__language_links__language",
@@ -40,6 +47,8 @@ def promoter_profile_read(public_id) -> PromoterProfilePage:
         .select_related("campaign__advertiser__advertiser_details", "campaign__category")
         .order_by("-joined_at")[:PAST_CAMPAIGNS_SHOWN]
     )
+    for participation in past:
+        participation.named = _named_for(participation, viewer)
     return PromoterProfilePage(
         promoter=promoter,
         followers=list(details.follower_estimates.all()),

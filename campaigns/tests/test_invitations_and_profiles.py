@@ -111,6 +111,26 @@ def test_promoter_profile_shows_audience_skills_figures_and_past_campaigns(clien
     assert participation.campaign.title in html
 
 
+def test_a_profile_names_only_the_viewers_own_campaigns_among_the_past_ones(client):
+    """Whom a promoter works for is each advertiser's business: another advertiser sees the
+    campaign's type, month and outcome, not its title or its advertiser."""
+    theirs = PromoterCampaignFactory()
+    promoter = theirs.promoter
+    mine = PromoterCampaignFactory(promoter=promoter)
+    viewer = mine.campaign.advertiser
+    client.force_login(viewer)
+
+    html = client.get(reverse("campaigns:promoter_profile", args=[promoter.public_id])).content.decode()
+
+    assert mine.campaign.title in html
+    assert theirs.campaign.title not in html
+    assert theirs.campaign.advertiser.display_name not in html
+    assert html.count("Another advertiser") == 1
+    client.force_login(promoter)
+    own = client.get(reverse("campaigns:promoter_profile", args=[promoter.public_id])).content.decode()
+    assert theirs.campaign.title in own and mine.campaign.title in own
+
+
 def test_application_rows_link_to_the_profile_and_promoters_see_only_their_own(client):
     application = ApplicationFactory()
     client.force_login(application.campaign.advertiser)

@@ -29,7 +29,7 @@ def promoter_profile(request, public_id):
         raise PermissionDenied("Promoters see their own profile only.")
     if user.role not in (Role.PROMOTER, Role.ADVERTISER) or not user.has_profile():
         return redirect("accounts:onboarding")
-    return render(request, "campaigns/promoter_profile.html", {"page": promoter_profile_read(public_id)})
+    return render(request, "campaigns/promoter_profile.html", {"page": promoter_profile_read(public_id, viewer=user)})
 
 
 def _suggestions_context(campaign):
