@@ -5,6 +5,7 @@ percentage on what promoters did not earn are refunded when the campaign ends.""
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 
 from billing import ledger, services
 from billing.models import (
@@ -201,6 +202,21 @@ def test_a_visibility_fixed_fee_stays_charged_on_top_at_funding(card_for, promot
     assert result == services.SpendResult(1_500, 250, 0)
     assert services.campaign_budget_remaining(campaign) == 4_500
     assert_books_clean()
+
+
+def test_the_campaign_page_and_billing_page_show_the_fees_taken_from_the_budget(client, per_sale, promoter):
+    spend(per_sale, promoter, 2_000, "sale-1")
+    spend(per_sale, promoter, 1_000, "sale-2")
+    client.force_login(per_sale.advertiser)
+
+    page = client.get(reverse("campaigns:advertiser_detail", args=[per_sale.public_id])).text
+    billing = client.get(reverse("billing:overview")).text
+
+    assert "Fee plan" in page and "10% + $0.50 per sale" in page
+    assert "Platform fee per sale, taken from the budget" in page and "$1.00" in page
+    assert "$30.00" in page  # spent on promoters
+    assert "$69.00" in page  # left: 100.00 - 30.00 - 1.00
+    assert "$1.00 taken from the budget" in billing and "$69.00" in billing
 
 
 def test_the_audit_catches_fixed_fees_the_allocations_do_not_count(per_sale, promoter):

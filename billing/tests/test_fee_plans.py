@@ -104,6 +104,23 @@ def test_a_fixed_amount_per_sale_or_milestone_is_taken_per_spend_not_at_funding(
     assert (quote.fixed_cents, quote.fee_cents) == (charged_fixed, terms.percent_bp + charged_fixed)
 
 
+def test_the_fund_page_and_receipt_say_the_fee_per_sale_comes_from_the_budget(client, card_for):
+    FeePlan.objects.create(name="Sales", campaign_type="salesman", percent_bp=1000, fixed_cents=50)
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser)
+    client.force_login(campaign.advertiser)
+
+    page = client.get(reverse("billing:fund", args=[campaign.public_id]), {"budget_dollars": "100"}).text
+    fund(campaign, budget_cents=10_000)
+    charge = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.CHARGE)
+    receipt = client.get(reverse("billing:receipt", args=[charge.public_id])).text
+
+    assert "Platform fee (10%)" in page and "$10.00" in page and "$110.00" in page
+    assert "Plus $0.50 per sale, taken from the budget as each sale is paid" in page
+    assert "Platform fee (10%)" in receipt and "$10.00" in receipt
+    assert "Plus $0.50 per sale, taken from the budget as each sale is paid" in receipt
+
+
 def test_the_plan_is_fixed_at_funding_shown_before_paying_and_refunded_in_proportion(
     client, card_for, promoter, admin_user
 ):
@@ -176,3 +193,12 @@ def test_the_campaign_form_preview_uses_the_type_default_plan(client, advertiser
     # 5% of $60.00 plus $0.50 for each of the 20 hundreds of views.
     assert "plus a $13.00 platform fee = $73.00." in views
     assert "platform fee of 10%" in salesman  # no plan for the type: the settings' 10%
+
+
+def test_the_campaign_form_preview_says_a_fee_per_sale_comes_from_the_budget(client, advertiser):
+    FeePlan.objects.create(name="Sales", campaign_type="salesman", percent_bp=800, fixed_cents=50)
+    client.force_login(advertiser)
+
+    text = client.get(reverse("billing:cost_preview"), {"campaign_type": "salesman"}).text
+
+    assert "plus a platform fee of 8%. Plus $0.50 per sale, taken from the budget as each sale is paid." in text
