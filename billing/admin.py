@@ -144,6 +144,7 @@ class CampaignBudgetAllocationAdmin(ReadOnlyAdmin):
         "allocated_amount",
         "fee_amount",
         "spent_amount",
+        "fee_taken_amount",
         "refunded_amount",
         "fee_refunded_amount",
         "created_at",

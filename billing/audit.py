@@ -96,10 +96,11 @@ def _load_app_checks():
 
 @projection_check
 def allocations_match_campaign_budgets():
-    """Per funded campaign (one with allocations): sum(allocated - spent - refunded) over its
-    allocations == its campaign_budget balance, and sum(spent) == the SPEND postings out of that
-    account. (Campaigns without allocations are skipped: ledger-level tests post to them directly.)"""
-    from billing.models import AccountKind, CampaignBudgetAllocation, TransactionKind
+    """Per funded campaign (one with allocations): sum(allocated - spent - fee taken - refunded)
+    over its allocations == its campaign_budget balance, sum(spent) == the SPEND postings out of
+    that account, and sum(fee taken) == the fixed fees it paid to revenue. (Campaigns without
+    allocations are skipped: ledger-level tests post to them directly.)"""
+    from billing.models import PROMOTER_KINDS, AccountKind, CampaignBudgetAllocation, TransactionKind
 
     differences = []
     allocations = {
@@ -108,19 +109,29 @@ def allocations_match_campaign_budgets():
         .annotate(
             allocated=Sum("allocated_amount"),
             spent=Sum("spent_amount"),
+            fee_taken=Sum("fee_taken_amount"),
             refunded=Sum("refunded_amount"),
-            fee=Sum("fee_amount"),
-            fee_refunded=Sum("fee_refunded_amount"),
         )
         .order_by()
     }
     budgets = dict(LedgerAccount.objects.filter(kind=AccountKind.CAMPAIGN_BUDGET).values_list("campaign_id", "balance"))
+    into_budget = Transaction.objects.filter(
+        kind=TransactionKind.SPEND_REVERSAL, destination__kind=AccountKind.CAMPAIGN_BUDGET
+    )
     spends = _net_by_campaign(
         Transaction.objects.filter(kind=TransactionKind.SPEND, source__kind=AccountKind.CAMPAIGN_BUDGET),
-        Transaction.objects.filter(kind=TransactionKind.SPEND_REVERSAL, destination__kind=AccountKind.CAMPAIGN_BUDGET),
+        into_budget.filter(source__kind__in=PROMOTER_KINDS),
+    )
+    fixed_fees = _net_by_campaign(
+        Transaction.objects.filter(
+            kind=TransactionKind.FEE_RECOGNISED,
+            source__kind=AccountKind.CAMPAIGN_BUDGET,
+            destination__kind=AccountKind.PLATFORM_REVENUE,
+        ),
+        into_budget.filter(source__kind=AccountKind.PLATFORM_REVENUE),
     )
     for campaign_id, row in allocations.items():
-        remaining = row["allocated"] - row["spent"] - row["refunded"]
+        remaining = row["allocated"] - row["spent"] - row["fee_taken"] - row["refunded"]
         if remaining != budgets.get(campaign_id, 0):
             differences.append(
                 f"campaign {campaign_id}: allocations leave {remaining}, budget account holds "
@@ -130,14 +141,20 @@ def allocations_match_campaign_budgets():
             differences.append(
                 f"campaign {campaign_id}: allocations spent {row['spent']}, ledger spends {spends.get(campaign_id, 0)}"
             )
+        if row["fee_taken"] != fixed_fees.get(campaign_id, 0):
+            differences.append(
+                f"campaign {campaign_id}: allocations took {row['fee_taken']} of fixed fees, ledger "
+                f"{fixed_fees.get(campaign_id, 0)}"
+            )
     return differences
 
 
 @projection_check
 def fees_match_ledger():
-    """Recognised platform_fees rows == fee_held -> platform_revenue postings, per campaign; the
-    Stripe fee on each charge row == its stripe_fees posting."""
-    from billing.models import AccountKind, AdvertiserCharge, PlatformFee, PlatformFeeKind
+    """Recognised platform_fees rows == fee_held or budget (a fixed fee per sale or milestone)
+    -> platform_revenue postings, per campaign; the Stripe fee on each charge row == its
+    stripe_fees posting."""
+    from billing.models import AccountKind, AdvertiserCharge, PlatformFee, PlatformFeeKind, TransactionKind
 
     differences = []
 
@@ -151,12 +168,15 @@ def fees_match_ledger():
         campaign_id: total - returned.get(campaign_id, 0)
         for campaign_id, total in fees(PlatformFeeKind.RECOGNISED).items()
     }
+    # The fee held, and the budget's fixed fees per sale or milestone, to revenue; and back.
+    from_budget = Q(source__kind=AccountKind.CAMPAIGN_BUDGET, kind=TransactionKind.FEE_RECOGNISED)
+    to_budget = Q(destination__kind=AccountKind.CAMPAIGN_BUDGET, kind=TransactionKind.SPEND_REVERSAL)
     posted = _net_by_campaign(
-        Transaction.objects.filter(
-            source__kind=AccountKind.CAMPAIGN_FEE_HELD, destination__kind=AccountKind.PLATFORM_REVENUE
+        Transaction.objects.filter(Q(source__kind=AccountKind.CAMPAIGN_FEE_HELD) | from_budget).filter(
+            destination__kind=AccountKind.PLATFORM_REVENUE
         ),
-        Transaction.objects.filter(
-            source__kind=AccountKind.PLATFORM_REVENUE, destination__kind=AccountKind.CAMPAIGN_FEE_HELD
+        Transaction.objects.filter(Q(destination__kind=AccountKind.CAMPAIGN_FEE_HELD) | to_budget).filter(
+            source__kind=AccountKind.PLATFORM_REVENUE
         ),
     )
     for campaign_id in set(recognised) | set(posted):
@@ -198,7 +218,7 @@ def advertiser_spends_match_allocations():
 def participations_match_spends():
     """PromoterCampaign.spent_budget (filled by campaign_budget_spend) == the SPEND postings from
     the campaign's budget to that promoter, for funded campaigns."""
-    from billing.models import AccountKind, CampaignBudgetAllocation, TransactionKind
+    from billing.models import PROMOTER_KINDS, AccountKind, CampaignBudgetAllocation, TransactionKind
     from campaigns.models import PromoterCampaign
 
     funded = CampaignBudgetAllocation.objects.values("campaign_id")
@@ -216,6 +236,7 @@ def participations_match_spends():
             kind=TransactionKind.SPEND_REVERSAL,
             destination__kind=AccountKind.CAMPAIGN_BUDGET,
             destination__campaign_id__in=funded,
+            source__kind__in=PROMOTER_KINDS,
         )
         .values_list("destination__campaign_id", "source__user_id")
         .annotate(total=Sum("amount"))

@@ -7,11 +7,12 @@ type and overrides per advertiser in admin; a plan is never edited, a newer one 
 (who and when are on each row). The plan in force is copied onto the campaign
 (`CampaignFeeTerms`) when its funding starts, so a later change applies to new campaigns only.
 
-The fee is charged on top of the budget at funding, recognised as the budget is spent and
-refunded in proportion with unused budget (billing.services). A fixed amount is charged at
-funding for the units the payment buys when they are known then (views); for sales and
-milestone payments the count is not known at funding, so this version refuses such plans
-(`FeePlan.clean`) rather than charging a guess.
+The percentage is charged on top of the budget at funding, recognised as promoters earn the
+budget and refunded in proportion with unused budget (billing.services). A fixed amount per 100
+views is charged on top at funding too, for the views the payment buys (known then). The count
+of sales and milestone payments is not known at funding, so their fixed amount is taken from
+the campaign budget at each spend instead (`campaign_budget_spend`), in the spend's own ledger
+transaction, and given back to the budget if the spend is reversed (a refunded sale).
 
 A leaf module: it imports only billing.models, Django and campaignplatform, so a campaign form
 can show the fee without importing billing's services.
@@ -35,6 +36,9 @@ UNIT_LABELS = {
     "consultant": "per milestone payment",
     "seller": "per milestone payment",
 }
+# Types whose fixed amount is taken from the budget at each spend (unknown count at funding),
+# with what each spend is called.
+PER_SPEND_UNITS = {"salesman": "sale", "consultant": "milestone", "seller": "milestone"}
 
 
 @dataclass(frozen=True)
@@ -43,15 +47,37 @@ class FeeTerms:
     fixed_cents: int = 0
     campaign_type: str = ""
 
+    @property
+    def fixed_per_spend_cents(self) -> int:
+        """The fixed amount taken from the budget at each sale or milestone payment; 0 where it
+        is charged on top at funding (per 100 views) or there is none."""
+        return self.fixed_cents if self.campaign_type in PER_SPEND_UNITS else 0
+
     def describe(self) -> str:
-        """'10%', '$0.50 per 100 views', '8% + $0.50 per 100 views'."""
+        """'10%', '$0.50 per 100 views', '8% + $0.50 per sale'."""
         parts = []
         if self.percent_bp or not self.fixed_cents:
             whole, rest = divmod(self.percent_bp, 100)
             parts.append(f"{whole}.{rest:02d}".rstrip("0").rstrip(".") + "%")
         if self.fixed_cents:
-            parts.append(f"{dollars(self.fixed_cents)} {UNIT_LABELS.get(self.campaign_type, 'per unit')}")
+            parts.append(self.describe_fixed())
         return " + ".join(parts)
+
+    def describe_fixed(self) -> str:
+        """'$0.50 per sale'."""
+        return f"{dollars(self.fixed_cents)} {UNIT_LABELS.get(self.campaign_type, 'per unit')}"
+
+    def describe_at_funding(self) -> str:
+        """What a payment's fee is charged for: the terms less a fixed amount per spend."""
+        if not self.fixed_per_spend_cents:
+            return self.describe()
+        return FeeTerms(self.percent_bp, 0, self.campaign_type).describe()
+
+    def describe_per_spend(self) -> str:
+        """'$0.50 per sale, taken from the budget as each sale is paid', or '' when none."""
+        if not self.fixed_per_spend_cents:
+            return ""
+        return f"{self.describe_fixed()}, taken from the budget as each {PER_SPEND_UNITS[self.campaign_type]} is paid"
 
 
 def default_terms(campaign_type: str = "") -> FeeTerms:
@@ -77,6 +103,13 @@ def terms_of_plan(plan: FeePlan | None, campaign_type: str) -> FeeTerms:
     if plan is None:
         return default_terms(campaign_type)
     return FeeTerms(percent_bp=plan.percent_bp, fixed_cents=plan.fixed_cents, campaign_type=campaign_type)
+
+
+def campaign_fixed_fee_per_spend(campaign) -> int:
+    """Cents each spend of the campaign (a sale, a milestone payment) takes from its budget as
+    platform fee: the terms fixed when its funding started (none if it has none)."""
+    fixed = CampaignFeeTerms.objects.filter(campaign_id=campaign.pk).values_list("fixed_cents", flat=True).first()
+    return FeeTerms(0, fixed or 0, campaign.campaign_type).fixed_per_spend_cents
 
 
 def campaign_fee_terms(campaign) -> FeeTerms:

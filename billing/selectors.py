@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Q, Sum
 
 from billing.models import (
+    AccountKind,
     AdvertiserCharge,
     CampaignBudgetAllocation,
     ChargeKind,
@@ -31,50 +32,74 @@ class CampaignBudget:
     fee_funded: int
     fee_recognised: int
     fee_refunded: int
+    fixed_fees_taken: int = 0  # fixed fees per sale or milestone payment the budget paid
 
     @property
     def percent_spent(self):
-        return min(100, self.spent * 100 // self.allocated) if self.allocated else 0
+        """Of the budget, how much promoters earned and fixed fees took."""
+        used = self.spent + self.fixed_fees_taken
+        return min(100, used * 100 // self.allocated) if self.allocated else 0
 
 
-def campaign_budgets(*, advertiser) -> list[CampaignBudget]:
-    """Allocated, spent, refunded and remaining budget per funded campaign of `advertiser`."""
-    sums = (
-        CampaignBudgetAllocation.objects.filter(campaign__advertiser=advertiser)
-        .values("campaign_id")
+def _budget_sums(allocations) -> dict[int, dict]:
+    rows = (
+        allocations.values("campaign_id")
         .annotate(
             allocated=Sum("allocated_amount"),
             spent=Sum("spent_amount"),
+            fixed_fees_taken=Sum("fee_taken_amount"),
             refunded=Sum("refunded_amount"),
             fee=Sum("fee_amount"),
             fee_refunded=Sum("fee_refunded_amount"),
         )
         .order_by()
     )
-    by_campaign = {row["campaign_id"]: row for row in sums}
-    campaigns = Campaign.objects.filter(pk__in=by_campaign).order_by("-created_at")
-    recognised = dict(
-        PlatformFee.objects.filter(campaign__in=campaigns, kind=PlatformFeeKind.RECOGNISED)
+    return {row["campaign_id"]: row for row in rows}
+
+
+def _budget_of(campaign, row: dict, recognised: int) -> CampaignBudget:
+    return CampaignBudget(
+        campaign=campaign,
+        allocated=row["allocated"],
+        spent=row["spent"],
+        refunded=row["refunded"],
+        remaining=row["allocated"] - row["spent"] - row["fixed_fees_taken"] - row["refunded"],
+        fee_funded=row["fee"],
+        fee_recognised=recognised,
+        fee_refunded=row["fee_refunded"],
+        fixed_fees_taken=row["fixed_fees_taken"],
+    )
+
+
+def _percentage_recognised(campaigns) -> dict[int, int]:
+    """{campaign id: percentage fee recognised} (the fixed fees are counted apart)."""
+    return dict(
+        PlatformFee.objects.filter(
+            campaign__in=campaigns,
+            kind=PlatformFeeKind.RECOGNISED,
+            transaction__source__kind=AccountKind.CAMPAIGN_FEE_HELD,
+        )
         .values_list("campaign_id")
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    result = []
-    for campaign in campaigns:
-        row = by_campaign[campaign.pk]
-        result.append(
-            CampaignBudget(
-                campaign=campaign,
-                allocated=row["allocated"],
-                spent=row["spent"],
-                refunded=row["refunded"],
-                remaining=row["allocated"] - row["spent"] - row["refunded"],
-                fee_funded=row["fee"],
-                fee_recognised=recognised.get(campaign.pk, 0),
-                fee_refunded=row["fee_refunded"],
-            )
-        )
-    return result
+
+
+def campaign_budgets(*, advertiser) -> list[CampaignBudget]:
+    """Allocated, spent, fixed fees taken, refunded and remaining budget per funded campaign of
+    `advertiser`."""
+    by_campaign = _budget_sums(CampaignBudgetAllocation.objects.filter(campaign__advertiser=advertiser))
+    campaigns = Campaign.objects.filter(pk__in=by_campaign).order_by("-created_at")
+    recognised = _percentage_recognised(campaigns)
+    return [_budget_of(campaign, by_campaign[campaign.pk], recognised.get(campaign.pk, 0)) for campaign in campaigns]
+
+
+def campaign_budget(*, campaign) -> CampaignBudget | None:
+    """The same figures for one campaign; None before it is funded."""
+    row = _budget_sums(CampaignBudgetAllocation.objects.filter(campaign=campaign)).get(campaign.pk)
+    if row is None:
+        return None
+    return _budget_of(campaign, row, _percentage_recognised([campaign.pk]).get(campaign.pk, 0))
 
 
 def charges_for(*, advertiser, limit: int = 100):

@@ -205,7 +205,12 @@ def receipt(request, public_id):
     )
     # The plan fixed on the campaign when its funding started: the fee this charge carried.
     fee_terms = fees.campaign_fee_terms(charge.campaign)
-    return render(request, "billing/receipt.html", {"charge": charge, "fee_label": fee_terms.describe()})
+    context = {
+        "charge": charge,
+        "fee_label": fee_terms.describe_at_funding(),
+        "fee_per_spend": fee_terms.describe_per_spend(),
+    }
+    return render(request, "billing/receipt.html", context)
 
 
 @csrf_exempt

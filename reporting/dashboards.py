@@ -88,12 +88,14 @@ def advertiser_summary_part(user, *, today=None) -> dict:
     totals = CampaignBudgetAllocation.objects.filter(campaign__advertiser=user).aggregate(
         funded=Sum("allocated_amount", default=0),
         spent=Sum("spent_amount", default=0),
+        fees_taken=Sum("fee_taken_amount", default=0),
         refunded=Sum("refunded_amount", default=0),
     )
     month = AdvertiserSpend.objects.filter(advertiser=user, date__gte=_month_start(today)).aggregate(
         spent=Sum("amount_spent", default=0), fees=Sum("fee_amount", default=0)
     )
-    remaining = totals["funded"] - totals["spent"] - totals["refunded"]
+    # Fixed fees per sale or milestone come out of the budget too.
+    remaining = totals["funded"] - totals["spent"] - totals["fees_taken"] - totals["refunded"]
     return {
         "funded": totals["funded"],
         "spent": totals["spent"],
@@ -111,6 +113,7 @@ class CampaignRow:
     campaign: Campaign
     funded: int = 0
     spent: int = 0
+    fees_taken: int = 0  # fixed fees per sale or milestone taken from the budget
     refunded: int = 0
     month_spent: int = 0
     promoters: int = 0
@@ -119,7 +122,7 @@ class CampaignRow:
 
     @property
     def remaining(self):
-        return self.funded - self.spent - self.refunded
+        return self.funded - self.spent - self.fees_taken - self.refunded
 
     @property
     def spent_percent(self):
@@ -139,11 +142,17 @@ def advertiser_campaigns_part(user, *, today=None) -> dict:
     for values in (
         CampaignBudgetAllocation.objects.filter(campaign_id__in=ids)
         .values("campaign_id")
-        .annotate(funded=Sum("allocated_amount"), spent=Sum("spent_amount"), refunded=Sum("refunded_amount"))
+        .annotate(
+            funded=Sum("allocated_amount"),
+            spent=Sum("spent_amount"),
+            fees_taken=Sum("fee_taken_amount"),
+            refunded=Sum("refunded_amount"),
+        )
         .order_by()
     ):
         row = rows[values["campaign_id"]]
         row.funded, row.spent, row.refunded = values["funded"], values["spent"], values["refunded"]
+        row.fees_taken = values["fees_taken"]
     for campaign_id, month_spent in (
         AdvertiserSpend.objects.filter(campaign_id__in=ids, date__gte=_month_start(today))
         .values_list("campaign_id")

@@ -27,7 +27,9 @@ class FeePlan(models.Model):
     )
     percent_bp = models.PositiveIntegerField(default=0, help_text="Percentage in basis points: 1000 = 10%.")
     fixed_cents = models.PositiveIntegerField(
-        default=0, help_text="Cents per 100 views (Visibility). Per sale or milestone: not yet supported."
+        default=0,
+        help_text="Cents per 100 views (Visibility: charged on top at funding), per sale (Salesman) or per "
+        "milestone payment (Consultant, Seller): taken from the campaign budget as each is paid.",
     )
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
@@ -51,13 +53,6 @@ class FeePlan(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        if self.fixed_cents and self.campaign_type != "visibility":
-            raise ValidationError(
-                {
-                    "fixed_cents": "A fixed amount is charged at funding per 100 views bought, so it applies to "
-                    "Visibility plans only for now."
-                }
-            )
         if not self.advertiser_id and not self.campaign_type:
             raise ValidationError({"campaign_type": "A default plan is for one campaign type."})
 

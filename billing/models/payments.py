@@ -213,9 +213,10 @@ class StripePaymentIntent(models.Model):
 class CampaignBudgetAllocation(models.Model):
     """Budget a successful payment put into a campaign (the seed's `campaign_budget_allocations`).
 
-    Created once per payment (unique intent). `spent_amount` and `refunded_amount` are ledger
-    projections, spent oldest allocation first, refunded newest first; the audit checks that
-    allocated - spent - refunded summed over a campaign equals its campaign_budget account.
+    Created once per payment (unique intent). `spent_amount`, `fee_taken_amount` and
+    `refunded_amount` are ledger projections, spent oldest allocation first, refunded newest
+    first; the audit checks that allocated - spent - fee taken - refunded summed over a campaign
+    equals its campaign_budget account.
     """
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="budget_allocations")
@@ -223,6 +224,9 @@ class CampaignBudgetAllocation(models.Model):
     allocated_amount = models.BigIntegerField()
     fee_amount = models.BigIntegerField()
     spent_amount = models.BigIntegerField(default=0)
+    fee_taken_amount = models.BigIntegerField(
+        default=0, help_text="Fixed platform fees per sale or milestone payment taken from this budget."
+    )
     refunded_amount = models.BigIntegerField(default=0)
     fee_refunded_amount = models.BigIntegerField(default=0)
     currency = models.CharField(max_length=3, default="usd")
@@ -244,7 +248,10 @@ class CampaignBudgetAllocation(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    spent_amount__lte=models.F("allocated_amount") - models.F("refunded_amount"),
+                    spent_amount__lte=models.F("allocated_amount")
+                    - models.F("refunded_amount")
+                    - models.F("fee_taken_amount"),
+                    fee_taken_amount__gte=0,
                     fee_refunded_amount__gte=0,
                     fee_refunded_amount__lte=models.F("fee_amount"),
                 ),
@@ -257,4 +264,4 @@ class CampaignBudgetAllocation(models.Model):
 
     @property
     def remaining_amount(self):
-        return self.allocated_amount - self.spent_amount - self.refunded_amount
+        return self.allocated_amount - self.spent_amount - self.fee_taken_amount - self.refunded_amount

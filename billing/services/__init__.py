@@ -37,6 +37,7 @@ from billing.services.cards import (
 from billing.services.funding import (
     bank_payment_processing,
     campaign_budget_returned,
+    campaign_fee_terms_fix,
     funding_apply,
     funding_card_send,
     funding_checkout_start,
@@ -77,6 +78,7 @@ __all__ = [
     "campaign_budget_spend",
     "campaign_budget_spend_reverse",
     "campaign_closed_refund",
+    "campaign_fee_terms_fix",
     "campaign_refund_unused",
     "default_payment_method",
     "ended_campaign_work_reviewed_refund",

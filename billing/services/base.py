@@ -26,10 +26,11 @@ class FundingNotAllowed(BillingError):
 
 
 class BudgetExhausted(Exception):
-    """The campaign's budget cannot cover a spend. Nothing was spent."""
+    """The campaign's budget cannot cover a spend (with its fixed fee per sale or milestone
+    payment, `fixed_fee_cents`, when the campaign's fee terms have one). Nothing was spent."""
 
-    def __init__(self, remaining_cents: int):
-        self.remaining_cents = remaining_cents
+    def __init__(self, remaining_cents: int, *, fixed_fee_cents: int = 0):
+        self.remaining_cents, self.fixed_fee_cents = remaining_cents, fixed_fee_cents
         super().__init__(f"The campaign budget has {remaining_cents} cents left.")
 
 

@@ -63,9 +63,10 @@ def _intent_description(intent: StripePaymentIntent) -> str:
     return f"{kind} for campaign “{intent.campaign.title}”"[:200]
 
 
-def _fee_terms_fix(campaign: Campaign, quote: FundingQuote) -> None:
+def campaign_fee_terms_fix(*, campaign: Campaign) -> None:
     """Fix the fee plan on the campaign when its funding starts (the quote the advertiser saw
-    used it); a plan changed later applies to new campaigns only."""
+    used it); a plan changed later applies to new campaigns only, and each sale or milestone
+    payment of the campaign takes the fixed fee fixed here."""
     if CampaignFeeTerms.objects.filter(campaign=campaign).exists():
         return
     plan = fees.plan_in_force(campaign_type=campaign.campaign_type, advertiser_id=campaign.advertiser_id)
@@ -79,7 +80,7 @@ def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment
     if actor.pk != campaign.advertiser_id:
         raise BillingError("Only the campaign's advertiser can fund it.")
     _refuse_while_bank_processing(campaign)
-    _fee_terms_fix(campaign, quote)
+    campaign_fee_terms_fix(campaign=campaign)
     return StripePaymentIntent.objects.create(
         campaign=campaign,
         advertiser=actor,

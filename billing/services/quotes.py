@@ -36,8 +36,11 @@ class FundingQuote:
     fee_cents: int
     total_cents: int
     fee_percent: int
-    fee_label: str = ""
+    fee_label: str = ""  # what the fee charged now is for: "10%", "5% + $0.50 per 100 views"
     fee_fixed_cents: int = 0
+    # A fixed fee per sale or milestone payment, taken from the budget as each is paid (not
+    # charged now): "$0.50 per sale, taken from the budget as each sale is paid", or "".
+    fee_per_spend_label: str = ""
     views: int | None = None
     rate_per_100_views: int | None = None
     commission_rate: Decimal | None = None
@@ -111,7 +114,8 @@ def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views:
         fee_cents=fee,
         total_cents=budget + fee,
         fee_percent=fee_terms.percent_bp // 100,
-        fee_label=fee_terms.describe(),
+        fee_label=fee_terms.describe_at_funding(),
         fee_fixed_cents=itemised.fixed_cents,
+        fee_per_spend_label=fee_terms.describe_per_spend(),
         **extra,
     )

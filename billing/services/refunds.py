@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from billing import gateway, ledger, notifications, signals
+from billing import fees, gateway, ledger, notifications, signals
 from billing.gateway import GatewayError, GatewayUnavailable
 from billing.models import (
     AccountKind,
@@ -217,18 +217,20 @@ def ended_campaigns_refund_leftovers(*, limit: int = 100) -> int:
 
 def _kept_for_waiting_work(campaign, allocations, *, budget: int, fee: int) -> tuple[int, int]:
     """(budget, fee) an ended Consultant/Seller campaign keeps for the milestones whose work was
-    submitted before it ended and waits for review: approving it pays from them, and reviewing
-    it refunds what is left (campaigns' review services queue the refund)."""
+    submitted before it ended and waits for review, each with its fixed fee per milestone
+    payment: approving it pays from them, and reviewing it refunds what is left (campaigns'
+    review services queue the refund)."""
     if campaign.campaign_type not in APPLICATION_TYPES:
         return 0, 0
-    waiting = campaign_services.campaign_work_waiting_cents(campaign=campaign)
-    kept_budget = min(waiting, budget)
+    waiting, milestones = campaign_services.campaign_work_waiting(campaign=campaign)
+    kept_budget = min(waiting + milestones * fees.campaign_fixed_fee_per_spend(campaign), budget)
     if kept_budget == budget:
         return kept_budget, fee
     total_budget = sum(allocation.allocated_amount for allocation in allocations)
     total_fee = sum(allocation.fee_amount for allocation in allocations)
-    # Rounded up: the spend recognises floor(spent x fee / budget), so this always covers it.
-    kept_fee = -(-kept_budget * total_fee // total_budget) if total_budget else 0
+    # Rounded up: the spend recognises floor(spent x fee / budget), so this always covers it
+    # (the percentage is on what the promoter earns, not on the fixed fees).
+    kept_fee = -(-min(waiting, kept_budget) * total_fee // total_budget) if total_budget else 0
     return kept_budget, min(kept_fee, fee)
 
 

@@ -19,6 +19,24 @@ def budgets_left(campaigns) -> dict:
     )
 
 
+@register.simple_tag
+def campaign_budget_figures(campaign):
+    """The campaign's budget figures (funded, spent, fixed fees taken, refunded, left) and its
+    fee terms, or None before it is funded."""
+    from billing import fees, selectors
+
+    budget = selectors.campaign_budget(campaign=campaign)
+    if budget is None:
+        return None
+    terms = fees.campaign_fee_terms(campaign)
+    return {
+        "budget": budget,
+        "terms": terms,
+        "per_spend": terms.describe_per_spend(),
+        "unit": fees.UNIT_LABELS.get(campaign.campaign_type, ""),
+    }
+
+
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None

@@ -1,6 +1,7 @@
-"""Fee plans: a percentage, a fixed amount per 100 views, or both; defaults per campaign type,
-overrides per advertiser; the plan is fixed on the campaign when its funding starts, shown
-before paying, and its fee is recognised as the budget is spent and refunded in proportion."""
+"""Fee plans: a percentage, a fixed amount per 100 views, per sale or per milestone payment, or
+both; defaults per campaign type, overrides per advertiser; the plan is fixed on the campaign
+when its funding starts, shown before paying, and its fee is recognised as the budget is spent
+and refunded in proportion (a fixed amount per sale or milestone: test_fee_per_spend.py)."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -53,9 +54,71 @@ def test_an_advertiser_override_beats_the_type_default_which_beats_the_setting(a
     assert fees.campaign_fee_terms(campaign).percent_bp == 200
 
 
-def test_a_fixed_amount_is_refused_where_the_count_is_not_known_at_funding():
-    with pytest.raises(ValidationError, match="Visibility plans only"):
-        FeePlan(name="Per sale", campaign_type="salesman", fixed_cents=25).full_clean()
+def test_a_fixed_amount_per_sale_or_milestone_is_a_valid_plan():
+    for campaign_type in ("salesman", "consultant", "seller", "visibility"):
+        FeePlan(name="Fixed", campaign_type=campaign_type, percent_bp=500, fixed_cents=25).full_clean()
+    with pytest.raises(ValidationError, match="one campaign type"):
+        FeePlan(name="Default for all", fixed_cents=25).full_clean()
+
+
+@pytest.mark.parametrize(
+    ("terms", "described", "at_funding", "per_spend", "from_budget"),
+    [
+        (
+            fees.FeeTerms(1000, 50, "salesman"),
+            "10% + $0.50 per sale",
+            "10%",
+            50,
+            "$0.50 per sale, taken from the budget as each sale is paid",
+        ),
+        (
+            fees.FeeTerms(0, 500, "consultant"),
+            "$5.00 per milestone payment",
+            "0%",
+            500,
+            "$5.00 per milestone payment, taken from the budget as each milestone is paid",
+        ),
+        (
+            fees.FeeTerms(800, 125, "seller"),
+            "8% + $1.25 per milestone payment",
+            "8%",
+            125,
+            "$1.25 per milestone payment, taken from the budget as each milestone is paid",
+        ),
+        # Views bought are known at funding: their fixed amount is charged on top then.
+        (fees.FeeTerms(500, 50, "visibility"), "5% + $0.50 per 100 views", "5% + $0.50 per 100 views", 0, ""),
+        (fees.FeeTerms(1000, 0, "salesman"), "10%", "10%", 0, ""),
+    ],
+)
+def test_a_fixed_amount_per_sale_or_milestone_is_taken_per_spend_not_at_funding(
+    terms, described, at_funding, per_spend, from_budget
+):
+    assert terms.describe() == described
+    assert terms.describe_at_funding() == at_funding
+    assert terms.fixed_per_spend_cents == per_spend
+    assert terms.describe_per_spend() == from_budget
+    quote = fees.fee_quote(
+        budget_cents=10_000, terms=terms, views=2_000 if terms.campaign_type == "visibility" else None
+    )
+    charged_fixed = 0 if per_spend else terms.fixed_cents * 20
+    assert (quote.fixed_cents, quote.fee_cents) == (charged_fixed, terms.percent_bp + charged_fixed)
+
+
+def test_the_fund_page_and_receipt_say_the_fee_per_sale_comes_from_the_budget(client, card_for):
+    FeePlan.objects.create(name="Sales", campaign_type="salesman", percent_bp=1000, fixed_cents=50)
+    campaign = CampaignFactory(salesman=True, awaiting_funding=True)
+    card_for(campaign.advertiser)
+    client.force_login(campaign.advertiser)
+
+    page = client.get(reverse("billing:fund", args=[campaign.public_id]), {"budget_dollars": "100"}).text
+    fund(campaign, budget_cents=10_000)
+    charge = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.CHARGE)
+    receipt = client.get(reverse("billing:receipt", args=[charge.public_id])).text
+
+    assert "Platform fee (10%)" in page and "$10.00" in page and "$110.00" in page
+    assert "Plus $0.50 per sale, taken from the budget as each sale is paid" in page
+    assert "Platform fee (10%)" in receipt and "$10.00" in receipt
+    assert "Plus $0.50 per sale, taken from the budget as each sale is paid" in receipt
 
 
 def test_the_plan_is_fixed_at_funding_shown_before_paying_and_refunded_in_proportion(
@@ -130,3 +193,12 @@ def test_the_campaign_form_preview_uses_the_type_default_plan(client, advertiser
     # 5% of $60.00 plus $0.50 for each of the 20 hundreds of views.
     assert "plus a $13.00 platform fee = $73.00." in views
     assert "platform fee of 10%" in salesman  # no plan for the type: the settings' 10%
+
+
+def test_the_campaign_form_preview_says_a_fee_per_sale_comes_from_the_budget(client, advertiser):
+    FeePlan.objects.create(name="Sales", campaign_type="salesman", percent_bp=800, fixed_cents=50)
+    client.force_login(advertiser)
+
+    text = client.get(reverse("billing:cost_preview"), {"campaign_type": "salesman"}).text
+
+    assert "plus a platform fee of 8%. Plus $0.50 per sale, taken from the budget as each sale is paid." in text

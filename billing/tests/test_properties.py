@@ -1,12 +1,13 @@
-"""Property: whatever fee plan (a percentage, a fixed amount per 100 views, both, none) and
-whatever sequence of funding, spending, top-ups, ending, spends reversed (refunded sales,
-before or after the end) and disputes opened and closed won or lost (their webhooks replayed),
-every cent is accounted for, an ended campaign keeps no money once its refunds
-settle, and the simulator's platform balance moves exactly as the ledger's outside world."""
+"""Property: whatever fee plan (a percentage, a fixed amount per 100 views, per sale or per
+milestone payment, both, none) and whatever sequence of funding, spending, top-ups, ending,
+spends reversed (refunded sales, before or after the end) and disputes opened and closed won
+or lost (their webhooks replayed), every cent is accounted for, an ended campaign keeps no
+money once its refunds settle, and the simulator's platform balance moves exactly as the
+ledger's outside world."""
 
 import pytest
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +26,7 @@ from billing.models import (
 )
 from campaigns import services as campaign_services
 from campaigns.models import CampaignStatus, CampaignType
-from campaigns.tests.factories import CampaignFactory
+from campaigns.tests.factories import CampaignFactory, PromoterCampaignFactory
 from tests.support.funding import fund_with_card as fund
 from tests.support.stripe import add_card
 
@@ -58,9 +59,17 @@ def check_books(campaign):
     def moved(**lookup):
         return Transaction.objects.filter(**lookup).aggregate(total=Sum("amount"))["total"] or 0
 
-    # Net of the spends reversed (refunded sales give the earning and its fee share back).
-    spent = moved(source=budget, kind="spend") - moved(destination=budget, kind="spend_reversal")
-    fees = moved(source=fee_held, kind="fee_recognised") - moved(destination=fee_held, kind="spend_reversal")
+    # Net of the spends reversed (refunded sales give the earning, its fee share and its fixed
+    # fee back). A fixed fee per sale or milestone goes from the budget straight to revenue.
+    spent = moved(source=budget, kind="spend") - moved(
+        destination=budget, kind="spend_reversal", source__kind__startswith="promoter_"
+    )
+    fees = (
+        moved(source=fee_held, kind="fee_recognised")
+        - moved(destination=fee_held, kind="spend_reversal")
+        + moved(source=budget, kind="fee_recognised")
+        - moved(destination=budget, kind="spend_reversal", source__kind="platform_revenue")
+    )
     disputed = sum(moved(source=account, kind="dispute") for account in (budget, fee_held)) - sum(
         moved(destination=account, kind="dispute_reinstated") for account in (budget, fee_held)
     )
@@ -82,9 +91,10 @@ def _platform_available(stripe_client) -> int:
     return next(b.amount for b in stripe_client.v1.balance.retrieve().available if b.currency == "usd")
 
 
-# Fee plans of each kind: (percentage in basis points, fixed cents per 100 views); a fixed
-# amount applies to Visibility only, so Salesman campaigns draw the percentage alone.
-fee_plans = st.sampled_from([None, (1000, 0), (0, 40), (750, 25), (2_500, 0), (0, 0)])
+# Fee plans of each kind: (percentage in basis points, fixed cents per unit): per 100 views
+# (Visibility, charged on top at funding), per sale (Salesman) or per milestone payment
+# (Consultant), the last two taken from the budget at each spend.
+fee_plans = st.sampled_from([None, (1000, 0), (0, 40), (750, 25), (2_500, 0), (0, 0), (1000, 333)])
 
 
 def _fee_plan_set(campaign_type, plan) -> None:
@@ -95,27 +105,60 @@ def _fee_plan_set(campaign_type, plan) -> None:
         name="property",
         campaign_type=campaign_type,
         percent_bp=percent_bp,
-        fixed_cents=fixed if campaign_type == CampaignType.VISIBILITY else 0,
+        fixed_cents=fixed,
     )
 
 
-def _fees_charged_as_quoted(campaign) -> None:
-    """Each payment's fee is what the campaign's fixed terms give for what it bought, and no
-    more fee is recognised than was charged."""
+def _fees_charged_as_quoted(campaign, spends_standing: int) -> None:
+    """Each payment's fee is what the campaign's fixed terms give for what it bought, no more
+    of it is recognised than was charged, and each spend standing (not reversed) took the
+    fixed fee per sale or milestone from the budget, once."""
     terms = fees.campaign_fee_terms(campaign)
     for intent in StripePaymentIntent.objects.filter(campaign=campaign, status="succeeded"):
         quoted = fees.fee_quote(budget_cents=intent.budget_amount, terms=terms, views=intent.views_funded)
         assert intent.fee_amount == quoted.fee_cents
     charged = CampaignBudgetAllocation.objects.filter(campaign=campaign).aggregate(fee=Sum("fee_amount"))["fee"] or 0
-    rows = PlatformFee.objects.filter(campaign=campaign)
-    recognised = sum(rows.filter(kind="recognised").values_list("amount", flat=True)) - sum(
-        rows.filter(kind="reversed").values_list("amount", flat=True)
-    )
-    assert 0 <= recognised <= charged
+
+    def net(account_kind):
+        touching = Q(transaction__source__kind=account_kind) | Q(transaction__destination__kind=account_kind)
+        rows = PlatformFee.objects.filter(touching, campaign=campaign)
+        return sum(rows.filter(kind="recognised").values_list("amount", flat=True)) - sum(
+            rows.filter(kind="reversed").values_list("amount", flat=True)
+        )
+
+    assert 0 <= net("campaign_fee_held") <= charged
+    fixed = net("campaign_budget")
+    assert fixed == terms.fixed_per_spend_cents * spends_standing
+
+
+def _campaign_funded(campaign_type, promoter, stripe_client):
+    """(campaign, the promoter its spends pay): a Salesman or Visibility campaign funded with
+    5,000 of budget, or a Consultant one funded with the 5,000 agreed with its promoter (whose
+    milestone payments the spends are)."""
+    if campaign_type == CampaignType.CONSULTANT:
+        participation = PromoterCampaignFactory(
+            campaign=CampaignFactory(consultant=True, awaiting_funding=True, has_selected_promoter=True),
+            agreed_amount=5_000,
+        )
+        campaign, promoter = participation.campaign, participation.promoter
+    else:
+        campaign = CampaignFactory(
+            campaign_type=campaign_type,
+            awaiting_funding=True,
+            cpv=250 if campaign_type == "visibility" else None,
+            max_views=1_000 if campaign_type == "visibility" else None,
+        )
+    add_card(campaign.advertiser, stripe_client)
+    fund(campaign, budget_cents=5_000)
+    return campaign, promoter
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(campaign_type=st.sampled_from([CampaignType.SALESMAN, CampaignType.VISIBILITY]), fee_plan=fee_plans, steps=steps)
+@given(
+    campaign_type=st.sampled_from([CampaignType.SALESMAN, CampaignType.VISIBILITY, CampaignType.CONSULTANT]),
+    fee_plan=fee_plans,
+    steps=steps,
+)
 def test_every_cent_is_accounted_for_after_every_step(
     stripe_settings,
     stripe_client,
@@ -128,14 +171,7 @@ def test_every_cent_is_accounted_for_after_every_step(
 ):
     stripe_start, ledger_start = _platform_available(stripe_client), ledger.external().balance
     _fee_plan_set(campaign_type, fee_plan)
-    campaign = CampaignFactory(
-        campaign_type=campaign_type,
-        awaiting_funding=True,
-        cpv=250 if campaign_type == "visibility" else None,
-        max_views=1_000 if campaign_type == "visibility" else None,
-    )
-    add_card(campaign.advertiser, stripe_client)
-    fund(campaign, budget_cents=5_000)
+    campaign, promoter = _campaign_funded(campaign_type, promoter, stripe_client)
     check_books(campaign)
     _fee_plan_set(campaign_type, (300, 10))  # a later change: this campaign keeps its terms
     spends, reversed_keys = [], set()
@@ -151,12 +187,15 @@ def test_every_cent_is_accounted_for_after_every_step(
                         promoter=promoter,
                         amount_cents=value,
                         idempotency_key=f"{campaign.pk}-{number}",
+                        destination="direct" if campaign_type == CampaignType.CONSULTANT else "pending",
                     )
-                assert result.spent_cents == value <= before
+                assert result.spent_cents == value and value + result.fixed_fee_cents <= before
+                assert result.fixed_fee_cents == fees.campaign_fee_terms(campaign).fixed_per_spend_cents
                 spends.append(f"{campaign.pk}-{number}")
             except services.BudgetExhausted as refused:
-                assert value > before and refused.remaining_cents == before
-        elif action == "top_up" and not ended:
+                fixed = fees.campaign_fee_terms(campaign).fixed_per_spend_cents
+                assert value + fixed > before and refused.remaining_cents == before
+        elif action == "top_up" and not ended and campaign_type != CampaignType.CONSULTANT:
             if campaign.is_visibility:
                 fund(campaign, views=value)
             else:
@@ -166,7 +205,7 @@ def test_every_cent_is_accounted_for_after_every_step(
                 campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
             else:
                 campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="property test")
-        elif action == "reverse" and spends:
+        elif action == "reverse" and spends and campaign_type != CampaignType.CONSULTANT:
             key = spends[value % len(spends)]
             # A refunded sale: its commission comes back (the task that refunds an ended
             # campaign runs after commit); reversing it again posts nothing more.
@@ -198,6 +237,6 @@ def test_every_cent_is_accounted_for_after_every_step(
             assert services.campaign_budget_remaining(campaign) == 0
             assert ledger.campaign_fee_held(campaign).balance == 0
         check_books(campaign)
-        _fees_charged_as_quoted(campaign)
+        _fees_charged_as_quoted(campaign, spends_standing=len(spends) - len(reversed_keys))
         # Stripe's side: what the platform balance gained is what the ledger's outside world paid.
         assert _platform_available(stripe_client) - stripe_start == ledger_start - ledger.external().balance

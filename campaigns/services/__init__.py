@@ -49,7 +49,7 @@ from campaigns.services.participation import (
     campaign_join,
 )
 from campaigns.services.work import (
-    campaign_work_waiting_cents,
+    campaign_work_waiting,
     deliverable_create,
     work_approve,
     work_reject,
@@ -84,7 +84,7 @@ __all__ = [
     "campaign_publish",
     "campaign_resume",
     "campaign_update",
-    "campaign_work_waiting_cents",
+    "campaign_work_waiting",
     "deliverable_create",
     "work_approve",
     "work_reject",

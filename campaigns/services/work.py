@@ -3,7 +3,7 @@
 import logging
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from campaignplatform.money import dollars
@@ -158,15 +158,16 @@ def work_approve(*, work: CampaignWork, actor) -> bool:
     return True
 
 
-def campaign_work_waiting_cents(*, campaign: Campaign) -> int:
-    """The milestone amounts whose work is submitted and waits for review: what an ended
-    campaign keeps back from its refund until that work is reviewed."""
-    return (
+def campaign_work_waiting(*, campaign: Campaign) -> tuple[int, int]:
+    """(cents, milestones) of the milestones whose work is submitted and waits for review: what
+    an ended campaign keeps back from its refund until that work is reviewed (billing adds a
+    fixed fee per milestone payment, when the campaign's fee terms have one)."""
+    waiting = (
         CampaignDeliverable.objects.filter(promoter_campaign__campaign=campaign, works__status=WorkStatus.SUBMITTED)
         .distinct()
-        .aggregate(total=Sum("amount"))["total"]
-        or 0
+        .aggregate(total=Sum("amount"), milestones=Count("pk"))
     )
+    return waiting["total"] or 0, waiting["milestones"]
 
 
 def _reviewed_after_end(work: CampaignWork) -> None:

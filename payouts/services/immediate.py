@@ -39,6 +39,13 @@ def work_approved_pay(sender, *, work, **kwargs) -> None:
     try:
         work_payment_create(work=work)
     except BudgetExhausted as refused:
+        if refused.fixed_fee_cents and refused.remaining_cents >= work.deliverable.amount:
+            raise WorkNotPayable(
+                f"The campaign's budget holds {dollars(refused.remaining_cents)}: not enough for this "
+                f"{dollars(work.deliverable.amount)} milestone and its {dollars(refused.fixed_fee_cents)} platform "
+                "fee, which the budget pays with each milestone payment. It was not approved. Contact support to "
+                "settle it."
+            ) from refused
         raise WorkNotPayable(
             "The campaign's budget cannot pay for this work any more, so it was not approved. "
             "Contact support to settle it."

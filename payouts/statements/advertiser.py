@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Coalesce
 
-from billing.models import AdvertiserCharge, AdvertiserSpend, ChargeKind, LedgerAccount, Transaction
+from billing.fees import FeeTerms, campaign_fee_terms_many
+from billing.models import AccountKind, AdvertiserCharge, AdvertiserSpend, ChargeKind, LedgerAccount, Transaction
 from billing.models import TransactionKind as Kind
 from campaigns.models import Campaign
 from payouts.models import (
@@ -29,9 +30,16 @@ class CampaignActivity:
     spent: int = 0
     fees: int = 0
     refunded: int = 0
+    fixed_fees: int = 0  # of `fees`, the fixed fees per sale or milestone taken from the budget
+    fee_terms: FeeTerms | None = None  # the plan fixed on the campaign, for the fee's label
     spends: int = 0  # number of spends (view batches, sales, milestones), from advertiser_spends
     days: int = 0  # days with spend, from advertiser_spends
     reversed_since: int = 0  # of `spent`, given back since (refunded sales), from advertiser_spends
+
+    @property
+    def percent_fees(self) -> int:
+        """Of `fees`, the percentage (and fixed amount per 100 views) charged on top at funding."""
+        return self.fees - self.fixed_fees
 
 
 @dataclass(frozen=True)
@@ -126,11 +134,21 @@ def _advertiser_ledger_rows(*, user, period: datetime.date):
 
 
 def advertiser_ledger_by_campaign(*, user, period: datetime.date) -> dict[int, dict[str, int]]:
-    """{campaign pk: {summary field: cents}} for the month."""
+    """{campaign pk: {summary field: cents, "fixed_fees": cents}} for the month; "fixed_fees"
+    is the part of "fees" a fixed fee per sale or milestone took from the budget."""
     totals: dict[int, dict[str, int]] = {}
-    rows = _advertiser_ledger_rows(user=user, period=period).values("campaign_pk", "kind").annotate(total=Sum("amount"))
+    rows = (
+        _advertiser_ledger_rows(user=user, period=period)
+        .annotate(fixed=Q(kind=Kind.FEE_RECOGNISED, source__kind=AccountKind.CAMPAIGN_BUDGET))
+        .values("campaign_pk", "kind", "fixed")
+        .annotate(total=Sum("amount"))
+    )
     for row in rows.order_by():
-        totals.setdefault(row["campaign_pk"], {})[ADVERTISER_KINDS[row["kind"]]] = row["total"]
+        figures = totals.setdefault(row["campaign_pk"], {})
+        field = ADVERTISER_KINDS[row["kind"]]
+        figures[field] = figures.get(field, 0) + row["total"]
+        if row["fixed"]:
+            figures["fixed_fees"] = row["total"]
     return totals
 
 
@@ -192,6 +210,7 @@ def advertiser_activity_by_campaign(*, user, period: datetime.date) -> list[Camp
     ledger = advertiser_ledger_by_campaign(user=user, period=period)
     daily = advertiser_spends_by_campaign(user=user, period=period)
     campaigns = campaigns_by_pk(ledger)
+    terms = campaign_fee_terms_many(list(campaigns.values()))
     activities = []
     for pk, figures in ledger.items():
         days = daily.get(pk)
@@ -202,6 +221,8 @@ def advertiser_activity_by_campaign(*, user, period: datetime.date) -> list[Camp
                 funded=figures.get("funded", 0),
                 spent=spent,
                 fees=figures.get("fees", 0),
+                fixed_fees=figures.get("fixed_fees", 0),
+                fee_terms=terms[pk],
                 refunded=figures.get("refunded", 0),
                 spends=days["spends"] if days else 0,
                 days=days["days"] if days else 0,

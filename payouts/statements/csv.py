@@ -29,6 +29,22 @@ def statement_csv_filename(period: datetime.date) -> str:
     return f"statement-{period:%Y-%m}.csv"
 
 
+def _fee_rows(activity, row) -> list[list[str]]:
+    """A campaign's platform fee: one row, or two when a fixed fee per sale or milestone was
+    taken from the budget (the percentage charged at funding, then the fixed fees)."""
+    terms = activity.fee_terms or fees.default_terms(activity.campaign.campaign_type)
+    if not activity.fees:
+        return []
+    if not activity.fixed_fees:
+        return [row("platform_fee", f"Platform fee ({terms.describe()})", activity.fees, campaign=activity.campaign)]
+    fixed = f"Platform fee ({terms.describe_fixed()}, taken from the budget)"
+    rows = [row("platform_fee", fixed, activity.fixed_fees, campaign=activity.campaign)]
+    if activity.percent_fees:
+        percent = f"Platform fee ({terms.describe_at_funding()})"
+        rows.insert(0, row("platform_fee", percent, activity.percent_fees, campaign=activity.campaign))
+    return rows
+
+
 def statement_csv_rows(statement) -> list[list[str]]:
     """The header, one row per line of the statement, then its totals (the summary's figures)."""
     period = f"{statement.period:%Y-%m}"
@@ -88,17 +104,8 @@ def statement_csv_rows(statement) -> list[list[str]]:
     for activity in statement.campaigns:
         if activity.spent:
             rows.append(row("spend", "Budget spent", activity.spent, campaign=activity.campaign))
-    fee_terms = fees.campaign_fee_terms_many([activity.campaign for activity in statement.campaigns])
     for activity in statement.campaigns:
-        if activity.fees:
-            rows.append(
-                row(
-                    "platform_fee",
-                    f"Platform fee ({fee_terms[activity.campaign.pk].describe()})",
-                    activity.fees,
-                    campaign=activity.campaign,
-                )
-            )
+        rows += _fee_rows(activity, row)
     for line in statement.refunds:
         status = line.charge.status if line.charge else ""
         rows.append(

@@ -284,3 +284,17 @@ def test_action_groups_count_every_waiting_item_and_show_the_oldest_first(advert
     assert (groups["Work to review"].count, groups["Work to review"].items) == (0, [])
     assert groups["Campaigns paused or waiting for funding"].count == 1
     assert groups["Sales to verify"].count == 0
+
+
+def test_budget_left_counts_the_fixed_fees_per_sale_taken_from_it(advertiser):
+    from billing.models import FeePlan
+    from reporting.dashboards import advertiser_campaigns_part, advertiser_summary_part
+
+    FeePlan.objects.create(name="Sales", campaign_type="salesman", percent_bp=1000, fixed_cents=50)
+    participation = _participation(campaign_type="salesman", advertiser=advertiser)
+    _earn(participation, 2_000, "sale-1")  # 2,000 + 50 from the budget
+
+    left = billing_services.campaign_budget_remaining(participation.campaign)
+    assert advertiser_summary_part(advertiser)["remaining"] == left
+    (row,) = advertiser_campaigns_part(advertiser)["campaign_rows"]
+    assert (row.spent, row.fees_taken, row.remaining) == (2_000, 50, left)

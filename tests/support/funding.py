@@ -3,7 +3,7 @@ through billing's funding service with Stripe's answers made up (no network)."""
 
 import uuid
 
-from billing import gateway, services
+from billing import fees, gateway, services
 from billing.models import IntentMethod, IntentStatus, StripePaymentIntent
 
 
@@ -18,8 +18,15 @@ def fund_with_card(campaign, *, budget_cents=None, views=None):
 def fund_with_charge(campaign, budget_cents, *, charge_id=""):
     """`fund_without_stripe`, paid by a real simulator charge (`charge_id`, or a new one), so
     transfers can use it as their `source_transaction`."""
-    total = budget_cents + services.platform_fee_cents(budget_cents)
+    total = budget_cents + _fee_cents(campaign, budget_cents)
     return fund_without_stripe(campaign, budget_cents=budget_cents, charge_id=charge_id or simulator_charge(total))
+
+
+def _fee_cents(campaign, budget_cents, views=None):
+    """The fee funding charges on top under the campaign's fee terms (the settings' percentage
+    unless a fee plan applies)."""
+    terms = fees.campaign_fee_terms(campaign)
+    return fees.fee_quote(budget_cents=budget_cents, terms=terms, views=views).fee_cents
 
 
 def simulator_charge(amount_cents):
@@ -44,13 +51,15 @@ def fund_without_stripe(
 ):
     """Fund (or top up) `campaign` through billing's funding service, as if Stripe had confirmed
     the payment: `budget_cents` (default: what the campaign asks, even below Stripe's minimum)
-    plus its platform fee. `charge_id` names a real simulator charge when transfers need one as
-    their `source_transaction` (`simulator_charge`); otherwise a made-up id is used."""
+    plus its platform fee, the fee plan fixed on the campaign as funding does. `charge_id` names
+    a real simulator charge when transfers need one as their `source_transaction`
+    (`simulator_charge`); otherwise a made-up id is used."""
     if budget_cents is None:
         budget_cents = campaign.funding_budget_cents() or services.funding_quote(campaign=campaign).budget_cents
-    fee = services.platform_fee_cents(budget_cents)
     purpose = services.funding_purpose(campaign) or "funding"
     views = budget_cents * 100 // campaign.cpv if campaign.cpv and purpose == "top_up" else None
+    services.campaign_fee_terms_fix(campaign=campaign)
+    fee = _fee_cents(campaign, budget_cents, views or (campaign.max_views if campaign.cpv else None))
     intent = StripePaymentIntent.objects.create(
         campaign=campaign,
         advertiser=campaign.advertiser,
