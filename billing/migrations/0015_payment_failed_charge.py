@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0013_bank_accounts'),
+        ('billing', '0014_fixed_fee_per_sale_or_milestone'),
     ]
 
     operations = [
