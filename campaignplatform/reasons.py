@@ -35,10 +35,10 @@ def reason_checked(*, code: str, note: str, allowed, max_length: int = NOTE_MAX_
 
 def reason_text(choices, code: str, note: str = "") -> str:
     """What people read: the code's label, then the note; for OTHER the note alone (its label
-    says nothing). Empty when there is no code and no note."""
+    says nothing: empty without a note, so the caller says what to show then)."""
     note = (note or "").strip()
     if not code or code == OTHER:
-        return note or (choices(code).label if code else "")
+        return note
     label = choices(code).label
     return f"{label}: {note}" if note else label
 

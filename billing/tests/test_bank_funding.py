@@ -146,8 +146,10 @@ def test_a_bank_payment_failing_after_processing_funds_nothing_tells_and_lets_th
     intent.refresh_from_db()
     assert intent.status == IntentStatus.FAILED
     assert "insufficient funds" in intent.failure_reason
+    assert intent.failure_reason_code == "insufficient_funds"  # Stripe's code, kept as ours
     _nothing_funded(campaign)
     notice = Notification.objects.get(user=campaign.advertiser, kind=NotificationKind.PAYMENT_FAILED)
+    assert f"Insufficient funds: {intent.failure_reason}" in notice.body
     assert "Nothing was funded or spent" in notice.body
 
     card = add_card(campaign.advertiser, stripe_client)
