@@ -66,7 +66,7 @@ class CodedReasonForm(forms.Form):
         label="Reason",
         error_messages={"required": "Choose a reason.", "invalid_choice": "Choose a reason from the list."},
     )
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(required=False)  # declared for its place after the reason; made in __init__
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
