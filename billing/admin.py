@@ -107,7 +107,7 @@ class PaymentMethodAdmin(ReadOnlyAdmin):
 @admin.register(StripePaymentIntent)
 class StripePaymentIntentAdmin(ReadOnlyAdmin):
     list_display = ["id", "campaign", "advertiser", "purpose", "method", "amount", "status", "created_at"]
-    list_filter = ["status", "purpose", "method"]
+    list_filter = ["status", "failure_reason_code", "purpose", "method"]
     list_select_related = ["campaign", "advertiser"]
     search_fields = ["stripe_payment_intent_id", "stripe_checkout_session_id", "campaign__title", "advertiser__email"]
     actions = ["resync"]
@@ -162,7 +162,7 @@ class CampaignBudgetAllocationAdmin(ReadOnlyAdmin):
 @admin.register(AdvertiserCharge)
 class AdvertiserChargeAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_at", "kind", "advertiser", "campaign", "amount", "status", "stripe_fee_amount"]
-    list_filter = ["kind", "status"]
+    list_filter = ["kind", "status", "failure_reason_code"]
     list_select_related = ["advertiser", "campaign"]
     search_fields = ["stripe_charge_id", "stripe_refund_id", "advertiser__email", "campaign__title"]
     actions = ["refund_unused", "retry_refund"]

@@ -38,7 +38,7 @@ def bank_payment_failed(*, intent: StripePaymentIntent) -> None:
         title=f"Your bank payment of {dollars(intent.amount)} for “{intent.campaign.title}” failed",
         body=(
             f"Your bank did not pay the {dollars(intent.amount)} for “{intent.campaign.title}”: "
-            f"{intent.failure_reason or 'it gave no reason'}. Nothing was funded or spent. Pay with a card or "
+            f"{intent.failure_text or 'it gave no reason'}. Nothing was funded or spent. Pay with a card or "
             "another bank account to fund the campaign."
         ),
         url=reverse("billing:fund", args=[intent.campaign.public_id]),

@@ -187,7 +187,7 @@ def fund_return(request, public_id):
         _tell_funding(request, intent)
         return redirect("campaigns:advertiser_detail", public_id=campaign.public_id)
     if intent.status == IntentStatus.FAILED:
-        messages.error(request, f"The payment did not go through: {intent.failure_reason}")
+        messages.error(request, f"The payment did not go through: {intent.failure_text}")
     elif request.GET.get("cancelled"):
         messages.info(request, "Payment cancelled. Nothing was charged.")
     else:

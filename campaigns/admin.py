@@ -147,8 +147,16 @@ class ApplicationMessageInline(admin.TabularInline):
 
 @admin.register(CampaignApplication)
 class CampaignApplicationAdmin(admin.ModelAdmin):
-    list_display = ["campaign", "promoter", "status", "proposed_amount", "current_amount", "updated_at"]
-    list_filter = ["status", "created_at"]
+    list_display = [
+        "campaign",
+        "promoter",
+        "status",
+        "decision_reason_code",
+        "proposed_amount",
+        "current_amount",
+        "updated_at",
+    ]
+    list_filter = ["status", "decision_reason_code", "created_at"]
     search_fields = ["campaign__title", "promoter__email", "public_id"]
     list_select_related = ["campaign", "promoter"]
     readonly_fields = [
@@ -158,6 +166,7 @@ class CampaignApplicationAdmin(admin.ModelAdmin):
         "status",
         "proposed_amount",
         "current_amount",
+        "decision_reason_code",
         "decided_at",
         "created_at",
         "updated_at",
@@ -218,7 +227,7 @@ class CampaignDeliverableAdmin(admin.ModelAdmin):
 class CampaignWorkAdmin(admin.ModelAdmin):
     formfield_overrides = URL_FIELD_OVERRIDES
     list_display = ["deliverable", "submitted_by", "status", "submitted_at", "auto_approve_after", "auto_approved"]
-    list_filter = ["status", "auto_approved", "submitted_at"]
+    list_filter = ["status", "review_reason_code", "auto_approved", "submitted_at"]
     search_fields = ["deliverable__title", "submitted_by__email", "public_id"]
     list_select_related = ["deliverable", "submitted_by"]
     # The file is served through campaigns:work_file (access-checked), not a storage URL.
@@ -233,5 +242,6 @@ class CampaignWorkAdmin(admin.ModelAdmin):
         "auto_approve_after",
         "reviewed_at",
         "reviewed_by",
+        "review_reason_code",
         "auto_approved",
     ]

@@ -10,7 +10,9 @@ from accounts.forms import validate_http_url
 from accounts.models import AdvertiserType, Language, Skill, SocialPlatform
 from campaignplatform.money import dollars
 from campaignplatform.payment_limits import largest_budget_in_one_payment, too_large_for_one_payment_message
+from campaignplatform.reasons import CodedReasonForm
 from campaigns.models import (
+    APPLICATION_REJECTION_REASONS,
     CAMPAIGN_TERMS,
     MAX_BUDGET_CENTS,
     MAX_COMMISSION_PERCENT,
@@ -19,6 +21,7 @@ from campaigns.models import (
     Campaign,
     CampaignType,
     TrackingMethod,
+    WorkReviewReason,
 )
 
 MAX_CAMPAIGN_YEARS = 5
@@ -295,6 +298,20 @@ class ReasonForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "Reason"}),
         error_messages={"required": "Give a reason."},
     )
+
+
+class ApplicationRejectForm(CodedReasonForm):
+    reasons = APPLICATION_REJECTION_REASONS
+    note_help = "The promoter reads the reason and your note."
+
+
+class WorkReviewForm(CodedReasonForm):
+    """Send work back for a revision (the note says what to change) or reject it."""
+
+    reasons = tuple(WorkReviewReason)
+    note_max_length = 5000
+    note_label = "Note"
+    note_help = "What should change (needed for a revision; optional when rejecting)."
 
 
 class ApplicationForm(forms.Form):

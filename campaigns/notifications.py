@@ -155,7 +155,7 @@ def application_rejected(*, application) -> None:
         user=application.promoter,
         kind=NotificationKind.APPLICATION_REJECTED,
         title=f"Your application for “{campaign.title}” was not accepted",
-        body=f"{_advertiser_name(campaign.advertiser)} gave this reason: {_excerpt(application.decision_reason)}",
+        body=f"{_advertiser_name(campaign.advertiser)} gave this reason: {_excerpt(application.decision_reason_text)}",
         url=_application_url(application),
         event_key=f"application:{application.pk}:rejected",
     )
@@ -223,20 +223,20 @@ def work_reviewed(*, work, revision: bool) -> None:
     deliverable = work.deliverable
     participation = deliverable.promoter_campaign
     campaign = participation.campaign
-    comment = _excerpt(work.review_comment, 1500)
+    reason = _excerpt(work.review_reason_text, 1500)
     if revision:
         kind, key = NotificationKind.WORK_REVISION_REQUESTED, "revision_requested"
         title = f"Changes requested: “{deliverable.title}”"
         body = (
             f"{_advertiser_name(campaign.advertiser)} asks for changes to your work for the milestone "
-            f"“{deliverable.title}” of “{campaign.title}”. Update it and submit it again.\n\nTheir comment: {comment}"
+            f"“{deliverable.title}” of “{campaign.title}”. Update it and submit it again.\n\nTheir reason: {reason}"
         )
     else:
         kind, key = NotificationKind.WORK_REJECTED, "rejected"
         title = f"Work rejected: “{deliverable.title}”"
         body = (
             f"{_advertiser_name(campaign.advertiser)} rejected your work for the milestone “{deliverable.title}” "
-            f"of “{campaign.title}”; the milestone is closed unpaid.\n\nTheir comment: {comment}"
+            f"of “{campaign.title}”; the milestone is closed unpaid.\n\nTheir reason: {reason}"
         )
     notify(
         user=participation.promoter,

@@ -161,11 +161,11 @@ class Actions:
         work = self.works[name]
         services.work_approve(work=work, actor=self._advertiser_of_work(work))
 
-    def revise(self, name: str, comment: str) -> None:
+    def revise(self, name: str, code: str, note: str) -> None:
         from campaigns import services
 
         work = self.works[name]
-        services.work_request_revision(work=work, actor=self._advertiser_of_work(work), comment=comment)
+        services.work_request_revision(work=work, actor=self._advertiser_of_work(work), code=code, note=note)
 
     def pause(self, key: str, reason: str) -> None:
         from campaigns import services
@@ -213,10 +213,10 @@ class Actions:
 
         sale_verify(sale=self._sale(key, order), actor=self._fresh(key).advertiser)
 
-    def reject(self, key: str, order: str, reason: str) -> None:
+    def reject(self, key: str, order: str, code: str, note: str = "") -> None:
         from tracking.services import sale_reject
 
-        sale_reject(sale=self._sale(key, order), actor=self._fresh(key).advertiser, reason=reason)
+        sale_reject(sale=self._sale(key, order), actor=self._fresh(key).advertiser, code=code, note=note)
 
     def refund_sale(self, key: str, order: str, reason: str) -> None:
         from tracking.services import sale_refund

@@ -151,7 +151,9 @@ class Story:
         at(38, 16).submit("video1", "Filmed over two nights at 11,000 ft.", "https://video.example/pat/tent-review")
         at(36, 10).approve("video1")  # paid at once to Pat's Connect account
         at(14, 17).submit("video3", "First cut after 50 miles.", "https://video.example/pat/ridgeline-50")
-        at(12, 11).revise("video3", "Great footage! Please show the tread after the full 100 miles, as agreed.")
+        at(12, 11).revise(
+            "video3", "incomplete", "Great footage! Please show the tread after the full 100 miles, as agreed."
+        )
         at(2, 18).submit("video2", "Backpack review with a 20 kg load test.", "https://video.example/pat/pack-40")
 
     def _campaign_workshops(self) -> None:
@@ -197,7 +199,7 @@ class Story:
         at(48, 17).submit("studio", "20 photos, 6000 px, TIFF and JPEG.", "https://files.example/sam/acme-studio")
         at(46, 10).approve("studio")
         at(42, 17).submit("lifestyle", "6 photos from the Maroon Bells trail.", "https://files.example/sam/acme-trail")
-        at(41, 9).revise("lifestyle", "Lovely set. Could one of them be at golden hour?")
+        at(41, 9).revise("lifestyle", "brief", "Lovely set. Could one of them be at golden hour?")
         at(39, 18).submit("lifestyle", "Photo 4 is now a golden-hour shot.", "https://files.example/sam/acme-trail-2")
         at(38, 10).approve("lifestyle")
         at(37, 11).end("catalog", "All photos delivered.")
@@ -256,7 +258,7 @@ class Story:
             at(days_ago, self.rng.randint(9, 20)).sale("packs", promoter, order, self.rng.choice(prices))
             if 20 <= days_ago < 30 and "rejected" not in special:
                 special["rejected"] = order
-                at(days_ago - 1, 10).reject("packs", order, "Order cancelled before shipping.")
+                at(days_ago - 1, 10).reject("packs", order, "order_cancelled", "Cancelled before shipping.")
             elif 10 <= days_ago < 20 and "refunded pending" not in special:
                 special["refunded pending"] = order
                 at(days_ago - 2, 10).refund_sale("packs", order, "Customer returned the pack unopened.")
@@ -408,7 +410,7 @@ class Story:
         at(27, 11).fund("labels", page=True)
         at(27, 12).milestone("labels", "sam", "labelset", "Label set for four roasts", 50_000)
         at(24, 17).submit("labelset", "Four labels, CMYK, with bleed.", "https://files.example/sam/northwind-labels")
-        at(22, 10).revise("labelset", "Please use the darker roast colours from the brand guide.")
+        at(22, 10).revise("labelset", "guidelines", "Please use the darker roast colours from the brand guide.")
         at(8, 10).pause("labels", "Waiting for our new logo before the labels are finished.")
 
     def _campaign_menu(self) -> None:

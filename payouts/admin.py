@@ -9,6 +9,7 @@ from billing import gateway
 from payouts import services
 from payouts.models import (
     BillingPeriodSummary,
+    PayoutHoldReason,
     PayoutRecord,
     PayoutRun,
     PayoutStatus,
@@ -30,10 +31,10 @@ class StripeConnectAccountAdmin(ReadOnlyAdmin):
         "payouts_enabled",
         "transfers_active",
         "disabled_reason",
-        "payout_failure_message",
+        "payout_failure_code",
         "updated_at",
     ]
-    list_filter = ["payouts_enabled", "transfers_active", "details_submitted"]
+    list_filter = ["payouts_enabled", "transfers_active", "details_submitted", "payout_failure_code"]
     list_select_related = ["user"]
     search_fields = ["user__email", "stripe_account_id"]
     actions = ["refresh_from_stripe"]
@@ -56,12 +57,27 @@ class WalletHoldForm(forms.ModelForm):
         label="Why (staff audit log)",
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text="Kept with your name and the time; the promoter sees only the hold reason above.",
+        help_text="Kept with your name and the time; the promoter sees only the hold reason and note above.",
     )
 
     class Meta:
         model = Wallet
-        fields = ["payout_hold", "payout_hold_reason"]
+        fields = ["payout_hold", "payout_hold_reason_code", "payout_hold_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("payout_hold"):
+            # Released: no reason is kept (the audit log has the history).
+            cleaned["payout_hold_reason_code"] = cleaned["payout_hold_reason"] = ""
+        elif not cleaned.get("payout_hold_reason_code"):
+            self.add_error("payout_hold_reason_code", "Choose why the payouts are held; the promoter sees it.")
+        elif cleaned["payout_hold_reason_code"] == PayoutHoldReason.OTHER and not cleaned.get("payout_hold_reason"):
+            self.add_error("payout_hold_reason", "You chose “Other”: say what the reason is here.")
+        return cleaned
+
+
+# Staff change the hold and nothing else: balances are ledger projections.
+WALLET_EDITABLE_FIELDS = ("payout_hold", "payout_hold_reason_code", "payout_hold_reason", "staff_reason")
 
 
 @admin.register(Wallet)
@@ -79,8 +95,9 @@ class WalletAdmin(admin.ModelAdmin):
         "paid_out_total",
         "minimum_threshold",
         "payout_hold",
+        "payout_hold_reason_code",
     ]
-    list_filter = ["payout_hold", "currency"]
+    list_filter = ["payout_hold", "payout_hold_reason_code", "currency"]
     list_select_related = ["user"]
     search_fields = ["user__email"]
     fields = [
@@ -93,11 +110,12 @@ class WalletAdmin(admin.ModelAdmin):
         "paid_out_total",
         "minimum_threshold",
         "payout_hold",
+        "payout_hold_reason_code",
         "payout_hold_reason",
         "staff_reason",
         "updated_at",
     ]
-    readonly_fields = [name for name in fields if name not in ("payout_hold", "payout_hold_reason", "staff_reason")]
+    readonly_fields = [name for name in fields if name not in WALLET_EDITABLE_FIELDS]
 
     def has_add_permission(self, request):
         return False
@@ -115,20 +133,36 @@ class WalletAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not form.has_changed() or form.changed_data == ["staff_reason"]:
             return
-        services.wallet_hold_set(wallet=obj, hold=obj.payout_hold, reason=obj.payout_hold_reason, actor=request.user)
+        services.wallet_hold_set(
+            wallet=obj,
+            hold=obj.payout_hold,
+            code=obj.payout_hold_reason_code,
+            note=obj.payout_hold_reason,
+            actor=request.user,
+        )
         staff_action_record(
             actor=request.user,
             action="payouts.hold_payouts",
             target=obj,
             reason=form.cleaned_data["staff_reason"],
-            outcome=f"held: {obj.payout_hold_reason}" if obj.payout_hold else "released",
+            outcome=f"held: {obj.payout_hold_text}" if obj.payout_hold else "released",
         )
 
 
 @admin.register(PayoutRecord)
 class PayoutRecordAdmin(ReadOnlyAdmin):
-    list_display = ["period", "promoter", "amount", "currency", "status", "attempts", "failure_reason", "paid_at"]
-    list_filter = ["status", "period"]
+    list_display = [
+        "period",
+        "promoter",
+        "amount",
+        "currency",
+        "status",
+        "attempts",
+        "failure_reason_code",
+        "failure_reason",
+        "paid_at",
+    ]
+    list_filter = ["status", "failure_reason_code", "period"]
     list_select_related = ["promoter"]
     search_fields = ["promoter__email", "stripe_transfer__stripe_transfer_id"]
     actions = ["retry"]
@@ -140,14 +174,14 @@ class PayoutRecordAdmin(ReadOnlyAdmin):
         for record in queryset.filter(status__in=[PayoutStatus.FAILED, PayoutStatus.PENDING]):
             record = services.payout_record_retry(record=record)
             level = messages.SUCCESS if record.status == PayoutStatus.PAID else messages.WARNING
-            self.message_user(request, f"{record}: {record.failure_reason or 'sent'}", level)
-            yield record, f"status {record.status} {record.failure_reason}".strip()
+            self.message_user(request, f"{record}: {record.failure_text or record.get_status_display()}", level)
+            yield record, f"status {record.status} {record.failure_text}".strip()
 
 
 @admin.register(StripeTransfer)
 class StripeTransferAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "promoter", "kind", "amount", "status", "attempts", "stripe_transfer_id"]
-    list_filter = ["kind", "status"]
+    list_filter = ["kind", "status", "failure_reason_code"]
     list_select_related = ["promoter"]
     search_fields = ["promoter__email", "stripe_transfer_id", "idempotency_key"]
     actions = ["retry", "send_reversed_again"]
@@ -160,7 +194,7 @@ class StripeTransferAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{transfer}: nothing to send again (the wallet no longer holds it).")
                 continue
             again = services.transfer_send(transfer_id=again.pk)
-            self.message_user(request, f"{again}: {again.failure_reason or again.get_status_display()}")
+            self.message_user(request, f"{again}: {again.failure_text or again.get_status_display()}")
 
     @staff_action("Retry the transfer", permission="payouts.retry_payout")
     def retry(self, request, queryset, reason):
@@ -170,8 +204,8 @@ class StripeTransferAdmin(ReadOnlyAdmin):
             else:
                 services.payout_record_retry(record=transfer.payout_record)
                 transfer.refresh_from_db()
-            self.message_user(request, f"{transfer}: {transfer.failure_reason or transfer.get_status_display()}")
-            yield transfer, f"status {transfer.status} {transfer.failure_reason}".strip()
+            self.message_user(request, f"{transfer}: {transfer.failure_text or transfer.get_status_display()}")
+            yield transfer, f"status {transfer.status} {transfer.failure_text}".strip()
 
 
 @admin.register(PeriodClose)

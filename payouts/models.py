@@ -12,6 +12,28 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from campaignplatform.reasons import code_of, reason_text
+
+
+class BankPayoutFailure(models.TextChoices):
+    """Why the promoter's bank refused a payout from their Stripe account: Stripe's payout
+    `failure_code`, where we know it. Stripe's message stays in `payout_failure_message`."""
+
+    ACCOUNT_CLOSED = "account_closed", "Bank account closed"
+    NO_ACCOUNT = "no_account", "Bank account not found"
+    INVALID_ACCOUNT_NUMBER = "invalid_account_number", "Invalid account number"
+    ACCOUNT_FROZEN = "account_frozen", "Bank account frozen"
+    BANK_ACCOUNT_RESTRICTED = "bank_account_restricted", "Bank account restricted"
+    INVALID_CURRENCY = "invalid_currency", "The bank account cannot take this currency"
+    DECLINED = "declined", "The bank declined the payout"
+    COULD_NOT_PROCESS = "could_not_process", "The bank could not process the payout"
+    OTHER = "other", "Other"
+
+
+def bank_payout_failure_code(stripe_code: str) -> str:
+    """The BankPayoutFailure for Stripe's payout failure code (OTHER for one we do not know)."""
+    return code_of(BankPayoutFailure, stripe_code)
+
 
 class StripeConnectAccount(models.Model):
     """A promoter's Stripe Express account: where their money goes."""
@@ -26,7 +48,10 @@ class StripeConnectAccount(models.Model):
     disabled_reason = models.CharField(max_length=120, blank=True)
     # A bank payout from the Stripe account that failed (payout.failed), kept until a later
     # payout arrives (payout.paid); apart from disabled_reason, which account.updated rewrites.
-    payout_failure_message = models.CharField(max_length=300, blank=True)
+    payout_failure_code = models.CharField(
+        max_length=30, choices=BankPayoutFailure.choices, blank=True, help_text="Empty: no refused payout."
+    )
+    payout_failure_message = models.CharField(max_length=300, blank=True, help_text="Stripe's message, for people.")
     payout_failure_id = models.CharField(max_length=64, blank=True)
     payout_failed_at = models.DateTimeField(null=True, blank=True)
     country = models.CharField(max_length=2, blank=True)
@@ -46,6 +71,11 @@ class StripeConnectAccount(models.Model):
     def can_receive_money(self):
         """No money goes to an account that cannot pass it on to the promoter's bank."""
         return self.payouts_enabled and self.transfers_active
+
+    @property
+    def payout_failure_text(self):
+        """Why the bank refused the payout, as people read it (the code's label and Stripe's message)."""
+        return reason_text(BankPayoutFailure, self.payout_failure_code, self.payout_failure_message)
 
     @property
     def disabled_reason_text(self):
@@ -102,6 +132,18 @@ REQUIREMENT_LABELS = {
 }
 
 
+class PayoutHoldReason(models.TextChoices):
+    """Why staff hold a promoter's payouts. Rules read the code; the note is staff's words,
+    which the promoter reads too."""
+
+    FRAUD_REVIEW = "fraud_review", "Suspicious activity under review"
+    CHARGEBACK_REVIEW = "chargeback_review", "Chargebacks or refunds under review"
+    IDENTITY_CHECK = "identity_check", "Identity check"
+    TERMS_REVIEW = "terms_review", "Terms of service review"
+    PROMOTER_REQUEST = "promoter_request", "Held at the promoter's request"
+    OTHER = "other", "Other"
+
+
 class Wallet(models.Model):
     """The seed's `wallets`: what the platform owes a promoter, by stage."""
 
@@ -114,7 +156,16 @@ class Wallet(models.Model):
     paid_out_total = models.BigIntegerField(default=0, help_text="Monthly payouts transferred so far.")
     minimum_threshold = models.BigIntegerField(default=2000)
     payout_hold = models.BooleanField(default=False, help_text="Skip this wallet in payout runs (under review).")
-    payout_hold_reason = models.CharField(max_length=300, blank=True)
+    payout_hold_reason_code = models.CharField(
+        max_length=20,
+        choices=PayoutHoldReason.choices,
+        blank=True,
+        verbose_name="hold reason",
+        help_text="Why the payouts are held; empty when they are not.",
+    )
+    payout_hold_reason = models.CharField(
+        max_length=300, blank=True, verbose_name="hold note", help_text="Staff's note; the promoter reads it."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -133,6 +184,11 @@ class Wallet(models.Model):
 
     def __str__(self):
         return f"Wallet of {self.user}"
+
+    @property
+    def payout_hold_text(self):
+        """Why the payouts are held, as people read it (the code's label and staff's note)."""
+        return reason_text(PayoutHoldReason, self.payout_hold_reason_code, self.payout_hold_reason)
 
     @property
     def total_owed(self):
@@ -159,6 +215,31 @@ class TransferStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Sent"
     FAILED = "failed", "Failed"
     REVERSED = "reversed", "Reversed"
+
+
+class TransferFailure(models.TextChoices):
+    """Why a transfer (and the payout it carries) was not sent, or was taken back: Stripe's
+    error code where we know it, or what the platform saw. Stripe's message stays in
+    `failure_reason`."""
+
+    BALANCE_INSUFFICIENT = "balance_insufficient", "The platform's Stripe balance is too low"
+    INSUFFICIENT_CAPABILITIES = (
+        "insufficient_capabilities_for_transfer",
+        "The payout account cannot receive transfers yet",
+    )
+    ACCOUNT_INVALID = "account_invalid", "The payout account cannot be used"
+    RESOURCE_MISSING = "resource_missing", "Stripe does not know the payout account or the payment"
+    AMOUNT_TOO_LARGE = "amount_too_large", "Above Stripe's largest transfer"
+    STRIPE_UNAVAILABLE = "stripe_unavailable", "Stripe could not be reached"
+    TRANSFER_REVERSED = "transfer_reversed", "Stripe reversed the transfer"
+    NOT_SENT_AGAIN = "not_sent_again", "The returned payment was not sent again"
+    OTHER = "other", "Other"
+
+
+def transfer_failure_code(stripe_code: str, *, unavailable: bool = False) -> str:
+    """The TransferFailure for Stripe's error code (`unavailable`: Stripe was not reached or
+    failed on its side, so the request may be sent again)."""
+    return TransferFailure.STRIPE_UNAVAILABLE if unavailable else code_of(TransferFailure, stripe_code)
 
 
 class StripeTransfer(models.Model):
@@ -190,7 +271,10 @@ class StripeTransfer(models.Model):
     source_transaction = models.CharField(max_length=64, blank=True, help_text="Funding charge id.")
     destination = models.CharField(max_length=64, blank=True)
     stripe_transfer_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    failure_reason = models.CharField(max_length=500, blank=True)
+    failure_reason_code = models.CharField(
+        max_length=40, choices=TransferFailure.choices, blank=True, help_text="Why it failed or was taken back."
+    )
+    failure_reason = models.CharField(max_length=500, blank=True, help_text="Stripe's message, for people.")
     attempts = models.PositiveIntegerField(default=0)
     amount_reversed = models.BigIntegerField(default=0, help_text="Cents Stripe took back (partial or full).")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -211,6 +295,11 @@ class StripeTransfer(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} to {self.promoter} ({self.status})"
+
+    @property
+    def failure_text(self):
+        """Why it failed or was taken back, as people read it (the code's label and the message)."""
+        return reason_text(TransferFailure, self.failure_reason_code, self.failure_reason)
 
     def first_send(self) -> StripeTransfer:
         """The row this payment was first sent as (itself unless it is a resend)."""
@@ -239,7 +328,10 @@ class PayoutRecord(models.Model):
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3, default="usd")
     status = models.CharField(max_length=20, choices=PayoutStatus.choices, default=PayoutStatus.PENDING)
-    failure_reason = models.CharField(max_length=500, blank=True)
+    failure_reason_code = models.CharField(
+        max_length=40, choices=TransferFailure.choices, blank=True, help_text="Its transfer's failure, if any."
+    )
+    failure_reason = models.CharField(max_length=500, blank=True, help_text="Stripe's message, for people.")
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -257,6 +349,11 @@ class PayoutRecord(models.Model):
 
     def __str__(self):
         return f"Payout {self.period:%Y-%m} {self.amount} to {self.promoter} ({self.status})"
+
+    @property
+    def failure_text(self):
+        """Why it was not sent, as people read it (the code's label and Stripe's message)."""
+        return reason_text(TransferFailure, self.failure_reason_code, self.failure_reason)
 
 
 class PeriodClose(models.Model):

@@ -20,7 +20,8 @@ def payout_failed(event: dict) -> None:
     payout = event["data"]["object"]
     services.payout_failed(
         stripe_account_id=event.get("account") or "",
-        failure_message=payout.get("failure_message") or payout.get("failure_code") or "",
+        failure_code=payout.get("failure_code") or "",
+        failure_message=payout.get("failure_message") or "",
         payout_id=payout.get("id") or "",
         created=payout.get("created"),
     )

@@ -244,7 +244,8 @@ def test_rejecting_work_asks_in_a_dialog_that_escape_cancels(browser_as):
     world = _world()
     page = _at_width(browser_as(world["advertiser"]), "desktop")
     page.goto(reverse("campaigns:participation_detail", args=[world["project"].public_id]))
-    page.fill("input[aria-label='Rejection reason']", "Not what we agreed")
+    page.get_by_label("Reason").select_option("brief")
+    page.get_by_label("Note").fill("Not what we agreed")
     page.click("button:has-text('Reject')")
 
     dialog = page.locator("#confirm-dialog")
@@ -258,7 +259,8 @@ def test_rejecting_work_asks_in_a_dialog_that_escape_cancels(browser_as):
     page.click("button:has-text('Reject')")
     page.click("#confirm-yes")
     page.wait_for_selector("text=Work rejected.")
-    assert CampaignWork.objects.get().status == "rejected"
+    work = CampaignWork.objects.get()
+    assert (work.status, work.review_reason_code, work.review_comment) == ("rejected", "brief", "Not what we agreed")
 
 
 def test_salesman_total_appears_while_typing_the_budget(browser_as):
@@ -311,7 +313,8 @@ def test_rejecting_sales_from_the_htmx_queue_asks_first(browser_as):
     page = _at_width(browser_as(world["advertiser"]), "phone")
     page.goto(reverse("tracking:sales_queue"))
     page.check("input[aria-label='Select ORDER-0002']")
-    page.fill("input[name=reason]", "Order cancelled by the customer")
+    page.get_by_label("Reason").select_option("order_cancelled")
+    page.get_by_label("Note (optional)").fill("Cancelled by the customer")
 
     page.click("button:has-text('Reject selected')")
     assert page.locator("#confirm-dialog").is_visible()
@@ -321,4 +324,5 @@ def test_rejecting_sales_from_the_htmx_queue_asks_first(browser_as):
     page.click("button:has-text('Reject selected')")
     page.click("#confirm-yes")
     page.wait_for_selector("#queue-count:has-text('1')")
-    assert SaleRecord.objects.get(order_id="ORDER-0002").status == "rejected"
+    rejected = SaleRecord.objects.get(order_id="ORDER-0002")
+    assert (rejected.status, rejected.decision_reason_code) == ("rejected", "order_cancelled")

@@ -35,7 +35,7 @@ def wallet():
 
 
 def _hold(client, wallet, **extra):
-    data = {"payout_hold": "on", "payout_hold_reason": "chargeback review", **extra}
+    data = {"payout_hold": "on", "payout_hold_reason_code": "chargeback_review", **extra}
     return client.post(reverse("admin:payouts_wallet_change", args=[wallet.pk]), data)
 
 
@@ -75,7 +75,8 @@ def test_finance_holds_and_releases_payouts_and_each_change_is_recorded(client, 
 
     assert _hold(client, wallet, staff_reason="dispute opened on their sales").status_code == 302
     released = client.post(
-        reverse("admin:payouts_wallet_change", args=[wallet.pk]), {"payout_hold_reason": "", "staff_reason": "cleared"}
+        reverse("admin:payouts_wallet_change", args=[wallet.pk]),
+        {"payout_hold_reason_code": "chargeback_review", "staff_reason": "cleared"},
     )
     assert released.status_code == 302
 
@@ -83,7 +84,13 @@ def test_finance_holds_and_releases_payouts_and_each_change_is_recorded(client, 
     assert not wallet.payout_hold
     rows = list(StaffAction.objects.order_by("pk").values_list("actor", "action", "target_id", "reason", "outcome"))
     assert rows == [
-        (staff.pk, "payouts.hold_payouts", str(wallet.pk), "dispute opened on their sales", "held: chargeback review"),
+        (
+            staff.pk,
+            "payouts.hold_payouts",
+            str(wallet.pk),
+            "dispute opened on their sales",
+            "held: Chargebacks or refunds under review",
+        ),
         (staff.pk, "payouts.hold_payouts", str(wallet.pk), "cleared", "released"),
     ]
 

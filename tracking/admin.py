@@ -69,7 +69,7 @@ class SaleStatusChangeInline(admin.TabularInline):
 @admin.register(SaleRecord)
 class SaleRecordAdmin(PermissionedActionsMixin, admin.ModelAdmin):
     list_display = ["order_id", "campaign", "participation", "amount_cents", "commission_cents", "status", "source"]
-    list_filter = ["status", "source"]
+    list_filter = ["status", "decision_reason_code", "source"]
     list_select_related = ["campaign", "participation__promoter"]
     search_fields = ["order_id", "campaign__title", "ref_code", "coupon_code"]
     readonly_fields = [field.name for field in SaleRecord._meta.fields]

@@ -5,8 +5,9 @@ from datetime import datetime, time
 from django import forms
 from django.utils import timezone
 
+from campaignplatform.reasons import CodedReasonForm
 from campaigns.forms import DollarField
-from tracking.models import MAX_SALE_CENTS, ORDER_ID_MAX_LENGTH
+from tracking.models import MAX_SALE_CENTS, ORDER_ID_MAX_LENGTH, SaleRejectionReason
 
 MAX_CSV_BYTES = 1024 * 1024
 MAX_CSV_ROWS = 5000
@@ -17,8 +18,9 @@ class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="Where you use it, e.g. “Shopify store”.")
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"placeholder": "Reason"}))
+class SaleRejectForm(CodedReasonForm):
+    reasons = tuple(SaleRejectionReason)
+    note_help = "The promoter reads the reason and your note."
 
 
 class ManualSaleForm(forms.Form):

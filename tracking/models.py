@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from campaignplatform.reasons import reason_text
 from campaigns.models import MAX_BUDGET_CENTS
 
 MAX_SALE_CENTS = MAX_BUDGET_CENTS  # $10,000,000: a typo must be refused, not overflow a sum
@@ -251,6 +252,18 @@ class SaleStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
+class SaleRejectionReason(models.TextChoices):
+    """Why the advertiser rejected a sale. Rules read the code; `decision_reason` is their note."""
+
+    ORDER_CANCELLED = "order_cancelled", "Order cancelled before it was fulfilled"
+    PAYMENT_FAILED = "payment_failed", "The customer's payment failed"
+    DUPLICATE = "duplicate", "Duplicate of another order"
+    NOT_REFERRED = "not_referred", "Not referred by this promoter"
+    TEST_ORDER = "test_order", "Test or internal order"
+    FRAUD = "fraud", "Suspected fraud"
+    OTHER = "other", "Other"
+
+
 SALE_TRANSITIONS = {
     SaleStatus.PENDING: {SaleStatus.VERIFIED, SaleStatus.AWAITING_BUDGET, SaleStatus.REJECTED, SaleStatus.REFUNDED},
     SaleStatus.AWAITING_BUDGET: {SaleStatus.VERIFIED, SaleStatus.REFUNDED},
@@ -286,7 +299,13 @@ class SaleRecord(models.Model):
     )
     auto_verified = models.BooleanField(default=False)
     credited_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.CharField(max_length=500, blank=True)
+    decision_reason_code = models.CharField(
+        max_length=20,
+        choices=SaleRejectionReason.choices,
+        blank=True,
+        help_text="Why it was rejected; empty unless rejected.",
+    )
+    decision_reason = models.CharField(max_length=500, blank=True, help_text="The advertiser's note, for people.")
     refunded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -306,6 +325,11 @@ class SaleRecord(models.Model):
             models.CheckConstraint(
                 condition=Q(commission_cents__gte=0, commission_fee_cents__gte=0), name="sale_commission_non_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(status=SaleStatus.REJECTED, decision_reason_code__in=SaleRejectionReason.values)
+                | (~Q(status=SaleStatus.REJECTED) & Q(decision_reason_code="")),
+                name="sale_rejected_has_reason",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "created_at"], name="sales_status_created_idx"),
@@ -317,6 +341,11 @@ class SaleRecord(models.Model):
 
     def can_move_to(self, status):
         return status in SALE_TRANSITIONS[SaleStatus(self.status)]
+
+    @property
+    def decision_reason_text(self):
+        """Why it was rejected, as people read it (the code's label and the note)."""
+        return reason_text(SaleRejectionReason, self.decision_reason_code, self.decision_reason)
 
     @property
     def attributed_by(self):
@@ -331,6 +360,8 @@ class SaleStatusChange(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     from_status = models.CharField(max_length=20, choices=SaleStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=SaleStatus.choices)
+    # What people read in the audit trail (no rule reads it): how the sale moved, or the
+    # rejection's reason text; the rejection's code is on the sale.
     reason = models.CharField(max_length=500, blank=True)
 
     class Meta:

@@ -23,7 +23,7 @@ from campaigns.models import Campaign, CampaignType, PromoterCampaign
 from tracking import services
 from tracking.bots import is_prefetch
 from tracking.charts import views_chart
-from tracking.forms import CSV_COLUMNS, ApiKeyForm, CsvImportForm, ManualSaleForm, ReasonForm
+from tracking.forms import CSV_COLUMNS, ApiKeyForm, CsvImportForm, ManualSaleForm, SaleRejectForm
 from tracking.models import ApiKey, RejectReason, SaleRecord, SaleSource, SaleStatus, ViewAccrual, ViewStat
 from tracking.visitors import client_ip
 
@@ -310,8 +310,12 @@ def sales_queue(request):
     return render(
         request,
         template,
-        {"sales": sales[:QUEUE_PAGE_SIZE], "count": sales.count(), "reject_form": ReasonForm()},
+        {"sales": sales[:QUEUE_PAGE_SIZE], "count": sales.count(), "reject_form": SaleRejectForm()},
     )
+
+
+def _first_error(form) -> str:
+    return next(iter(form.errors.values()))[0]
 
 
 @advertiser_required
@@ -325,15 +329,20 @@ def sales_bulk(request):
         done, errors = services.sales_verify(sales=sales, actor=request.user)
         messages.success(request, f"{done} sale(s) verified.")
     elif action == "reject":
-        form = ReasonForm(request.POST)
+        form = SaleRejectForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Give a reason for rejecting.")
+            messages.error(request, f"Nothing rejected: {_first_error(form)}")
             done, errors = 0, []
         else:
             done, errors = 0, []
             for sale in sales:
                 try:
-                    services.sale_reject(sale=sale, actor=request.user, reason=form.cleaned_data["reason"])
+                    services.sale_reject(
+                        sale=sale,
+                        actor=request.user,
+                        code=form.cleaned_data["reason_code"],
+                        note=form.cleaned_data["note"],
+                    )
                     done += 1
                 except services.TrackingError as error:
                     errors.append(f"{sale.order_id}: {error}")
@@ -347,7 +356,7 @@ def sales_bulk(request):
         return render(
             request,
             "tracking/sales_queue.html#queue",
-            {"sales": sales[:QUEUE_PAGE_SIZE], "count": sales.count(), "reject_form": ReasonForm()},
+            {"sales": sales[:QUEUE_PAGE_SIZE], "count": sales.count(), "reject_form": SaleRejectForm()},
         )
     return redirect("tracking:sales_queue")
 
@@ -371,10 +380,12 @@ def sale_action(request, public_id, action):
             services.sale_verify(sale=sale, actor=request.user)
             messages.success(request, f"Sale {sale.order_id} verified.")
         elif action == "reject":
-            form = ReasonForm(request.POST)
+            form = SaleRejectForm(request.POST)
             if not form.is_valid():
-                raise services.SaleInvalid("Give a reason for rejecting.")
-            services.sale_reject(sale=sale, actor=request.user, reason=form.cleaned_data["reason"])
+                raise services.SaleInvalid(f"Nothing rejected: {_first_error(form)}")
+            services.sale_reject(
+                sale=sale, actor=request.user, code=form.cleaned_data["reason_code"], note=form.cleaned_data["note"]
+            )
             messages.success(request, f"Sale {sale.order_id} rejected.")
         elif action == "refund":
             services.sale_refund(sale=sale, actor=request.user, reason="refunded (marked by the advertiser)")

@@ -13,8 +13,10 @@ from billing.models.charges import (
     ChargeStatus,
     PlatformFee,
     PlatformFeeKind,
+    RefundFailure,
     StripeWebhookEvent,
     WebhookStatus,
+    refund_failure_code,
 )
 from billing.models.disputes import (
     Dispute,
@@ -43,9 +45,11 @@ from billing.models.payments import (
     IntentMethod,
     IntentPurpose,
     IntentStatus,
+    PaymentFailure,
     PaymentMethod,
     PaymentMethodKind,
     StripePaymentIntent,
+    payment_failure_code,
 )
 from billing.models.ratelimit import (
     RateBucket,
@@ -74,14 +78,18 @@ __all__ = [
     "IntentPurpose",
     "IntentStatus",
     "LedgerAccount",
+    "PaymentFailure",
     "PaymentMethod",
     "PaymentMethodKind",
     "PlatformFee",
     "PlatformFeeKind",
     "RateBucket",
+    "RefundFailure",
     "StripePaymentIntent",
     "StripeWebhookEvent",
     "Transaction",
     "TransactionKind",
     "WebhookStatus",
+    "payment_failure_code",
+    "refund_failure_code",
 ]

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from billing.models.ledger import Transaction
 from billing.models.payments import PaymentMethod, StripePaymentIntent
+from campaignplatform.reasons import code_of, reason_text
 
 
 class ChargeKind(models.TextChoices):
@@ -19,6 +20,24 @@ class ChargeStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+
+
+class RefundFailure(models.TextChoices):
+    """Why Stripe refused or failed a refund (the only rows of this table that fail): Stripe's
+    error code, or its refund's `failure_reason`, where we know it."""
+
+    CHARGE_DISPUTED = "charge_disputed", "The payment was disputed (charged back)"
+    CHARGE_ALREADY_REFUNDED = "charge_already_refunded", "The payment was already refunded"
+    AMOUNT_TOO_LARGE = "amount_too_large", "More than what is left of the payment"
+    DECLINED = "declined", "The bank declined the refund"
+    EXPIRED_OR_CANCELED_CARD = "expired_or_canceled_card", "The card expired or was cancelled"
+    LOST_OR_STOLEN_CARD = "lost_or_stolen_card", "The card was reported lost or stolen"
+    OTHER = "other", "Other"
+
+
+def refund_failure_code(stripe_code: str) -> str:
+    """The RefundFailure for Stripe's code (OTHER for one we do not know)."""
+    return code_of(RefundFailure, stripe_code)
 
 
 class AdvertiserCharge(models.Model):
@@ -45,7 +64,10 @@ class AdvertiserCharge(models.Model):
     stripe_charge_id = models.CharField(max_length=255, blank=True)
     stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     receipt_url = models.URLField(max_length=1000, blank=True)
-    failure_reason = models.CharField(max_length=500, blank=True)
+    failure_reason_code = models.CharField(
+        max_length=30, choices=RefundFailure.choices, blank=True, help_text="Why it failed; empty unless it did."
+    )
+    failure_reason = models.CharField(max_length=500, blank=True, help_text="Stripe's message, for people.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,6 +91,11 @@ class AdvertiserCharge(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def failure_text(self):
+        """Why it failed, as people read it (the code's label and Stripe's message)."""
+        return reason_text(RefundFailure, self.failure_reason_code, self.failure_reason)
 
 
 class PlatformFeeKind(models.TextChoices):

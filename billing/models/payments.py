@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from campaignplatform.reasons import code_of, reason_text
+
 
 class BillingCustomer(models.Model):
     """The advertiser's Stripe customer. Written pending (no id) first, then filled after Stripe
@@ -150,6 +152,37 @@ INTENT_TRANSITIONS = {
 }
 
 
+class PaymentFailure(models.TextChoices):
+    """Why a payment failed: Stripe's own decline or error code where we know it (the card's or
+    the bank's), or why we stopped before Stripe. Stripe's message stays in `failure_reason`."""
+
+    CARD_DECLINED = "card_declined", "Card declined"
+    INSUFFICIENT_FUNDS = "insufficient_funds", "Insufficient funds"
+    EXPIRED_CARD = "expired_card", "Card expired"
+    INCORRECT_CVC = "incorrect_cvc", "Wrong security code"
+    LOST_CARD = "lost_card", "Card reported lost"
+    STOLEN_CARD = "stolen_card", "Card reported stolen"
+    PROCESSING_ERROR = "processing_error", "Error while processing the card"
+    AUTHENTICATION_REQUIRED = "authentication_required", "The bank asks for authentication"
+    ACCOUNT_CLOSED = "account_closed", "Bank account closed"
+    NO_ACCOUNT = "no_account", "Bank account not found"
+    DEBIT_NOT_AUTHORIZED = "debit_not_authorized", "Debit not authorised by the account holder"
+    AMOUNT_TOO_LARGE = "amount_too_large", "Above Stripe's largest payment"
+    AMOUNT_TOO_SMALL = "amount_too_small", "Below Stripe's smallest payment"
+    CHECKOUT_EXPIRED = "checkout_expired", "The payment page expired"
+    OTHER_PAYMENT_PROCESSING = "other_payment_processing", "Closed: another payment for this campaign is processing"
+    OTHER = "other", "Other"
+
+
+# Stripe's decline codes that mean one of ours: a generic decline is a declined card.
+PAYMENT_FAILURE_ALIASES = {"generic_decline": PaymentFailure.CARD_DECLINED}
+
+
+def payment_failure_code(stripe_code: str) -> str:
+    """The PaymentFailure for Stripe's decline or error code (OTHER for one we do not know)."""
+    return code_of(PaymentFailure, stripe_code, aliases=PAYMENT_FAILURE_ALIASES)
+
+
 class StripePaymentIntent(models.Model):
     """One attempt to pay for a campaign's budget (the seed's `stripe_payment_intents`).
 
@@ -175,8 +208,11 @@ class StripePaymentIntent(models.Model):
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     checkout_url = models.URLField(max_length=1000, blank=True)
-    failure_reason = models.CharField(max_length=500, blank=True)
-    decline_code = models.CharField(max_length=60, blank=True)
+    failure_reason_code = models.CharField(
+        max_length=30, choices=PaymentFailure.choices, blank=True, help_text="Why it failed; empty unless it did."
+    )
+    failure_reason = models.CharField(max_length=500, blank=True, help_text="Stripe's message, for people.")
+    decline_code = models.CharField(max_length=60, blank=True, help_text="Stripe's own code, as it sent it.")
     # The charge of the last failed attempt: a later answer about that same charge (read before it
     # failed) is stale and must not move the payment back; a new attempt comes with a new charge.
     failed_charge_id = models.CharField(max_length=255, blank=True)
@@ -204,6 +240,11 @@ class StripePaymentIntent(models.Model):
 
     def can_move_to(self, status):
         return status == self.status or status in INTENT_TRANSITIONS[IntentStatus(self.status)]
+
+    @property
+    def failure_text(self):
+        """Why it failed, as people read it (the code's label and Stripe's message)."""
+        return reason_text(PaymentFailure, self.failure_reason_code, self.failure_reason)
 
     @property
     def transfer_group(self):

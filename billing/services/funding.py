@@ -22,11 +22,13 @@ from billing.models import (
     IntentMethod,
     IntentPurpose,
     IntentStatus,
+    PaymentFailure,
     PaymentMethod,
     PlatformFee,
     PlatformFeeKind,
     StripePaymentIntent,
     TransactionKind,
+    payment_failure_code,
 )
 from billing.services.base import (
     ENDED,
@@ -125,8 +127,14 @@ def _intent_record(intent: StripePaymentIntent, *, charge_id: str = "", **fields
         locked.save()
     for name in ("status", "stripe_payment_intent_id", "stripe_checkout_session_id", "checkout_url"):
         setattr(intent, name, getattr(locked, name))
-    intent.failure_reason, intent.decline_code = locked.failure_reason, locked.decline_code
+    intent.failure_reason_code, intent.failure_reason = locked.failure_reason_code, locked.failure_reason
+    intent.decline_code = locked.decline_code
     return intent
+
+
+def _failure(error: GatewayError) -> dict:
+    """The fields that record a definitive refusal: Stripe's code (as ours) and its message."""
+    return {"failure_reason_code": payment_failure_code(error.code), "failure_reason": error.message[:500]}
 
 
 def _with_query(url: str, **params) -> str:
@@ -157,7 +165,7 @@ def funding_checkout_start(*, campaign: Campaign, actor, quote: FundingQuote, re
     except GatewayUnavailable:
         raise
     except GatewayError as error:
-        _intent_record(intent, status=IntentStatus.FAILED, failure_reason=error.message[:500])
+        _intent_record(intent, status=IntentStatus.FAILED, **_failure(error))
         raise
     return _intent_record(
         intent, status=IntentStatus.OPEN, stripe_checkout_session_id=session.id, checkout_url=session.url
@@ -225,7 +233,7 @@ def funding_card_send(*, intent: StripePaymentIntent, customer_id: str) -> Strip
         _intent_record(
             intent,
             status=IntentStatus.FAILED,
-            failure_reason=error.message[:500],
+            **_failure(error),
             decline_code=error.decline_code[:60],
             stripe_payment_intent_id=error.payment_intent_id or intent.stripe_payment_intent_id,
         )
@@ -234,14 +242,14 @@ def funding_card_send(*, intent: StripePaymentIntent, customer_id: str) -> Strip
         _intent_record(
             intent,
             status=IntentStatus.REQUIRES_ACTION,
-            failure_reason=error.message[:500],
+            **_failure(error),
             stripe_payment_intent_id=error.payment_intent_id or intent.stripe_payment_intent_id,
         )
         raise
     except GatewayUnavailable:
         raise
     except GatewayError as error:
-        _intent_record(intent, status=IntentStatus.FAILED, failure_reason=error.message[:500])
+        _intent_record(intent, status=IntentStatus.FAILED, **_failure(error))
         raise
     intent = _intent_record(intent, stripe_payment_intent_id=pi.id)
     intent = funding_apply(intent=intent, pi=pi)
@@ -263,7 +271,9 @@ def funding_sync(*, intent: StripePaymentIntent) -> StripePaymentIntent:
         pi_id = session.payment_intent_id
         if not pi_id:
             if session.status == "expired":
-                return _intent_record(intent, status=IntentStatus.CANCELED, failure_reason="The payment page expired.")
+                return _intent_record(
+                    intent, status=IntentStatus.CANCELED, failure_reason_code=PaymentFailure.CHECKOUT_EXPIRED
+                )
             return intent
         intent = _intent_record(intent, stripe_payment_intent_id=pi_id)
     if not pi_id:
@@ -309,6 +319,7 @@ def funding_apply(*, intent: StripePaymentIntent, pi: gateway.PaymentIntent) -> 
             intent,
             status=IntentStatus.FAILED,
             stripe_payment_intent_id=pi.id,
+            failure_reason_code=payment_failure_code(pi.decline_code),
             failure_reason=pi.failure_message[:500],
             decline_code=pi.decline_code[:60],
             failed_charge_id=pi.latest_charge_id or "",
@@ -339,7 +350,8 @@ def _other_payment_pages_close(processing: StripePaymentIntent) -> None:
         _intent_record(
             page,
             status=IntentStatus.CANCELED,
-            failure_reason="Closed because a bank payment for this campaign is processing.",
+            failure_reason_code=PaymentFailure.OTHER_PAYMENT_PROCESSING,
+            failure_reason="A bank payment for this campaign is processing.",
         )
 
 
@@ -419,7 +431,7 @@ def funding_record_success(
             )
         locked.status = IntentStatus.SUCCEEDED
         locked.stripe_payment_intent_id = pi.id
-        locked.failure_reason = locked.decline_code = ""
+        locked.failure_reason_code = locked.failure_reason = locked.decline_code = ""
         locked.save()
         if campaign.campaign_type in APPLICATION_TYPES:
             PromoterCampaign.objects.filter(campaign=campaign, agreed_amount__isnull=False).update(

@@ -20,7 +20,9 @@ from billing.models import (
     Dispute,
     DisputeStatus,
     LedgerAccount,
+    RefundFailure,
     TransactionKind,
+    refund_failure_code,
 )
 from billing.services.base import ENDED, BillingError
 from campaignplatform.transactions import in_callers_transaction
@@ -250,13 +252,19 @@ def refund_send(row: AdvertiserCharge) -> AdvertiserCharge:
         logger.warning("refund %s left pending: %s", row.pk, error)
         return row
     except GatewayError as error:
-        return _refund_fail(row, error.message)
+        return _refund_fail(row, code=refund_failure_code(error.code), message=error.message)
     return refund_record(row, refund)
 
 
 def refund_record(row: AdvertiserCharge, refund: gateway.Refund) -> AdvertiserCharge:
     if refund.status in ("failed", "canceled"):
-        return _refund_fail(row, refund.failure_reason or f"Stripe {refund.status} the refund.", refund_id=refund.id)
+        # A refund object says why with a code alone (`failure_reason`); one we do not know is
+        # kept as the message so staff can read it.
+        code, message = refund_failure_code(refund.failure_reason), ""
+        if code == RefundFailure.OTHER:
+            because = f" ({refund.failure_reason})" if refund.failure_reason else ""
+            message = f"Stripe {refund.status} the refund{because}."
+        return _refund_fail(row, code=code, message=message, refund_id=refund.id)
     fields = {"stripe_refund_id": refund.id}
     if refund.status == "succeeded":
         fields["status"] = ChargeStatus.SUCCEEDED
@@ -280,14 +288,16 @@ def refund_sync(row: AdvertiserCharge) -> AdvertiserCharge:
     return refund_send(row)
 
 
-def _refund_fail(row: AdvertiserCharge, reason: str, refund_id: str | None = None) -> AdvertiserCharge:
-    """Stripe refused the refund for good: mark it failed and put the money back in the campaign."""
+def _refund_fail(row: AdvertiserCharge, *, code: str, message: str, refund_id: str | None = None) -> AdvertiserCharge:
+    """Stripe refused the refund for good (`code`, a RefundFailure, and Stripe's `message`):
+    mark it failed and put the money back in the campaign."""
     with transaction.atomic(durable=True):
         campaign = Campaign.objects.select_for_update().get(pk=row.campaign_id)
         allocation = CampaignBudgetAllocation.objects.select_for_update().get(payment_intent_id=row.payment_intent_id)
         claimed = AdvertiserCharge.objects.filter(pk=row.pk, status=ChargeStatus.PENDING).update(
             status=ChargeStatus.FAILED,
-            failure_reason=reason[:500],
+            failure_reason_code=code,
+            failure_reason=message[:500],
             stripe_refund_id=refund_id,
             updated_at=timezone.now(),
         )
@@ -300,7 +310,7 @@ def _refund_fail(row: AdvertiserCharge, reason: str, refund_id: str | None = Non
                     ledger.Leg(external, ledger.campaign_fee_held(campaign), row.fee_amount),
                 ],
                 idempotency_key=f"refund-failed-{row.pk}",
-                memo=f"Refund failed: {reason}"[:300],
+                memo=f"Refund failed: {RefundFailure(code).label}. {message}".strip()[:300],
             )
             CampaignBudgetAllocation.objects.filter(pk=allocation.pk).update(
                 refunded_amount=F("refunded_amount") - row.budget_amount,

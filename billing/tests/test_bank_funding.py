@@ -13,6 +13,7 @@ from billing.models import (
     CampaignBudgetAllocation,
     IntentMethod,
     IntentStatus,
+    PaymentFailure,
     PaymentMethodKind,
     StripePaymentIntent,
     Transaction,
@@ -147,8 +148,10 @@ def test_a_bank_payment_failing_after_processing_funds_nothing_tells_and_lets_th
     intent.refresh_from_db()
     assert intent.status == IntentStatus.FAILED
     assert "insufficient funds" in intent.failure_reason
+    assert intent.failure_reason_code == "insufficient_funds"  # Stripe's code, kept as ours
     _nothing_funded(campaign)
     notice = Notification.objects.get(user=campaign.advertiser, kind=NotificationKind.PAYMENT_FAILED)
+    assert f"Insufficient funds: {intent.failure_reason}" in notice.body
     assert "Nothing was funded or spent" in notice.body
 
     card = add_card(campaign.advertiser, stripe_client)
@@ -337,7 +340,7 @@ def test_a_payment_page_left_open_is_closed_once_a_bank_payment_processes(client
 
     open_page.refresh_from_db()
     assert open_page.status == IntentStatus.CANCELED
-    assert "bank payment" in open_page.failure_reason
+    assert open_page.failure_reason_code == PaymentFailure.OTHER_PAYMENT_PROCESSING
     with pytest.raises(StripeError, match="Checkout Session is expired"):
         stripe_sim.pay_checkout_session(open_page.stripe_checkout_session_id)
     stripe_sim.settle_bank_debits()

@@ -128,6 +128,35 @@ def test_checkout_happy_path_through_the_pages(client, stripe_settings, stripe_s
     assert ledger_audit().clean
 
 
+@pytest.mark.parametrize(
+    ("decline_code", "code", "shown"),
+    [
+        ("expired_card", "expired_card", "Card expired: The bank said no."),
+        ("do_not_honor", "other", "The bank said no."),  # a code we do not know: OTHER, message kept
+    ],
+)
+def test_a_decline_keeps_stripes_code_as_ours_or_other(client, card_for, monkeypatch, decline_code, code, shown):
+    campaign = CampaignFactory(awaiting_funding=True)
+    card_for(campaign.advertiser)
+
+    def declined(**kwargs):
+        raise gateway.PaymentDeclined("The bank said no.", decline_code)
+
+    monkeypatch.setattr(gateway, "payment_intent_create", declined)
+    client.force_login(campaign.advertiser)
+    response = client.post(reverse("billing:fund", args=[campaign.public_id]), {"method": "card"})
+
+    assert response.status_code == 400
+    intent = StripePaymentIntent.objects.get(campaign=campaign)
+    assert (intent.status, intent.failure_reason_code, intent.decline_code, intent.failure_reason) == (
+        IntentStatus.FAILED,
+        code,
+        decline_code,
+        "The bank said no.",
+    )
+    assert intent.failure_text == shown
+
+
 def test_declined_card_shows_stripes_reason_and_changes_nothing(client, card_for):
     campaign = CampaignFactory(awaiting_funding=True)
     card_for(campaign.advertiser, "4000000000000341")  # attaches, then declines
@@ -138,7 +167,12 @@ def test_declined_card_shows_stripes_reason_and_changes_nothing(client, card_for
     assert response.status_code == 400
     assert "Your card was declined" in response.content.decode()
     intent = StripePaymentIntent.objects.get(campaign=campaign)
-    assert intent.status == IntentStatus.FAILED and intent.decline_code
+    assert (intent.status, intent.failure_reason_code, intent.decline_code) == (
+        IntentStatus.FAILED,
+        "card_declined",  # Stripe's generic_decline
+        "generic_decline",
+    )
+    assert intent.failure_text == "Card declined: Your card was declined."
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.AWAITING_FUNDING
     assert not CampaignBudgetAllocation.objects.exists() and not Transaction.objects.exists()

@@ -121,6 +121,7 @@ def test_a_refund_stripe_refuses_for_good_is_not_tried_again_at_every_sweep(card
     campaign_services.campaign_complete(campaign=campaign, actor=campaign.advertiser)
     refund = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.REFUND)
     assert refund.status == ChargeStatus.FAILED and "charged back" in refund.failure_reason
+    assert refund.failure_reason_code == "charge_disputed"
 
     assert services.ended_campaigns_refund_leftovers() == 1
     assert services.ended_campaigns_refund_leftovers() == 1

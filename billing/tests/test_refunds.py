@@ -4,7 +4,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from billing import ledger, services
+from billing import gateway, ledger, services
 from billing.audit import ledger_audit
 from billing.models import AdvertiserCharge, CampaignBudgetAllocation
 from campaigns import services as campaign_services
@@ -84,6 +84,28 @@ def test_stripe_down_leaves_the_refund_pending_and_the_retry_refunds_once(funded
     assert ledger_audit().clean
 
 
+@pytest.mark.parametrize(
+    ("status", "stripe_reason", "code", "shown"),
+    [
+        ("failed", "lost_or_stolen_card", "lost_or_stolen_card", "The card was reported lost or stolen"),
+        ("canceled", "merchant_request", "other", "Stripe canceled the refund (merchant_request)."),
+    ],
+)
+def test_a_refund_stripe_fails_keeps_its_reason_as_our_code(funded, monkeypatch, status, stripe_reason, code, shown):
+    def refund_failing(*, charge_id, amount, **kwargs):
+        return gateway.Refund(
+            id="re_failing", status=status, amount=amount, charge_id=charge_id, failure_reason=stripe_reason
+        )
+
+    monkeypatch.setattr(gateway, "refund_create", refund_failing)
+    campaign_services.campaign_complete(campaign=funded, actor=funded.advertiser)
+
+    refund = AdvertiserCharge.objects.get(kind="refund")
+    assert (refund.status, refund.failure_reason_code, refund.failure_text) == ("failed", code, shown)
+    assert services.campaign_budget_remaining(funded) == 10_000
+    assert ledger_audit().clean
+
+
 def test_a_refund_stripe_refuses_is_failed_and_the_money_returns_to_the_campaign(funded, stripe_client):
     charge = AdvertiserCharge.objects.get(kind="charge")
     stripe_client.v1.refunds.create(params={"charge": charge.stripe_charge_id, "amount": 10_500})  # refunded elsewhere
@@ -92,6 +114,7 @@ def test_a_refund_stripe_refuses_is_failed_and_the_money_returns_to_the_campaign
 
     refund = AdvertiserCharge.objects.get(kind="refund")
     assert refund.status == "failed" and "greater than" in refund.failure_reason
+    assert refund.failure_reason_code == "amount_too_large"
     assert services.campaign_budget_remaining(funded) == 10_000
     assert ledger_audit().clean
 

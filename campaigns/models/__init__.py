@@ -8,7 +8,9 @@ import `campaigns.models` whatever module a function lives in.
 """
 
 from campaigns.models.applications import (
+    APPLICATION_REJECTION_REASONS,
     OPEN_APPLICATION_STATUSES,
+    ApplicationDecisionReason,
     ApplicationMessage,
     ApplicationStatus,
     CampaignApplication,
@@ -46,12 +48,14 @@ from campaigns.models.participation import (
     DeliverableStatus,
     ParticipationStatus,
     PromoterCampaign,
+    WorkReviewReason,
     WorkStatus,
     new_tracking_code,
     work_upload_to,
 )
 
 __all__ = [
+    "APPLICATION_REJECTION_REASONS",
     "APPLICATION_TYPES",
     "CAMPAIGN_TERMS",
     "CAMPAIGN_TRANSITIONS",
@@ -63,6 +67,7 @@ __all__ = [
     "OPEN_APPLICATION_STATUSES",
     "TRACKING_CODE_LENGTH",
     "TYPE_DESCRIPTIONS",
+    "ApplicationDecisionReason",
     "ApplicationMessage",
     "ApplicationStatus",
     "Campaign",
@@ -83,6 +88,7 @@ __all__ = [
     "PromoterCampaign",
     "StatusReason",
     "TrackingMethod",
+    "WorkReviewReason",
     "WorkStatus",
     "http_url_validator",
     "new_tracking_code",

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from campaignplatform.reasons import reason_text
 from campaigns.models.campaign import MAX_BUDGET_CENTS, Campaign
 
 
@@ -20,6 +21,33 @@ class ApplicationStatus(models.TextChoices):
 
 
 OPEN_APPLICATION_STATUSES = (ApplicationStatus.PENDING, ApplicationStatus.COUNTERED)
+DECIDED_APPLICATION_STATUSES = (ApplicationStatus.REJECTED, ApplicationStatus.CLOSED)
+
+
+class ApplicationDecisionReason(models.TextChoices):
+    """Why an application was rejected (the advertiser picks one of REJECTION_REASONS) or closed
+    (the platform). Rules read the code; `decision_reason` is only the advertiser's note."""
+
+    PRICE = "price", "The price is more than the budget allows"
+    FIT = "fit", "Not the right fit for this campaign"
+    EXPERIENCE = "experience", "Not enough relevant experience or audience"
+    PROPOSAL = "proposal", "The proposal needs more detail"
+    TIMELINE = "timeline", "The timeline does not work"
+    OTHER = "other", "Other"
+    ANOTHER_PROMOTER_SELECTED = "another_promoter_selected", "Another promoter was selected"
+    CAMPAIGN_ENDED = "campaign_ended", "The campaign has ended"
+    CAMPAIGN_CANCELLED = "campaign_cancelled", "The campaign was cancelled"
+
+
+# The reasons an advertiser may pick when rejecting; the others are the platform's.
+APPLICATION_REJECTION_REASONS = (
+    ApplicationDecisionReason.PRICE,
+    ApplicationDecisionReason.FIT,
+    ApplicationDecisionReason.EXPERIENCE,
+    ApplicationDecisionReason.PROPOSAL,
+    ApplicationDecisionReason.TIMELINE,
+    ApplicationDecisionReason.OTHER,
+)
 
 
 class Party(models.TextChoices):
@@ -44,7 +72,13 @@ class CampaignApplication(models.Model):
     pitch = models.TextField(max_length=5000)
     proposed_amount = models.BigIntegerField(help_text="Cents; the promoter's first proposal.")
     current_amount = models.BigIntegerField(help_text="Cents; the offer on the table now.")
-    decision_reason = models.CharField(max_length=500, blank=True)
+    decision_reason_code = models.CharField(
+        max_length=30,
+        choices=ApplicationDecisionReason.choices,
+        blank=True,
+        help_text="Why it was rejected or closed; empty while open, accepted or withdrawn.",
+    )
+    decision_reason = models.CharField(max_length=500, blank=True, help_text="The advertiser's note, for people.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -67,6 +101,13 @@ class CampaignApplication(models.Model):
                 & Q(current_amount__gt=0, current_amount__lte=MAX_BUDGET_CENTS),
                 name="campaign_application_amounts_sane",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=DECIDED_APPLICATION_STATUSES, decision_reason_code__in=ApplicationDecisionReason.values
+                )
+                | (~Q(status__in=DECIDED_APPLICATION_STATUSES) & Q(decision_reason_code="")),
+                name="campaign_application_decided_has_reason",
+            ),
         ]
 
     def __str__(self):
@@ -75,6 +116,11 @@ class CampaignApplication(models.Model):
     @property
     def is_open(self):
         return self.status in OPEN_APPLICATION_STATUSES
+
+    @property
+    def decision_reason_text(self):
+        """Why it was rejected or closed, as people read it (the code's label and the note)."""
+        return reason_text(ApplicationDecisionReason, self.decision_reason_code, self.decision_reason)
 
     @property
     def awaiting(self):

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from campaignplatform.reasons import reason_text
 from campaigns.models.applications import CampaignApplication
 from campaigns.models.campaign import MAX_BUDGET_CENTS, TRACKING_CODE_LENGTH, Campaign, CampaignType, http_url_validator
 from campaigns.storage import private_storage
@@ -129,6 +130,23 @@ class WorkStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+SENT_BACK_WORK_STATUSES = (WorkStatus.REVISION_REQUESTED, WorkStatus.REJECTED)
+
+
+class WorkReviewReason(models.TextChoices):
+    """Why the advertiser (or staff) sent work back for a revision or rejected it. Rules read
+    the code; `review_comment` is their note for the promoter."""
+
+    BRIEF = "brief", "Does not follow the brief"
+    QUALITY = "quality", "Quality below what was agreed"
+    INCOMPLETE = "incomplete", "Incomplete: parts are missing"
+    FORMAT = "format", "Wrong format, size or platform"
+    ACCESS = "access", "The link or file does not open"
+    GUIDELINES = "guidelines", "Breaks brand or disclosure guidelines"
+    LATE = "late", "Delivered too late"
+    OTHER = "other", "Other"
+
+
 def work_upload_to(work, filename):
     # The stored name never reuses the uploaded name: it is shown to people, not trusted on disk.
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
@@ -150,7 +168,13 @@ class CampaignWork(models.Model):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    review_comment = models.TextField(max_length=5000, blank=True)
+    review_reason_code = models.CharField(
+        max_length=20,
+        choices=WorkReviewReason.choices,
+        blank=True,
+        help_text="Why it was sent back or rejected; empty while waiting or once approved.",
+    )
+    review_comment = models.TextField(max_length=5000, blank=True, help_text="The reviewer's note, for people.")
     auto_approved = models.BooleanField(default=False)
 
     class Meta:
@@ -160,10 +184,20 @@ class CampaignWork(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=WorkStatus.values), name="campaign_work_status_valid"),
             models.CheckConstraint(condition=~Q(text="", link="", file=""), name="campaign_work_not_empty"),
+            models.CheckConstraint(
+                condition=Q(status__in=SENT_BACK_WORK_STATUSES, review_reason_code__in=WorkReviewReason.values)
+                | (~Q(status__in=SENT_BACK_WORK_STATUSES) & Q(review_reason_code="")),
+                name="campaign_work_sent_back_has_reason",
+            ),
         ]
 
     def __str__(self):
         return f"Work on {self.deliverable}"
+
+    @property
+    def review_reason_text(self):
+        """Why it was sent back or rejected, as people read it (the code's label and the note)."""
+        return reason_text(WorkReviewReason, self.review_reason_code, self.review_comment)
 
     @staticmethod
     def auto_approve_date_from(submitted_at):

@@ -18,7 +18,6 @@ import `campaigns.services` whatever module a function lives in.
 """
 
 from campaigns.services.base import (
-    ANOTHER_PROMOTER_SELECTED,
     STAFF_SUSPENSION_REASON,
     AlreadyParticipating,
     BudgetExceeded,
@@ -59,7 +58,6 @@ from campaigns.services.work import (
 )
 
 __all__ = [
-    "ANOTHER_PROMOTER_SELECTED",
     "STAFF_SUSPENSION_REASON",
     "AlreadyParticipating",
     "BudgetExceeded",

@@ -2,7 +2,6 @@
 
 import logging
 
-ANOTHER_PROMOTER_SELECTED = "Another promoter was selected"
 STAFF_SUSPENSION_REASON = "suspended by staff"
 
 logger = logging.getLogger(__name__)

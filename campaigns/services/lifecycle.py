@@ -7,6 +7,7 @@ from campaigns import notifications, signals, track_record
 from campaigns.models import (
     CAMPAIGN_TERMS,
     OPEN_APPLICATION_STATUSES,
+    ApplicationDecisionReason,
     ApplicationMessage,
     ApplicationStatus,
     Campaign,
@@ -131,7 +132,7 @@ def campaign_complete(*, campaign: Campaign, actor=None, reason: str = "", code:
     with transaction.atomic():
         _campaign_move(campaign=campaign, to_status=CampaignStatus.COMPLETED, actor=actor, reason=reason, code=code)
         track_record.participations_end(campaign=campaign, status=ParticipationStatus.COMPLETED)
-        applications_close(campaign=campaign, reason="The campaign has ended")
+        applications_close(campaign=campaign, code=ApplicationDecisionReason.CAMPAIGN_ENDED)
     signals.campaign_closed.send(sender=Campaign, campaign=campaign, actor=actor)
     return campaign
 
@@ -145,21 +146,28 @@ def campaign_cancel(*, campaign: Campaign, actor=None, reason: str, code: str = 
     with transaction.atomic():
         _campaign_move(campaign=campaign, to_status=CampaignStatus.CANCELLED, actor=actor, reason=reason, code=code)
         track_record.participations_end(campaign=campaign, status=ParticipationStatus.CANCELLED)
-        applications_close(campaign=campaign, reason="The campaign was cancelled")
+        applications_close(campaign=campaign, code=ApplicationDecisionReason.CAMPAIGN_CANCELLED)
     signals.campaign_closed.send(sender=Campaign, campaign=campaign, actor=actor)
     return campaign
 
 
-def applications_close(*, campaign: Campaign, reason: str, exclude_pk=None):
+def applications_close(*, campaign: Campaign, code: str, exclude_pk=None):
+    """Close the campaign's open applications for `code` (an ApplicationDecisionReason the
+    platform writes); the thread says why in the code's words."""
     now = timezone.now()
     open_applications = campaign.applications.filter(status__in=OPEN_APPLICATION_STATUSES)
     if exclude_pk is not None:
         open_applications = open_applications.exclude(pk=exclude_pk)
     ids = list(open_applications.values_list("pk", flat=True))
     ApplicationMessage.objects.bulk_create(
-        [ApplicationMessage(application_id=pk, kind=MessageKind.SYSTEM, body=reason, created_at=now) for pk in ids]
+        [
+            ApplicationMessage(
+                application_id=pk, kind=MessageKind.SYSTEM, body=ApplicationDecisionReason(code).label, created_at=now
+            )
+            for pk in ids
+        ]
     )
     CampaignApplication.objects.filter(pk__in=ids).update(
-        status=ApplicationStatus.CLOSED, decision_reason=reason, decided_at=now, updated_at=now
+        status=ApplicationStatus.CLOSED, decision_reason_code=code, decision_reason="", decided_at=now, updated_at=now
     )
     return len(ids)

@@ -4,8 +4,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaignplatform.money import dollars
+from campaignplatform.reasons import ReasonInvalid, reason_checked
 from campaigns import invitation_answers, notifications
 from campaigns.models import (
+    APPLICATION_REJECTION_REASONS,
+    ApplicationDecisionReason,
     ApplicationMessage,
     ApplicationStatus,
     Campaign,
@@ -16,7 +19,6 @@ from campaigns.models import (
     PromoterCampaign,
 )
 from campaigns.services.base import (
-    ANOTHER_PROMOTER_SELECTED,
     AlreadyParticipating,
     CampaignError,
     CampaignNotOpen,
@@ -136,7 +138,9 @@ def application_accept(*, application: CampaignApplication, actor) -> PromoterCa
         participation = PromoterCampaign.objects.create(
             campaign=campaign, promoter_id=locked.promoter_id, application=locked, agreed_amount=locked.current_amount
         )
-        applications_close(campaign=campaign, reason=ANOTHER_PROMOTER_SELECTED, exclude_pk=locked.pk)
+        applications_close(
+            campaign=campaign, code=ApplicationDecisionReason.ANOTHER_PROMOTER_SELECTED, exclude_pk=locked.pk
+        )
         notifications.application_accepted(application=locked, participation=participation, by_party=party)
     application.status = locked.status
     return participation
@@ -165,20 +169,26 @@ def application_counter(
     return locked
 
 
-def application_reject(*, application: CampaignApplication, actor, reason: str) -> CampaignApplication:
-    reason = (reason or "").strip()
-    if not reason:
-        raise CampaignError("Give the promoter a reason.")
+def application_reject(*, application: CampaignApplication, actor, code: str, note: str = "") -> CampaignApplication:
+    """Reject for `code` (one of APPLICATION_REJECTION_REASONS), with the advertiser's optional
+    note (required for OTHER); the promoter reads both."""
+    try:
+        code, note = reason_checked(code=code, note=note, allowed=APPLICATION_REJECTION_REASONS)
+    except ReasonInvalid as invalid:
+        raise CampaignError(invalid.message) from None
     with transaction.atomic():
         _campaign, locked = _application_lock(application)
         _require_party(locked, actor, Party.ADVERTISER)
         _require_open(locked)
         locked.status = ApplicationStatus.REJECTED
-        locked.decision_reason = reason[:500]
+        locked.decision_reason_code, locked.decision_reason = code, note
         locked.decided_at = timezone.now()
-        locked.save(update_fields=["status", "decision_reason", "decided_at", "updated_at"])
+        locked.save(update_fields=["status", "decision_reason_code", "decision_reason", "decided_at", "updated_at"])
         ApplicationMessage.objects.create(
-            application=locked, author=actor, kind=MessageKind.SYSTEM, body=f"Rejected: {reason}"
+            application=locked,
+            author=actor,
+            kind=MessageKind.SYSTEM,
+            body=f"Rejected. Reason: {locked.decision_reason_text}",
         )
         notifications.application_rejected(application=locked)
     return locked

@@ -7,6 +7,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from campaignplatform.money import dollars
+from campaignplatform.reasons import ReasonInvalid, reason_checked
 from campaigns import notifications, signals, track_record
 from campaigns.models import (
     Campaign,
@@ -15,6 +16,7 @@ from campaigns.models import (
     CampaignWork,
     DeliverableStatus,
     PromoterCampaign,
+    WorkReviewReason,
     WorkStatus,
 )
 from campaigns.services.base import (
@@ -180,10 +182,20 @@ def _reviewed_after_end(work: CampaignWork) -> None:
         signals.ended_campaign_work_reviewed.send(sender=CampaignWork, work=work, campaign_id=campaign_id)
 
 
-def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, deliverable_status: str):
-    comment = (comment or "").strip()
-    if not comment:
-        raise CampaignError("Add a comment so the promoter knows what to change.")
+def _review_reason_checked(*, code: str, note: str, work_status: str) -> tuple[str, str]:
+    """The reviewer's reason (a WorkReviewReason) and note. A revision request needs the note
+    too: whatever the reason, the promoter must know what to change."""
+    try:
+        code, note = reason_checked(code=code, note=note, allowed=WorkReviewReason.values, max_length=5000)
+    except ReasonInvalid as invalid:
+        raise CampaignError(invalid.message) from None
+    if work_status == WorkStatus.REVISION_REQUESTED and not note:
+        raise CampaignError("Add a note so the promoter knows what to change.")
+    return code, note
+
+
+def _work_review(*, work: CampaignWork, actor, code: str, note: str, work_status: str, deliverable_status: str):
+    code, note = _review_reason_checked(code=code, note=note, work_status=work_status)
     _require_reviewer(work, actor)
     now = timezone.now()
     with transaction.atomic():
@@ -193,7 +205,7 @@ def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, d
                 "The campaign has ended, so no new version can be submitted: approve or reject this work."
             )
         claimed = CampaignWork.objects.filter(pk=work.pk, status=WorkStatus.SUBMITTED).update(
-            status=work_status, reviewed_at=now, reviewed_by=actor, review_comment=comment[:5000]
+            status=work_status, reviewed_at=now, reviewed_by=actor, review_reason_code=code, review_comment=note
         )
         if not claimed:
             raise InvalidTransition("This work was already reviewed.")
@@ -202,26 +214,31 @@ def _work_review(*, work: CampaignWork, actor, comment: str, work_status: str, d
             track_record.work_reviewed(work=work, approved=False)
         notifications.work_reviewed(work=work, revision=work_status == WorkStatus.REVISION_REQUESTED)
         _reviewed_after_end(work)
-    work.status, work.reviewed_at, work.review_comment = work_status, now, comment
+    work.status, work.reviewed_at, work.review_reason_code, work.review_comment = work_status, now, code, note
     return work
 
 
-def work_request_revision(*, work: CampaignWork, actor, comment: str) -> CampaignWork:
+def work_request_revision(*, work: CampaignWork, actor, code: str, note: str) -> CampaignWork:
+    """Send the work back for a new version, for `code` (a WorkReviewReason) with a note
+    saying what to change."""
     return _work_review(
         work=work,
         actor=actor,
-        comment=comment,
+        code=code,
+        note=note,
         work_status=WorkStatus.REVISION_REQUESTED,
         deliverable_status=DeliverableStatus.REVISION_REQUESTED,
     )
 
 
-def work_reject(*, work: CampaignWork, actor, comment: str) -> CampaignWork:
-    """Reject the work; the milestone is closed unpaid and its amount can be planned again."""
+def work_reject(*, work: CampaignWork, actor, code: str, note: str = "") -> CampaignWork:
+    """Reject the work for `code` (a WorkReviewReason; the note is optional except for OTHER);
+    the milestone is closed unpaid and its amount can be planned again."""
     return _work_review(
         work=work,
         actor=actor,
-        comment=comment,
+        code=code,
+        note=note,
         work_status=WorkStatus.REJECTED,
         deliverable_status=DeliverableStatus.REJECTED,
     )

@@ -94,7 +94,8 @@ def test_accepting_one_closes_the_others_with_a_reason():
     for other in others:
         other.refresh_from_db()
         assert other.status == "closed"
-        assert other.decision_reason == "Another promoter was selected"
+        assert (other.decision_reason_code, other.decision_reason) == ("another_promoter_selected", "")
+        assert other.decision_reason_text == "Another promoter was selected"
         assert other.messages.filter(kind="system", body="Another promoter was selected").exists()
     withdrawn.refresh_from_db()
     assert withdrawn.status == "withdrawn"
@@ -118,13 +119,64 @@ def test_selected_campaign_leaves_the_marketplace_listing():
 
 def test_reject_needs_reason_and_only_the_advertiser_can():
     application = ApplicationFactory()
+    advertiser = application.campaign.advertiser
     with pytest.raises(services.NotAllowed):
-        services.application_reject(application=application, actor=application.promoter, reason="no")
-    with pytest.raises(services.CampaignError):
-        services.application_reject(application=application, actor=application.campaign.advertiser, reason="")
-    services.application_reject(application=application, actor=application.campaign.advertiser, reason="Too pricey")
+        services.application_reject(application=application, actor=application.promoter, code="price")
+    for code, note in [("", "Too pricey"), ("too_pricey", ""), ("another_promoter_selected", ""), ("other", " ")]:
+        with pytest.raises(services.CampaignError):
+            services.application_reject(application=application, actor=advertiser, code=code, note=note)
     application.refresh_from_db()
-    assert (application.status, application.decision_reason) == ("rejected", "Too pricey")
+    assert (application.status, application.decision_reason_code) == ("pending", "")
+
+    services.application_reject(application=application, actor=advertiser, code="price", note=" Over $300 ")
+    application.refresh_from_db()
+    assert (application.status, application.decision_reason_code, application.decision_reason) == (
+        "rejected",
+        "price",
+        "Over $300",
+    )
+    assert application.messages.filter(
+        kind="system", body="Rejected. Reason: The price is more than the budget allows: Over $300"
+    ).exists()
+
+
+def test_reject_page_offers_the_reasons_and_the_promoter_reads_the_label_and_note(client):
+    from accounts.models import Notification, NotificationKind
+
+    application = ApplicationFactory()
+    client.force_login(application.campaign.advertiser)
+    url = reverse("campaigns:application_detail", args=[application.public_id])
+    page = client.get(url).text
+    assert '<label for="id_reason_code">Reason' in page and '<label for="id_note">Note (optional)' in page
+    assert '<option value="experience">Not enough relevant experience or audience</option>' in page
+    assert "another_promoter_selected" not in page  # the platform's reasons are not offered
+
+    response = client.post(
+        reverse("campaigns:application_action", args=[application.public_id, "reject"]),
+        {"reason_code": "experience", "note": "We need outdoor gear reviews"},
+        follow=True,
+    )
+    assert "Application rejected." in response.text
+    application.refresh_from_db()
+    assert (application.status, application.decision_reason_code, application.decision_reason) == (
+        "rejected",
+        "experience",
+        "We need outdoor gear reviews",
+    )
+    reason = "Not enough relevant experience or audience: We need outdoor gear reviews"
+    notice = Notification.objects.get(user=application.promoter, kind=NotificationKind.APPLICATION_REJECTED)
+    assert reason in notice.body
+    client.force_login(application.promoter)
+    assert f"Reason: {reason}" in client.get(url).text
+
+
+def test_reject_for_other_reads_the_note_alone():
+    application = ApplicationFactory()
+    services.application_reject(
+        application=application, actor=application.campaign.advertiser, code="other", note="We paused hiring"
+    )
+    application.refresh_from_db()
+    assert (application.decision_reason_code, application.decision_reason_text) == ("other", "We paused hiring")
 
 
 def test_withdraw_only_by_the_promoter():

@@ -217,7 +217,11 @@ def test_apply_form_needs_a_pitch(promoter_client):
         ("counter", {"amount": "-1"}, "Enter a positive amount."),
         ("counter", {"amount": "9"}, "Propose an amount between"),
         ("counter", {"amount": "x"}, "Enter an amount in dollars"),
-        ("reject", {"reason": ""}, "Give a reason."),
+        ("reject", {"reason_code": "", "note": "Too pricey"}, "Choose a reason."),
+        ("reject", {"reason_code": "too_pricey"}, "Choose a reason from the list."),
+        ("reject", {"reason_code": "another_promoter_selected"}, "Choose a reason from the list."),
+        ("reject", {"reason_code": "other", "note": "  "}, "You chose “Other”: say what the reason is here."),
+        ("reject", {"reason_code": "price", "note": "x" * 501}, "Ensure this value has at most 500 characters"),
         ("message", {"body": ""}, "Write a message first."),
     ],
 )

@@ -119,14 +119,16 @@ def test_promoter_accepting_a_counter_offer_asks_the_advertiser_to_fund(django_c
 
 def test_rejection_tells_the_promoter_the_reason(django_capture_on_commit_callbacks):
     application = ApplicationFactory()
+    advertiser = application.campaign.advertiser
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_reject(application=application, actor=application.campaign.advertiser, reason="Too late")
+        services.application_reject(application=application, actor=advertiser, code="timeline", note="We start Monday")
     with pytest.raises(services.InvalidTransition), django_capture_on_commit_callbacks(execute=True):
-        services.application_reject(application=application, actor=application.campaign.advertiser, reason="Again")
+        services.application_reject(application=application, actor=advertiser, code="fit")
 
     note = the_note(application.promoter, NotificationKind.APPLICATION_REJECTED)
-    assert note.url == application_url(application) and "Too late" in note.body
+    assert note.url == application_url(application)
+    assert "The timeline does not work: We start Monday" in note.body
 
 
 # --- Work -----------------------------------------------------------------------------------
@@ -147,7 +149,7 @@ def test_submitted_work_tells_the_advertiser_and_a_resubmission_tells_again(djan
     assert note.event_key == f"work:{first.pk}:submitted"
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.work_request_revision(work=first, actor=advertiser, comment="Shorter")
+        services.work_request_revision(work=first, actor=advertiser, code="format", note="Shorter")
         services.work_submit(deliverable=deliverable, actor=promoter, text="Draft two")
     assert notes(advertiser, NotificationKind.WORK_SUBMITTED).count() == 2
 
@@ -187,15 +189,16 @@ def test_each_revision_request_is_told_once(django_capture_on_commit_callbacks):
     advertiser, promoter = participation.campaign.advertiser, participation.promoter
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.work_request_revision(work=work, actor=advertiser, comment="Add the logo")
+        services.work_request_revision(work=work, actor=advertiser, code="incomplete", note="Add the logo")
     with pytest.raises(services.InvalidTransition), django_capture_on_commit_callbacks(execute=True):
-        services.work_request_revision(work=work, actor=advertiser, comment="Replayed")
+        services.work_request_revision(work=work, actor=advertiser, code="incomplete", note="Replayed")
     note = the_note(promoter, NotificationKind.WORK_REVISION_REQUESTED)
-    assert note.url == participation_url(participation) and "Add the logo" in note.body
+    assert note.url == participation_url(participation)
+    assert "Their reason: Incomplete: parts are missing: Add the logo" in note.body
 
     with django_capture_on_commit_callbacks(execute=True):
         second = services.work_submit(deliverable=deliverable, actor=promoter, text="With logo")
-        services.work_request_revision(work=second, actor=advertiser, comment="Bigger logo")
+        services.work_request_revision(work=second, actor=advertiser, code="quality", note="Bigger logo")
     assert notes(promoter, NotificationKind.WORK_REVISION_REQUESTED).count() == 2
 
 
@@ -204,10 +207,10 @@ def test_rejected_work_tells_the_promoter(django_capture_on_commit_callbacks):
     participation = work.deliverable.promoter_campaign
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.work_reject(work=work, actor=participation.campaign.advertiser, comment="Off brief")
+        services.work_reject(work=work, actor=participation.campaign.advertiser, code="brief")
 
     note = the_note(participation.promoter, NotificationKind.WORK_REJECTED)
-    assert note.url == participation_url(participation) and "Off brief" in note.body
+    assert note.url == participation_url(participation) and "Their reason: Does not follow the brief" in note.body
 
 
 # --- Campaign status ------------------------------------------------------------------------
@@ -328,7 +331,7 @@ def _accept(promoter):
 def _reject(promoter):
     application = ApplicationFactory()
     return lambda: services.application_reject(
-        application=application, actor=application.campaign.advertiser, reason="No"
+        application=application, actor=application.campaign.advertiser, code="fit"
     )
 
 
@@ -346,7 +349,7 @@ def _approve(promoter):
 
 def _revise(promoter):
     work = WorkFactory()
-    return lambda: services.work_request_revision(work=work, actor=None, comment="Again")
+    return lambda: services.work_request_revision(work=work, actor=None, code="quality", note="Again")
 
 
 def _pause(promoter):

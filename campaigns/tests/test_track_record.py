@@ -67,12 +67,12 @@ def test_rejected_work_counts_a_rejection_and_a_revision_request_counts_nothing(
     revised = WorkFactory()
     promoter = revised.deliverable.promoter_campaign.promoter
     advertiser = revised.deliverable.promoter_campaign.campaign.advertiser
-    services.work_request_revision(work=revised, actor=advertiser, comment="Shorter, please")
+    services.work_request_revision(work=revised, actor=advertiser, code="format", note="Shorter, please")
     assert _figures(promoter, "works_approved", "works_rejected") == (0, 0)
 
     rejected = WorkFactory(
         deliverable=DeliverableFactory(status="submitted", promoter_campaign=revised.deliverable.promoter_campaign)
     )
-    services.work_reject(work=rejected, actor=advertiser, comment="Off brief")
+    services.work_reject(work=rejected, actor=advertiser, code="brief")
 
     assert _figures(promoter, "works_approved", "works_rejected") == (0, 1)

@@ -119,11 +119,15 @@ def test_revision_then_resubmission_then_approval(client):
     deliverable = work.deliverable
     advertiser = deliverable.promoter_campaign.campaign.advertiser
     client.force_login(advertiser)
-    client.post(reverse("campaigns:work_review", args=[work.public_id, "revise"]), {"reason": "Shorter please"})
+    client.post(
+        reverse("campaigns:work_review", args=[work.public_id, "revise"]),
+        {"reason_code": "format", "note": "Shorter please"},
+    )
     work.refresh_from_db()
     deliverable.refresh_from_db()
-    assert (work.status, work.review_comment, deliverable.status) == (
+    assert (work.status, work.review_reason_code, work.review_comment, deliverable.status) == (
         "revision_requested",
+        "format",
         "Shorter please",
         "revision_requested",
     )
@@ -139,13 +143,69 @@ def test_revision_then_resubmission_then_approval(client):
     assert deliverable.status == "approved"
 
 
-def test_rejection_needs_a_comment():
+def test_rejection_needs_a_reason_code_and_the_note_is_optional():
     work = WorkFactory()
     advertiser = work.deliverable.promoter_campaign.campaign.advertiser
-    with pytest.raises(services.CampaignError):
-        services.work_reject(work=work, actor=advertiser, comment=" ")
-    services.work_reject(work=work, actor=advertiser, comment="Off brief")
+    for code, note in [("", "Off brief"), ("off_brief", ""), ("other", " ")]:
+        with pytest.raises(services.CampaignError):
+            services.work_reject(work=work, actor=advertiser, code=code, note=note)
+    assert CampaignWork.objects.get().status == "submitted"
+    services.work_reject(work=work, actor=advertiser, code="brief")
+    work.refresh_from_db()
+    assert (work.status, work.review_reason_code, work.review_comment) == ("rejected", "brief", "")
     assert CampaignDeliverable.objects.get().status == "rejected"
+
+
+def test_a_revision_request_needs_a_note_saying_what_to_change():
+    work = WorkFactory()
+    advertiser = work.deliverable.promoter_campaign.campaign.advertiser
+    with pytest.raises(services.CampaignError, match="what to change"):
+        services.work_request_revision(work=work, actor=advertiser, code="quality", note="")
+    assert CampaignWork.objects.get().status == "submitted"
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "message"),
+    [
+        ("reject", {"note": "Off brief"}, "Choose a reason."),
+        ("reject", {"reason_code": "off_brief"}, "Choose a reason from the list."),
+        ("reject", {"reason_code": "other", "note": " "}, "You chose “Other”"),
+        ("revise", {"reason_code": "quality"}, "Add a note so the promoter knows what to change."),
+    ],
+)
+def test_review_page_refuses_a_bad_reason_and_changes_nothing(client, action, data, message):
+    work = WorkFactory()
+    client.force_login(work.deliverable.promoter_campaign.campaign.advertiser)
+    response = client.post(reverse("campaigns:work_review", args=[work.public_id, action]), data, follow=True)
+    assert response.status_code == 200 and message in response.text
+    work.refresh_from_db()
+    assert (work.status, work.review_reason_code, work.review_comment) == ("submitted", "", "")
+    assert CampaignDeliverable.objects.get().status != "rejected"
+
+
+def test_review_page_rejects_with_the_picked_reason_and_shows_its_label(client):
+    work = WorkFactory()
+    participation = work.deliverable.promoter_campaign
+    client.force_login(participation.campaign.advertiser)
+    page = client.get(reverse("campaigns:participation_detail", args=[participation.public_id])).text
+    assert f'<label for="id_review_{work.pk}_reason_code">Reason' in page
+    assert '<option value="access">The link or file does not open</option>' in page
+
+    response = client.post(
+        reverse("campaigns:work_review", args=[work.public_id, "reject"]),
+        {"reason_code": "access", "note": "The link asks for a login"},
+        follow=True,
+    )
+    assert "Work rejected." in response.text
+    work.refresh_from_db()
+    assert (work.status, work.review_reason_code, work.review_comment) == (
+        "rejected",
+        "access",
+        "The link asks for a login",
+    )
+    client.force_login(participation.promoter)
+    page = client.get(reverse("campaigns:participation_detail", args=[participation.public_id])).text
+    assert "The link or file does not open: The link asks for a login" in page
 
 
 def test_overdue_work_is_auto_approved_once_by_the_task():

@@ -7,9 +7,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from campaigns import services
 from campaigns.forms import (
+    ApplicationRejectForm,
     CounterOfferForm,
     MessageForm,
-    ReasonForm,
 )
 from campaigns.views.access import error_message, get_application_for_user
 
@@ -23,7 +23,7 @@ def _render_application(request, application, *, counter_form=None, reject_form=
         "my_turn": application.awaiting == party,
         "thread": application.messages.select_related("author__promoter_details", "author__advertiser_details"),
         "counter_form": counter_form or CounterOfferForm(campaign=application.campaign),
-        "reject_form": reject_form or ReasonForm(),
+        "reject_form": reject_form or ApplicationRejectForm(),
         "message_form": message_form or MessageForm(),
     }
     return render(request, "campaigns/application_detail.html", context)
@@ -58,10 +58,15 @@ def application_action(request, public_id, action):
             )
             messages.success(request, "Counter-offer sent.")
         elif action == "reject":
-            form = ReasonForm(request.POST)
+            form = ApplicationRejectForm(request.POST)
             if not form.is_valid():
                 return _render_application(request, application, reject_form=form)
-            services.application_reject(application=application, actor=actor, reason=form.cleaned_data["reason"])
+            services.application_reject(
+                application=application,
+                actor=actor,
+                code=form.cleaned_data["reason_code"],
+                note=form.cleaned_data["note"],
+            )
             messages.success(request, "Application rejected.")
         elif action == "message":
             form = MessageForm(request.POST)

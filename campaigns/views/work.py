@@ -12,8 +12,8 @@ from campaigns import services
 from campaigns.forms import (
     MAX_WORK_FILE_BYTES,
     DeliverableForm,
-    ReasonForm,
     WorkForm,
+    WorkReviewForm,
 )
 from campaigns.models import (
     CampaignDeliverable,
@@ -38,7 +38,6 @@ def _render_participation(request, participation, *, deliverable_form=None, work
         "is_advertiser": is_advertiser,
         "is_promoter": request.user.pk == participation.promoter_id,
         "deliverable_form": deliverable_form or DeliverableForm(),
-        "review_form": ReasonForm(),
     }
     return render(request, "campaigns/participation_detail.html", context, status=status)
 
@@ -123,14 +122,19 @@ def work_review(request, public_id, action):
             else:
                 messages.info(request, "This work was already approved.")
         elif action in ("revise", "reject"):
-            form = ReasonForm(request.POST)
+            form = WorkReviewForm(request.POST)
             if not form.is_valid():
-                messages.error(request, "Add a comment so the promoter knows what to change.")
+                # The forms sit in a list of milestones: the first problem, said at the top.
+                messages.error(request, next(iter(form.errors.values()))[0])
             elif action == "revise":
-                services.work_request_revision(work=work, actor=request.user, comment=form.cleaned_data["reason"])
+                services.work_request_revision(
+                    work=work, actor=request.user, code=form.cleaned_data["reason_code"], note=form.cleaned_data["note"]
+                )
                 messages.success(request, "Revision requested.")
             else:
-                services.work_reject(work=work, actor=request.user, comment=form.cleaned_data["reason"])
+                services.work_reject(
+                    work=work, actor=request.user, code=form.cleaned_data["reason_code"], note=form.cleaned_data["note"]
+                )
                 messages.success(request, "Work rejected.")
         else:
             raise Http404

@@ -7,6 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from accounts.notifications import notify
+from billing import gateway
+from payouts.models import transfer_failure_code
 
 BATCH_SIZE = 10_000
 
@@ -36,6 +38,16 @@ class RunReport:
     skipped: dict = field(default_factory=lambda: defaultdict(int))
     unfinished: bool = False  # the slice's time ran out with payouts left to send
     busy: bool = False  # another process was sending this period's run
+
+
+def transfer_failure(error: gateway.GatewayError) -> dict:
+    """The fields that record why Stripe did not send a transfer: our code for its error, and
+    its message."""
+    unavailable = isinstance(error, gateway.GatewayUnavailable)
+    return {
+        "failure_reason_code": transfer_failure_code(error.code, unavailable=unavailable),
+        "failure_reason": str(error.message)[:500],
+    }
 
 
 def promoter_notify(user, *, kind: str, title: str, body: str, event_key: str, url: str = "") -> None:

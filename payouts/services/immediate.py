@@ -14,6 +14,7 @@ from billing import gateway, ledger
 from billing.models import Transaction, TransactionKind
 from billing.services import BudgetExhausted, campaign_budget_spend
 from campaignplatform.money import dollars
+from campaignplatform.reasons import reason_text
 from campaigns.models import CampaignWork
 from campaigns.services import WorkNotPayable
 from payouts.models import (
@@ -21,11 +22,12 @@ from payouts.models import (
     PayoutStatus,
     StripeConnectAccount,
     StripeTransfer,
+    TransferFailure,
     TransferKind,
     TransferStatus,
     Wallet,
 )
-from payouts.services.base import promoter_notify
+from payouts.services.base import promoter_notify, transfer_failure
 from payouts.services.run import payout_records_send
 
 
@@ -166,8 +168,10 @@ def transfer_send(*, transfer_id: int) -> StripeTransfer:
             return locked
         locked.status = TransferStatus.SUCCEEDED
         locked.stripe_transfer_id = remote.id
-        locked.failure_reason = ""
-        locked.save(update_fields=["status", "stripe_transfer_id", "failure_reason", "updated_at"])
+        locked.failure_reason_code = locked.failure_reason = ""
+        locked.save(
+            update_fields=["status", "stripe_transfer_id", "failure_reason_code", "failure_reason", "updated_at"]
+        )
         ledger.ledger_post(
             kind=TransactionKind.PAYOUT,
             legs=[
@@ -212,7 +216,7 @@ def transfer_send(*, transfer_id: int) -> StripeTransfer:
 
 
 def _transfer_failed(transfer: StripeTransfer, error: gateway.GatewayError) -> None:
-    update = {"status": TransferStatus.FAILED, "failure_reason": str(error.message)[:500]}
+    update = {"status": TransferStatus.FAILED, **transfer_failure(error)}
     if not isinstance(error, gateway.GatewayUnavailable):
         # Stripe refused for good and created nothing: the retry is a new request, and Stripe
         # would replay this refusal for the old key, so the retry gets a new key.
@@ -221,12 +225,13 @@ def _transfer_failed(transfer: StripeTransfer, error: gateway.GatewayError) -> N
         # Never undo a success recorded meanwhile by a concurrent send.
         failed = StripeTransfer.objects.filter(pk=transfer.pk).exclude(status=TransferStatus.SUCCEEDED).update(**update)
         if failed:
+            why = reason_text(TransferFailure, update["failure_reason_code"], update["failure_reason"])
             # Once per transfer: the retry schedule may fail it again every few minutes.
             promoter_notify(
                 transfer.promoter,
                 kind=NotificationKind.PAYOUT_FAILED,
                 title="A payment to you could not be sent",
-                body=f"Stripe refused a payment of {dollars(transfer.amount)}: {update['failure_reason']}. It "
+                body=f"Stripe refused a payment of {dollars(transfer.amount)}: {why or 'no reason given'}. It "
                 "stays in your wallet and we retry automatically; check your payout account on the Get paid page.",
                 event_key=f"transfer-failed-{transfer.pk}",
                 url=reverse("payouts:get_paid"),
@@ -297,8 +302,11 @@ def _resend_not_covered(reversed_row: StripeTransfer, amount: int, covered: int)
     """The wallet no longer holds the returned money (a staff correction took some): nothing is
     sent, the row says why for staff, and the promoter, told at the reversal that it would be
     sent again, is told it is not (once)."""
-    reason = f"Returned payment not sent again: the direct balance covers {dollars(covered)} of it."
-    StripeTransfer.objects.filter(pk=reversed_row.pk).update(failure_reason=reason, updated_at=timezone.now())
+    StripeTransfer.objects.filter(pk=reversed_row.pk).update(
+        failure_reason_code=TransferFailure.NOT_SENT_AGAIN,
+        failure_reason=f"the direct balance covers {dollars(covered)} of it.",
+        updated_at=timezone.now(),
+    )
     promoter_notify(
         reversed_row.promoter,
         kind=NotificationKind.PAYOUT_FAILED,

@@ -13,14 +13,18 @@ from accounts.models import NotificationKind
 from billing import gateway, ledger
 from billing.models import Transaction, TransactionKind
 from campaignplatform.money import dollars
+from campaignplatform.reasons import reason_text
 from payouts.models import (
+    BankPayoutFailure,
     PayoutRecord,
     PayoutStatus,
     StripeConnectAccount,
     StripeTransfer,
+    TransferFailure,
     TransferKind,
     TransferStatus,
     Wallet,
+    bank_payout_failure_code,
 )
 from payouts.services.base import promoter_notify
 from payouts.services.immediate import IMMEDIATE_SENDS_MAX
@@ -64,8 +68,9 @@ def transfer_reversed(*, stripe_transfer_id: str) -> StripeTransfer | None:
             )
         if remote.reversed:
             transfer.status = TransferStatus.REVERSED
-            transfer.failure_reason = "Reversed by Stripe; the amount is back in your wallet."
-            transfer.save(update_fields=["status", "failure_reason", "updated_at"])
+            transfer.failure_reason_code = TransferFailure.TRANSFER_REVERSED
+            transfer.failure_reason = "the amount is back in your wallet."
+            transfer.save(update_fields=["status", "failure_reason_code", "failure_reason", "updated_at"])
             if transfer.payout_record_id:
                 PayoutRecord.objects.filter(pk=transfer.payout_record_id).update(status=PayoutStatus.REVERSED)
         if amount > 0:
@@ -97,29 +102,37 @@ def _reversal_next_step(transfer: StripeTransfer) -> str:
 
 
 def payout_failed(
-    *, stripe_account_id: str, failure_message: str, payout_id: str = "", created: int | None = None
+    *,
+    stripe_account_id: str,
+    failure_code: str,
+    failure_message: str,
+    payout_id: str = "",
+    created: int | None = None,
 ) -> StripeConnectAccount | None:
     """The bank refused a payout from the promoter's Stripe account: the money is with Stripe
-    (on their account), not with us. Record why on the account (its own fields: account.updated
-    rewrites disabled_reason) and tell the promoter, once per Stripe payout."""
+    (on their account), not with us. Record why (Stripe's `failure_code` as ours, and its
+    message) on the account (its own fields: account.updated rewrites disabled_reason) and tell
+    the promoter, once per Stripe payout."""
     account = StripeConnectAccount.objects.select_related("user").filter(stripe_account_id=stripe_account_id).first()
     if account is None:
         return None
-    message = (failure_message or "no reason given")[:300]
+    code = bank_payout_failure_code(failure_code)
     failed_at = datetime.datetime.fromtimestamp(created, tz=datetime.UTC) if created else timezone.now()
     StripeConnectAccount.objects.filter(pk=account.pk).update(
-        payout_failure_message=message,
+        payout_failure_code=code,
+        payout_failure_message=(failure_message or "")[:300],
         payout_failure_id=payout_id[:64],
         payout_failed_at=failed_at,
         updated_at=timezone.now(),
     )
+    why = reason_text(BankPayoutFailure, code, failure_message) or "no reason given"
     promoter_notify(
         account.user,
         kind=NotificationKind.PAYOUT_FAILED,
         title="Your bank refused a payout",
-        body=f"Your bank refused a payout from your Stripe account: {message}. Update your bank details in "
+        body=f"Your bank refused a payout from your Stripe account: {why}. Update your bank details in "
         "Stripe from the Get paid page; the money stays in your Stripe account until then.",
-        event_key=f"bank-payout-failed-{payout_id or message}",
+        event_key=f"bank-payout-failed-{payout_id or failure_message or code}",
         url=reverse("payouts:get_paid"),
     )
     account.refresh_from_db()
@@ -129,11 +142,13 @@ def payout_failed(
 def payout_paid(*, stripe_account_id: str, payout_id: str, created: int | None = None) -> int:
     """A bank payout from the promoter's Stripe account arrived: an earlier refused one is
     resolved (not an older payout's late event: events arrive out of order)."""
-    resolved = StripeConnectAccount.objects.filter(stripe_account_id=stripe_account_id).exclude(
-        payout_failure_message=""
-    )
+    resolved = StripeConnectAccount.objects.filter(stripe_account_id=stripe_account_id).exclude(payout_failure_code="")
     if created:
         resolved = resolved.filter(payout_failed_at__lte=datetime.datetime.fromtimestamp(created, tz=datetime.UTC))
     return resolved.exclude(payout_failure_id=payout_id).update(
-        payout_failure_message="", payout_failure_id="", payout_failed_at=None, updated_at=timezone.now()
+        payout_failure_code="",
+        payout_failure_message="",
+        payout_failure_id="",
+        payout_failed_at=None,
+        updated_at=timezone.now(),
     )

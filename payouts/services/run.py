@@ -22,6 +22,7 @@ from billing.models import AccountKind, TransactionKind
 from billing.ratelimit import Priority
 from campaignplatform.bulk import AnyOf, bulk_insert, bulk_set_columns
 from campaignplatform.money import dollars
+from campaignplatform.reasons import reason_text
 from payouts.models import (
     PayoutRecord,
     PayoutRun,
@@ -29,11 +30,12 @@ from payouts.models import (
     PayoutStatus,
     StripeConnectAccount,
     StripeTransfer,
+    TransferFailure,
     TransferKind,
     TransferStatus,
     Wallet,
 )
-from payouts.services.base import BATCH_SIZE, PayoutError, RunReport
+from payouts.services.base import BATCH_SIZE, PayoutError, RunReport, transfer_failure
 from payouts.services.sending import Payout, transfers_send
 
 logger = logging.getLogger(__name__)
@@ -370,14 +372,23 @@ def _payouts_record_success(successes) -> int:
                 extra_by_key={f"payout-{t.payout_record_id}": {"paid_out_total": t.amount} for t, _ in items},
             )
             PayoutRecord.objects.filter(AnyOf("pk", [t.payout_record_id for t, _ in items])).update(
-                status=PayoutStatus.PAID, paid_at=now, failure_reason="", attempts=F("attempts") + 1
+                status=PayoutStatus.PAID,
+                paid_at=now,
+                failure_reason_code="",
+                failure_reason="",
+                attempts=F("attempts") + 1,
             )
             bulk_set_columns(
                 StripeTransfer,
                 ["stripe_transfer_id", "attempts"],
                 {transfer.pk: (remote.id, 1) for transfer, remote in items},
                 add=["attempts"],
-                also={"status": TransferStatus.SUCCEEDED, "failure_reason": "", "updated_at": now},
+                also={
+                    "status": TransferStatus.SUCCEEDED,
+                    "failure_reason_code": "",
+                    "failure_reason": "",
+                    "updated_at": now,
+                },
             )
             notify_many(
                 [
@@ -404,24 +415,26 @@ def _payouts_record_failure(failures) -> None:
     notices = []
     with transaction.atomic():
         for transfer, error in failures:
-            reason = str(error.message)[:500]
+            failure = transfer_failure(error)
             PayoutRecord.objects.filter(pk=transfer.payout_record_id).exclude(status=PayoutStatus.PAID).update(
-                status=PayoutStatus.FAILED, failure_reason=reason, attempts=F("attempts") + 1
+                status=PayoutStatus.FAILED, attempts=F("attempts") + 1, **failure
             )
-            update = {"status": TransferStatus.FAILED, "failure_reason": reason, "updated_at": now}
+            update = {"status": TransferStatus.FAILED, "updated_at": now, **failure}
             if not isinstance(error, gateway.GatewayUnavailable):
                 # A definitive refusal created nothing at Stripe; the retry needs a fresh key.
                 update["idempotency_key"] = f"payout-{transfer.payout_record_id}~{transfer.attempts + 1}"
             StripeTransfer.objects.filter(pk=transfer.pk).exclude(status=TransferStatus.SUCCEEDED).update(
                 attempts=F("attempts") + 1, **update
             )
+            why = reason_text(TransferFailure, failure["failure_reason_code"], failure["failure_reason"])
             # Once per record: the retry schedule may fail it again every few minutes.
             notices.append(
                 (
                     transfer.promoter_id,
                     f"payout-failed-{transfer.payout_record_id}",
-                    f"Stripe refused your payout of {dollars(transfer.amount)}: {reason}. The money stays in "
-                    "your wallet and we retry automatically; check your payout account on the Get paid page.",
+                    f"Stripe refused your payout of {dollars(transfer.amount)}: {why or 'no reason given'}. The "
+                    "money stays in your wallet and we retry automatically; check your payout account on the Get "
+                    "paid page.",
                 )
             )
         notify_many(

@@ -11,8 +11,10 @@ from django.db.models import Case, F, Q, Sum, When
 from billing.models import AccountKind, LedgerAccount, Transaction, TransactionKind
 from campaignplatform.bulk import AnyOf, bulk_insert
 from campaignplatform.money import dollars
+from campaignplatform.reasons import reason_text
 from payouts.models import (
     BillingPeriodSummary,
+    PayoutHoldReason,
     PayoutRecord,
     PromoterBalance,
     SummaryRole,
@@ -83,6 +85,7 @@ def _wallets_after(last_pk: int) -> list[dict]:
             "direct_balance",
             "minimum_threshold",
             "payout_hold",
+            "payout_hold_reason_code",
             "payout_hold_reason",
         )[:BATCH_SIZE]
     )
@@ -170,7 +173,8 @@ def _carry_note(wallet: dict, payout: int, carried: int, deduction: int = 0) -> 
     if payout or not carried:
         return ""
     if wallet["payout_hold"]:
-        return f"Payouts on hold: {wallet['payout_hold_reason'] or 'under review'}"[:300]
+        held = reason_text(PayoutHoldReason, wallet["payout_hold_reason_code"], wallet["payout_hold_reason"])
+        return f"Payouts on hold: {held or 'under review'}"[:300]
     if carried < wallet["minimum_threshold"]:
         return f"Below the {dollars(wallet['minimum_threshold'])} payout threshold: carried forward"
     return "No payouts-enabled Stripe account yet: finish setting up payouts to be paid"

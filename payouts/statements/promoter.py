@@ -41,7 +41,7 @@ class PayoutLine:
     status_label: str
     at: datetime.datetime | None
     campaign: Campaign | None = None
-    failure_reason: str = ""
+    failure_text: str = ""  # why it failed or was returned, as people read it
 
 
 @dataclass
@@ -142,7 +142,7 @@ def promoter_monthly_payout(*, user, period: datetime.date) -> PayoutLine | None
         status=record.status,
         status_label=record.get_status_display(),
         at=record.paid_at or record.created_at,
-        failure_reason=record.failure_reason,
+        failure_text=record.failure_text,
     )
 
 
@@ -181,7 +181,7 @@ def promoter_direct_payments(*, user, period: datetime.date) -> list[PayoutLine]
                 status_label=transfer.get_status_display() if transfer else "Sent",
                 at=row["created_at"],
                 campaign=transfer.campaign if transfer else None,
-                failure_reason=transfer.failure_reason if transfer else "",
+                failure_text=transfer.failure_text if transfer else "",
             )
         )
     return lines

@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from accounts.models import StaffAction
 from accounts.tests.factories import UserFactory
 from campaigns.tests.factories import CampaignFactory
 from payouts import services
@@ -56,16 +57,58 @@ def test_wallet_admin_edits_only_the_hold(staff_client, promoter, stripe_sim):
         reverse("admin:payouts_wallet_change", args=[wallet.pk]),
         {
             "payout_hold": "on",
-            "payout_hold_reason": "chargeback review",
+            "payout_hold_reason_code": "chargeback_review",
+            "payout_hold_reason": "Two refunds this week",
             "staff_reason": "dispute opened",
             "current_balance": 999_999,
         },
     )
     assert response.status_code == 302
     wallet.refresh_from_db()
-    assert wallet.payout_hold and wallet.payout_hold_reason == "chargeback review"
+    assert (wallet.payout_hold, wallet.payout_hold_reason_code, wallet.payout_hold_reason) == (
+        True,
+        "chargeback_review",
+        "Two refunds this week",
+    )
     assert wallet.current_balance == 0 and wallet.paid_out_total == 6000
     assert_books_clean()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"payout_hold_reason": "chargeback review"}, "Choose why the payouts are held"),
+        ({"payout_hold_reason_code": "vacation"}, "Select a valid choice."),
+        ({"payout_hold_reason_code": "other"}, "You chose “Other”: say what the reason is here."),
+    ],
+)
+def test_holding_payouts_without_a_usable_reason_is_refused_and_changes_nothing(staff_client, promoter, data, message):
+    wallet = Wallet.objects.create(user=promoter)
+    response = staff_client.post(
+        reverse("admin:payouts_wallet_change", args=[wallet.pk]),
+        {"payout_hold": "on", "staff_reason": "review", **data},
+    )
+    assert response.status_code == 200 and message in response.text
+    wallet.refresh_from_db()
+    assert (wallet.payout_hold, wallet.payout_hold_reason_code, wallet.payout_hold_reason) == (False, "", "")
+    assert not StaffAction.objects.exists()
+
+
+def test_a_held_wallet_shows_the_reason_to_the_promoter_and_in_the_admin_filter(staff_client, client, promoter):
+    wallet = Wallet.objects.create(user=promoter)
+    services.wallet_hold_set(wallet=wallet, hold=True, code="identity_check", note="Send a new ID", actor=None)
+    changelist = staff_client.get(
+        reverse("admin:payouts_wallet_changelist"), {"payout_hold_reason_code": "identity_check"}
+    )
+    assert promoter.email in changelist.text
+    client.force_login(promoter)
+    page = client.get(reverse("payouts:wallet")).text
+    assert "Payouts are on hold: Identity check: Send a new ID." in page
+    with pytest.raises(services.PayoutError):
+        services.wallet_hold_set(wallet=wallet, hold=True, code="", note="Send a new ID", actor=None)
+    services.wallet_hold_set(wallet=wallet, hold=False, actor=None)
+    wallet.refresh_from_db()
+    assert (wallet.payout_hold, wallet.payout_hold_reason_code, wallet.payout_hold_reason) == (False, "", "")
 
 
 def test_payout_record_retry_action_pays_a_failed_record(staff_client, promoter, stripe_sim):

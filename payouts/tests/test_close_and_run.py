@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from accounts.models import Notification, NotificationKind
 from billing import ledger
 from campaigns.models import CampaignType
 from campaigns.tests.factories import CampaignFactory
@@ -165,6 +166,7 @@ def test_simulator_failing_leaves_failed_records_and_intact_balances_then_the_re
     assert report.run.failed == 1 and report.run.paid == 0
     record = PayoutRecord.objects.get()
     assert record.status == PayoutStatus.FAILED and record.attempts == 1 and record.failure_reason
+    assert record.failure_reason_code == record.stripe_transfer.failure_reason_code == "stripe_unavailable"
     wallet = _wallet(promoter)
     assert (wallet.current_balance, wallet.paid_out_total) == (6000, 0)
     assert_books_clean()
@@ -189,13 +191,17 @@ def test_stripe_refusing_for_good_fails_the_record_and_the_retry_uses_a_new_key(
         services.period_close(period=JAN)
     record = PayoutRecord.objects.get()
     assert record.status == PayoutStatus.FAILED and "capabilities" in record.failure_reason
+    assert record.failure_reason_code == "insufficient_capabilities_for_transfer"  # Stripe's code
+    notice = Notification.objects.get(user=promoter, kind=NotificationKind.PAYOUT_FAILED)
+    assert "The payout account cannot receive transfers yet: " in notice.body
     assert _wallet(promoter).current_balance == 6000
     assert_books_clean()
     stripe_sim.set_capability(account.stripe_account_id, "transfers", "active")
     services.payout_record_retry(record=record)
     record.refresh_from_db()
-    assert record.status == PayoutStatus.PAID
+    assert (record.status, record.failure_reason_code, record.failure_reason) == (PayoutStatus.PAID, "", "")
     assert record.stripe_transfer.idempotency_key == f"payout-{record.pk}~1"
+    assert record.stripe_transfer.failure_reason_code == ""
     assert_books_clean()
 
 
@@ -248,11 +254,14 @@ def test_held_wallet_is_skipped_and_the_statement_says_why(stripe_sim, promoter)
     with time_machine.travel(MID_JAN, tick=False):
         earn(_visibility_campaign(), promoter, 6000, "views-1")
         connect_ready(stripe_sim, promoter)
-    Wallet.objects.filter(user=promoter).update(payout_hold=True, payout_hold_reason="fraud review")
+    services.wallet_hold_set(
+        wallet=Wallet.objects.get(user=promoter), hold=True, code="fraud_review", note="two accounts", actor=None
+    )
     with time_machine.travel(CLOSE_DAY, tick=False):
         report = services.period_close(period=JAN)
     assert report.run.skipped["held"] == 1 and not PayoutRecord.objects.exists()
-    assert "fraud review" in BillingPeriodSummary.objects.get(user=promoter, period=JAN).note
+    note = BillingPeriodSummary.objects.get(user=promoter, period=JAN).note
+    assert note == "Payouts on hold: Suspicious activity under review: two accounts"
     assert_books_clean()
 
 

@@ -45,6 +45,8 @@ def test_a_refused_bank_payout_is_flagged_until_the_next_one_arrives(client, pro
     assert _deliver_new_events(client, stripe_sim, settings, seen) == ["payout.created", "payout.failed"]
     account.refresh_from_db()
     assert account.payout_failure_id == created["id"] and account.payout_failed_at is not None
+    assert account.payout_failure_code == "account_closed"  # Stripe's failure_code, kept as ours
+    assert account.payout_failure_text == "Bank account closed: The bank account has been closed."
 
     stripe_sim.run_payouts()  # the refused money came back to the balance: paid out again
     (paid,) = stripe_sim.settle_payouts()
@@ -52,6 +54,7 @@ def test_a_refused_bank_payout_is_flagged_until_the_next_one_arrives(client, pro
     assert _deliver_new_events(client, stripe_sim, settings, seen) == ["payout.created", "payout.paid"]
     account = StripeConnectAccount.objects.get(pk=account.pk)
     assert account.payout_failure_message == "" and account.payout_failed_at is None
+    assert account.payout_failure_code == ""
 
 
 def test_only_accounts_that_can_be_paid_out_are(stripe_sim, stripe_client):

@@ -89,6 +89,7 @@ def test_immediate_payment_retried_after_a_timeout_pays_once(stripe_sim, setting
     _approve(work, django_capture_on_commit_callbacks)
     transfer = StripeTransfer.objects.get(work=work)
     assert transfer.status == TransferStatus.FAILED and transfer.failure_reason
+    assert transfer.failure_reason_code == "stripe_unavailable"  # retried with the same key
     assert Wallet.objects.get(user=promoter).direct_balance == 10_000
     time.sleep(1.2)  # the stalled first request finishes at Stripe (a retry meanwhile gets 409)
 

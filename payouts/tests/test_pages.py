@@ -121,17 +121,26 @@ def test_payout_failed_webhook_flags_the_account_and_tells_the_promoter(
     client, promoter, stripe_sim, mailoutbox, django_capture_on_commit_callbacks
 ):
     account = services.connect_account_get_or_create(user=promoter)
-    payout = {"id": "po_test_1", "object": "payout", "failure_message": "The bank account has been closed."}
+    payout = {
+        "id": "po_test_1",
+        "object": "payout",
+        "failure_code": "no_account",
+        "failure_message": "The bank account details do not match an account.",
+    }
     with django_capture_on_commit_callbacks(execute=True):
         response = _deliver(client, stripe_sim, "payout.failed", payout, account.stripe_account_id)
         # Stripe delivers an event more than once: the promoter is told once.
         _deliver(client, stripe_sim, "payout.failed", payout, account.stripe_account_id)
     assert response.status_code == 200
     account.refresh_from_db()
-    assert account.payout_failure_message == "The bank account has been closed."
+    assert (account.payout_failure_code, account.payout_failure_message) == (
+        "no_account",
+        "The bank account details do not match an account.",
+    )
     assert account.payout_failure_id == "po_test_1" and account.payout_failed_at is not None
     assert len(mailoutbox) == 1 and promoter.email in mailoutbox[0].to
-    assert Notification.objects.filter(user=promoter, kind="payout_failed").count() == 1
+    notice = Notification.objects.get(user=promoter, kind="payout_failed")
+    assert "Bank account not found: The bank account details do not match an account." in notice.body
     assert Wallet.objects.filter(user=promoter).count() == 0
     assert_books_clean()
 
@@ -153,5 +162,6 @@ def test_refused_bank_payout_survives_account_updated_and_shows_until_a_payout_a
     later = {"id": "po_test_3", "object": "payout", "created": int(timezone.now().timestamp()) + 60}
     _deliver(client, stripe_sim, "payout.paid", later, account.stripe_account_id)
     account.refresh_from_db()
-    assert account.payout_failure_message == "" and account.payout_failed_at is None
+    assert (account.payout_failure_code, account.payout_failure_message) == ("", "")
+    assert account.payout_failed_at is None
     assert "Your bank refused a payout" not in client.get(reverse("payouts:get_paid")).content.decode()

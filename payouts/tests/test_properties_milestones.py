@@ -90,7 +90,7 @@ def test_milestones_add_up_whatever_happens(stripe_sim, stripe_client, django_ca
                     if action == "approve":
                         campaign_services.work_approve(work=work, actor=campaign.advertiser)
                     else:
-                        campaign_services.work_reject(work=work, actor=campaign.advertiser, comment="no")
+                        campaign_services.work_reject(work=work, actor=campaign.advertiser, code="quality")
             except campaign_services.InvalidTransition:
                 assert work.status != WorkStatus.SUBMITTED  # reviewed already
         elif action == "end":
@@ -126,7 +126,7 @@ def test_milestones_add_up_whatever_happens(stripe_sim, stripe_client, django_ca
             work.refresh_from_db()
             if work.status == WorkStatus.SUBMITTED:
                 with capture(execute=True):
-                    campaign_services.work_reject(work=work, actor=campaign.advertiser, comment="late")
+                    campaign_services.work_reject(work=work, actor=campaign.advertiser, code="late")
         assert billing_services.campaign_budget_remaining(campaign) == 0
         assert ledger.campaign_fee_held(campaign).balance == 0
         assert_books_clean()

@@ -172,7 +172,8 @@ def test_a_resend_the_wallet_cannot_cover_tells_the_promoter_it_is_not_coming(
     assert "not sent again" in last and "contact support" in last
     assert len(_bodies(promoter, NotificationKind.PAYOUT_FAILED)) == 2  # the return, then this, once
     first.refresh_from_db()
-    assert "not sent again" in first.failure_reason
+    assert first.failure_reason_code == "not_sent_again"
+    assert first.failure_text == "The returned payment was not sent again: the direct balance covers $30.00 of it."
     assert_books_clean()
 
 

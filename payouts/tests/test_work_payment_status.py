@@ -64,9 +64,11 @@ def test_advertiser_sees_a_failed_payment_and_stripes_reason_then_the_paid_one(
     stripe_sim.set_capability(account.stripe_account_id, "transfers", "inactive")  # Stripe refuses
     transfer = _approve(work, django_capture_on_commit_callbacks)
     assert transfer.status == TransferStatus.FAILED and transfer.failure_reason
+    assert transfer.failure_reason_code == "insufficient_capabilities_for_transfer"  # Stripe's code
 
     page = _work_tab(client, participation.campaign)
     assert "Payment failed" in page and transfer.failure_reason in page
+    assert "The payout account cannot receive transfers yet" in page
     assert "retried automatically" in page
 
     stripe_sim.set_capability(account.stripe_account_id, "transfers", "active")
@@ -84,6 +86,7 @@ def _extra_paid_work(campaign, status, reason=""):
         promoter=participation.promoter,
         kind="immediate",
         status=status,
+        failure_reason_code="other" if reason else "",
         failure_reason=reason,
         amount=10_000,
         idempotency_key=f"transfer-work-{work.pk}",

@@ -49,7 +49,7 @@ def test_a_revision_request_racing_a_cancel_sees_the_cancel():
     assert locked.wait(10)
 
     with pytest.raises(campaign_services.InvalidTransition, match="has ended"):
-        campaign_services.work_request_revision(work=work, actor=None, comment="Please shorten it")
+        campaign_services.work_request_revision(work=work, actor=None, code="format", note="Please shorten it")
     thread.join(30)
     assert not errors
     work.refresh_from_db()

@@ -91,7 +91,7 @@ def test_rejecting_after_cancel_refunds_the_milestone(stripe_sim, django_capture
     campaign, work = _waiting_work(stripe_sim)
     campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
     with django_capture_on_commit_callbacks(execute=True):
-        campaign_services.work_reject(work=work, actor=campaign.advertiser, comment="not what we agreed")
+        campaign_services.work_reject(work=work, actor=campaign.advertiser, code="brief", note="not what we agreed")
     assert _refunded(campaign) == (30_000, 3_000)
     assert billing_services.campaign_budget_remaining(campaign) == 0
     assert ledger.campaign_fee_held(campaign).balance == 0
@@ -103,6 +103,6 @@ def test_no_revision_can_be_asked_once_the_campaign_has_ended(stripe_sim):
     campaign, work = _waiting_work(stripe_sim)
     campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
     with pytest.raises(campaign_services.CampaignError, match="approve or reject"):
-        campaign_services.work_request_revision(work=work, actor=campaign.advertiser, comment="more")
+        campaign_services.work_request_revision(work=work, actor=campaign.advertiser, code="incomplete", note="more")
     work.refresh_from_db()
     assert work.status == WorkStatus.SUBMITTED

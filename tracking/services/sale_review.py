@@ -12,11 +12,13 @@ from accounts.models import NotificationKind
 from accounts.notifications import notify
 from billing import services as billing
 from campaignplatform.money import dollars
+from campaignplatform.reasons import ReasonInvalid, reason_checked
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, CampaignType, StatusReason
 from tracking.models import (
     CommissionDeduction,
     SaleRecord,
+    SaleRejectionReason,
     SaleStatus,
 )
 from tracking.services.base import BUDGET_USED_UP_REASON, SaleConflict, SaleInvalid, TrackingError
@@ -137,7 +139,7 @@ def _sale_rejected_notify(campaign: Campaign, sale: SaleRecord) -> None:
         title=f"Sale not verified: {sale.order_id}",
         body=(
             f"The advertiser of “{campaign.title}” rejected sale {sale.order_id}, so it earns no commission. "
-            f"Their reason: {sale.decision_reason}"
+            f"Their reason: {sale.decision_reason_text}"
         ),
         url=_sale_url(sale),
         event_key=f"sale:{sale.pk}:rejected",
@@ -175,17 +177,28 @@ def sales_verify(*, sales, actor) -> tuple[int, list[str]]:
     return done, errors
 
 
-def sale_reject(*, sale: SaleRecord, actor, reason: str) -> SaleRecord:
-    reason = (reason or "").strip()
-    if not reason:
-        raise SaleInvalid("Give the promoter a reason for rejecting the sale.")
+def sale_reject(*, sale: SaleRecord, actor, code: str, note: str = "") -> SaleRecord:
+    """Reject a pending sale for `code` (a SaleRejectionReason) with the advertiser's optional
+    note (required for OTHER); the promoter is told both."""
+    try:
+        code, note = reason_checked(code=code, note=note, allowed=SaleRejectionReason.values)
+    except ReasonInvalid as invalid:
+        raise SaleInvalid(invalid.message) from None
     with transaction.atomic(durable=True):
         _campaign, locked = _lock_sale(sale)
         if locked.status != SaleStatus.PENDING:
             raise SaleConflict(
                 f"Only pending sales can be rejected; this one is {locked.get_status_display().lower()}."
             )
-        sale_move(sale=locked, to_status=SaleStatus.REJECTED, actor=actor, reason=reason, decision_reason=reason[:500])
+        locked.decision_reason_code, locked.decision_reason = code, note
+        sale_move(
+            sale=locked,
+            to_status=SaleStatus.REJECTED,
+            actor=actor,
+            reason=locked.decision_reason_text[:500],
+            decision_reason_code=code,
+            decision_reason=note,
+        )
         _sale_rejected_notify(_campaign, locked)
     return locked
 

@@ -226,7 +226,7 @@ def test_refund_of_unknown_order_is_404(client, setup):
 def test_refund_of_rejected_sale_is_409(client, setup):
     campaign, participation, _coupon, raw = setup
     post(client, raw, sale_body(campaign, participation))
-    services.sale_reject(sale=SaleRecord.objects.get(), actor=campaign.advertiser, reason="fraud")
+    services.sale_reject(sale=SaleRecord.objects.get(), actor=campaign.advertiser, code="fraud")
 
     response = post(client, raw, {"campaign": str(campaign.public_id)}, url=f"{URL}/order-1/refund")
 

@@ -206,13 +206,33 @@ def test_bulk_reject_needs_a_reason_and_rejects_the_selected():
     )[0]
     client = logged_in(campaign.advertiser)
 
-    without = client.post("/tracking/sales/bulk/", {"action": "reject", "sale": [str(sale.public_id)]})
-    sale.refresh_from_db()
-    assert without.status_code == 302 and sale.status == SaleStatus.PENDING
+    for data, message in [
+        ({}, "Nothing rejected: Choose a reason."),
+        ({"reason_code": "returned"}, "Nothing rejected: Choose a reason from the list."),
+        ({"reason_code": "other"}, "Nothing rejected: You chose “Other”: say what the reason is here."),
+    ]:
+        refused = client.post(
+            "/tracking/sales/bulk/", {"action": "reject", "sale": [str(sale.public_id)], **data}, follow=True
+        )
+        sale.refresh_from_db()
+        assert message in refused.text
+        assert (sale.status, sale.decision_reason_code, sale.decision_reason) == (SaleStatus.PENDING, "", "")
 
-    client.post("/tracking/sales/bulk/", {"action": "reject", "sale": [str(sale.public_id)], "reason": "returned"})
+    queue = client.get("/tracking/sales/").text
+    assert '<label for="id_reason_code">Reason' in queue
+    assert '<option value="test_order">Test or internal order</option>' in queue
+    client.post(
+        "/tracking/sales/bulk/",
+        {"action": "reject", "sale": [str(sale.public_id)], "reason_code": "test_order", "note": "our QA"},
+    )
     sale.refresh_from_db()
-    assert (sale.status, sale.decision_reason) == (SaleStatus.REJECTED, "returned")
+    assert (sale.status, sale.decision_reason_code, sale.decision_reason) == (
+        SaleStatus.REJECTED,
+        "test_order",
+        "our QA",
+    )
+    page = logged_in(participation.promoter).get(f"/tracking/links/{participation.public_id}/").text
+    assert "Test or internal order: our QA" in page
 
 
 def test_single_sale_actions_and_the_promoters_sales_page():
@@ -227,6 +247,8 @@ def test_single_sale_actions_and_the_promoters_sales_page():
     sale.refresh_from_db()
     assert sale.status == SaleStatus.VERIFIED
     assert client.post(f"/tracking/sales/{sale.public_id}/nonsense/").status_code == 404
+    refused = client.post(f"/tracking/sales/{sale.public_id}/reject/", {"reason_code": "nope"}, follow=True)
+    assert "Nothing rejected: Choose a reason from the list." in refused.text
     assert logged_in(AdvertiserFactory()).post(f"/tracking/sales/{sale.public_id}/verify/").status_code == 404
 
     page = logged_in(participation.promoter).get(f"/tracking/links/{participation.public_id}/")

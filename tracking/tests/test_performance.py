@@ -38,7 +38,7 @@ def test_verifying_and_rejecting_sales_count_once_each():
 
     services.sale_verify(sale=verified, actor=advertiser)
     services.sale_verify(sale=verified, actor=advertiser)  # a double click
-    services.sale_reject(sale=rejected, actor=advertiser, reason="Returned the same day")
+    services.sale_reject(sale=rejected, actor=advertiser, code="order_cancelled", note="Returned the same day")
 
     assert _sales_figures(participation.promoter) == (1, 1)
 

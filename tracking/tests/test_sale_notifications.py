@@ -53,10 +53,12 @@ def test_rejecting_a_sale_tells_the_promoter_the_reason():
     campaign = salesman_campaign()
     participation = join(campaign)
 
-    services.sale_reject(sale=_sale(campaign, participation), actor=campaign.advertiser, reason="Order cancelled")
+    services.sale_reject(
+        sale=_sale(campaign, participation), actor=campaign.advertiser, code="duplicate", note="Same as order 41"
+    )
 
     [notice] = _notices(participation.promoter, "sale_rejected")
-    assert "Order cancelled" in notice.body
+    assert "Their reason: Duplicate of another order: Same as order 41" in notice.body
     assert _notices(participation.promoter, "sale_verified") == []
 
 

@@ -61,14 +61,23 @@ def test_rejected_sale_earns_nothing():
     campaign = salesman_campaign()
     sale = record(campaign, join(campaign))
 
-    services.sale_reject(sale=sale, actor=campaign.advertiser, reason="order cancelled")
+    services.sale_reject(sale=sale, actor=campaign.advertiser, code="order_cancelled", note="before shipping")
 
     sale.refresh_from_db()
-    assert (sale.status, sale.decision_reason) == (SaleStatus.REJECTED, "order cancelled")
+    assert (sale.status, sale.decision_reason_code, sale.decision_reason) == (
+        SaleStatus.REJECTED,
+        "order_cancelled",
+        "before shipping",
+    )
+    assert sale.status_changes.first().reason == "Order cancelled before it was fulfilled: before shipping"
     with pytest.raises(services.SaleConflict):
         services.sale_verify(sale=sale, actor=campaign.advertiser)
-    with pytest.raises(services.SaleInvalid):
-        services.sale_reject(sale=record(campaign, sale.participation, order_id="o-2"), actor=None, reason=" ")
+    other = record(campaign, sale.participation, order_id="o-2")
+    for code, note in [("", "cancelled"), ("cancelled", ""), ("other", " ")]:
+        with pytest.raises(services.SaleInvalid):
+            services.sale_reject(sale=other, actor=None, code=code, note=note)
+    other.refresh_from_db()
+    assert (other.status, other.decision_reason_code) == (SaleStatus.PENDING, "")
     assert_books_clean()
 
 
