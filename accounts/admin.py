@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts import services
+from accounts import performance, services
 from accounts.admin_actions import PermissionedActionsMixin, ReadOnlyAdmin, staff_action
 from accounts.models import (
     AdvertiserDetails,
@@ -26,17 +26,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["role", "is_active", "is_staff", "date_joined"]
     search_fields = ["email", "full_name", "firebase_uid", "public_id"]
     # The track record is written by accounts.performance only (the services keep it current).
-    performance_fields = [
-        "campaigns_completed",
-        "campaigns_cancelled",
-        "works_approved",
-        "works_approved_on_time",
-        "works_rejected",
-        "sales_verified",
-        "sales_rejected",
-        "link_requests",
-        "link_real_views",
-    ]
+    performance_fields = [*performance.COUNTERS, *performance.LINK_FIGURES]
     readonly_fields = ["public_id", "firebase_uid", "wallet_balance", "last_login", "date_joined", *performance_fields]
     fieldsets = [
         (None, {"fields": ["email", "password", "full_name", "role", "public_id", "firebase_uid"]}),
