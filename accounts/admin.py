@@ -107,8 +107,8 @@ class PromoterDetailsAdmin(admin.ModelAdmin):
     inlines = [PromoterLanguageInline, PromoterSkillInline, FollowerEstimateInline]
 
 
-@admin.register(AdvertiserType)
-class AdvertiserTypeAdmin(admin.ModelAdmin):
+@admin.register(AdvertiserType, Skill)
+class SlugCatalogueAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -118,13 +118,6 @@ class AdvertiserTypeAdmin(admin.ModelAdmin):
 class LanguageAdmin(admin.ModelAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
-
-
-@admin.register(Skill)
-class SkillAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(FollowerEstimate)
