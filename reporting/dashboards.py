@@ -382,23 +382,22 @@ def _month_starts(today: datetime.date, count: int) -> list[datetime.date]:
 def _earning_rows(user, *, since: datetime.date):
     """(day, campaign type, cents) of earnings posted to `user`, minus reversals, since `since`."""
     start = datetime.datetime.combine(since, datetime.time.min, tzinfo=datetime.UTC)
-    earned = (
-        Transaction.objects.filter(kind=TransactionKind.SPEND, destination__user=user, created_at__gte=start)
-        .annotate(day=TruncDate("created_at"))
-        .values_list("day", "source__campaign__campaign_type")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    reversed_ = (
-        Transaction.objects.filter(kind=TransactionKind.SPEND_REVERSAL, source__user=user, created_at__gte=start)
-        .annotate(day=TruncDate("created_at"))
-        .values_list("day", "destination__campaign__campaign_type")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    yield from earned
-    for day, campaign_type, amount in reversed_:
+    yield from _daily_postings(user, TransactionKind.SPEND, to_user=True, start=start)
+    for day, campaign_type, amount in _daily_postings(user, TransactionKind.SPEND_REVERSAL, to_user=False, start=start):
         yield day, campaign_type, -amount
+
+
+def _daily_postings(user, kind: str, *, to_user: bool, start: datetime.datetime):
+    """(day, campaign type, cents) of the `kind` postings into (or out of) the user's accounts,
+    the type read from the campaign account on the other side."""
+    own, campaign_side = ("destination", "source") if to_user else ("source", "destination")
+    return (
+        Transaction.objects.filter(kind=kind, created_at__gte=start, **{f"{own}__user": user})
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day", f"{campaign_side}__campaign__campaign_type")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
 
 
 def _campaign_earnings(user) -> list[PromoterCampaign]:
