@@ -182,13 +182,11 @@ def _dispute_reinstate(dispute: Dispute) -> None:
         if not claimed:
             return
         dispute.refresh_from_db()
-        external = ledger.external(dispute.currency)
         ledger.ledger_post(
             kind=TransactionKind.DISPUTE_REINSTATED,
             legs=[
-                ledger.Leg(external, ledger.campaign_budget(campaign), dispute.budget_covered),
-                ledger.Leg(external, ledger.campaign_fee_held(campaign), dispute.fee_covered),
-                ledger.Leg(external, ledger.platform_losses(dispute.currency), dispute.loss),
+                *ledger.legs_into_campaign(campaign, budget=dispute.budget_covered, fee=dispute.fee_covered),
+                ledger.Leg(ledger.external(dispute.currency), ledger.platform_losses(dispute.currency), dispute.loss),
             ],
             idempotency_key=f"dispute-{dispute.pk}-reinstated",
             memo=f"Stripe dispute {dispute.stripe_dispute_id} won",
