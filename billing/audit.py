@@ -100,20 +100,10 @@ def allocations_match_campaign_budgets():
     allocations == its campaign_budget balance, and sum(spent) == the SPEND postings out of that
     account. (Campaigns without allocations are skipped: ledger-level tests post to them directly.)"""
     from billing.models import AccountKind, CampaignBudgetAllocation, TransactionKind
+    from billing.selectors import allocation_sums_by_campaign
 
     differences = []
-    allocations = {
-        row["campaign_id"]: row
-        for row in CampaignBudgetAllocation.objects.values("campaign_id")
-        .annotate(
-            allocated=Sum("allocated_amount"),
-            spent=Sum("spent_amount"),
-            refunded=Sum("refunded_amount"),
-            fee=Sum("fee_amount"),
-            fee_refunded=Sum("fee_refunded_amount"),
-        )
-        .order_by()
-    }
+    allocations = allocation_sums_by_campaign(CampaignBudgetAllocation.objects.all())
     budgets = dict(LedgerAccount.objects.filter(kind=AccountKind.CAMPAIGN_BUDGET).values_list("campaign_id", "balance"))
     spends = _net_by_campaign(
         Transaction.objects.filter(kind=TransactionKind.SPEND, source__kind=AccountKind.CAMPAIGN_BUDGET),

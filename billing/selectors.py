@@ -37,11 +37,10 @@ class CampaignBudget:
         return min(100, self.spent * 100 // self.allocated) if self.allocated else 0
 
 
-def campaign_budgets(*, advertiser) -> list[CampaignBudget]:
-    """Allocated, spent, refunded and remaining budget per funded campaign of `advertiser`."""
+def allocation_sums_by_campaign(allocations) -> dict[int, dict]:
+    """{campaign pk: {allocated, spent, refunded, fee, fee_refunded}} summed over `allocations`."""
     sums = (
-        CampaignBudgetAllocation.objects.filter(campaign__advertiser=advertiser)
-        .values("campaign_id")
+        allocations.values("campaign_id")
         .annotate(
             allocated=Sum("allocated_amount"),
             spent=Sum("spent_amount"),
@@ -51,7 +50,12 @@ def campaign_budgets(*, advertiser) -> list[CampaignBudget]:
         )
         .order_by()
     )
-    by_campaign = {row["campaign_id"]: row for row in sums}
+    return {row["campaign_id"]: row for row in sums}
+
+
+def campaign_budgets(*, advertiser) -> list[CampaignBudget]:
+    """Allocated, spent, refunded and remaining budget per funded campaign of `advertiser`."""
+    by_campaign = allocation_sums_by_campaign(CampaignBudgetAllocation.objects.filter(campaign__advertiser=advertiser))
     campaigns = Campaign.objects.filter(pk__in=by_campaign).order_by("-created_at")
     recognised = dict(
         PlatformFee.objects.filter(campaign__in=campaigns, kind=PlatformFeeKind.RECOGNISED)
