@@ -128,12 +128,15 @@ def campaign_resume(*, campaign: Campaign, actor=None, reason: str = "", code: s
 def campaign_complete(*, campaign: Campaign, actor=None, reason: str = "", code: str = StatusReason.PERSON) -> Campaign:
     """End the campaign. Participations are marked completed; billing refunds the unused budget
     and fee once the change commits (`campaign_closed`)."""
-    with transaction.atomic():
-        _campaign_move(campaign=campaign, to_status=CampaignStatus.COMPLETED, actor=actor, reason=reason, code=code)
-        track_record.participations_end(campaign=campaign, status=ParticipationStatus.COMPLETED)
-        applications_close(campaign=campaign, reason="The campaign has ended")
-    signals.campaign_closed.send(sender=Campaign, campaign=campaign, actor=actor)
-    return campaign
+    return _campaign_close(
+        campaign=campaign,
+        to_status=CampaignStatus.COMPLETED,
+        participations=ParticipationStatus.COMPLETED,
+        note="The campaign has ended",
+        actor=actor,
+        reason=reason,
+        code=code,
+    )
 
 
 def campaign_cancel(*, campaign: Campaign, actor=None, reason: str, code: str = StatusReason.PERSON) -> Campaign:
@@ -142,10 +145,24 @@ def campaign_cancel(*, campaign: Campaign, actor=None, reason: str, code: str = 
     reason = (reason or "").strip()
     if not reason:
         raise CampaignError("Give a reason for cancelling: promoters taking part will see it.")
+    return _campaign_close(
+        campaign=campaign,
+        to_status=CampaignStatus.CANCELLED,
+        participations=ParticipationStatus.CANCELLED,
+        note="The campaign was cancelled",
+        actor=actor,
+        reason=reason,
+        code=code,
+    )
+
+
+def _campaign_close(*, campaign: Campaign, to_status: str, participations: str, note: str, actor, reason, code):
+    """Complete or cancel: the move, the participations ended as `participations`, the open
+    applications closed with `note`; then, after commit, `campaign_closed` for billing's refund."""
     with transaction.atomic():
-        _campaign_move(campaign=campaign, to_status=CampaignStatus.CANCELLED, actor=actor, reason=reason, code=code)
-        track_record.participations_end(campaign=campaign, status=ParticipationStatus.CANCELLED)
-        applications_close(campaign=campaign, reason="The campaign was cancelled")
+        _campaign_move(campaign=campaign, to_status=to_status, actor=actor, reason=reason, code=code)
+        track_record.participations_end(campaign=campaign, status=participations)
+        applications_close(campaign=campaign, reason=note)
     signals.campaign_closed.send(sender=Campaign, campaign=campaign, actor=actor)
     return campaign
 
