@@ -69,17 +69,18 @@ class AdvertiserDetailsAdmin(PermissionedActionsMixin, admin.ModelAdmin):
 
     @staff_action("Verify selected advertisers", permission="accounts.verify_advertiser")
     def verify_advertisers(self, request, queryset, reason):
-        rows = list(queryset)
-        count = services.advertisers_set_verification(queryset=queryset, status=VerificationStatus.VERIFIED)
-        self.message_user(request, f"{count} advertiser(s) verified.", messages.SUCCESS)
-        return [(row, "verified") for row in rows]
+        return self._verification_set(request, queryset, VerificationStatus.VERIFIED, messages.SUCCESS)
 
     @staff_action("Reject selected advertisers", permission="accounts.verify_advertiser")
     def reject_advertisers(self, request, queryset, reason):
-        rows = list(queryset)
-        count = services.advertisers_set_verification(queryset=queryset, status=VerificationStatus.REJECTED)
-        self.message_user(request, f"{count} advertiser(s) rejected.", messages.WARNING)
-        return [(row, "rejected") for row in rows]
+        return self._verification_set(request, queryset, VerificationStatus.REJECTED, messages.WARNING)
+
+    def _verification_set(self, request, queryset, status: VerificationStatus, level: int):
+        """Set the status, say how many, and record each row's outcome ("verified", "rejected")."""
+        rows, outcome = list(queryset), status.label.lower()
+        count = services.advertisers_set_verification(queryset=queryset, status=status)
+        self.message_user(request, f"{count} advertiser(s) {outcome}.", level)
+        return [(row, outcome) for row in rows]
 
 
 class PromoterLanguageInline(admin.TabularInline):
