@@ -128,15 +128,7 @@ def campaign_resume(*, campaign: Campaign, actor=None, reason: str = "", code: s
 def campaign_complete(*, campaign: Campaign, actor=None, reason: str = "", code: str = StatusReason.PERSON) -> Campaign:
     """End the campaign. Participations are marked completed; billing refunds the unused budget
     and fee once the change commits (`campaign_closed`)."""
-    return _campaign_close(
-        campaign=campaign,
-        to_status=CampaignStatus.COMPLETED,
-        participations=ParticipationStatus.COMPLETED,
-        note="The campaign has ended",
-        actor=actor,
-        reason=reason,
-        code=code,
-    )
+    return _campaign_close(campaign=campaign, to_status=CampaignStatus.COMPLETED, actor=actor, reason=reason, code=code)
 
 
 def campaign_cancel(*, campaign: Campaign, actor=None, reason: str, code: str = StatusReason.PERSON) -> Campaign:
@@ -145,20 +137,20 @@ def campaign_cancel(*, campaign: Campaign, actor=None, reason: str, code: str = 
     reason = (reason or "").strip()
     if not reason:
         raise CampaignError("Give a reason for cancelling: promoters taking part will see it.")
-    return _campaign_close(
-        campaign=campaign,
-        to_status=CampaignStatus.CANCELLED,
-        participations=ParticipationStatus.CANCELLED,
-        note="The campaign was cancelled",
-        actor=actor,
-        reason=reason,
-        code=code,
-    )
+    return _campaign_close(campaign=campaign, to_status=CampaignStatus.CANCELLED, actor=actor, reason=reason, code=code)
 
 
-def _campaign_close(*, campaign: Campaign, to_status: str, participations: str, note: str, actor, reason, code):
-    """Complete or cancel: the move, the participations ended as `participations`, the open
-    applications closed with `note`; then, after commit, `campaign_closed` for billing's refund."""
+# A close ends the campaign's participations with the same status, and tells open applications why.
+_CLOSES = {
+    CampaignStatus.COMPLETED: (ParticipationStatus.COMPLETED, "The campaign has ended"),
+    CampaignStatus.CANCELLED: (ParticipationStatus.CANCELLED, "The campaign was cancelled"),
+}
+
+
+def _campaign_close(*, campaign: Campaign, to_status: str, actor, reason: str, code: str) -> Campaign:
+    """Complete or cancel: the move, the participations ended, the open applications closed;
+    then, after commit, `campaign_closed` for billing's refund."""
+    participations, note = _CLOSES[to_status]
     with transaction.atomic():
         _campaign_move(campaign=campaign, to_status=to_status, actor=actor, reason=reason, code=code)
         track_record.participations_end(campaign=campaign, status=participations)
