@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts import services
+from accounts import performance, services
 from accounts.admin_actions import PermissionedActionsMixin, ReadOnlyAdmin, staff_action
 from accounts.models import (
     AdvertiserDetails,
@@ -26,17 +26,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["role", "is_active", "is_staff", "date_joined"]
     search_fields = ["email", "full_name", "firebase_uid", "public_id"]
     # The track record is written by accounts.performance only (the services keep it current).
-    performance_fields = [
-        "campaigns_completed",
-        "campaigns_cancelled",
-        "works_approved",
-        "works_approved_on_time",
-        "works_rejected",
-        "sales_verified",
-        "sales_rejected",
-        "link_requests",
-        "link_real_views",
-    ]
+    performance_fields = [*performance.COUNTERS, *performance.LINK_FIGURES]
     readonly_fields = ["public_id", "firebase_uid", "wallet_balance", "last_login", "date_joined", *performance_fields]
     fieldsets = [
         (None, {"fields": ["email", "password", "full_name", "role", "public_id", "firebase_uid"]}),
@@ -79,17 +69,18 @@ class AdvertiserDetailsAdmin(PermissionedActionsMixin, admin.ModelAdmin):
 
     @staff_action("Verify selected advertisers", permission="accounts.verify_advertiser")
     def verify_advertisers(self, request, queryset, reason):
-        rows = list(queryset)
-        count = services.advertisers_set_verification(queryset=queryset, status=VerificationStatus.VERIFIED)
-        self.message_user(request, f"{count} advertiser(s) verified.", messages.SUCCESS)
-        return [(row, "verified") for row in rows]
+        return self._verification_set(request, queryset, VerificationStatus.VERIFIED, messages.SUCCESS)
 
     @staff_action("Reject selected advertisers", permission="accounts.verify_advertiser")
     def reject_advertisers(self, request, queryset, reason):
-        rows = list(queryset)
-        count = services.advertisers_set_verification(queryset=queryset, status=VerificationStatus.REJECTED)
-        self.message_user(request, f"{count} advertiser(s) rejected.", messages.WARNING)
-        return [(row, "rejected") for row in rows]
+        return self._verification_set(request, queryset, VerificationStatus.REJECTED, messages.WARNING)
+
+    def _verification_set(self, request, queryset, status: VerificationStatus, level: int):
+        """Set the status, say how many, and record each row's outcome ("verified", "rejected")."""
+        rows, outcome = list(queryset), status.label.lower()
+        count = services.advertisers_set_verification(queryset=queryset, status=status)
+        self.message_user(request, f"{count} advertiser(s) {outcome}.", level)
+        return [(row, outcome) for row in rows]
 
 
 class PromoterLanguageInline(admin.TabularInline):
@@ -117,8 +108,8 @@ class PromoterDetailsAdmin(admin.ModelAdmin):
     inlines = [PromoterLanguageInline, PromoterSkillInline, FollowerEstimateInline]
 
 
-@admin.register(AdvertiserType)
-class AdvertiserTypeAdmin(admin.ModelAdmin):
+@admin.register(AdvertiserType, Skill)
+class SlugCatalogueAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -128,13 +119,6 @@ class AdvertiserTypeAdmin(admin.ModelAdmin):
 class LanguageAdmin(admin.ModelAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
-
-
-@admin.register(Skill)
-class SkillAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(FollowerEstimate)

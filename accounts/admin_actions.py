@@ -98,6 +98,16 @@ class ReadOnlyAdmin(PermissionedActionsMixin, admin.ModelAdmin):
         return False
 
 
+class ServiceWrittenInline(admin.TabularInline):
+    """Rows listed under their parent that only services create: never added or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 def _allowed(user, action) -> bool:
     needed = getattr(action, "required_permission", None)
     return needed is None or user.has_perm(needed)

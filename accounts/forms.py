@@ -56,12 +56,6 @@ class AdvertiserProfileForm(forms.ModelForm):
         validate_http_url(website)
         return website
 
-    def clean_company_name(self):
-        name = self.cleaned_data["company_name"].strip()
-        if not name:
-            raise forms.ValidationError("Enter your company's name.")
-        return name
-
 
 class PromoterProfileForm(forms.ModelForm):
     languages = forms.ModelMultipleChoiceField(
@@ -100,12 +94,6 @@ class PromoterProfileForm(forms.ModelForm):
                 initial=estimate.handle if estimate else "",
                 widget=forms.TextInput(attrs={"aria-label": f"{label} handle"}),
             )
-
-    def clean_display_name(self):
-        name = self.cleaned_data["display_name"].strip()
-        if not name:
-            raise forms.ValidationError("Enter the name advertisers will see.")
-        return name
 
     def platform_fields(self):
         """(label, followers field, handle field) per platform, for the template."""

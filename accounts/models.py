@@ -131,18 +131,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         return False
 
 
-class AdvertiserType(models.Model):
-    """A business category an advertiser can belong to (retail, software, ...)."""
+class SlugCatalogue(models.Model):
+    """A list staff keep in admin, named for people and slugged for URLs and fixtures."""
 
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
 
     class Meta:
-        db_table = "advertiser_types"
+        abstract = True
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+
+class AdvertiserType(SlugCatalogue):
+    """A business category an advertiser can belong to (retail, software, ...)."""
+
+    class Meta(SlugCatalogue.Meta):
+        db_table = "advertiser_types"
 
 
 class VerificationStatus(models.TextChoices):
@@ -274,16 +281,11 @@ class PromoterLanguage(models.Model):
         return f"{self.language} ({self.get_proficiency_display()})"
 
 
-class Skill(models.Model):
-    name = models.CharField(max_length=80, unique=True)
-    slug = models.SlugField(max_length=80, unique=True)
+class Skill(SlugCatalogue):
+    """Something a promoter is good at (video production, copywriting, ...)."""
 
-    class Meta:
+    class Meta(SlugCatalogue.Meta):
         db_table = "skills"
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
 
 
 class PromoterSkill(models.Model):

@@ -21,6 +21,8 @@ COUNTERS = (
     "sales_verified",
     "sales_rejected",
 )
+# Set from tracking's totals rather than counted up (`performance_views_set`).
+LINK_FIGURES = ("link_requests", "link_real_views")
 
 
 def performance_record(*, user_ids: Iterable[int], **increments: int) -> int:
@@ -40,5 +42,5 @@ def performance_views_set(*, totals: Iterable[tuple[int, int, int]]) -> int:
     real views). Totals, not increments: tracking sums its own per-day rows, so a rerun after a
     crash writes the same numbers again."""
     rows = [User(pk=user_id, link_requests=requests, link_real_views=views) for user_id, requests, views in totals]
-    User.objects.bulk_update(rows, ["link_requests", "link_real_views"], batch_size=1000)
+    User.objects.bulk_update(rows, LINK_FIGURES, batch_size=1000)
     return len(rows)

@@ -40,6 +40,16 @@ def _setup_django(url: str) -> None:
     settings.ALLOWED_HOSTS = ["*"]
 
 
+def django_on_fresh_database(name: str) -> None:
+    """Recreate the benchmark's own database `name`, point Django at it and migrate it."""
+    url = bench_database_url(name)
+    database_recreate(url)
+    _setup_django(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
 def _seed(campaigns: int, participations: int, rows: int):
     from django.db import connection, transaction
 
@@ -166,13 +176,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in view_stats and in unique_views")
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args()
-    url = bench_database_url("dashboards_bench")
-    database_recreate(url)
-    _setup_django(url)
-    from django.core.management import call_command
+    django_on_fresh_database("dashboards_bench")
     from django.test import Client
 
-    call_command("migrate", verbosity=0)
     started = time.perf_counter()
     advertiser, promoter, view_rows, unique_rows = _seed(args.campaigns, args.participations, args.rows)
     print(

@@ -101,19 +101,10 @@ def allocations_match_campaign_budgets():
     that account, and sum(fee taken) == the fixed fees it paid to revenue. (Campaigns without
     allocations are skipped: ledger-level tests post to them directly.)"""
     from billing.models import PROMOTER_KINDS, AccountKind, CampaignBudgetAllocation, TransactionKind
+    from billing.selectors import allocation_sums_by_campaign
 
     differences = []
-    allocations = {
-        row["campaign_id"]: row
-        for row in CampaignBudgetAllocation.objects.values("campaign_id")
-        .annotate(
-            allocated=Sum("allocated_amount"),
-            spent=Sum("spent_amount"),
-            fee_taken=Sum("fee_taken_amount"),
-            refunded=Sum("refunded_amount"),
-        )
-        .order_by()
-    }
+    allocations = allocation_sums_by_campaign(CampaignBudgetAllocation.objects.all())
     budgets = dict(LedgerAccount.objects.filter(kind=AccountKind.CAMPAIGN_BUDGET).values_list("campaign_id", "balance"))
     into_budget = Transaction.objects.filter(
         kind=TransactionKind.SPEND_REVERSAL, destination__kind=AccountKind.CAMPAIGN_BUDGET
@@ -131,7 +122,7 @@ def allocations_match_campaign_budgets():
         into_budget.filter(source__kind=AccountKind.PLATFORM_REVENUE),
     )
     for campaign_id, row in allocations.items():
-        remaining = row["allocated"] - row["spent"] - row["fee_taken"] - row["refunded"]
+        remaining = row["allocated"] - row["spent"] - row["fixed_fees_taken"] - row["refunded"]
         if remaining != budgets.get(campaign_id, 0):
             differences.append(
                 f"campaign {campaign_id}: allocations leave {remaining}, budget account holds "
@@ -141,9 +132,9 @@ def allocations_match_campaign_budgets():
             differences.append(
                 f"campaign {campaign_id}: allocations spent {row['spent']}, ledger spends {spends.get(campaign_id, 0)}"
             )
-        if row["fee_taken"] != fixed_fees.get(campaign_id, 0):
+        if row["fixed_fees_taken"] != fixed_fees.get(campaign_id, 0):
             differences.append(
-                f"campaign {campaign_id}: allocations took {row['fee_taken']} of fixed fees, ledger "
+                f"campaign {campaign_id}: allocations took {row['fixed_fees_taken']} of fixed fees, ledger "
                 f"{fixed_fees.get(campaign_id, 0)}"
             )
     return differences

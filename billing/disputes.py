@@ -20,12 +20,9 @@ import logging
 
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import NotificationKind
-from accounts.notifications import notify
-from billing import gateway, ledger
+from billing import gateway, ledger, notifications
 from billing.models import (
     AdvertiserCharge,
     CampaignBudgetAllocation,
@@ -35,7 +32,6 @@ from billing.models import (
     DisputeStatus,
     TransactionKind,
 )
-from campaignplatform.money import dollars
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus, StatusReason
 
@@ -108,19 +104,7 @@ def _dispute_withdraw(*, charge: AdvertiserCharge, remote: gateway.Dispute) -> D
         )
         if campaign.status == CampaignStatus.ACTIVE:
             campaign_services.campaign_pause(campaign=campaign, code=StatusReason.PAYMENT_DISPUTED)
-        notify(
-            user=campaign.advertiser,
-            kind=NotificationKind.PAYMENT_DISPUTED,
-            title=f"A payment for “{campaign.title}” is disputed",
-            body=(
-                f"Your card issuer disputed a payment of {dollars(dispute.amount)} for “{campaign.title}”. "
-                f"The card network has taken it back while the dispute is reviewed, so "
-                f"{dollars(budget_covered + fee_covered)} of the campaign's unspent budget and fee is held "
-                "against it and the campaign is paused. We will tell you how the dispute ends."
-            ),
-            url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
-            event_key=f"dispute:{dispute.pk}:opened",
-        )
+        notifications.dispute_opened(dispute=dispute, campaign=campaign, held=budget_covered + fee_covered)
     dispute.refresh_from_db()
     return dispute
 
@@ -198,13 +182,11 @@ def _dispute_reinstate(dispute: Dispute) -> None:
         if not claimed:
             return
         dispute.refresh_from_db()
-        external = ledger.external(dispute.currency)
         ledger.ledger_post(
             kind=TransactionKind.DISPUTE_REINSTATED,
             legs=[
-                ledger.Leg(external, ledger.campaign_budget(campaign), dispute.budget_covered),
-                ledger.Leg(external, ledger.campaign_fee_held(campaign), dispute.fee_covered),
-                ledger.Leg(external, ledger.platform_losses(dispute.currency), dispute.loss),
+                *ledger.legs_into_campaign(campaign, budget=dispute.budget_covered, fee=dispute.fee_covered),
+                ledger.Leg(ledger.external(dispute.currency), ledger.platform_losses(dispute.currency), dispute.loss),
             ],
             idempotency_key=f"dispute-{dispute.pk}-reinstated",
             memo=f"Stripe dispute {dispute.stripe_dispute_id} won",
@@ -220,19 +202,7 @@ def _dispute_reinstate(dispute: Dispute) -> None:
         # The held budget is back: a campaign paused for want of budget resumes and Salesman
         # sales waiting for budget are paid, as after a top-up.
         campaign_budget_returned(campaign=campaign, code=StatusReason.DISPUTE_WON)
-        notify(
-            user=campaign.advertiser,
-            kind=NotificationKind.PAYMENT_DISPUTED,
-            title=f"The dispute on “{campaign.title}” was won",
-            body=(
-                f"The dispute of {dollars(dispute.amount)} was decided in your favour: the held "
-                f"{dollars(dispute.budget_covered + dispute.fee_covered)} is back in “{campaign.title}”"
-                + (" and the campaign runs again." if resumed else ".")
-                + f" Stripe keeps its dispute fee of {dollars(dispute.stripe_fee)}."
-            ),
-            url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
-            event_key=f"dispute:{dispute.pk}:won",
-        )
+        notifications.dispute_won(dispute=dispute, campaign=campaign, resumed=resumed)
     if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
         from billing.services import refund_unused_safely
 
@@ -247,18 +217,7 @@ def _dispute_lose(dispute: Dispute) -> None:
         if not claimed:
             return
         campaign = dispute.campaign
-        notify(
-            user=campaign.advertiser,
-            kind=NotificationKind.PAYMENT_DISPUTED,
-            title=f"The dispute on “{campaign.title}” was lost",
-            body=(
-                f"The card issuer kept the disputed {dollars(dispute.amount)}. The "
-                f"{dollars(dispute.budget_covered + dispute.fee_covered)} of unspent budget and fee held against "
-                f"it paid for it; promoters keep what they earned. The campaign stays paused."
-            ),
-            url=reverse("campaigns:advertiser_detail", args=[campaign.public_id]),
-            event_key=f"dispute:{dispute.pk}:lost",
-        )
+        notifications.dispute_lost(dispute=dispute, campaign=campaign)
     campaign.refresh_from_db()
     if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
         from billing.services import refund_unused_safely

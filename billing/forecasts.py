@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing.models import AccountKind, AdvertiserSpend, LedgerAccount
+from billing.models import AdvertiserSpend
 from campaigns.models import CampaignStatus, CampaignType
 
 PACE_DAYS = 7
@@ -45,15 +45,6 @@ def forecast_compute(*, spent_last_days: int, budget_left: int, today: date, end
     return Forecast(pace_cents=pace, budget_left_cents=budget_left, runs_out_on=runs_out_on, topup_cents=topup)
 
 
-def _budget_left(campaign) -> int:
-    balance = (
-        LedgerAccount.objects.filter(kind=AccountKind.CAMPAIGN_BUDGET, campaign_id=campaign.pk)
-        .values_list("balance", flat=True)
-        .first()
-    )
-    return balance or 0
-
-
 def _spent_last_days(campaign, today: date) -> int:
     window = AdvertiserSpend.objects.filter(campaign=campaign, date__gt=today - timedelta(days=PACE_DAYS))
     return window.filter(date__lte=today).aggregate(total=Sum("amount_spent"))["total"] or 0
@@ -63,10 +54,13 @@ def campaign_forecast_refresh(*, campaign, today: date | None = None) -> Forecas
     """Work out the campaign's forecast and keep it on its latest `advertiser_spends` row."""
     if campaign.campaign_type not in FORECAST_TYPES or campaign.status not in RUNNING:
         return None
+    # Imported here: the budget service imports this module to refresh forecasts as it spends.
+    from billing.services.budget import campaign_budget_remaining
+
     today = today or timezone.localdate()
     forecast = forecast_compute(
         spent_last_days=_spent_last_days(campaign, today),
-        budget_left=_budget_left(campaign),
+        budget_left=campaign_budget_remaining(campaign),
         today=today,
         end_date=campaign.end_date,
     )

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import NotificationKind
 from accounts.notifications import notify
-from billing.models import AdvertiserCharge, StripePaymentIntent
+from billing.models import AdvertiserCharge, Dispute, StripePaymentIntent
 from campaignplatform.money import dollars
 
 
@@ -44,3 +44,56 @@ def bank_payment_failed(*, intent: StripePaymentIntent) -> None:
         url=reverse("billing:fund", args=[intent.campaign.public_id]),
         event_key=f"payment:{intent.pk}:bank-failed",
     )
+
+
+# --- Disputes: each stage told once (the dispute row's stage names the event) ---------------------
+
+
+def dispute_opened(*, dispute: Dispute, campaign, held: int) -> None:
+    _about_dispute(
+        dispute,
+        campaign,
+        "opened",
+        title=f"A payment for “{campaign.title}” is disputed",
+        body=(
+            f"Your card issuer disputed a payment of {dollars(dispute.amount)} for “{campaign.title}”. "
+            f"The card network has taken it back while the dispute is reviewed, so "
+            f"{dollars(held)} of the campaign's unspent budget and fee is held "
+            "against it and the campaign is paused. We will tell you how the dispute ends."
+        ),
+    )
+
+
+def dispute_won(*, dispute: Dispute, campaign, resumed: bool) -> None:
+    _about_dispute(
+        dispute,
+        campaign,
+        "won",
+        title=f"The dispute on “{campaign.title}” was won",
+        body=(
+            f"The dispute of {dollars(dispute.amount)} was decided in your favour: the held "
+            f"{dollars(dispute.budget_covered + dispute.fee_covered)} is back in “{campaign.title}”"
+            + (" and the campaign runs again." if resumed else ".")
+            + f" Stripe keeps its dispute fee of {dollars(dispute.stripe_fee)}."
+        ),
+    )
+
+
+def dispute_lost(*, dispute: Dispute, campaign) -> None:
+    _about_dispute(
+        dispute,
+        campaign,
+        "lost",
+        title=f"The dispute on “{campaign.title}” was lost",
+        body=(
+            f"The card issuer kept the disputed {dollars(dispute.amount)}. The "
+            f"{dollars(dispute.budget_covered + dispute.fee_covered)} of unspent budget and fee held against "
+            f"it paid for it; promoters keep what they earned. The campaign stays paused."
+        ),
+    )
+
+
+def _about_dispute(dispute: Dispute, campaign, stage: str, *, title: str, body: str) -> None:
+    url, event_key = reverse("campaigns:advertiser_detail", args=[campaign.public_id]), f"dispute:{dispute.pk}:{stage}"
+    kind = NotificationKind.PAYMENT_DISPUTED
+    notify(user=campaign.advertiser, kind=kind, title=title, body=body, url=url, event_key=event_key)

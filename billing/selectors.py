@@ -41,7 +41,9 @@ class CampaignBudget:
         return min(100, used * 100 // self.allocated) if self.allocated else 0
 
 
-def _budget_sums(allocations) -> dict[int, dict]:
+def allocation_sums_by_campaign(allocations) -> dict[int, dict]:
+    """{campaign pk: {allocated, spent, fixed_fees_taken, refunded, fee, fee_refunded}} summed
+    over `allocations`."""
     rows = (
         allocations.values("campaign_id")
         .annotate(
@@ -88,7 +90,7 @@ def _percentage_recognised(campaigns) -> dict[int, int]:
 def campaign_budgets(*, advertiser) -> list[CampaignBudget]:
     """Allocated, spent, fixed fees taken, refunded and remaining budget per funded campaign of
     `advertiser`."""
-    by_campaign = _budget_sums(CampaignBudgetAllocation.objects.filter(campaign__advertiser=advertiser))
+    by_campaign = allocation_sums_by_campaign(CampaignBudgetAllocation.objects.filter(campaign__advertiser=advertiser))
     campaigns = Campaign.objects.filter(pk__in=by_campaign).order_by("-created_at")
     recognised = _percentage_recognised(campaigns)
     return [_budget_of(campaign, by_campaign[campaign.pk], recognised.get(campaign.pk, 0)) for campaign in campaigns]
@@ -96,7 +98,7 @@ def campaign_budgets(*, advertiser) -> list[CampaignBudget]:
 
 def campaign_budget(*, campaign) -> CampaignBudget | None:
     """The same figures for one campaign; None before it is funded."""
-    row = _budget_sums(CampaignBudgetAllocation.objects.filter(campaign=campaign)).get(campaign.pk)
+    row = allocation_sums_by_campaign(CampaignBudgetAllocation.objects.filter(campaign=campaign)).get(campaign.pk)
     if row is None:
         return None
     return _budget_of(campaign, row, _percentage_recognised([campaign.pk]).get(campaign.pk, 0))

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models
 
-from accounts.admin_actions import PermissionedActionsMixin, ReadOnlyAdmin, staff_action
+from accounts.admin_actions import PermissionedActionsMixin, ReadOnlyAdmin, ServiceWrittenInline, staff_action
 from campaigns import admin_matching, services  # noqa: F401 - admin_matching registers its models
 from campaigns.models import (
     ApplicationMessage,
@@ -26,39 +26,24 @@ PARTICIPATION_MONEY_FIELDS = [
 ]
 
 
-class PromoterCampaignInline(admin.TabularInline):
+class PromoterCampaignInline(ServiceWrittenInline):
     model = PromoterCampaign
-    extra = 0
     fields = ["promoter", "status", "joined_at", *PARTICIPATION_MONEY_FIELDS]
     readonly_fields = ["promoter", "joined_at", *PARTICIPATION_MONEY_FIELDS]
-    can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class CampaignApplicationInline(admin.TabularInline):
+class CampaignApplicationInline(ServiceWrittenInline):
     model = CampaignApplication
-    extra = 0
     fields = ["promoter", "status", "proposed_amount", "current_amount", "updated_at"]
     readonly_fields = fields
-    can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class CampaignStatusChangeInline(admin.TabularInline):
+class CampaignStatusChangeInline(ServiceWrittenInline):
     model = CampaignStatusChange
-    extra = 0
     fields = ["created_at", "from_status", "to_status", "actor", "reason"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
@@ -134,15 +119,10 @@ class CampaignStatusChangeAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-class ApplicationMessageInline(admin.TabularInline):
+class ApplicationMessageInline(ServiceWrittenInline):
     model = ApplicationMessage
-    extra = 0
     fields = ["created_at", "author", "kind", "amount", "body"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CampaignApplication)
@@ -201,16 +181,11 @@ class PromoterCampaignAdmin(admin.ModelAdmin):
     inlines = [CampaignDeliverableInline]
 
 
-class CampaignWorkInline(admin.TabularInline):
+class CampaignWorkInline(ServiceWrittenInline):
     model = CampaignWork
-    extra = 0
     fields = ["submitted_at", "status", "auto_approve_after", "reviewed_by", "auto_approved"]
     readonly_fields = fields
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CampaignDeliverable)

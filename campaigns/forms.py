@@ -139,12 +139,6 @@ class CampaignForm(forms.ModelForm):
             "skills": list(self.cleaned_data.get("skills") or []),
         }
 
-    def clean_title(self):
-        title = self.cleaned_data["title"].strip()
-        if not title:
-            raise forms.ValidationError("Give the campaign a title.")
-        return title
-
     def clean_target_url(self):
         url = self.cleaned_data["target_url"]
         if url:
@@ -342,12 +336,6 @@ class ApplicationForm(forms.Form):
             raise forms.ValidationError(too_large_for_one_payment_message())
         return amount
 
-    def clean_pitch(self):
-        pitch = self.cleaned_data["pitch"].strip()
-        if not pitch:
-            raise forms.ValidationError("Tell the advertiser why you are a good fit.")
-        return pitch
-
 
 class CounterOfferForm(ApplicationForm):
     def __init__(self, *args, **kwargs):
@@ -357,9 +345,6 @@ class CounterOfferForm(ApplicationForm):
         self.fields["pitch"].required = False
         self.fields["pitch"].help_text = ""
         self.fields["pitch"].widget.attrs["rows"] = 2
-
-    def clean_pitch(self):
-        return self.cleaned_data["pitch"].strip()
 
 
 class MessageForm(forms.Form):

@@ -67,13 +67,39 @@ def _fund_url(campaign) -> str:
     return reverse("billing:fund", args=[campaign.public_id])
 
 
+# Who is told about what, where they act on it, and the event key that makes it once: one helper
+# per subject, so each notice below says only what is particular to it.
+
+
+def _about_application(application, event: str, *, user, kind: str, title: str, body: str, url: str = "") -> None:
+    url, event_key = url or _application_url(application), f"application:{application.pk}:{event}"
+    notify(user=user, kind=kind, title=title, body=body, url=url, event_key=event_key)
+
+
+def _about_work(work, participation, event: str, *, user, kind: str, title: str, body: str) -> None:
+    url, event_key = _participation_url(participation), f"work:{work.pk}:{event}"
+    notify(user=user, kind=kind, title=title, body=body, url=url, event_key=event_key)
+
+
+def _to_advertiser(campaign, event: str, *, kind: str, title: str, body: str, url: str = "") -> None:
+    url, event_key = url or _campaign_url(campaign), f"campaign:{campaign.pk}:{event}"
+    notify(user=campaign.advertiser, kind=kind, title=title, body=body, url=url, event_key=event_key)
+
+
+def _to_participant(campaign, participation, event: str, *, kind: str, title: str, body: str) -> None:
+    url, event_key = _participation_url(participation), f"campaign:{campaign.pk}:{event}"
+    notify(user=participation.promoter, kind=kind, title=title, body=body, url=url, event_key=event_key)
+
+
 # --- Applications and negotiation -----------------------------------------------------------
 
 
 def application_received(*, application) -> None:
     campaign = application.campaign
     pitch = _excerpt(application.pitch)
-    notify(
+    _about_application(
+        application,
+        "received",
         user=campaign.advertiser,
         kind=NotificationKind.APPLICATION_RECEIVED,
         title=f"New application for “{campaign.title}”",
@@ -82,8 +108,6 @@ def application_received(*, application) -> None:
             f"{dollars(application.current_amount)}. Accept the offer, make a counter-offer or reject it."
             + (f"\n\nTheir pitch: {pitch}" if pitch else "")
         ),
-        url=_application_url(application),
-        event_key=f"application:{application.pk}:received",
     )
 
 
@@ -98,14 +122,14 @@ def application_countered(*, application, offer, by_party: str) -> None:
         recipient, who = campaign.advertiser, _promoter_name(application.promoter)
         answers = "accept it, make a counter-offer or reject the application"
     message = _excerpt(offer.body)
-    notify(
+    _about_application(
+        application,
+        f"offer:{offer.pk}",
         user=recipient,
         kind=NotificationKind.APPLICATION_COUNTERED,
         title=f"New offer of {amount} for “{campaign.title}”",
         body=f"{who} proposes {amount}. It is your turn: {answers}."
         + (f"\n\nTheir message: {message}" if message else ""),
-        url=_application_url(application),
-        event_key=f"application:{application.pk}:offer:{offer.pk}",
     )
 
 
@@ -115,7 +139,9 @@ def application_accepted(*, application, participation, by_party: str) -> None:
     amount = dollars(application.current_amount)
     awaiting_funding = campaign.status == CampaignStatus.AWAITING_FUNDING
     if by_party == Party.ADVERTISER:
-        notify(
+        _about_application(
+            application,
+            "accepted",
             user=application.promoter,
             kind=NotificationKind.APPLICATION_ACCEPTED,
             title=f"You were selected for “{campaign.title}”",
@@ -129,10 +155,11 @@ def application_accepted(*, application, participation, by_party: str) -> None:
                 )
             ),
             url=_participation_url(participation),
-            event_key=f"application:{application.pk}:accepted",
         )
     else:
-        notify(
+        _about_application(
+            application,
+            "accepted",
             user=campaign.advertiser,
             kind=NotificationKind.APPLICATION_ACCEPTED,
             title=f"{_promoter_name(application.promoter)} accepted your offer for “{campaign.title}”",
@@ -145,7 +172,6 @@ def application_accepted(*, application, participation, by_party: str) -> None:
                 )
             ),
             url=_fund_url(campaign) if awaiting_funding else _participation_url(participation),
-            event_key=f"application:{application.pk}:accepted",
         )
 
 
@@ -167,7 +193,10 @@ def application_rejected(*, application) -> None:
 def work_submitted(*, work, deliverable, participation) -> None:
     campaign = participation.campaign
     due = formats.date_format(work.auto_approve_after, "DATE_FORMAT")
-    notify(
+    _about_work(
+        work,
+        participation,
+        "submitted",
         user=campaign.advertiser,
         kind=NotificationKind.WORK_SUBMITTED,
         title=f"Work to review: “{deliverable.title}”",
@@ -176,8 +205,6 @@ def work_submitted(*, work, deliverable, participation) -> None:
             f"({dollars(deliverable.amount)}) of “{campaign.title}”. Approve it, ask for a revision or "
             f"reject it. If it is not reviewed by {due}, it is approved automatically and paid."
         ),
-        url=_participation_url(participation),
-        event_key=f"work:{work.pk}:submitted",
     )
 
 
@@ -192,7 +219,10 @@ def work_approved(*, work) -> None:
         if work.auto_approved
         else f"was approved by {_advertiser_name(campaign.advertiser)}"
     )
-    notify(
+    _about_work(
+        work,
+        participation,
+        "approved",
         user=participation.promoter,
         kind=NotificationKind.WORK_APPROVED,
         title=f"Work approved: “{deliverable.title}”",
@@ -200,8 +230,6 @@ def work_approved(*, work) -> None:
             f"Your work for the milestone “{deliverable.title}” of “{campaign.title}” {how}. "
             + _payment_news(participation.promoter, deliverable.amount)
         ),
-        url=_participation_url(participation),
-        event_key=f"work:{work.pk}:approved",
     )
 
 
@@ -238,14 +266,7 @@ def work_reviewed(*, work, revision: bool) -> None:
             f"{_advertiser_name(campaign.advertiser)} rejected your work for the milestone “{deliverable.title}” "
             f"of “{campaign.title}”; the milestone is closed unpaid.\n\nTheir reason: {reason}"
         )
-    notify(
-        user=participation.promoter,
-        kind=kind,
-        title=title,
-        body=body,
-        url=_participation_url(participation),
-        event_key=f"work:{work.pk}:{key}",
-    )
+    _about_work(work, participation, key, user=participation.promoter, kind=kind, title=title, body=body)
 
 
 # --- Campaign status ------------------------------------------------------------------------
@@ -269,7 +290,6 @@ def campaign_status_changed(*, change: CampaignStatusChange) -> None:
 
 def _campaign_funded(campaign) -> None:
     # Funding happens once (awaiting funding -> active has no way back).
-    key = f"campaign:{campaign.pk}:funded"
     if campaign.campaign_type == CampaignType.VISIBILITY:
         what = (
             f"Promoters can now join it and share their links. You pay {dollars(campaign.cpv)} per 100 "
@@ -279,13 +299,12 @@ def _campaign_funded(campaign) -> None:
         what = f"Promoters can now join it and earn {campaign.commission_per_sale}% commission on the sales you verify."
     else:
         what = "Your selected promoter can now start. Agree the milestones with them and review the work they submit."
-    notify(
-        user=campaign.advertiser,
+    _to_advertiser(
+        campaign,
+        "funded",
         kind=NotificationKind.CAMPAIGN_FUNDED,
         title=f"“{campaign.title}” is funded and live",
         body=f"We received the payment for “{campaign.title}”. {what}",
-        url=_campaign_url(campaign),
-        event_key=key,
     )
     if campaign.campaign_type in APPLICATION_TYPES:
         participation = (
@@ -294,16 +313,16 @@ def _campaign_funded(campaign) -> None:
             .first()
         )
         if participation is not None:
-            notify(
-                user=participation.promoter,
+            _to_participant(
+                campaign,
+                participation,
+                "funded",
                 kind=NotificationKind.CAMPAIGN_FUNDED,
                 title=f"“{campaign.title}” is funded: you can start",
                 body=(
                     f"{_advertiser_name(campaign.advertiser)} funded the agreed "
                     f"{dollars(participation.agreed_amount)}. Each milestone is paid as soon as its work is approved."
                 ),
-                url=_participation_url(participation),
-                event_key=key,
             )
 
 
@@ -314,18 +333,17 @@ def _campaign_resumed(campaign, change) -> None:
         body = f"Staff resumed “{campaign.title}”; it is running again."
     else:
         body = f"“{campaign.title}” is running again."
-    notify(
-        user=campaign.advertiser,
+    _to_advertiser(
+        campaign,
+        f"resumed:{change.pk}",
         kind=NotificationKind.CAMPAIGN_RESUMED,
         title=f"“{campaign.title}” is live again",
         body=body,
-        url=_campaign_url(campaign),
-        event_key=f"campaign:{campaign.pk}:resumed:{change.pk}",
     )
 
 
 def _campaign_paused(campaign, change) -> None:
-    url = _campaign_url(campaign)
+    url = ""  # the campaign's page
     if change.reason_code == StatusReason.BUDGET_USED_UP:
         if campaign.campaign_type == CampaignType.VISIBILITY and campaign.paid_views >= (campaign.max_views or 0):
             return  # every funded view is counted: the campaign completes next, and that is what we tell
@@ -351,13 +369,8 @@ def _campaign_paused(campaign, change) -> None:
     else:
         title = f"“{campaign.title}” is paused"
         body = f"“{campaign.title}” is paused" + (f": {change.reason}." if change.reason else ".")
-    notify(
-        user=campaign.advertiser,
-        kind=NotificationKind.CAMPAIGN_PAUSED,
-        title=title,
-        body=body,
-        url=url,
-        event_key=f"campaign:{campaign.pk}:paused:{change.pk}",
+    _to_advertiser(
+        campaign, f"paused:{change.pk}", kind=NotificationKind.CAMPAIGN_PAUSED, title=title, body=body, url=url
     )
 
 
@@ -368,16 +381,15 @@ def _campaign_completed(campaign, change) -> None:
     else:
         title = f"“{campaign.title}” is completed"
         why = "It has ended" + (f" ({change.reason})." if change.reason else ".")
-    notify(
-        user=campaign.advertiser,
+    _to_advertiser(
+        campaign,
+        "completed",
         kind=NotificationKind.CAMPAIGN_COMPLETED,
         title=title,
         body=(
             f"{why} Any unused budget and its platform fee are refunded to the card or bank account that paid them; "
             "we will tell you when the refund is issued."
         ),
-        url=_campaign_url(campaign),
-        event_key=f"campaign:{campaign.pk}:completed",
     )
 
 
@@ -404,11 +416,11 @@ def _campaign_ended_for_promoters(campaign, change) -> None:
         campaign=campaign, status=ParticipationStatus.ACTIVE
     ).select_related("promoter")
     for participation in participations:
-        notify(
-            user=participation.promoter,
+        _to_participant(
+            campaign,
+            participation,
+            "ended",
             kind=NotificationKind.CAMPAIGN_CANCELLED if cancelled else NotificationKind.CAMPAIGN_COMPLETED,
             title=f"“{campaign.title}” {verb}",
             body=body,
-            url=_participation_url(participation),
-            event_key=f"campaign:{campaign.pk}:ended",
         )

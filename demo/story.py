@@ -22,6 +22,14 @@ class Story:
         """`self.at(58, 9).publish("shoes")`: publish 58 days ago at 09:00 (today: just before now)."""
         return Later(self, self.moment(days_ago, hour, minute))
 
+    def _launch(self, days_ago: int, key: str, *campaign, fund: bool | dict = False, **terms) -> None:
+        """Create a campaign at 09:00 and publish it at 10:00, as most of the story's campaigns start;
+        with `fund`, fund it at 11:00 too (a dict: `fund`'s options, e.g. `{"page": True}`)."""
+        self.at(days_ago, 9).campaign(key, *campaign, **terms)
+        self.at(days_ago, 10).publish(key)
+        if fund:
+            self.at(days_ago, 11).fund(key, **(fund if isinstance(fund, dict) else {}))
+
     def _story(self) -> None:
         at = self.at
         at(60, 8)._people()
@@ -50,14 +58,13 @@ class Story:
     def _campaign_shoes(self) -> None:
         at = self.at
         # Active since the start and topped up once, at the seed's rate ($3 per 100 views).
-        at(58, 9).campaign(
-            "shoes", "acme", VISIBILITY, "Trail Running Shoes Launch", cpv=300, max_views=1_500, days=120,
+        self._launch(
+            58, "shoes", "acme", VISIBILITY, "Trail Running Shoes Launch", cpv=300, max_views=1_500, days=120,
             description="Our new Ridgeline trail shoe is out. Share your honest first run in them.",
             url="https://acme-outdoor.example/ridgeline?utm_source=promoters", category="sports-outdoors",
             languages=["en", "es"], requirements="Link in the first line of the description; no paid traffic.",
+            fund=True,
         )  # fmt: skip
-        at(58, 10).publish("shoes")
-        at(58, 11).fund("shoes")
         at(57, 12).join("shoes", "pat", reach=(10, 28))
         at(55, 12).join("shoes", "riley", reach=(5, 14))
         at(50, 12).join("shoes", "jo", reach=(1, 2))
@@ -68,49 +75,42 @@ class Story:
     def _campaign_tents(self) -> None:
         at = self.at
         # The seed's example: $3 per 100 views x 2,000 views = $60, until the cap completes it.
-        at(52, 9).campaign(
-            "tents", "acme", VISIBILITY, "Summer Tent Sale", cpv=300, max_views=2_000, days=45,
+        self._launch(
+            52, "tents", "acme", VISIBILITY, "Summer Tent Sale", cpv=300, max_views=2_000, days=45, fund={"page": True},
             description="Two-person tents at 30% off while stock lasts.",
             url="https://acme-outdoor.example/sale/tents", category="sports-outdoors",
         )  # fmt: skip
-        at(52, 10).publish("tents")
-        at(52, 11).fund("tents", page=True)
         at(51, 12).join("tents", "pat", reach=(85, 95))
         at(51, 13).join("tents", "riley", reach=(60, 70))
         at(50, 12).join("tents", "alex", reach=(25, 30))
 
     def _campaign_jackets(self) -> None:
         at = self.at
-        at(34, 9).campaign(
-            "jackets", "acme", VISIBILITY, "Winter Jacket Teaser", cpv=250, max_views=6_000, days=60,
+        self._launch(
+            34, "jackets", "acme", VISIBILITY, "Winter Jacket Teaser", cpv=250, max_views=6_000, days=60, fund=True,
             description="A first look at the Summit down jacket before it ships.",
             url="https://acme-outdoor.example/summit",
         )  # fmt: skip
-        at(34, 10).publish("jackets")
-        at(34, 11).fund("jackets")
         at(33, 12).join("jackets", "pat", reach=(8, 12))
         at(32, 12).join("jackets", "riley", reach=(4, 6))
         at(22, 15).cancel("jackets", "The Summit jacket launch moved to spring; we will run a new campaign then.")
 
     def _campaign_headlamps(self) -> None:
         at = self.at
-        at(26, 9).campaign(
-            "headlamps", "acme", VISIBILITY, "Headlamp Night Hikes", cpv=400, max_views=5_000, days=90,
+        self._launch(
+            26, "headlamps", "acme", VISIBILITY, "Headlamp Night Hikes", cpv=400, max_views=5_000, days=90, fund=True,
             description="Show the Lumen 400 headlamp on a night hike.", url="https://acme-outdoor.example/lumen-400",
         )  # fmt: skip
-        at(26, 10).publish("headlamps")
-        at(26, 11).fund("headlamps")
         at(25, 12).join("headlamps", "pat", reach=(8, 15))
         at(24, 12).join("headlamps", "jo", reach=(1, 1))
         at(4, 10).pause("headlamps", "Pausing over the holidays while the Lumen 400 is restocked.")
 
     def _campaign_kayaks(self) -> None:
-        at = self.at
-        at(3, 9).campaign(
-            "kayaks", "acme", VISIBILITY, "Kayak Season Preview", cpv=350, max_views=4_000, days=90,
+        # Published, not funded yet.
+        self._launch(
+            3, "kayaks", "acme", VISIBILITY, "Kayak Season Preview", cpv=350, max_views=4_000, days=90,
             description="Early looks at next season's touring kayaks.", url="https://acme-outdoor.example/kayaks",
         )  # fmt: skip
-        at(3, 10).publish("kayaks")  # not funded yet
 
     def _campaign_cleanup(self) -> None:
         at = self.at
@@ -131,14 +131,13 @@ class Story:
     def _campaign_reviews(self) -> None:
         at = self.at
         # Consultant, active: three review videos; one paid, one sent back, one waiting for review.
-        at(48, 9).campaign(
-            "reviews", "acme", CONSULTANT, "Gear Review Video Series", budget=(80_000, 200_000), days=75,
+        self._launch(
+            48, "reviews", "acme", CONSULTANT, "Gear Review Video Series", budget=(80_000, 200_000), days=75,
             description="Three in-depth review videos of our best sellers, filmed on real trails.",
             url="https://acme-outdoor.example", category="sports-outdoors",
             deliverables="Three 8-12 minute videos, published on your channel, with a link to the product.",
             timeline="6 weeks, one video every two weeks",
         )  # fmt: skip
-        at(48, 10).publish("reviews")
         at(47, 11).apply("reviews", "pat", 150_000, "I review gear every week for 48k subscribers; I'd film all "
                          "three on the Colorado Trail with long-term follow-ups.")  # fmt: skip
         at(47, 15).apply("reviews", "riley", 110_000, "A trail runner's angle: 100 miles on the shoes first.")
@@ -159,14 +158,13 @@ class Story:
     def _campaign_workshops(self) -> None:
         at = self.at
         # Consultant, awaiting funding: a counter-offer waits for Pat, Riley's offer waits for Acme.
-        at(10, 9).campaign(
-            "workshops", "acme", CONSULTANT, "Trail Safety Workshop Series", budget=(50_000, 120_000), days=120,
+        self._launch(
+            10, "workshops", "acme", CONSULTANT, "Trail Safety Workshop Series", budget=(50_000, 120_000), days=120,
             description="Host three evening workshops in our Denver store: navigation, layering, first aid.",
             url="https://acme-outdoor.example/workshops",
             deliverables="Three 90-minute in-store workshops with slides and a handout.",
             timeline="January to March, one a month",
         )  # fmt: skip
-        at(10, 10).publish("workshops")
         at(8, 14).apply("workshops", "pat", 95_000, "I teach a navigation course twice a year and live in Denver.")
         at(7, 10).apply("workshops", "riley", 70_000, "I can run the layering session with a live demo.")
         at(6, 15).counter("workshops", "pat", "acme", 75_000, "Could you do all three for $750? Room and snacks on us.")
@@ -183,13 +181,12 @@ class Story:
     def _campaign_catalog(self) -> None:
         at = self.at
         # Seller, completed: photos delivered (one revision), then ended; the unplanned rest refunded.
-        at(56, 9).campaign(
-            "catalog", "acme", SELLER, "Autumn Catalog Product Photos", budget=(30_000, 60_000), days=40,
+        self._launch(
+            56, "catalog", "acme", SELLER, "Autumn Catalog Product Photos", budget=(30_000, 60_000), days=40,
             description="Product photos for the autumn catalog and web shop.",
             url="https://acme-outdoor.example/catalog",
             deliverables="20 studio photos on white, 6 lifestyle photos outdoors, full rights.", timeline="3 weeks",
         )  # fmt: skip
-        at(56, 10).publish("catalog")
         at(55, 11).apply("catalog", "sam", 45_000, "Product photography is my day job; portfolio linked.")
         at(55, 14).apply("catalog", "pat", 52_000, "I shoot all my gear reviews myself and know your range well.")
         at(54, 10).accept("catalog", "sam", by="acme")
@@ -207,13 +204,12 @@ class Story:
     def _campaign_maps(self) -> None:
         at = self.at
         # Seller, active: the maps wait for review.
-        at(21, 9).campaign(
-            "maps", "acme", SELLER, "Trail Map Illustrations", budget=(40_000, 90_000), days=60,
+        self._launch(
+            21, "maps", "acme", SELLER, "Trail Map Illustrations", budget=(40_000, 90_000), days=60,
             description="Illustrated maps of three state parks for our store walls and web shop.",
             url="https://acme-outdoor.example/maps",
             deliverables="Three print-ready illustrated maps (PDF, A1).", timeline="3 weeks",
         )  # fmt: skip
-        at(21, 10).publish("maps")
         at(20, 11).apply("maps", "sam", 60_000, "Hand-drawn, then vectorised; three sketches before the final art.")
         at(19, 10).accept("maps", "sam", by="acme")
         at(19, 11).fund("maps")
@@ -235,13 +231,12 @@ class Story:
 
     def _campaign_packs(self) -> None:
         at = self.at
-        at(57, 9).campaign(
-            "packs", "acme", SALESMAN, "Backpack Referral Program", commission="12.50", tracking="referral_link",
+        self._launch(
+            57, "packs", "acme", SALESMAN, "Backpack Referral Program", commission="12.50", tracking="referral_link",
             description="12.5% on every backpack sold through your referral link.",
             url="https://acme-outdoor.example/packs", days=180,
+            fund={"budget": 75_000},
         )  # fmt: skip
-        at(57, 10).publish("packs")
-        at(57, 11).fund("packs", budget=75_000)
         at(56, 12).join("packs", "pat")
         at(54, 12).join("packs", "riley")
         at(40, 12).join("packs", "jo")
@@ -281,12 +276,11 @@ class Story:
     def _campaign_coupon(self) -> None:
         at = self.at
         # Paused for budget: $20 of budget pays the first commission; the second waits for a top-up.
-        at(30, 9).campaign(
-            "coupon", "acme", SALESMAN, "Trail Shoe Coupon", commission="15.00", tracking="coupon_code", days=90,
+        self._launch(
+            30, "coupon", "acme", SALESMAN, "Trail Shoe Coupon", commission="15.00", tracking="coupon_code", days=90,
             description="15% on every pair sold with your coupon code.", url="https://acme-outdoor.example/ridgeline",
+            fund={"budget": 2_000},
         )  # fmt: skip
-        at(30, 10).publish("coupon")
-        at(30, 11).fund("coupon", budget=2_000)
         at(29, 12).join("coupon", "pat")
         at(25, 14).sale("coupon", "pat", "ACME-C-501", 8_000)
         at(23, 10).verify("coupon", "ACME-C-501")
@@ -294,12 +288,11 @@ class Story:
         at(13, 10).verify("coupon", "ACME-C-502")  # $9 commission, $8 left: awaiting budget, paused
 
     def _campaign_stoves(self) -> None:
-        at = self.at
-        at(2, 9).campaign(
-            "stoves", "acme", SALESMAN, "Camp Stove Referral", commission="10.00", tracking="both", days=120,
+        # Published, not funded yet.
+        self._launch(
+            2, "stoves", "acme", SALESMAN, "Camp Stove Referral", commission="10.00", tracking="both", days=120,
             description="10% on every camp stove sold through your link.", url="https://acme-outdoor.example/stoves",
         )  # fmt: skip
-        at(2, 10).publish("stoves")  # not funded yet
 
     def _northwind_campaigns(self) -> None:
         self._campaign_coldbrew()
@@ -315,13 +308,12 @@ class Story:
 
     def _campaign_coldbrew(self) -> None:
         at = self.at
-        at(44, 9).campaign(
-            "coldbrew", "northwind", VISIBILITY, "Cold Brew Summer", cpv=200, max_views=3_000, days=120,
+        self._launch(
+            44, "coldbrew", "northwind", VISIBILITY, "Cold Brew Summer", cpv=200, max_views=3_000, days=120,
             description="Our cold brew concentrate, in your summer routine.",
             url="https://northwind-coffee.example/cold-brew", category="food-drink",
+            fund={"page": True},
         )  # fmt: skip
-        at(44, 10).publish("coldbrew")
-        at(44, 11).fund("coldbrew", page=True)
         at(43, 12).join("coldbrew", "riley", reach=(6, 10))
         at(42, 12).join("coldbrew", "alex", reach=(4, 8))
         at(41, 12).join("coldbrew", "jo", reach=(1, 1))
@@ -330,13 +322,12 @@ class Story:
     def _campaign_socials(self) -> None:
         at = self.at
         # Consultant, paused mid-project with month 2 waiting for review.
-        at(41, 9).campaign(
-            "socials", "northwind", CONSULTANT, "Cafe Social Media Management", budget=(60_000, 150_000), days=90,
+        self._launch(
+            41, "socials", "northwind", CONSULTANT, "Cafe Social Media Management", budget=(60_000, 150_000), days=90,
             description="Run our Instagram for two months: calendar, posts, replies.",
             url="https://northwind-coffee.example", category="food-drink",
             deliverables="A monthly content calendar and 12 posts a month.", timeline="2 months",
         )  # fmt: skip
-        at(41, 10).publish("socials")
         at(40, 11).apply("socials", "morgan", 100_000, "I ran socials for three Seattle cafes: engagement up 40%.")
         at(39, 10).accept("socials", "morgan", by="northwind")
         at(39, 11).fund("socials", page=True)
@@ -350,13 +341,12 @@ class Story:
     def _campaign_latte(self) -> None:
         at = self.at
         # Consultant, completed: the promoter accepted a counter-offer; both videos paid.
-        at(36, 9).campaign(
-            "latte", "northwind", CONSULTANT, "Latte Art Workshop Videos", budget=(30_000, 80_000), days=40,
+        self._launch(
+            36, "latte", "northwind", CONSULTANT, "Latte Art Workshop Videos", budget=(30_000, 80_000), days=40,
             description="Two short workshop videos for our online shop's education page.",
             url="https://northwind-coffee.example/learn", category="food-drink",
             deliverables="Two 6-minute videos: hearts and rosettas.", timeline="3 weeks",
         )  # fmt: skip
-        at(36, 10).publish("latte")
         at(35, 11).apply("latte", "morgan", 60_000, "I teach latte art every Saturday; I'd film in your cafe.")
         at(34, 10).counter("latte", "morgan", "northwind", 50_000, "Our budget is $500 for both; we cover the milk!")
         at(33, 9).accept("latte", "morgan", by="morgan")
@@ -372,39 +362,36 @@ class Story:
     def _campaign_popup(self) -> None:
         at = self.at
         # Consultant, cancelled before anyone was selected.
-        at(20, 9).campaign(
-            "popup", "northwind", CONSULTANT, "Holiday Pop-up Event Host", budget=(30_000, 60_000), days=30,
+        self._launch(
+            20, "popup", "northwind", CONSULTANT, "Holiday Pop-up Event Host", budget=(30_000, 60_000), days=30,
             description="Host our holiday pop-up market for one weekend.",
             url="https://northwind-coffee.example/popup", category="food-drink",
             deliverables="Two days of hosting, a short recap video.", timeline="One weekend",
         )  # fmt: skip
-        at(20, 10).publish("popup")
         at(19, 12).apply("popup", "pat", 40_000, "I've hosted two gear swaps; happy to bring the trail crowd.")
         at(15, 10).cancel("popup", "The pop-up was called off: the venue fell through.")
 
     def _campaign_bags(self) -> None:
         at = self.at
         # Seller, awaiting funding: Pat's and Sam's applications wait for Northwind.
-        at(6, 9).campaign(
-            "bags", "northwind", SELLER, "Bag Design Illustrations", budget=(25_000, 70_000), days=60,
+        self._launch(
+            6, "bags", "northwind", SELLER, "Bag Design Illustrations", budget=(25_000, 70_000), days=60,
             description="Illustrations for our new 1 kg coffee bags.",
             url="https://northwind-coffee.example/bags", category="food-drink",
             deliverables="Four illustrations, one per origin.", timeline="4 weeks",
         )  # fmt: skip
-        at(6, 10).publish("bags")
         at(5, 13).apply("bags", "pat", 45_000, "Trail sketches are my other hobby; each origin's landscape.")
         at(4, 15).apply("bags", "sam", 50_000, "Packaging art is what I do; three sketches per bag before final.")
 
     def _campaign_labels(self) -> None:
         at = self.at
         # Seller, paused with a revision requested.
-        at(29, 9).campaign(
-            "labels", "northwind", SELLER, "Coffee Bag Label Art", budget=(30_000, 60_000), days=60,
+        self._launch(
+            29, "labels", "northwind", SELLER, "Coffee Bag Label Art", budget=(30_000, 60_000), days=60,
             description="Label art for four single-origin roasts.",
             url="https://northwind-coffee.example/origins", category="food-drink",
             deliverables="Four labels, print-ready.", timeline="2 weeks",
         )  # fmt: skip
-        at(29, 10).publish("labels")
         at(28, 11).apply("labels", "sam", 50_000, "Four labels with a shared system, as print-ready PDFs.")
         at(27, 10).accept("labels", "sam", by="northwind")
         at(27, 11).fund("labels", page=True)
@@ -416,13 +403,12 @@ class Story:
     def _campaign_menu(self) -> None:
         at = self.at
         # Seller, cancelled after funding: everything refunded.
-        at(37, 9).campaign(
-            "menu", "northwind", SELLER, "Menu Board Photos", budget=(20_000, 40_000), days=30,
+        self._launch(
+            37, "menu", "northwind", SELLER, "Menu Board Photos", budget=(20_000, 40_000), days=30,
             description="Photos of our drinks for the new menu boards.",
             url="https://northwind-coffee.example/menu", category="food-drink",
             deliverables="15 drink photos.", timeline="1 week",
         )  # fmt: skip
-        at(37, 10).publish("menu")
         at(36, 11).apply("menu", "sam", 30_000, "Drinks are tricky to shoot; I bring my own lights and props.")
         at(35, 10).accept("menu", "sam", by="northwind")
         at(35, 11).fund("menu", page=True)
@@ -431,14 +417,13 @@ class Story:
     def _campaign_espresso(self) -> None:
         at = self.at
         # Salesman, completed: ended by Northwind, the unused budget refunded.
-        at(50, 9).campaign(
-            "espresso", "northwind", SALESMAN, "Espresso Machine Referral", commission="8.00",
+        self._launch(
+            50, "espresso", "northwind", SALESMAN, "Espresso Machine Referral", commission="8.00",
             tracking="referral_link", days=60, category="food-drink",
             description="8% on every espresso machine sold through your link.",
             url="https://northwind-coffee.example/machines",
+            fund={"budget": 40_000, "page": True},
         )  # fmt: skip
-        at(50, 10).publish("espresso")
-        at(50, 11).fund("espresso", budget=40_000, page=True)
         at(49, 12).join("espresso", "riley")
         at(48, 12).join("espresso", "pat")
         sales = [(47, "riley", 39_900), (44, "pat", 54_900), (40, "riley", 39_900), (35, "riley", 74_900),
@@ -451,13 +436,12 @@ class Story:
     def _campaign_club(self) -> None:
         at = self.at
         # Salesman, cancelled: refunded in full.
-        at(19, 9).campaign(
-            "club", "northwind", SALESMAN, "Coffee Club Coupon", commission="10.00", tracking="coupon_code",
+        self._launch(
+            19, "club", "northwind", SALESMAN, "Coffee Club Coupon", commission="10.00", tracking="coupon_code",
             days=90, category="food-drink", description="10% on coffee club sign-ups with your code.",
             url="https://northwind-coffee.example/club",
+            fund={"budget": 10_000, "page": True},
         )  # fmt: skip
-        at(19, 10).publish("club")
-        at(19, 11).fund("club", budget=10_000, page=True)
         at(18, 12).join("club", "morgan")
         at(12, 10).cancel("club", "The coffee club relaunch is postponed.")
 

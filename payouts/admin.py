@@ -231,21 +231,8 @@ class PayoutRunAdmin(ReadOnlyAdmin):
         "finished_at",
     ]
     list_filter = ["status"]
-    readonly_fields = [
-        "period",
-        "status",
-        "sent",
-        "sent_cents",
-        "left",
-        "failed",
-        "rate_limited",
-        "pace",
-        "expected_finish_at",
-        "started_at",
-        "updated_at",
-        "finished_at",
-        "lease_until",
-    ]
+    # The page shows the list's figures and the bookkeeping behind them.
+    readonly_fields = [*list_display, "sent_cents", "updated_at", "lease_until"]
     exclude = ["slice_started_at", "slice_sent"]
 
     @admin.display(description="Transfers a second")

@@ -187,74 +187,80 @@ def advertiser_charts_part(user, *, today=None) -> dict:
     """Daily spend, views (Visibility) and sales (Salesman) over the last 30 days."""
     today = today or timezone.localdate()
     days = _days(today)
-    first = days[0]
-    labels = _day_labels(days)
+    ids_by_type = _campaign_ids_by_type(user)
+    charts = [_spend_chart(user, days)]
+    if ids_by_type[CampaignType.VISIBILITY]:
+        charts.append(_views_chart(ids_by_type[CampaignType.VISIBILITY], days))
+    if ids_by_type[CampaignType.SALESMAN]:
+        charts.append(_sales_chart(ids_by_type[CampaignType.SALESMAN], days))
+    return {"charts": charts, "top_promoters": _top_promoters(user)}
 
+
+def _campaign_ids_by_type(user) -> dict[str, list[int]]:
+    ids_by_type = defaultdict(list)
+    for campaign_id, campaign_type in Campaign.objects.filter(advertiser=user).values_list("id", "campaign_type"):
+        ids_by_type[campaign_type].append(campaign_id)
+    return ids_by_type
+
+
+def _spend_chart(user, days: list[datetime.date]):
     spend_by_day = dict(
-        AdvertiserSpend.objects.filter(advertiser=user, date__gte=first, date__lte=today)
+        AdvertiserSpend.objects.filter(advertiser=user, date__gte=days[0], date__lte=days[-1])
         .values_list("date")
         .annotate(total=Sum("amount_spent"))
         .order_by()
     )
-    charts = [
-        bar_chart(
-            title="Budget spent per day",
-            labels=labels,
-            series=[Series("spent", [spend_by_day.get(day, 0) for day in days])],
-            money=True,
-        )
-    ]
-    ids_by_type = defaultdict(list)
-    for campaign_id, campaign_type in Campaign.objects.filter(advertiser=user).values_list("id", "campaign_type"):
-        ids_by_type[campaign_type].append(campaign_id)
-    if ids_by_type[CampaignType.VISIBILITY]:
-        # From each campaign's daily totals (kept by the database with view_stats): at most 30
-        # rows a campaign, however many promoters and how much history. By campaign id list, not
-        # a join: the (campaign, day) key then narrows the rows.
-        views = {
-            row["day"]: row
-            for row in CampaignViewDay.objects.filter(
-                campaign_id__in=ids_by_type[CampaignType.VISIBILITY], day__gte=first, day__lte=today
-            )
-            .values("day")
-            .annotate(requests=Sum("requests"), paid=Sum("paid_views"))
-            .order_by()
-        }
-        paid = [views[day]["paid"] if day in views else 0 for day in days]
-        not_counted = [views[day]["requests"] - views[day]["paid"] if day in views else 0 for day in days]
-        charts.append(
-            bar_chart(
-                title="Views per day",
-                labels=labels,
-                series=[Series("paid views", paid), Series("not counted (bots, repeats, over cap…)", not_counted)],
-            )
-        )
-    if ids_by_type[CampaignType.SALESMAN]:
-        sales = defaultdict(lambda: defaultdict(int))
-        since = datetime.datetime.combine(first, datetime.time.min, tzinfo=datetime.UTC)
-        for row in (
-            SaleRecord.objects.filter(campaign_id__in=ids_by_type[CampaignType.SALESMAN], occurred_at__gte=since)
-            .annotate(day=TruncDate("occurred_at"))
-            .values("day", "status")
-            .annotate(count=Count("id"))
-            .order_by()
-        ):
-            sales[row["day"]][row["status"]] += row["count"]
-        charts.append(
-            bar_chart(
-                title="Sales per day",
-                labels=labels,
-                series=[
-                    Series("verified", [sales[day][SaleStatus.VERIFIED] for day in days]),
-                    Series("pending", [sales[day][SaleStatus.PENDING] for day in days]),
-                    Series(
-                        "rejected or refunded",
-                        [sales[day][SaleStatus.REJECTED] + sales[day][SaleStatus.REFUNDED] for day in days],
-                    ),
-                ],
-            )
-        )
-    return {"charts": charts, "top_promoters": _top_promoters(user)}
+    return bar_chart(
+        title="Budget spent per day",
+        labels=_day_labels(days),
+        series=[Series("spent", [spend_by_day.get(day, 0) for day in days])],
+        money=True,
+    )
+
+
+def _views_chart(campaign_ids: list[int], days: list[datetime.date]):
+    # From each campaign's daily totals (kept by the database with view_stats): at most 30
+    # rows a campaign, however many promoters and how much history. By campaign id list, not
+    # a join: the (campaign, day) key then narrows the rows.
+    views = {
+        row["day"]: row
+        for row in CampaignViewDay.objects.filter(campaign_id__in=campaign_ids, day__gte=days[0], day__lte=days[-1])
+        .values("day")
+        .annotate(requests=Sum("requests"), paid=Sum("paid_views"))
+        .order_by()
+    }
+    paid = [views[day]["paid"] if day in views else 0 for day in days]
+    not_counted = [views[day]["requests"] - views[day]["paid"] if day in views else 0 for day in days]
+    return bar_chart(
+        title="Views per day",
+        labels=_day_labels(days),
+        series=[Series("paid views", paid), Series("not counted (bots, repeats, over cap…)", not_counted)],
+    )
+
+
+def _sales_chart(campaign_ids: list[int], days: list[datetime.date]):
+    sales = defaultdict(lambda: defaultdict(int))
+    since = datetime.datetime.combine(days[0], datetime.time.min, tzinfo=datetime.UTC)
+    for row in (
+        SaleRecord.objects.filter(campaign_id__in=campaign_ids, occurred_at__gte=since)
+        .annotate(day=TruncDate("occurred_at"))
+        .values("day", "status")
+        .annotate(count=Count("id"))
+        .order_by()
+    ):
+        sales[row["day"]][row["status"]] += row["count"]
+    return bar_chart(
+        title="Sales per day",
+        labels=_day_labels(days),
+        series=[
+            Series("verified", [sales[day][SaleStatus.VERIFIED] for day in days]),
+            Series("pending", [sales[day][SaleStatus.PENDING] for day in days]),
+            Series(
+                "rejected or refunded",
+                [sales[day][SaleStatus.REJECTED] + sales[day][SaleStatus.REFUNDED] for day in days],
+            ),
+        ],
+    )
 
 
 def _top_promoters(user) -> list[dict]:
@@ -385,23 +391,22 @@ def _month_starts(today: datetime.date, count: int) -> list[datetime.date]:
 def _earning_rows(user, *, since: datetime.date):
     """(day, campaign type, cents) of earnings posted to `user`, minus reversals, since `since`."""
     start = datetime.datetime.combine(since, datetime.time.min, tzinfo=datetime.UTC)
-    earned = (
-        Transaction.objects.filter(kind=TransactionKind.SPEND, destination__user=user, created_at__gte=start)
-        .annotate(day=TruncDate("created_at"))
-        .values_list("day", "source__campaign__campaign_type")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    reversed_ = (
-        Transaction.objects.filter(kind=TransactionKind.SPEND_REVERSAL, source__user=user, created_at__gte=start)
-        .annotate(day=TruncDate("created_at"))
-        .values_list("day", "destination__campaign__campaign_type")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    yield from earned
-    for day, campaign_type, amount in reversed_:
+    yield from _daily_postings(user, TransactionKind.SPEND, to_user=True, start=start)
+    for day, campaign_type, amount in _daily_postings(user, TransactionKind.SPEND_REVERSAL, to_user=False, start=start):
         yield day, campaign_type, -amount
+
+
+def _daily_postings(user, kind: str, *, to_user: bool, start: datetime.datetime):
+    """(day, campaign type, cents) of the `kind` postings into (or out of) the user's accounts,
+    the type read from the campaign account on the other side."""
+    own, campaign_side = ("destination", "source") if to_user else ("source", "destination")
+    return (
+        Transaction.objects.filter(kind=kind, created_at__gte=start, **{f"{own}__user": user})
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day", f"{campaign_side}__campaign__campaign_type")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
 
 
 def _campaign_earnings(user) -> list[PromoterCampaign]:

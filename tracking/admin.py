@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from accounts.admin_actions import PermissionedActionsMixin, ReadOnlyAdmin, staff_action
+from accounts.admin_actions import PermissionedActionsMixin, ReadOnlyAdmin, ServiceWrittenInline, staff_action
 from tracking import services
 from tracking.models import (
     ApiKey,
@@ -56,14 +56,9 @@ class ApiKeyAdmin(PermissionedActionsMixin, admin.ModelAdmin):
         messages.success(request, f"{queryset.count()} key(s) revoked.")
 
 
-class SaleStatusChangeInline(admin.TabularInline):
+class SaleStatusChangeInline(ServiceWrittenInline):
     model = SaleStatusChange
-    extra = 0
-    can_delete = False
     readonly_fields = ["created_at", "actor", "from_status", "to_status", "reason"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SaleRecord)

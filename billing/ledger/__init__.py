@@ -81,6 +81,13 @@ def campaign_fee_held(campaign):
     return account(AccountKind.CAMPAIGN_FEE_HELD, campaign=campaign, currency=campaign.currency)
 
 
+def legs_into_campaign(campaign, *, budget: int, fee: int) -> list[Leg]:
+    """Money coming into a campaign from outside (a payment, a refund the bank refused, a won
+    dispute): its budget part into the campaign's budget, its fee part into its held fee."""
+    source = external(campaign.currency)
+    return [Leg(source, campaign_budget(campaign), budget), Leg(source, campaign_fee_held(campaign), fee)]
+
+
 def promoter_pending(user, currency="usd"):
     return account(AccountKind.PROMOTER_PENDING, user=user, currency=currency)
 

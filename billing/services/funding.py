@@ -407,10 +407,7 @@ def funding_record_success(
         )
         ledger.ledger_post(
             kind=TransactionKind.FUNDING,
-            legs=[
-                ledger.Leg(external, ledger.campaign_budget(campaign), locked.budget_amount),
-                ledger.Leg(external, ledger.campaign_fee_held(campaign), locked.fee_amount),
-            ],
+            legs=ledger.legs_into_campaign(campaign, budget=locked.budget_amount, fee=locked.fee_amount),
             idempotency_key=f"funding-{locked.pk}",
             memo=f"{locked.get_purpose_display()} via {pi.id}",
         )

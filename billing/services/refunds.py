@@ -302,13 +302,9 @@ def _refund_fail(row: AdvertiserCharge, *, code: str, message: str, refund_id: s
             updated_at=timezone.now(),
         )
         if claimed:
-            external = ledger.external(row.currency)
             ledger.ledger_post(
                 kind=TransactionKind.ADJUSTMENT,
-                legs=[
-                    ledger.Leg(external, ledger.campaign_budget(campaign), row.budget_amount),
-                    ledger.Leg(external, ledger.campaign_fee_held(campaign), row.fee_amount),
-                ],
+                legs=ledger.legs_into_campaign(campaign, budget=row.budget_amount, fee=row.fee_amount),
                 idempotency_key=f"refund-failed-{row.pk}",
                 memo=f"Refund failed: {RefundFailure(code).label}. {message}".strip()[:300],
             )

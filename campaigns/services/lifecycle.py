@@ -129,12 +129,7 @@ def campaign_resume(*, campaign: Campaign, actor=None, reason: str = "", code: s
 def campaign_complete(*, campaign: Campaign, actor=None, reason: str = "", code: str = StatusReason.PERSON) -> Campaign:
     """End the campaign. Participations are marked completed; billing refunds the unused budget
     and fee once the change commits (`campaign_closed`)."""
-    with transaction.atomic():
-        _campaign_move(campaign=campaign, to_status=CampaignStatus.COMPLETED, actor=actor, reason=reason, code=code)
-        track_record.participations_end(campaign=campaign, status=ParticipationStatus.COMPLETED)
-        applications_close(campaign=campaign, code=ApplicationDecisionReason.CAMPAIGN_ENDED)
-    signals.campaign_closed.send(sender=Campaign, campaign=campaign, actor=actor)
-    return campaign
+    return _campaign_close(campaign=campaign, to_status=CampaignStatus.COMPLETED, actor=actor, reason=reason, code=code)
 
 
 def campaign_cancel(*, campaign: Campaign, actor=None, reason: str, code: str = StatusReason.PERSON) -> Campaign:
@@ -143,10 +138,24 @@ def campaign_cancel(*, campaign: Campaign, actor=None, reason: str, code: str = 
     reason = (reason or "").strip()
     if not reason:
         raise CampaignError("Give a reason for cancelling: promoters taking part will see it.")
+    return _campaign_close(campaign=campaign, to_status=CampaignStatus.CANCELLED, actor=actor, reason=reason, code=code)
+
+
+# A close ends the campaign's participations with the same status, and tells open applications why.
+_CLOSES = {
+    CampaignStatus.COMPLETED: (ParticipationStatus.COMPLETED, ApplicationDecisionReason.CAMPAIGN_ENDED),
+    CampaignStatus.CANCELLED: (ParticipationStatus.CANCELLED, ApplicationDecisionReason.CAMPAIGN_CANCELLED),
+}
+
+
+def _campaign_close(*, campaign: Campaign, to_status: str, actor, reason: str, code: str) -> Campaign:
+    """Complete or cancel: the move, the participations ended, the open applications closed;
+    then, after commit, `campaign_closed` for billing's refund."""
+    participations, closed_because = _CLOSES[to_status]
     with transaction.atomic():
-        _campaign_move(campaign=campaign, to_status=CampaignStatus.CANCELLED, actor=actor, reason=reason, code=code)
-        track_record.participations_end(campaign=campaign, status=ParticipationStatus.CANCELLED)
-        applications_close(campaign=campaign, code=ApplicationDecisionReason.CAMPAIGN_CANCELLED)
+        _campaign_move(campaign=campaign, to_status=to_status, actor=actor, reason=reason, code=code)
+        track_record.participations_end(campaign=campaign, status=participations)
+        applications_close(campaign=campaign, code=closed_because)
     signals.campaign_closed.send(sender=Campaign, campaign=campaign, actor=actor)
     return campaign
 

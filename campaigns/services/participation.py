@@ -108,6 +108,20 @@ def _require_party(application: CampaignApplication, actor, party=None):
     return actual
 
 
+def _answer_lock(application: CampaignApplication, actor, *, not_your_turn: str):
+    """Lock the application for `actor` to answer the offer on the table (in `atomic()`): it must be
+    open, in a campaign still taking applications, and waiting for `actor`'s side (never one's own
+    offer; `not_your_turn` says why not). Returns (campaign, locked application, actor's party)."""
+    campaign, locked = _application_lock(application)
+    party = _require_party(locked, actor)
+    _require_open(locked)
+    if locked.awaiting != party:
+        raise NotYourTurn(not_your_turn)
+    if not campaign.is_open_for_applications:
+        raise CampaignNotOpen("This campaign is no longer taking applications.")
+    return campaign, locked, party
+
+
 def application_accept(*, application: CampaignApplication, actor) -> PromoterCampaign:
     """Accept the offer on the table; only the party whose turn it is can (never one's own offer).
 
@@ -116,13 +130,11 @@ def application_accept(*, application: CampaignApplication, actor) -> PromoterCa
     (plus fee) and billing calls `campaign_activate`.
     """
     with transaction.atomic():
-        campaign, locked = _application_lock(application)
-        party = _require_party(locked, actor)
-        _require_open(locked)
-        if locked.awaiting != party:
-            raise NotYourTurn("You made the current offer; wait for the other side to accept or counter it.")
-        if not campaign.is_open_for_applications:
-            raise CampaignNotOpen("This campaign is no longer taking applications.")
+        campaign, locked, party = _answer_lock(
+            application,
+            actor,
+            not_your_turn="You made the current offer; wait for the other side to accept or counter it.",
+        )
         now = timezone.now()
         locked.status = ApplicationStatus.ACCEPTED
         locked.decided_at = now
@@ -151,13 +163,9 @@ def application_counter(
 ) -> CampaignApplication:
     """Put a new amount on the table; the turn passes to the other side."""
     with transaction.atomic():
-        campaign, locked = _application_lock(application)
-        party = _require_party(locked, actor)
-        _require_open(locked)
-        if locked.awaiting != party:
-            raise NotYourTurn("It is the other side's turn to answer your offer.")
-        if not campaign.is_open_for_applications:
-            raise CampaignNotOpen("This campaign is no longer taking applications.")
+        campaign, locked, party = _answer_lock(
+            application, actor, not_your_turn="It is the other side's turn to answer your offer."
+        )
         _amount_within_budget(campaign, amount_cents)
         locked.current_amount = amount_cents
         locked.status = ApplicationStatus.COUNTERED if party == Party.ADVERTISER else ApplicationStatus.PENDING

@@ -288,7 +288,7 @@ def transfers_resend_reversed(*, limit: int = 500) -> int:
     return resent
 
 
-def _reversed_total(transfer: StripeTransfer) -> int:
+def reversed_total(transfer: StripeTransfer) -> int:
     """Cents of `transfer` the ledger took back from Stripe (its reversal postings)."""
     return (
         Transaction.objects.filter(
@@ -334,7 +334,7 @@ def transfer_resend_create(*, reversed_id: int, ignore_cap: bool = False) -> Str
             return None
         if reversed_row.sends() >= IMMEDIATE_SENDS_MAX and not ignore_cap:
             return None
-        amount = min(_reversed_total(reversed_row), reversed_row.amount)
+        amount = min(reversed_total(reversed_row), reversed_row.amount)
         direct = ledger.accounts_lock(ledger.promoter_direct(reversed_row.promoter, reversed_row.currency))
         waiting = (
             StripeTransfer.objects.filter(

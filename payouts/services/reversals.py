@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Case, F, Sum, When
+from django.db.models import Case, F, When
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import NotificationKind
 from billing import gateway, ledger
-from billing.models import Transaction, TransactionKind
+from billing.models import TransactionKind
 from campaignplatform.money import dollars
 from campaignplatform.reasons import reason_text
 from payouts.models import (
@@ -27,7 +27,7 @@ from payouts.models import (
     bank_payout_failure_code,
 )
 from payouts.services.base import promoter_notify
-from payouts.services.immediate import IMMEDIATE_SENDS_MAX
+from payouts.services.immediate import IMMEDIATE_SENDS_MAX, reversed_total
 
 
 def transfer_reversed(*, stripe_transfer_id: str) -> StripeTransfer | None:
@@ -43,13 +43,7 @@ def transfer_reversed(*, stripe_transfer_id: str) -> StripeTransfer | None:
         else:
             owed_to = ledger.promoter_direct(transfer.promoter, transfer.currency)
         # The key carries the reversed total, so each further partial reversal posts its difference.
-        already = (
-            Transaction.objects.filter(
-                kind=TransactionKind.PAYOUT_REVERSAL, idempotency_key__startswith=f"reversal-{transfer.pk}-"
-            ).aggregate(total=Sum("amount"))["total"]
-            or 0
-        )
-        amount = min(remote.amount_reversed, transfer.amount) - already
+        amount = min(remote.amount_reversed, transfer.amount) - reversed_total(transfer)
         if amount > 0:
             ledger.ledger_post(
                 kind=TransactionKind.PAYOUT_REVERSAL,

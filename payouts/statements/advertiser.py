@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Coalesce
 
 from billing.fees import FeeTerms, campaign_fee_terms_many
-from billing.models import AccountKind, AdvertiserCharge, AdvertiserSpend, ChargeKind, LedgerAccount, Transaction
+from billing.models import AccountKind, AdvertiserCharge, AdvertiserSpend, ChargeKind, LedgerAccount
 from billing.models import TransactionKind as Kind
 from campaigns.models import Campaign
-from payouts.models import (
-    BillingPeriodSummary,
-    SummaryRole,
+from payouts.models import BillingPeriodSummary, SummaryRole
+from payouts.services import period_next
+from payouts.statements.base import (
+    ADVERTISER_KINDS,
+    StatementMonth,
+    campaigns_by_pk,
+    keyed_row_ids,
+    month_ledger_rows,
+    warn_if_lines_differ,
 )
-from payouts.reconciliation import Reconciliation, reconciliation_for
-from payouts.services import period_bounds, period_next
-from payouts.statements.base import ADVERTISER_KINDS, campaigns_by_pk, keyed_row_ids, warn_if_lines_differ
 
 
 @dataclass
@@ -60,21 +62,13 @@ class ChargeLine:
 
 
 @dataclass
-class AdvertiserStatement:
+class AdvertiserStatement(StatementMonth):
     summary: BillingPeriodSummary
     campaigns: list[CampaignActivity]
     charges: list[ChargeLine]
     refunds: list[ChargeLine]
     fee_percent: int = field(default_factory=lambda: settings.PLATFORM_FEE_PERCENT)
     role = SummaryRole.ADVERTISER
-
-    @property
-    def period(self) -> datetime.date:
-        return self.summary.period
-
-    @property
-    def last_day(self) -> datetime.date:
-        return period_next(self.summary.period) - datetime.timedelta(days=1)
 
     def _total(self, name: str) -> int:
         return sum(getattr(activity, name) for activity in self.campaigns)
@@ -103,11 +97,6 @@ class AdvertiserStatement:
     def refund_lines_total(self) -> int:
         return sum(line.amount for line in self.refunds)
 
-    @cached_property
-    def reconciliation(self) -> Reconciliation:
-        """Held for the advertiser's campaigns at the start, each movement, held at the end."""
-        return reconciliation_for(user_id=self.summary.user_id, role=self.role, period=self.period)
-
     def totals_check(self) -> dict[str, tuple[int, int]]:
         """{figure: (sum of the lines, the summary's figure)}."""
         summary = self.summary
@@ -124,10 +113,9 @@ class AdvertiserStatement:
 def _advertiser_ledger_rows(*, user, period: datetime.date):
     """The month's ledger rows touching the advertiser's campaign accounts, of the summarised
     kinds, each with the campaign it belongs to (as period_summaries_write attributes them)."""
-    start, end = period_bounds(period)
     accounts = LedgerAccount.objects.filter(campaign__advertiser=user).values("pk")
     return (
-        Transaction.objects.filter(created_at__gte=start, created_at__lt=end, kind__in=list(ADVERTISER_KINDS))
+        month_ledger_rows(period, kind__in=list(ADVERTISER_KINDS))
         .filter(Q(source_id__in=accounts) | Q(destination_id__in=accounts))
         .annotate(campaign_pk=Coalesce("source__campaign_id", "destination__campaign_id"))
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+from functools import cached_property
 
-from billing.models import AccountKind
+from billing.models import AccountKind, Transaction
 from billing.models import TransactionKind as Kind
 from campaigns.models import Campaign
-from payouts.models import (
-    PeriodClose,
-)
-from payouts.services import next_payout_at
+from payouts.models import PeriodClose
+from payouts.reconciliation import Reconciliation, reconciliation_for
+from payouts.services import next_payout_at, period_bounds, period_next
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,30 @@ class StatementNotClosed(Exception):
     def __init__(self, period: datetime.date, closes_at: datetime.datetime):
         self.period, self.closes_at = period, closes_at
         super().__init__(f"{period:%B %Y} is not closed yet; statements are written at {closes_at:%Y-%m-%d %H:%M} UTC.")
+
+
+class StatementMonth:
+    """What a statement knows from its summary row (`summary`, `role`): its month and its balance."""
+
+    @property
+    def period(self) -> datetime.date:
+        return self.summary.period
+
+    @property
+    def last_day(self) -> datetime.date:
+        return period_next(self.summary.period) - datetime.timedelta(days=1)
+
+    @cached_property
+    def reconciliation(self) -> Reconciliation:
+        """The balance at the start (held for an advertiser's campaigns, owed to a promoter), each
+        movement of the month, and the balance at the end."""
+        return reconciliation_for(user_id=self.summary.user_id, role=self.role, period=self.period)
+
+
+def month_ledger_rows(period: datetime.date, **filters):
+    """The ledger rows posted in `period` (UTC month) that match `filters`."""
+    start, end = period_bounds(period)
+    return Transaction.objects.filter(created_at__gte=start, created_at__lt=end, **filters)
 
 
 def period_close_time(period: datetime.date) -> datetime.datetime:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count, Sum
 
-from billing.models import AccountKind, Transaction
+from billing.models import AccountKind
 from billing.models import TransactionKind as Kind
 from campaigns.models import Campaign, CampaignType
 from payouts.models import (
@@ -19,9 +18,15 @@ from payouts.models import (
     StripeTransfer,
     SummaryRole,
 )
-from payouts.reconciliation import Reconciliation, reconciliation_for
-from payouts.services import period_bounds, period_next, period_previous
-from payouts.statements.base import EARNING_ACCOUNTS, campaigns_by_pk, keyed_row_ids, warn_if_lines_differ
+from payouts.services import period_previous
+from payouts.statements.base import (
+    EARNING_ACCOUNTS,
+    StatementMonth,
+    campaigns_by_pk,
+    keyed_row_ids,
+    month_ledger_rows,
+    warn_if_lines_differ,
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class PayoutLine:
 
 
 @dataclass
-class PromoterStatement:
+class PromoterStatement(StatementMonth):
     summary: BillingPeriodSummary
     earnings: list[EarningLine]
     payouts: list[PayoutLine]
@@ -53,14 +58,6 @@ class PromoterStatement:
     closing: PromoterBalance | None
     fee_percent: int = field(default_factory=lambda: settings.PLATFORM_FEE_PERCENT)
     role = SummaryRole.PROMOTER
-
-    @property
-    def period(self) -> datetime.date:
-        return self.summary.period
-
-    @property
-    def last_day(self) -> datetime.date:
-        return period_next(self.summary.period) - datetime.timedelta(days=1)
 
     @property
     def earned_total(self) -> int:
@@ -82,11 +79,6 @@ class PromoterStatement:
         """Promoters pay no platform fee: it is charged to the advertiser on top of the budget."""
         return 0
 
-    @cached_property
-    def reconciliation(self) -> Reconciliation:
-        """Owed to the promoter at the start, each movement of the month, owed at the end."""
-        return reconciliation_for(user_id=self.summary.user_id, role=self.role, period=self.period)
-
     def totals_check(self) -> dict[str, tuple[int, int]]:
         """{figure: (sum of the lines, the summary's figure)}."""
         by_type = {value: amount for value, _, amount in self.earned_by_type()}
@@ -103,15 +95,8 @@ class PromoterStatement:
 
 def promoter_earnings_by_campaign(*, user, period: datetime.date) -> list[EarningLine]:
     """What each campaign paid into the promoter's pending or direct account in the month."""
-    start, end = period_bounds(period)
     rows = list(
-        Transaction.objects.filter(
-            created_at__gte=start,
-            created_at__lt=end,
-            kind=Kind.SPEND,
-            destination__user=user,
-            destination__kind__in=EARNING_ACCOUNTS,
-        )
+        month_ledger_rows(period, kind=Kind.SPEND, destination__user=user, destination__kind__in=EARNING_ACCOUNTS)
         .values("source__campaign_id", "destination__kind")
         .annotate(total=Sum("amount"), entries=Count("pk"))
         .order_by()
@@ -149,15 +134,8 @@ def promoter_monthly_payout(*, user, period: datetime.date) -> PayoutLine | None
 def promoter_direct_payments(*, user, period: datetime.date) -> list[PayoutLine]:
     """Consultant/Seller payments transferred in the month: the ledger's payout rows out of the
     promoter's direct account, described by the Stripe transfer each one records."""
-    start, end = period_bounds(period)
     rows = list(
-        Transaction.objects.filter(
-            created_at__gte=start,
-            created_at__lt=end,
-            kind=Kind.PAYOUT,
-            source__user=user,
-            source__kind=AccountKind.PROMOTER_DIRECT,
-        )
+        month_ledger_rows(period, kind=Kind.PAYOUT, source__user=user, source__kind=AccountKind.PROMOTER_DIRECT)
         .order_by("created_at", "pk")
         .values("idempotency_key", "amount", "created_at")
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import AdvertiserFactory, PromoterFactory
 from billing import services as billing_services
-from campaigns.models import ApplicationStatus
+from campaigns.models import ApplicationDecisionReason, ApplicationStatus
 from campaigns.tests.factories import (
     ApplicationFactory,
     CampaignFactory,
@@ -273,7 +273,9 @@ def test_action_groups_count_every_waiting_item_and_show_the_oldest_first(advert
 
     campaign = CampaignFactory(advertiser=advertiser, consultant=True, awaiting_funding=True)
     pending = [ApplicationFactory(campaign=campaign) for _ in range(ACTION_ITEMS_SHOWN + 2)]
-    ApplicationFactory(campaign=campaign, status=ApplicationStatus.REJECTED)
+    ApplicationFactory(
+        campaign=campaign, status=ApplicationStatus.REJECTED, decision_reason_code=ApplicationDecisionReason.FIT
+    )
     ApplicationFactory()  # another advertiser's
 
     groups = {group.title: group for group in advertiser_actions_part(advertiser)["action_groups"]}

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..fixtures import build
 from ..state import new_id, now
-from .base import Ctx, Route, filter_created, get_or_404, paginate
+from .base import Ctx, Route, get_or_404, list_where
 
 # Stripe's standard US card pricing.
 FEE_PERCENT = Decimal("0.029")
@@ -65,12 +65,8 @@ def retrieve_balance_transaction(ctx: Ctx, id: str) -> dict:
 
 
 def list_balance_transactions(ctx: Ctx) -> dict:
-    items = ctx.state.all("balance_transaction", ctx.account)
-    for key in ("source", "type", "currency"):
-        if ctx.params.get(key):
-            items = [t for t in items if t.get(key) == ctx.params[key]]
-    items = filter_created(items, ctx.params.get("created"))
-    return paginate(items, ctx.params, "/v1/balance_transactions")
+    keys = ("source", "type", "currency")
+    return list_where(ctx, "balance_transaction", "/v1/balance_transactions", keys, by_created=True)
 
 
 def retrieve_balance(ctx: Ctx) -> dict:

@@ -105,6 +105,18 @@ def paginate(items: list[dict], params: dict, url: str) -> dict:
     return {"object": "list", "data": page, "has_more": has_more, "url": url}
 
 
+def list_where(ctx: Ctx, kind: str, url: str, keys: tuple = (), *, by_created: bool = False) -> dict:
+    """A list endpoint: the account's objects of `kind` equal to the request on each of `keys` it
+    gives (and within its `created` range, `by_created`), a page at a time."""
+    items = ctx.state.all(kind, ctx.account)
+    for key in keys:
+        if ctx.params.get(key):
+            items = [o for o in items if o.get(key) == ctx.params[key]]
+    if by_created:
+        items = filter_created(items, ctx.params.get("created"))
+    return paginate(items, ctx.params, url)
+
+
 def filter_created(items: list[dict], created) -> list[dict]:
     if created in (None, ""):
         return items

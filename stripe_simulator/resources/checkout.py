@@ -10,7 +10,7 @@ from ..limits import amount_checked, currency_checked
 from ..params import merge_metadata, to_int
 from ..state import new_id, now
 from . import bank_debits
-from .base import Ctx, Route, get_or_404, paginate
+from .base import Ctx, Route, get_or_404, list_where, paginate
 from .customers import card_payment_method, create_customer
 from .payments import _confirm_payment_intent, _confirm_setup_intent, create_payment_intent, create_setup_intent
 
@@ -124,11 +124,8 @@ def retrieve_session(ctx: Ctx, id: str) -> dict:
 
 
 def list_sessions(ctx: Ctx) -> dict:
-    items = ctx.state.all("checkout.session", ctx.account)
-    for key in ("payment_intent", "customer", "status", "setup_intent"):
-        if ctx.params.get(key):
-            items = [s for s in items if s.get(key) == ctx.params[key]]
-    return paginate(items, ctx.params, "/v1/checkout/sessions")
+    keys = ("payment_intent", "customer", "status", "setup_intent")
+    return list_where(ctx, "checkout.session", "/v1/checkout/sessions", keys)
 
 
 def list_line_items(ctx: Ctx, id: str) -> dict:

@@ -10,7 +10,7 @@ from ..limits import amount_checked, currency_checked
 from ..params import merge_metadata, to_bool, to_int
 from ..state import new_id, now
 from .balance import dollars, record_balance_transaction
-from .base import Ctx, Route, get_or_404, paginate
+from .base import Ctx, Route, get_or_404, list_where, paginate
 
 _INITIAL_DUE = [
     "business_profile.mcc",
@@ -266,11 +266,7 @@ def update_transfer(ctx: Ctx, id: str) -> dict:
 
 
 def list_transfers(ctx: Ctx) -> dict:
-    items = ctx.state.all("transfer", ctx.account)
-    for key in ("destination", "transfer_group"):
-        if ctx.params.get(key):
-            items = [t for t in items if t[key] == ctx.params[key]]
-    return paginate(items, ctx.params, "/v1/transfers")
+    return list_where(ctx, "transfer", "/v1/transfers", ("destination", "transfer_group"))
 
 
 def create_reversal(ctx: Ctx, id: str) -> dict:
@@ -446,10 +442,7 @@ def retrieve_payout(ctx: Ctx, id: str) -> dict:
 
 
 def list_payouts(ctx: Ctx) -> dict:
-    items = ctx.state.all("payout", ctx.account)
-    if ctx.params.get("status"):
-        items = [po for po in items if po["status"] == ctx.params["status"]]
-    return paginate(items, ctx.params, "/v1/payouts")
+    return list_where(ctx, "payout", "/v1/payouts", ("status",))
 
 
 ROUTES = [

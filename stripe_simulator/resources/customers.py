@@ -7,7 +7,7 @@ from ..errors import StripeError, missing
 from ..fixtures import build
 from ..params import merge_metadata, to_int
 from ..state import new_id
-from .base import Ctx, Route, get_or_404, paginate
+from .base import Ctx, Route, get_or_404, list_where, paginate
 
 # ----------------------------------------------------------------- customers
 _CUSTOMER_FIELDS = ("email", "name", "phone", "description")
@@ -55,10 +55,7 @@ def update_customer(ctx: Ctx, id: str) -> dict:
 
 
 def list_customers(ctx: Ctx) -> dict:
-    items = ctx.state.all("customer", ctx.account)
-    if ctx.params.get("email"):
-        items = [c for c in items if c.get("email") == ctx.params["email"]]
-    return paginate(items, ctx.params, "/v1/customers")
+    return list_where(ctx, "customer", "/v1/customers", ("email",))
 
 
 def delete_customer(ctx: Ctx, id: str) -> dict:

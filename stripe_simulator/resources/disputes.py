@@ -13,7 +13,7 @@ from ..errors import StripeError, missing
 from ..fixtures import build
 from ..state import new_id
 from .balance import record_balance_transaction
-from .base import Ctx, Route, get_or_404, paginate
+from .base import Ctx, Route, get_or_404, list_where
 
 DISPUTE_FEE = 1500  # Stripe's US dispute fee, $15.00
 
@@ -87,11 +87,7 @@ def retrieve_dispute(ctx: Ctx, id: str) -> dict:
 
 
 def list_disputes(ctx: Ctx) -> dict:
-    items = ctx.state.all("dispute", ctx.account)
-    for key in ("charge", "payment_intent"):
-        if ctx.params.get(key):
-            items = [d for d in items if d.get(key) == ctx.params[key]]
-    return paginate(items, ctx.params, "/v1/disputes")
+    return list_where(ctx, "dispute", "/v1/disputes", ("charge", "payment_intent"))
 
 
 ROUTES = [

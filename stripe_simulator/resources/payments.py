@@ -13,7 +13,7 @@ from ..params import merge_metadata, to_bool, to_int
 from ..state import new_id, now
 from . import bank_debits
 from .balance import record_balance_transaction
-from .base import Ctx, Route, filter_created, get_or_404, paginate
+from .base import Ctx, Route, get_or_404, list_where
 from .customers import card_decline_error, resolve_payment_method
 
 _CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -81,12 +81,8 @@ def retrieve_charge(ctx: Ctx, id: str) -> dict:
 
 
 def list_charges(ctx: Ctx) -> dict:
-    items = ctx.state.all("charge", ctx.account)
-    for key in ("customer", "payment_intent", "transfer_group"):
-        if ctx.params.get(key):
-            items = [c for c in items if c.get(key) == ctx.params[key]]
-    items = filter_created(items, ctx.params.get("created"))
-    return paginate(items, ctx.params, "/v1/charges")
+    keys = ("customer", "payment_intent", "transfer_group")
+    return list_where(ctx, "charge", "/v1/charges", keys, by_created=True)
 
 
 # ----------------------------------------------------------------- payment intents
@@ -317,11 +313,7 @@ def cancel_payment_intent(ctx: Ctx, id: str) -> dict:
 
 
 def list_payment_intents(ctx: Ctx) -> dict:
-    items = ctx.state.all("payment_intent", ctx.account)
-    if ctx.params.get("customer"):
-        items = [pi for pi in items if pi["customer"] == ctx.params["customer"]]
-    items = filter_created(items, ctx.params.get("created"))
-    return paginate(items, ctx.params, "/v1/payment_intents")
+    return list_where(ctx, "payment_intent", "/v1/payment_intents", ("customer",), by_created=True)
 
 
 # ----------------------------------------------------------------- setup intents
@@ -420,10 +412,7 @@ def cancel_setup_intent(ctx: Ctx, id: str) -> dict:
 
 
 def list_setup_intents(ctx: Ctx) -> dict:
-    items = ctx.state.all("setup_intent", ctx.account)
-    if ctx.params.get("customer"):
-        items = [si for si in items if si["customer"] == ctx.params["customer"]]
-    return paginate(items, ctx.params, "/v1/setup_intents")
+    return list_where(ctx, "setup_intent", "/v1/setup_intents", ("customer",))
 
 
 def settle_bank_debits(ctx: Ctx, fail_ids=(), only: str | None = None) -> list[dict]:

@@ -7,7 +7,7 @@ from ..fixtures import build
 from ..params import merge_metadata, to_int
 from ..state import new_id
 from .balance import dollars, record_balance_transaction
-from .base import Ctx, Route, get_or_404, paginate
+from .base import Ctx, Route, get_or_404, list_where, paginate
 
 
 def _dispute_not_won(ctx: Ctx, charge_id: str) -> bool:
@@ -92,11 +92,7 @@ def retrieve_refund(ctx: Ctx, id: str) -> dict:
 
 
 def list_refunds(ctx: Ctx) -> dict:
-    items = ctx.state.all("refund", ctx.account)
-    for key in ("charge", "payment_intent"):
-        if ctx.params.get(key):
-            items = [r for r in items if r[key] == ctx.params[key]]
-    return paginate(items, ctx.params, "/v1/refunds")
+    return list_where(ctx, "refund", "/v1/refunds", ("charge", "payment_intent"))
 
 
 def list_charge_refunds(ctx: Ctx, id: str) -> dict:

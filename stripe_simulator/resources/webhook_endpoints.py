@@ -14,7 +14,7 @@ from ..errors import StripeError
 from ..fixtures import build
 from ..params import merge_metadata
 from ..state import new_id
-from .base import Ctx, Route, get_or_404, paginate
+from .base import Ctx, Route, get_or_404, list_where
 
 
 def _check_url(url) -> None:
@@ -68,7 +68,7 @@ def update_endpoint(ctx: Ctx, id: str) -> dict:
 
 
 def list_endpoints(ctx: Ctx) -> dict:
-    return paginate(ctx.state.all("webhook_endpoint", ctx.account), ctx.params, "/v1/webhook_endpoints")
+    return list_where(ctx, "webhook_endpoint", "/v1/webhook_endpoints")
 
 
 def delete_endpoint(ctx: Ctx, id: str) -> dict:
