@@ -89,6 +89,7 @@ def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment
         payment_method=payment_method,
         budget_amount=quote.budget_cents,
         fee_amount=quote.fee_cents,
+        fee_reserve_amount=quote.fee_reserve_cents,
         amount=quote.total_cents,
         currency=campaign.currency,
         views_funded=quote.views,
@@ -357,10 +358,15 @@ def funding_record_success(
         existing = CampaignBudgetAllocation.objects.filter(payment_intent=locked).first()
         if existing:
             return existing
+        # The milestone fee reserve goes into the budget with the agreed amount: each milestone
+        # payment takes its fixed fee from the budget (campaign_budget_spend), and what is left
+        # unused is refunded with it.
+        into_budget = locked.budget_amount + locked.fee_reserve_amount
         allocation = CampaignBudgetAllocation.objects.create(
             campaign=campaign,
             payment_intent=locked,
-            allocated_amount=locked.budget_amount,
+            allocated_amount=into_budget,
+            fee_reserve_amount=locked.fee_reserve_amount,
             fee_amount=locked.fee_amount,
             currency=locked.currency,
             views_funded=locked.views_funded,
@@ -380,6 +386,7 @@ def funding_record_success(
             amount=locked.amount,
             budget_amount=locked.budget_amount,
             fee_amount=locked.fee_amount,
+            fee_reserve_amount=locked.fee_reserve_amount,
             currency=locked.currency,
             stripe_fee_amount=charge.stripe_fee,
             stripe_charge_id=charge.id,
@@ -396,7 +403,7 @@ def funding_record_success(
         ledger.ledger_post(
             kind=TransactionKind.FUNDING,
             legs=[
-                ledger.Leg(external, ledger.campaign_budget(campaign), locked.budget_amount),
+                ledger.Leg(external, ledger.campaign_budget(campaign), into_budget),
                 ledger.Leg(external, ledger.campaign_fee_held(campaign), locked.fee_amount),
             ],
             idempotency_key=f"funding-{locked.pk}",
