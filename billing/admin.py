@@ -142,6 +142,7 @@ class CampaignBudgetAllocationAdmin(ReadOnlyAdmin):
         "id",
         "campaign",
         "allocated_amount",
+        "fee_reserve_amount",
         "fee_amount",
         "spent_amount",
         "fee_taken_amount",

@@ -39,7 +39,11 @@ def cost_figures(campaign_type: str, data, *, advertiser_id: int | None = None) 
     terms = fees.terms_of_plan(
         fees.plan_in_force(campaign_type=campaign_type, advertiser_id=advertiser_id), campaign_type
     )
-    figures = {"fee_label": terms.describe_at_funding(), "fee_per_spend": terms.describe_per_spend()}
+    figures = {
+        "fee_label": terms.describe_at_funding(),
+        "fee_per_spend": terms.describe_per_spend(),
+        "fee_reserve": terms.describe_reserve_rule(),
+    }
 
     def fee(budget, views=None):
         return fees.fee_quote(budget_cents=budget, terms=terms, views=views).fee_cents

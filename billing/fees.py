@@ -12,7 +12,10 @@ budget and refunded in proportion with unused budget (billing.services). A fixed
 views is charged on top at funding too, for the views the payment buys (known then). The count
 of sales and milestone payments is not known at funding, so their fixed amount is taken from
 the campaign budget at each spend instead (`campaign_budget_spend`), in the spend's own ledger
-transaction, and given back to the budget if the spend is reversed (a refunded sale).
+transaction, and given back to the budget if the spend is reversed (a refunded sale). A
+Consultant/Seller budget is the agreed amount, which its milestones add up to, so funding adds a
+milestone fee reserve to it: the fixed amount for each milestone planned by then, at least one
+(`FeeTerms.fee_reserve_cents`); what the fees do not use is refunded with the unused budget.
 
 A leaf module: it imports only billing.models, Django and campaignplatform, so a campaign form
 can show the fee without importing billing's services.
@@ -39,6 +42,9 @@ UNIT_LABELS = {
 # Types whose fixed amount is taken from the budget at each spend (unknown count at funding),
 # with what each spend is called.
 PER_SPEND_UNITS = {"salesman": "sale", "consultant": "milestone", "seller": "milestone"}
+# Types whose budget is exactly what the promoter is owed (the agreed amount): funding adds a
+# reserve for their fixed fee per spend, or the fees would leave the last milestone unpaid.
+RESERVED_PER_SPEND = ("consultant", "seller")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,34 @@ class FeeTerms:
         """The fixed amount taken from the budget at each sale or milestone payment; 0 where it
         is charged on top at funding (per 100 views) or there is none."""
         return self.fixed_cents if self.campaign_type in PER_SPEND_UNITS else 0
+
+    @property
+    def reserves_fee_per_spend(self) -> bool:
+        """Whether funding adds a milestone fee reserve (a fixed fee per milestone payment)."""
+        return bool(self.fixed_per_spend_cents) and self.campaign_type in RESERVED_PER_SPEND
+
+    def fee_reserve_cents(self, milestones: int) -> int:
+        """The milestone fee reserve a funding payment adds to the budget: the fixed fee for
+        each of the `milestones` planned, at least one (milestones may be planned later); 0
+        without a reserved fee."""
+        return self.fixed_cents * max(1, milestones) if self.reserves_fee_per_spend else 0
+
+    def describe_reserve(self, reserve_cents: int) -> str:
+        """'Milestone fees: 3 x $0.50, taken as each milestone is paid; what is not used is refunded'."""
+        count = reserve_cents // self.fixed_cents if self.fixed_cents else 0
+        return (
+            f"Milestone fees: {count} x {dollars(self.fixed_cents)}, taken as each milestone is paid; "
+            "what is not used is refunded"
+        )
+
+    def describe_reserve_rule(self) -> str:
+        """What funding will add, before any milestone is known (the campaign form's preview)."""
+        if not self.reserves_fee_per_spend:
+            return ""
+        return (
+            f"Milestone fees: {dollars(self.fixed_cents)} for each milestone you plan (at least one), added when "
+            "you fund and taken as each milestone is paid; what is not used is refunded"
+        )
 
     def describe(self) -> str:
         """'10%', '$0.50 per 100 views', '8% + $0.50 per sale'."""

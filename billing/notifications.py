@@ -15,13 +15,16 @@ def refund_issued(*, row: AdvertiserCharge) -> None:
     parts = [f"{dollars(row.budget_amount)} of unused budget"]
     if row.fee_amount:
         parts.append(f"{dollars(row.fee_amount)} of unused platform fee")
+    if row.fee_reserve_amount:
+        parts.append(f"{dollars(row.fee_reserve_amount)} of unused milestone fees")
+    body_parts = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
     card = row.payment_method_label or "the card you paid with"
     notify(
         user=row.advertiser,
         kind=NotificationKind.REFUND_ISSUED,
         title=f"Refund of {dollars(row.amount)} for “{row.campaign.title}”",
         body=(
-            f"We refunded {' and '.join(parts)} of “{row.campaign.title}” to {card}. "
+            f"We refunded {body_parts} of “{row.campaign.title}” to {card}. "
             "Banks usually show a refund within 5 to 10 business days."
         ),
         url=reverse("billing:receipt", args=[row.public_id]),

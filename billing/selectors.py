@@ -33,6 +33,7 @@ class CampaignBudget:
     fee_recognised: int
     fee_refunded: int
     fixed_fees_taken: int = 0  # fixed fees per sale or milestone payment the budget paid
+    fee_reserve: int = 0  # of `allocated`, the milestone fee reserve funding added for those fees
 
     @property
     def percent_spent(self):
@@ -50,6 +51,7 @@ def allocation_sums_by_campaign(allocations) -> dict[int, dict]:
             allocated=Sum("allocated_amount"),
             spent=Sum("spent_amount"),
             fixed_fees_taken=Sum("fee_taken_amount"),
+            fee_reserve=Sum("fee_reserve_amount"),
             refunded=Sum("refunded_amount"),
             fee=Sum("fee_amount"),
             fee_refunded=Sum("fee_refunded_amount"),
@@ -70,6 +72,7 @@ def _budget_of(campaign, row: dict, recognised: int) -> CampaignBudget:
         fee_recognised=recognised,
         fee_refunded=row["fee_refunded"],
         fixed_fees_taken=row["fixed_fees_taken"],
+        fee_reserve=row["fee_reserve"],
     )
 
 

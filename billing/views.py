@@ -209,6 +209,7 @@ def receipt(request, public_id):
         "charge": charge,
         "fee_label": fee_terms.describe_at_funding(),
         "fee_per_spend": fee_terms.describe_per_spend(),
+        "fee_reserve_label": fee_terms.describe_reserve(charge.fee_reserve_amount),
     }
     return render(request, "billing/receipt.html", context)
 

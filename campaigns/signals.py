@@ -11,6 +11,12 @@ from django.dispatch import Signal
 # budget; it raises `WorkNotPayable` when the budget cannot, which undoes the approval.
 work_approved = Signal()
 
+# Sent with `campaign` (its row locked), `participation` and `amount_cents` when the advertiser
+# plans a milestone, before it is saved. Billing raises `BudgetExceeded` when the funded budget
+# cannot pay it with its fixed fee per milestone payment (and the others still to pay), which
+# refuses it with nothing changed.
+milestone_planning = Signal()
+
 # Sent with `work` and `campaign_id` when work an ended (completed or cancelled) campaign kept
 # money for is reviewed: billing refunds to the advertiser what the review did not pay.
 ended_campaign_work_reviewed = Signal()

@@ -56,9 +56,12 @@ class AdvertiserCharge(models.Model):
     payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, null=True, blank=True)
     payment_method_label = models.CharField(max_length=60, blank=True)
     status = models.CharField(max_length=10, choices=ChargeStatus.choices, default=ChargeStatus.PENDING)
-    amount = models.BigIntegerField(help_text="Cents: budget_amount + fee_amount.")
+    amount = models.BigIntegerField(help_text="Cents: budget_amount + fee_amount + fee_reserve_amount.")
     budget_amount = models.BigIntegerField(default=0)
     fee_amount = models.BigIntegerField(default=0)
+    fee_reserve_amount = models.BigIntegerField(
+        default=0, help_text="The milestone fee reserve charged, or the part of it refunded unused."
+    )
     currency = models.CharField(max_length=3, default="usd")
     stripe_fee_amount = models.BigIntegerField(default=0, help_text="Stripe's processing fee (charges).")
     stripe_charge_id = models.CharField(max_length=255, blank=True)
@@ -83,8 +86,8 @@ class AdvertiserCharge(models.Model):
                 fields=["payment_intent"], condition=Q(kind="charge"), name="advertiser_charge_one_per_intent"
             ),
             models.CheckConstraint(
-                condition=Q(amount__gt=0, budget_amount__gte=0, fee_amount__gte=0)
-                & Q(amount=models.F("budget_amount") + models.F("fee_amount")),
+                condition=Q(amount__gt=0, budget_amount__gte=0, fee_amount__gte=0, fee_reserve_amount__gte=0)
+                & Q(amount=models.F("budget_amount") + models.F("fee_amount") + models.F("fee_reserve_amount")),
                 name="advertiser_charge_amounts_add_up",
             ),
         ]

@@ -199,7 +199,10 @@ class StripePaymentIntent(models.Model):
     payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, null=True, blank=True)
     budget_amount = models.BigIntegerField(help_text="Cents for promoters.")
     fee_amount = models.BigIntegerField(help_text="Platform fee, cents.")
-    amount = models.BigIntegerField(help_text="Charged: budget + fee, cents.")
+    fee_reserve_amount = models.BigIntegerField(
+        default=0, help_text="Consultant/Seller: fixed fees per milestone payment, reserved in the budget."
+    )
+    amount = models.BigIntegerField(help_text="Charged: budget + fee + fee reserve, cents.")
     currency = models.CharField(max_length=3, default="usd")
     views_funded = models.BigIntegerField(null=True, blank=True, help_text="Visibility: views this buys.")
     rate_per_100_views = models.BigIntegerField(null=True, blank=True)
@@ -228,7 +231,10 @@ class StripePaymentIntent(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(
-                    budget_amount__gt=0, fee_amount__gte=0, amount=models.F("budget_amount") + models.F("fee_amount")
+                    budget_amount__gt=0,
+                    fee_amount__gte=0,
+                    fee_reserve_amount__gte=0,
+                    amount=models.F("budget_amount") + models.F("fee_amount") + models.F("fee_reserve_amount"),
                 ),
                 name="payment_intent_amounts_add_up",
             ),
@@ -257,7 +263,10 @@ class CampaignBudgetAllocation(models.Model):
     Created once per payment (unique intent). `spent_amount`, `fee_taken_amount` and
     `refunded_amount` are ledger projections, spent oldest allocation first, refunded newest
     first; the audit checks that allocated - spent - fee taken - refunded summed over a campaign
-    equals its campaign_budget account.
+    equals its campaign_budget account. `allocated_amount` is all the payment put into that
+    account: the budget and, for a Consultant/Seller campaign under a fixed fee per milestone
+    payment, the milestone fee reserve (`fee_reserve_amount`, of it) the fees are taken from; the
+    percentage fee (`fee_amount`) is on the budget alone (`percent_base_amount`).
     """
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="budget_allocations")
@@ -267,6 +276,9 @@ class CampaignBudgetAllocation(models.Model):
     spent_amount = models.BigIntegerField(default=0)
     fee_taken_amount = models.BigIntegerField(
         default=0, help_text="Fixed platform fees per sale or milestone payment taken from this budget."
+    )
+    fee_reserve_amount = models.BigIntegerField(
+        default=0, help_text="Of allocated_amount: the milestone fee reserve (fixed fees per milestone payment)."
     )
     refunded_amount = models.BigIntegerField(default=0)
     fee_refunded_amount = models.BigIntegerField(default=0)
@@ -281,7 +293,14 @@ class CampaignBudgetAllocation(models.Model):
         ordering = ["campaign", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(allocated_amount__gt=0, fee_amount__gte=0, spent_amount__gte=0, refunded_amount__gte=0),
+                condition=Q(
+                    allocated_amount__gt=0,
+                    fee_amount__gte=0,
+                    spent_amount__gte=0,
+                    refunded_amount__gte=0,
+                    fee_reserve_amount__gte=0,
+                    fee_reserve_amount__lt=models.F("allocated_amount"),
+                ),
                 name="allocation_amounts_non_negative",
             ),
             models.CheckConstraint(
@@ -306,3 +325,8 @@ class CampaignBudgetAllocation(models.Model):
     @property
     def remaining_amount(self):
         return self.allocated_amount - self.spent_amount - self.fee_taken_amount - self.refunded_amount
+
+    @property
+    def percent_base_amount(self) -> int:
+        """The budget the percentage fee was charged on: what the payment put in for promoters."""
+        return self.allocated_amount - self.fee_reserve_amount

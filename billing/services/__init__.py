@@ -60,6 +60,7 @@ from billing.services.refunds import (
     refund_unused_safely,
     refunds_retry_pending,
 )
+from billing.services.reserve import milestone_fee_reserve_cents, milestone_planning_check
 
 __all__ = [
     "ENDED",
@@ -92,6 +93,8 @@ __all__ = [
     "funding_quote",
     "funding_record_success",
     "funding_sync",
+    "milestone_fee_reserve_cents",
+    "milestone_planning_check",
     "paused_for",
     "payment_intents_reconcile",
     "payment_method_remove",

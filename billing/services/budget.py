@@ -95,10 +95,12 @@ def campaign_budget_spend(
     `destination`: "pending" (promoter_pending: views, sales) or "direct" (promoter_direct:
     Consultant/Seller milestones). Every spend of a Salesman campaign is a sale and every spend
     of a Consultant/Seller campaign a milestone payment, so the fixed fee of the campaign's fee
-    terms applies to each (`fees.campaign_fixed_fee_per_spend`). The percentage recognised after
-    a spend is floor(total spent x total fee funded / total budget funded), all of what is held
-    once the budget is used up without fixed fees, so no cent is lost to rounding; with fixed
-    fees the percentage on them stays held and is refunded with the unused budget.
+    terms applies to each (`fees.campaign_fixed_fee_per_spend`); a Consultant/Seller budget holds
+    a milestone fee reserve for them (funded on top of the agreed amount). The percentage
+    recognised after a spend is floor(total spent x total fee funded / total budget funded, less
+    any reserve), all of what is held once the budget is used up without fixed fees, so no cent
+    is lost to rounding; a Salesman budget's fixed fees leave the percentage on them held, to be
+    refunded with the unused budget.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("campaign_budget_spend must run inside the caller's transaction.atomic().")
@@ -176,8 +178,9 @@ def campaign_budget_spend(
 
 def _fee_share_due(allocations, amount_cents: int, *, held: int, recognised: int) -> int:
     """The percentage fee a spend of `amount_cents` recognises: what is due on the total spent
-    after it, less what was recognised, within what is held."""
-    total_budget = sum(a.allocated_amount for a in allocations)
+    after it, less what was recognised, within what is held. The percentage was charged on the
+    budget less any milestone fee reserve, so it is all due once promoters earned that."""
+    total_budget = sum(a.percent_base_amount for a in allocations)
     total_fee = sum(a.fee_amount for a in allocations)
     spent_after = sum(a.spent_amount for a in allocations) + amount_cents
     due = spent_after * total_fee // total_budget if total_budget else 0

@@ -91,6 +91,7 @@ def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment
         payment_method=payment_method,
         budget_amount=quote.budget_cents,
         fee_amount=quote.fee_cents,
+        fee_reserve_amount=quote.fee_reserve_cents,
         amount=quote.total_cents,
         currency=campaign.currency,
         views_funded=quote.views,
@@ -369,10 +370,15 @@ def funding_record_success(
         existing = CampaignBudgetAllocation.objects.filter(payment_intent=locked).first()
         if existing:
             return existing
+        # The milestone fee reserve goes into the budget with the agreed amount: each milestone
+        # payment takes its fixed fee from the budget (campaign_budget_spend), and what is left
+        # unused is refunded with it.
+        into_budget = locked.budget_amount + locked.fee_reserve_amount
         allocation = CampaignBudgetAllocation.objects.create(
             campaign=campaign,
             payment_intent=locked,
-            allocated_amount=locked.budget_amount,
+            allocated_amount=into_budget,
+            fee_reserve_amount=locked.fee_reserve_amount,
             fee_amount=locked.fee_amount,
             currency=locked.currency,
             views_funded=locked.views_funded,
@@ -392,6 +398,7 @@ def funding_record_success(
             amount=locked.amount,
             budget_amount=locked.budget_amount,
             fee_amount=locked.fee_amount,
+            fee_reserve_amount=locked.fee_reserve_amount,
             currency=locked.currency,
             stripe_fee_amount=charge.stripe_fee,
             stripe_charge_id=charge.id,
@@ -407,7 +414,7 @@ def funding_record_success(
         )
         ledger.ledger_post(
             kind=TransactionKind.FUNDING,
-            legs=ledger.legs_into_campaign(campaign, budget=locked.budget_amount, fee=locked.fee_amount),
+            legs=ledger.legs_into_campaign(campaign, budget=into_budget, fee=locked.fee_amount),
             idempotency_key=f"funding-{locked.pk}",
             memo=f"{locked.get_purpose_display()} via {pi.id}",
         )

@@ -14,6 +14,7 @@ from billing.services.base import (
     STRIPE_MINIMUM_CENTS,
     FundingNotAllowed,
 )
+from billing.services.reserve import milestone_fee_reserve_cents
 from campaignplatform import payment_limits as limits
 from campaignplatform.money import dollars
 from campaigns.models import (
@@ -38,9 +39,13 @@ class FundingQuote:
     fee_percent: int
     fee_label: str = ""  # what the fee charged now is for: "10%", "5% + $0.50 per 100 views"
     fee_fixed_cents: int = 0
-    # A fixed fee per sale or milestone payment, taken from the budget as each is paid (not
-    # charged now): "$0.50 per sale, taken from the budget as each sale is paid", or "".
+    # A fixed fee per sale, taken from the budget as each is paid (not charged now): "$0.50 per
+    # sale, taken from the budget as each sale is paid", or "".
     fee_per_spend_label: str = ""
+    # Consultant/Seller under a fixed fee per milestone payment: that fee for each milestone
+    # planned (at least one), charged now into the budget and taken as each milestone is paid.
+    fee_reserve_cents: int = 0
+    fee_reserve_label: str = ""
     views: int | None = None
     rate_per_100_views: int | None = None
     commission_rate: Decimal | None = None
@@ -98,24 +103,29 @@ def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views:
     fee_terms = fees.campaign_fee_terms(campaign)
     itemised = fees.fee_quote(budget_cents=budget, terms=fee_terms, views=extra.get("views"))
     fee = itemised.fee_cents
-    if budget <= 0 or budget + fee < STRIPE_MINIMUM_CENTS:
+    reserve = milestone_fee_reserve_cents(campaign, terms=fee_terms)
+    total = budget + fee + reserve
+    if budget <= 0 or total < STRIPE_MINIMUM_CENTS:
         raise FundingNotAllowed(f"The amount to pay must be at least {dollars(STRIPE_MINIMUM_CENTS)}.")
-    if budget + fee > limits.MAXIMUM_AMOUNT:
+    if total > limits.MAXIMUM_AMOUNT:
         later = {
             CampaignType.SALESMAN: " Fund part of it now and top up the rest later.",
             CampaignType.VISIBILITY: " Buy fewer views now and more later." if purpose == IntentPurpose.TOP_UP else "",
         }.get(campaign.campaign_type, "")
         raise FundingNotAllowed(
-            f"This payment would be {dollars(budget + fee)}. {limits.too_large_for_one_payment_message()}{later}"
+            f"This payment would be {dollars(total)}. {limits.too_large_for_one_payment_message()}{later}"
         )
     return FundingQuote(
         purpose=purpose,
         budget_cents=budget,
         fee_cents=fee,
-        total_cents=budget + fee,
+        total_cents=total,
         fee_percent=fee_terms.percent_bp // 100,
         fee_label=fee_terms.describe_at_funding(),
         fee_fixed_cents=itemised.fixed_cents,
-        fee_per_spend_label=fee_terms.describe_per_spend(),
+        # A reserved fee is itemised as the reserve instead: it is part of this payment.
+        fee_per_spend_label="" if fee_terms.reserves_fee_per_spend else fee_terms.describe_per_spend(),
+        fee_reserve_cents=reserve,
+        fee_reserve_label=fee_terms.describe_reserve(reserve) if reserve else "",
         **extra,
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -84,11 +85,12 @@ def _refunds_reserve(campaign) -> None:
         budget, fee_held = ledger.campaign_budget(locked), ledger.campaign_fee_held(locked)
         external = ledger.external(locked.currency)
         accounts = ledger.accounts_lock(budget, fee_held, external)
-        kept_budget, kept_fee = _kept_for_waiting_work(
+        kept = _kept_for_waiting_work(
             locked, allocations, budget=accounts[budget.pk].balance, fee=accounts[fee_held.pk].balance
         )
-        unused_budget = accounts[budget.pk].balance - kept_budget
-        unused_fee = accounts[fee_held.pk].balance - kept_fee
+        unused_budget = accounts[budget.pk].balance - kept.budget
+        unused_fee = accounts[fee_held.pk].balance - kept.fee
+        reserve_left = _reserve_left_by_payment(locked, allocations, kept_fixed_fees=kept.fixed_fees)
         charges = {
             row.payment_intent_id: row
             for row in AdvertiserCharge.objects.filter(campaign=locked, kind=ChargeKind.CHARGE)
@@ -116,6 +118,9 @@ def _refunds_reserve(campaign) -> None:
             fee_part = min(unused_fee, allocation.fee_amount - allocation.fee_refunded_amount)
             if budget_part + fee_part <= 0:
                 continue
+            # Of the budget account's money, the part that is milestone fee reserve no fee used:
+            # itemised on the refund (the ledger moves it with the budget, its account).
+            reserve_part = min(budget_part, reserve_left.get(allocation.payment_intent_id, 0))
             charge = charges[allocation.payment_intent_id]
             row = AdvertiserCharge.objects.create(
                 kind=ChargeKind.REFUND,
@@ -126,8 +131,9 @@ def _refunds_reserve(campaign) -> None:
                 payment_method_label=charge.payment_method_label,
                 status=ChargeStatus.PENDING,
                 amount=budget_part + fee_part,
-                budget_amount=budget_part,
+                budget_amount=budget_part - reserve_part,
                 fee_amount=fee_part,
+                fee_reserve_amount=reserve_part,
                 currency=allocation.currency,
                 stripe_charge_id=charge.stripe_charge_id,
             )
@@ -217,23 +223,58 @@ def ended_campaigns_refund_leftovers(*, limit: int = 100) -> int:
         last_id = holding[-1]
 
 
-def _kept_for_waiting_work(campaign, allocations, *, budget: int, fee: int) -> tuple[int, int]:
-    """(budget, fee) an ended Consultant/Seller campaign keeps for the milestones whose work was
+@dataclass(frozen=True)
+class _Kept:
+    budget: int = 0  # of the budget account: the waiting milestones and their fixed fees
+    fee: int = 0  # of the fee held: the percentage on the waiting milestones
+    fixed_fees: int = 0  # of `budget`, the waiting milestones' fixed fees
+
+
+def _kept_for_waiting_work(campaign, allocations, *, budget: int, fee: int) -> _Kept:
+    """What an ended Consultant/Seller campaign keeps for the milestones whose work was
     submitted before it ended and waits for review, each with its fixed fee per milestone
     payment: approving it pays from them, and reviewing it refunds what is left (campaigns'
     review services queue the refund)."""
     if campaign.campaign_type not in APPLICATION_TYPES:
-        return 0, 0
+        return _Kept()
     waiting, milestones = campaign_services.campaign_work_waiting(campaign=campaign)
-    kept_budget = min(waiting + milestones * fees.campaign_fixed_fee_per_spend(campaign), budget)
+    fixed_fees = milestones * fees.campaign_fixed_fee_per_spend(campaign)
+    kept_budget = min(waiting + fixed_fees, budget)
     if kept_budget == budget:
-        return kept_budget, fee
-    total_budget = sum(allocation.allocated_amount for allocation in allocations)
+        return _Kept(kept_budget, fee, fixed_fees)
+    total_budget = sum(allocation.percent_base_amount for allocation in allocations)
     total_fee = sum(allocation.fee_amount for allocation in allocations)
     # Rounded up: the spend recognises floor(spent x fee / budget), so this always covers it
     # (the percentage is on what the promoter earns, not on the fixed fees).
     kept_fee = -(-min(waiting, kept_budget) * total_fee // total_budget) if total_budget else 0
-    return kept_budget, min(kept_fee, fee)
+    return _Kept(kept_budget, min(kept_fee, fee), fixed_fees)
+
+
+def _reserve_left_by_payment(campaign, allocations, *, kept_fixed_fees: int) -> dict[int, int]:
+    """{payment intent id: its milestone fee reserve no fee used and no refund returned yet}.
+
+    The budget account holds the agreed amount and the reserve together; fixed fees count as
+    taken from the reserve first, so what is unused of it is the reserve less the fees taken,
+    less the fees kept for work waiting for review, less what refunds already returned of it
+    (newest payment first, as refunds go)."""
+    reserve = sum(allocation.fee_reserve_amount for allocation in allocations)
+    if not reserve:
+        return {}
+    refunded = dict(
+        AdvertiserCharge.objects.filter(campaign=campaign, kind=ChargeKind.REFUND)
+        .exclude(status=ChargeStatus.FAILED)
+        .values_list("payment_intent_id")
+        .annotate(total=Sum("fee_reserve_amount"))
+        .order_by()
+    )
+    unused = reserve - sum(allocation.fee_taken_amount for allocation in allocations) - kept_fixed_fees
+    unused -= sum(refunded.values())
+    left = {}
+    for allocation in reversed(allocations):
+        own = allocation.fee_reserve_amount - refunded.get(allocation.payment_intent_id, 0)
+        left[allocation.payment_intent_id] = max(0, min(own, unused))
+        unused -= left[allocation.payment_intent_id]
+    return left
 
 
 def refund_send(row: AdvertiserCharge) -> AdvertiserCharge:
@@ -304,12 +345,14 @@ def _refund_fail(row: AdvertiserCharge, *, code: str, message: str, refund_id: s
         if claimed:
             ledger.ledger_post(
                 kind=TransactionKind.ADJUSTMENT,
-                legs=ledger.legs_into_campaign(campaign, budget=row.budget_amount, fee=row.fee_amount),
+                legs=ledger.legs_into_campaign(
+                    campaign, budget=row.budget_amount + row.fee_reserve_amount, fee=row.fee_amount
+                ),
                 idempotency_key=f"refund-failed-{row.pk}",
                 memo=f"Refund failed: {RefundFailure(code).label}. {message}".strip()[:300],
             )
             CampaignBudgetAllocation.objects.filter(pk=allocation.pk).update(
-                refunded_amount=F("refunded_amount") - row.budget_amount,
+                refunded_amount=F("refunded_amount") - row.budget_amount - row.fee_reserve_amount,
                 fee_refunded_amount=F("fee_refunded_amount") - row.fee_amount,
             )
     row.refresh_from_db()

@@ -7,10 +7,12 @@ from django.db import close_old_connections, connection, transaction
 
 from billing import ledger, services
 from billing.audit import ledger_audit
-from billing.models import AdvertiserCharge, CampaignBudgetAllocation, StripeWebhookEvent
-from campaigns.models import CampaignStatus
-from campaigns.tests.factories import CampaignFactory
+from billing.models import AdvertiserCharge, CampaignBudgetAllocation, FeePlan, StripeWebhookEvent
+from campaigns import services as campaign_services
+from campaigns.models import CampaignDeliverable, CampaignStatus
+from campaigns.tests.factories import CampaignFactory, PromoterCampaignFactory
 from tests.support.funding import fund_with_card as fund
+from tests.support.funding import fund_without_stripe
 from tests.support.stripe import deliver, events_of
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -120,4 +122,31 @@ def test_same_webhook_delivered_concurrently_is_stored_and_applied_once(client, 
     assert results == [200] * 8
     assert StripeWebhookEvent.objects.count() == 1
     assert CampaignBudgetAllocation.objects.filter(campaign=campaign).count() == 1
+    assert ledger_audit().clean
+
+
+def test_two_milestones_planned_at_once_cannot_both_use_the_room_for_one_fee():
+    FeePlan.objects.create(name="Projects", campaign_type="consultant", percent_bp=1000, fixed_cents=50)
+    participation = PromoterCampaignFactory(
+        campaign=CampaignFactory(consultant=True, awaiting_funding=True, has_selected_promoter=True),
+        agreed_amount=30_000,
+    )
+    fund_without_stripe(participation.campaign, 30_000)  # + the fee of one milestone, none planned yet
+
+    def plan(index):
+        return campaign_services.deliverable_create(
+            promoter_campaign=participation,
+            actor=participation.campaign.advertiser,
+            title=f"Half {index}",
+            description="",
+            amount_cents=15_000,
+        )
+
+    results = run_at_once(2, plan)
+
+    planned = [r for r in results if isinstance(r, CampaignDeliverable)]
+    refused = [r for r in results if isinstance(r, campaign_services.BudgetExceeded)]
+    assert len(planned) == 1 and len(refused) == 1, results
+    assert "plan at most $149.50" in str(refused[0])
+    assert CampaignDeliverable.objects.filter(promoter_campaign=participation).count() == 1
     assert ledger_audit().clean

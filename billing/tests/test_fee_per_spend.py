@@ -179,13 +179,13 @@ def test_a_milestone_payment_takes_the_fixed_fee_per_milestone(card_for):
     )
     campaign = participation.campaign
     card_for(campaign.advertiser)
-    fund(campaign)  # 30,000 + 3,000
+    fund(campaign)  # 30,000 + 3,000 + 500 reserved for the fee of one milestone (none planned yet)
 
     result = spend(campaign, participation.promoter, 10_000, "work-1", destination="direct")
 
     assert result == services.SpendResult(10_000, 1_000 + 500, 500)
     assert ledger.promoter_direct(participation.promoter).balance == 10_000
-    assert services.campaign_budget_remaining(campaign) == 19_500
+    assert services.campaign_budget_remaining(campaign) == 30_500 - 10_500
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.ACTIVE
     assert_books_clean()

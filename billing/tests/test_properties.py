@@ -3,7 +3,10 @@ milestone payment, both, none) and whatever sequence of funding, spending, top-u
 spends reversed (refunded sales, before or after the end) and disputes opened and closed won
 or lost (their webhooks replayed), every cent is accounted for, an ended campaign keeps no
 money once its refunds settle, and the simulator's platform balance moves exactly as the
-ledger's outside world."""
+ledger's outside world. A Consultant campaign's spends are its milestones, planned before
+funding to add up to the agreed amount: each is paid in full while the campaign is live and
+undisputed, whatever fixed fee per milestone payment applies, so the promoter gets the agreed
+amount."""
 
 import pytest
 from django.db import transaction
@@ -109,14 +112,16 @@ def _fee_plan_set(campaign_type, plan) -> None:
     )
 
 
-def _fees_charged_as_quoted(campaign, spends_standing: int) -> None:
-    """Each payment's fee is what the campaign's fixed terms give for what it bought, no more
-    of it is recognised than was charged, and each spend standing (not reversed) took the
-    fixed fee per sale or milestone from the budget, once."""
+def _fees_charged_as_quoted(campaign, spends_standing: int, milestones: int = 0) -> None:
+    """Each payment's fee is what the campaign's fixed terms give for what it bought (with the
+    fee of each milestone planned reserved), no more of it is recognised than was charged, and
+    each spend standing (not reversed) took the fixed fee per sale or milestone from the budget,
+    once."""
     terms = fees.campaign_fee_terms(campaign)
     for intent in StripePaymentIntent.objects.filter(campaign=campaign, status="succeeded"):
         quoted = fees.fee_quote(budget_cents=intent.budget_amount, terms=terms, views=intent.views_funded)
         assert intent.fee_amount == quoted.fee_cents
+        assert intent.fee_reserve_amount == terms.fee_reserve_cents(milestones)
     charged = CampaignBudgetAllocation.objects.filter(campaign=campaign).aggregate(fee=Sum("fee_amount"))["fee"] or 0
 
     def net(account_kind):
@@ -131,16 +136,30 @@ def _fees_charged_as_quoted(campaign, spends_standing: int) -> None:
     assert fixed == terms.fixed_per_spend_cents * spends_standing
 
 
-def _campaign_funded(campaign_type, promoter, stripe_client):
-    """(campaign, the promoter its spends pay): a Salesman or Visibility campaign funded with
-    5,000 of budget, or a Consultant one funded with the 5,000 agreed with its promoter (whose
-    milestone payments the spends are)."""
+AGREED = 5_000
+
+
+def _campaign_funded(campaign_type, promoter, stripe_client, milestones: int):
+    """(campaign, the promoter its spends pay, the milestones' amounts): a Salesman or
+    Visibility campaign funded with 5,000 of budget, or a Consultant one funded with the 5,000
+    agreed with its promoter, planned as `milestones` milestones adding up to it (whose
+    payments the spends are)."""
+    amounts = []
     if campaign_type == CampaignType.CONSULTANT:
         participation = PromoterCampaignFactory(
             campaign=CampaignFactory(consultant=True, awaiting_funding=True, has_selected_promoter=True),
-            agreed_amount=5_000,
+            agreed_amount=AGREED,
         )
         campaign, promoter = participation.campaign, participation.promoter
+        amounts = [AGREED // milestones] * (milestones - 1) + [AGREED - AGREED // milestones * (milestones - 1)]
+        for number, amount in enumerate(amounts):
+            campaign_services.deliverable_create(
+                promoter_campaign=participation,
+                actor=campaign.advertiser,
+                title=f"Part {number}",
+                description="",
+                amount_cents=amount,
+            )
     else:
         campaign = CampaignFactory(
             campaign_type=campaign_type,
@@ -150,13 +169,32 @@ def _campaign_funded(campaign_type, promoter, stripe_client):
         )
     add_card(campaign.advertiser, stripe_client)
     fund(campaign, budget_cents=5_000)
-    return campaign, promoter
+    return campaign, promoter, amounts
+
+
+def _milestone_pay(campaign, promoter, unpaid: list[int], *, key: str, ended: bool) -> bool:
+    """Pay the next milestone from the budget; whether it was paid. A live campaign nobody
+    disputed always can, its fixed fee included (the reserve); an ended or disputed one may not
+    (its budget went back)."""
+    before = services.campaign_budget_remaining(campaign)
+    try:
+        with transaction.atomic():
+            result = services.campaign_budget_spend(
+                campaign=campaign, promoter=promoter, amount_cents=unpaid[0], idempotency_key=key, destination="direct"
+            )
+    except services.BudgetExhausted:
+        assert ended or Dispute.objects.filter(campaign=campaign).exists()
+        return False
+    assert result.spent_cents == unpaid[0] and unpaid[0] + result.fixed_fee_cents <= before
+    unpaid.pop(0)
+    return True
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     campaign_type=st.sampled_from([CampaignType.SALESMAN, CampaignType.VISIBILITY, CampaignType.CONSULTANT]),
     fee_plan=fee_plans,
+    milestones=st.integers(min_value=1, max_value=3),
     steps=steps,
 )
 def test_every_cent_is_accounted_for_after_every_step(
@@ -167,18 +205,24 @@ def test_every_cent_is_accounted_for_after_every_step(
     django_capture_on_commit_callbacks,
     campaign_type,
     fee_plan,
+    milestones,
     steps,
 ):
+    # Long on purpose: one scenario interpreting the drawn steps, with the checks after each.
     stripe_start, ledger_start = _platform_available(stripe_client), ledger.external().balance
     _fee_plan_set(campaign_type, fee_plan)
-    campaign, promoter = _campaign_funded(campaign_type, promoter, stripe_client)
+    campaign, promoter, unpaid = _campaign_funded(campaign_type, promoter, stripe_client, milestones)
+    consultant = campaign_type == CampaignType.CONSULTANT
     check_books(campaign)
     _fee_plan_set(campaign_type, (300, 10))  # a later change: this campaign keeps its terms
     spends, reversed_keys = [], set()
     for number, (action, value) in enumerate(steps):
         campaign.refresh_from_db()
         ended = campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
-        if action == "spend":
+        if action == "spend" and consultant:
+            if unpaid and _milestone_pay(campaign, promoter, unpaid, key=f"{campaign.pk}-{number}", ended=ended):
+                spends.append(f"{campaign.pk}-{number}")
+        elif action == "spend":
             before = services.campaign_budget_remaining(campaign)
             try:
                 with transaction.atomic():
@@ -187,7 +231,7 @@ def test_every_cent_is_accounted_for_after_every_step(
                         promoter=promoter,
                         amount_cents=value,
                         idempotency_key=f"{campaign.pk}-{number}",
-                        destination="direct" if campaign_type == CampaignType.CONSULTANT else "pending",
+                        destination="pending",
                     )
                 assert result.spent_cents == value and value + result.fixed_fee_cents <= before
                 assert result.fixed_fee_cents == fees.campaign_fee_terms(campaign).fixed_per_spend_cents
@@ -237,6 +281,10 @@ def test_every_cent_is_accounted_for_after_every_step(
             assert services.campaign_budget_remaining(campaign) == 0
             assert ledger.campaign_fee_held(campaign).balance == 0
         check_books(campaign)
-        _fees_charged_as_quoted(campaign, spends_standing=len(spends) - len(reversed_keys))
+        _fees_charged_as_quoted(
+            campaign, spends_standing=len(spends) - len(reversed_keys), milestones=milestones if consultant else 0
+        )
+        if consultant and not unpaid:
+            assert ledger.promoter_direct(promoter).balance == AGREED  # the whole agreed amount
         # Stripe's side: what the platform balance gained is what the ledger's outside world paid.
         assert _platform_available(stripe_client) - stripe_start == ledger_start - ledger.external().balance

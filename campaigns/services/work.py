@@ -37,10 +37,12 @@ ENDED_STATUSES = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
 def deliverable_create(
     *, promoter_campaign: PromoterCampaign, actor, title: str, description: str, amount_cents: int, due_date=None
 ) -> CampaignDeliverable:
-    """Add a milestone; the milestones' total (rejected ones aside) stays within the agreed amount.
+    """Add a milestone; the milestones' total (rejected ones aside) stays within the agreed amount,
+    and, once the campaign is funded, billing checks the budget can pay it with its fixed fee per
+    milestone payment (`milestone_planning`).
 
-    The sum is read under a lock on the PromoterCampaign row, so two concurrent additions cannot
-    both fit into the same remaining amount.
+    The sum is read under a lock on the campaign and PromoterCampaign rows, so two concurrent
+    additions cannot both fit into the same remaining amount.
     """
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=promoter_campaign.campaign_id)
@@ -63,6 +65,9 @@ def deliverable_create(
                 f"Milestones would exceed the agreed amount of {dollars(participation.agreed_amount)}: "
                 f"{dollars(remaining)} is left to plan."
             )
+        signals.milestone_planning.send(
+            sender=CampaignDeliverable, campaign=campaign, participation=participation, amount_cents=amount_cents
+        )
         return CampaignDeliverable.objects.create(
             promoter_campaign=participation,
             title=title,

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from billing.fees import FeeTerms, campaign_fee_terms_many
 from billing.models import AccountKind, AdvertiserCharge, AdvertiserSpend, ChargeKind, LedgerAccount
 from billing.models import TransactionKind as Kind
+from campaignplatform.money import dollars
 from campaigns.models import Campaign
 from payouts.models import BillingPeriodSummary, SummaryRole
 from payouts.services import period_next
@@ -51,6 +52,7 @@ class ChargeLine:
     at: datetime.datetime
     campaign: Campaign | None
     charge: AdvertiserCharge | None  # the card payment or refund row (card, status, receipt)
+    fee_terms: FeeTerms | None = None  # the campaign's, to say what a milestone fee reserve was
 
     @property
     def budget_amount(self) -> int | None:
@@ -59,6 +61,19 @@ class ChargeLine:
     @property
     def fee_amount(self) -> int | None:
         return self.charge.fee_amount if self.charge else None
+
+    @property
+    def fee_reserve_amount(self) -> int:
+        """Of `amount`, the milestone fee reserve paid, or the part of it refunded unused."""
+        return self.charge.fee_reserve_amount if self.charge else 0
+
+    @property
+    def fee_reserve_detail(self) -> str:
+        """'3 x $0.50': the milestones a reserve paid for (a payment's, not a refund's)."""
+        fixed = self.fee_terms.fixed_cents if self.fee_terms else 0
+        if not (self.fee_reserve_amount and fixed):
+            return ""
+        return f"{self.fee_reserve_amount // fixed} x {dollars(fixed)}"
 
 
 @dataclass
@@ -166,6 +181,7 @@ def advertiser_payments(
         .annotate(total=Sum("amount"), at=Min("created_at"), campaign=Min("campaign_pk"))
         .order_by("at", "idempotency_key")
     )
+    terms = campaign_fee_terms_many(list(campaigns.values()))
     keys = [row["idempotency_key"] for row in rows]
     intent_ids, refund_ids = keyed_row_ids(keys, "funding"), keyed_row_ids(keys, "refund")
     by_intent, by_pk = {}, {}
@@ -187,6 +203,7 @@ def advertiser_payments(
                 at=row["at"],
                 campaign=campaigns.get(row["campaign"]),
                 charge=by_intent.get(intent_ids.get(key)) if funding else by_pk.get(refund_ids.get(key)),
+                fee_terms=terms.get(row["campaign"]),
             )
         )
     return charges, refunds

@@ -93,9 +93,12 @@ def _advertiser_rows(statement, row) -> list[list[str]]:
     rows = [*_payment_rows(statement, row), *_campaign_rows(statement, row)]
     for line in statement.refunds:
         status = line.charge.status if line.charge else ""
-        rows.append(
-            row("refund", "Unused budget refunded", line.amount, campaign=line.campaign, date=line.at, status=status)
-        )
+        # The refund itemised: the unused budget and its fee, then any unused milestone fees.
+        parts = [("Unused budget refunded", line.amount - line.fee_reserve_amount)]
+        if line.fee_reserve_amount:
+            parts.append(("Unused milestone fees refunded", line.fee_reserve_amount))
+        for item, amount in parts:
+            rows.append(row("refund", item, amount, campaign=line.campaign, date=line.at, status=status))
     rows.append(row("total", "Funded (budget + platform fee)", summary.funded))
     rows.append(row("total", "Spent", summary.spent))
     rows.append(row("total", "Platform fees", summary.fees))

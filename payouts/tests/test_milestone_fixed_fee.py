@@ -1,7 +1,8 @@
 """Consultant/Seller campaigns under a fixed fee per milestone payment: approving work pays the
-milestone and takes the fee from the budget in the approval's transaction; work whose amount
-fits the budget but not with its fee is not payable; an ended campaign keeps both for work
-waiting for review."""
+milestone and takes the fee from the budget (its milestone fee reserve) in the approval's
+transaction; work whose amount fits the budget but not with its fee is not payable (a campaign
+funded before the reserve existed); an ended campaign keeps both for work waiting for review.
+The reserve itself: test_milestone_fee_reserve.py."""
 
 import pytest
 
@@ -20,9 +21,10 @@ from tests.support.payouts import connect_ready
 pytestmark = pytest.mark.django_db
 
 
-def _submitted_work(stripe_sim, *, campaign_type, budget, amount=10_000):
-    """A campaign under 10% + $5.00 per milestone payment, funded with `budget` (+10%), and a
-    `amount` milestone's work submitted."""
+def _submitted_work(stripe_sim, *, campaign_type, budget, amount=10_000, fee_reserve=500):
+    """A campaign under 10% + $5.00 per milestone payment, funded with `budget` (+10%, + the
+    $5.00 reserved for its one milestone unless `fee_reserve` says otherwise), and a `amount`
+    milestone's work submitted."""
     FeePlan.objects.create(name="Projects", campaign_type=campaign_type, percent_bp=1000, fixed_cents=500)
     deliverable = DeliverableFactory(
         status="submitted",
@@ -31,7 +33,8 @@ def _submitted_work(stripe_sim, *, campaign_type, budget, amount=10_000):
         promoter_campaign__campaign__campaign_type=campaign_type,
     )
     campaign = deliverable.promoter_campaign.campaign
-    fund(campaign, budget, charge_id=simulator_charge(budget + budget // 10))
+    charge_id = simulator_charge(budget + budget // 10 + fee_reserve)
+    fund(campaign, budget, charge_id=charge_id, fee_reserve_cents=fee_reserve)
     connect_ready(stripe_sim, deliverable.promoter_campaign.promoter)
     return campaign, WorkFactory(deliverable=deliverable)
 
@@ -49,7 +52,8 @@ def test_approval_pays_the_milestone_and_takes_its_fee_from_the_budget(
     assert (transfer.status, transfer.amount) == (TransferStatus.SUCCEEDED, 10_000)  # the promoter's whole amount
     promoter = work.deliverable.promoter_campaign.promoter
     assert Wallet.objects.get(user=promoter).direct_paid_total == 10_000
-    assert billing_services.campaign_budget_remaining(campaign) == 30_000 - 10_000 - 500
+    # The fee came out of the $5.00 reserved for it at funding: the rest of the agreed amount is left.
+    assert billing_services.campaign_budget_remaining(campaign) == 30_000 + 500 - 10_000 - 500
     assert ledger.platform_revenue().balance == 1_000 + 500
     fixed = Transaction.objects.get(idempotency_key=f"spend-fixed-fee:work-{work.pk}")
     assert fixed.amount == 500 and fixed.source == ledger.campaign_budget(campaign)
@@ -57,7 +61,8 @@ def test_approval_pays_the_milestone_and_takes_its_fee_from_the_budget(
 
 
 def test_work_the_budget_pays_but_not_with_its_fee_is_not_approved(stripe_sim, django_capture_on_commit_callbacks):
-    campaign, work = _submitted_work(stripe_sim, campaign_type="consultant", budget=10_000)
+    # Funded before the milestone fee reserve existed: the agreed amount alone.
+    campaign, work = _submitted_work(stripe_sim, campaign_type="consultant", budget=10_000, fee_reserve=0)
     before = Transaction.objects.count()
 
     with (
@@ -82,7 +87,8 @@ def test_an_ended_campaign_keeps_the_milestone_and_its_fee_for_waiting_work(
     campaign_services.campaign_cancel(campaign=campaign, actor=campaign.advertiser, reason="changed plans")
 
     first = AdvertiserCharge.objects.get(campaign=campaign, kind=ChargeKind.REFUND)
-    assert (first.budget_amount, first.fee_amount) == (30_000 - 10_500, 3_000 - 1_000)
+    # The waiting milestone keeps its amount and, of the reserve, its fee.
+    assert (first.budget_amount, first.fee_amount, first.fee_reserve_amount) == (30_000 - 10_000, 3_000 - 1_000, 0)
     assert billing_services.campaign_budget_remaining(campaign) == 10_500
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -92,5 +98,5 @@ def test_an_ended_campaign_keeps_the_milestone_and_its_fee_for_waiting_work(
     assert billing_services.campaign_budget_remaining(campaign) == 0
     assert ledger.campaign_fee_held(campaign).balance == 0
     assert ledger.platform_revenue().balance == 1_000 + 500
-    assert 10_000 + 1_000 + 500 + first.amount == 33_000
+    assert 10_000 + 1_000 + 500 + first.amount == 33_500
     assert_books_clean()

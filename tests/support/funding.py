@@ -15,11 +15,18 @@ def fund_with_card(campaign, *, budget_cents=None, views=None):
     return intent
 
 
-def fund_with_charge(campaign, budget_cents, *, charge_id=""):
+def fund_with_charge(campaign, budget_cents, *, charge_id="", fee_reserve_cents=None):
     """`fund_without_stripe`, paid by a real simulator charge (`charge_id`, or a new one), so
     transfers can use it as their `source_transaction`."""
-    total = budget_cents + _fee_cents(campaign, budget_cents)
-    return fund_without_stripe(campaign, budget_cents=budget_cents, charge_id=charge_id or simulator_charge(total))
+    if fee_reserve_cents is None:
+        fee_reserve_cents = services.milestone_fee_reserve_cents(campaign)
+    total = budget_cents + _fee_cents(campaign, budget_cents) + fee_reserve_cents
+    return fund_without_stripe(
+        campaign,
+        budget_cents=budget_cents,
+        charge_id=charge_id or simulator_charge(total),
+        fee_reserve_cents=fee_reserve_cents,
+    )
 
 
 def _fee_cents(campaign, budget_cents, views=None):
@@ -47,12 +54,19 @@ def simulator_charge(amount_cents):
 
 
 def fund_without_stripe(
-    campaign, budget_cents: int | None = None, *, stripe_fee: int = 0, charge_id: str | None = None
+    campaign,
+    budget_cents: int | None = None,
+    *,
+    stripe_fee: int = 0,
+    charge_id: str | None = None,
+    fee_reserve_cents: int | None = None,
 ):
     """Fund (or top up) `campaign` through billing's funding service, as if Stripe had confirmed
     the payment: `budget_cents` (default: what the campaign asks, even below Stripe's minimum)
-    plus its platform fee, the fee plan fixed on the campaign as funding does. `charge_id` names
-    a real simulator charge when transfers need one as their `source_transaction`
+    plus its platform fee and, for a Consultant/Seller campaign under a fixed fee per milestone
+    payment, its milestone fee reserve (`fee_reserve_cents=0`: a campaign funded before reserves
+    existed), the fee plan fixed on the campaign as funding does. `charge_id` names a real
+    simulator charge when transfers need one as their `source_transaction`
     (`simulator_charge`); otherwise a made-up id is used."""
     if budget_cents is None:
         budget_cents = campaign.funding_budget_cents() or services.funding_quote(campaign=campaign).budget_cents
@@ -60,6 +74,8 @@ def fund_without_stripe(
     views = budget_cents * 100 // campaign.cpv if campaign.cpv and purpose == "top_up" else None
     services.campaign_fee_terms_fix(campaign=campaign)
     fee = _fee_cents(campaign, budget_cents, views or (campaign.max_views if campaign.cpv else None))
+    if fee_reserve_cents is None:
+        fee_reserve_cents = services.milestone_fee_reserve_cents(campaign)
     intent = StripePaymentIntent.objects.create(
         campaign=campaign,
         advertiser=campaign.advertiser,
@@ -67,7 +83,8 @@ def fund_without_stripe(
         method=IntentMethod.SAVED_CARD,
         budget_amount=budget_cents,
         fee_amount=fee,
-        amount=budget_cents + fee,
+        fee_reserve_amount=fee_reserve_cents,
+        amount=budget_cents + fee + fee_reserve_cents,
         currency=campaign.currency,
         views_funded=views,
         rate_per_100_views=campaign.cpv,
