@@ -139,6 +139,11 @@ class Campaign(models.Model):
         blank=True,
         help_text="Platforms the campaign wants reach on; empty means any.",
     )
+    # Copies of the skills' and languages' ids for the best-match score (campaigns.ranking): the
+    # database derives them from the link tables (campaigns/sql/campaign_matching_ids_v1.sql)
+    # and recomputes them whenever a save names them, so Python never keeps them up to date.
+    skill_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
+    language_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
     start_date = models.DateField()
     end_date = models.DateField()
     currency = models.CharField(max_length=3, default="usd", editable=False)
