@@ -19,9 +19,10 @@ reasons are worded in Python for the rows of the page only, from rows already fe
 import math
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import QuerySet
 
-from accounts.models import FollowerEstimate, PromoterLanguage, PromoterSkill, SocialPlatform, User
+from accounts.models import SocialPlatform, User
 from campaigns.models import Campaign, PromoterCampaign
 
 SKILL_POINTS, LANGUAGE_POINTS, CATEGORY_POINTS, AUDIENCE_POINTS, TRACK_POINTS = 30, 20, 10, 25, 15
@@ -76,7 +77,7 @@ class TrackRecord:
 
 @dataclass
 class PromoterProfile:
-    """What matching needs to know of one promoter (a handful of small queries, or prefetched rows)."""
+    """What matching needs to know of one promoter (one query, or prefetched rows)."""
 
     user_id: int
     languages: dict[int, str] = field(default_factory=dict)
@@ -92,23 +93,37 @@ def audience_points(followers: int) -> int:
     return min(AUDIENCE_POINTS, round(AUDIENCE_POINTS * math.log10(followers + 1) / AUDIENCE_FULL_AT_LOG10))
 
 
+# One round trip for the four lists (each row: kind, id, name or platform, followers).
+_PROFILE_SQL = """
+SELECT 'language', pl.language_id, l.name, NULL::bigint
+FROM promoter_languages pl JOIN languages l ON l.id = pl.language_id WHERE pl.promoter_id = %(details)s
+UNION ALL
+SELECT 'skill', ps.skill_id, s.name, NULL FROM promoter_skills ps JOIN skills s ON s.id = ps.skill_id
+WHERE ps.promoter_id = %(details)s
+UNION ALL
+SELECT 'platform', NULL, fe.platform, fe.followers FROM follower_estimates fe WHERE fe.promoter_id = %(details)s
+UNION ALL
+SELECT DISTINCT 'category', c.category_id, t.name, NULL::bigint
+FROM promoter_campaigns pc JOIN campaigns c ON c.id = pc.campaign_id JOIN advertiser_types t ON t.id = c.category_id
+WHERE pc.promoter_id = %(user)s
+"""
+
+
 def promoter_profile(user) -> PromoterProfile:
-    """Load one promoter's profile: four small queries, whatever the marketplace holds."""
+    """Load one promoter's profile: one query, whatever the marketplace holds."""
+    profile = PromoterProfile(user_id=user.pk, track=TrackRecord.of(user))
     details = getattr(user, "promoter_details", None)
     if details is None:
-        return PromoterProfile(user_id=user.pk, track=TrackRecord.of(user))
-    languages = dict(
-        PromoterLanguage.objects.filter(promoter=details).values_list("language_id", "language__name").order_by()
-    )
-    skills = dict(PromoterSkill.objects.filter(promoter=details).values_list("skill_id", "skill__name").order_by())
-    followers = dict(FollowerEstimate.objects.filter(promoter=details).values_list("platform", "followers").order_by())
-    categories = dict(
-        PromoterCampaign.objects.filter(promoter=user, campaign__category__isnull=False)
-        .values_list("campaign__category_id", "campaign__category__name")
-        .distinct()
-        .order_by()
-    )
-    return PromoterProfile(user.pk, languages, skills, followers, categories, TrackRecord.of(user))
+        return profile
+    lists = {"language": profile.languages, "skill": profile.skills, "category": profile.categories}
+    with connection.cursor() as cursor:
+        cursor.execute(_PROFILE_SQL, {"details": details.pk, "user": user.pk})
+        for kind, pk, name, followers in cursor.fetchall():
+            if kind == "platform":
+                profile.followers[name] = followers
+            else:
+                lists[kind][pk] = name
+    return profile
 
 
 def profile_from_prefetched(user) -> PromoterProfile:
