@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
 from accounts.models import SocialPlatform, User
 from campaigns.models import Campaign, PromoterCampaign
@@ -218,6 +218,7 @@ def promoters_best_match(campaign: Campaign, *, limit: int = 10) -> list:
     ranking (campaigns.ranking), then the rows shown with their prefetched profiles."""
     from campaigns.ranking import promoters_ranked
 
+    prefetch_related_objects([campaign], "languages", "skills")  # read by the ranking and each match
     ranked = promoters_ranked(campaign, limit=limit)
     by_id = (
         User.objects.select_related("promoter_details")

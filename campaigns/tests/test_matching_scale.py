@@ -1,16 +1,18 @@
-"""Matching at scale: the copies of a campaign's skills and languages on its row stay right, and
-the best-match SQL agrees with the rules in Python."""
+"""Matching at scale: the copies of a campaign's skills and languages on its row stay right, the
+best-match SQL agrees with the rules in Python, and the suggested promoters found through the
+candidate prefilter are the ones ranking every promoter gives."""
 
 import random
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import FollowerEstimate, Language, PromoterLanguage, PromoterSkill, Skill, User
 from accounts.tests.factories import AdvertiserFactory, PromoterFactory
-from campaigns import matching, services
+from campaigns import matching, ranking, services
 from campaigns.models import Campaign
-from campaigns.tests.factories import CampaignFactory, PromoterCampaignFactory
+from campaigns.tests.factories import ApplicationFactory, CampaignFactory, PromoterCampaignFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
 
@@ -168,3 +170,105 @@ def test_the_best_match_order_is_the_python_score_order(catalogue):
     assert {campaign.pk: campaign.match_score for campaign in ranked} == expected
     keys = [(-c.match_score, -c.published_at.timestamp(), -c.pk) for c in ranked]
     assert keys == sorted(keys)
+
+
+# --- suggested promoters -------------------------------------------------------------------------
+
+
+def _ranked_by_everyone(monkeypatch, campaign, limit):
+    """The list the statement ranking every promoter gives (the prefilter's stages refused)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(ranking, "_nobody_left_out_can_reach", lambda *args: False)
+        return ranking.promoters_ranked(Campaign.objects.get(pk=campaign.pk), limit=limit)
+
+
+@pytest.fixture
+def crowd(catalogue):
+    rng = random.Random(100)
+    skills, languages, categories = catalogue
+    promoters = [_random_promoter(rng, skills, languages) for _ in range(45)]
+    # A record over its whole (a bug elsewhere): nothing to offer but a track score no bound covers.
+    _random_promoter(rng, [], [], record={"link_requests": 2, "link_real_views": 90})
+    User.objects.filter(pk=promoters[0].pk).update(is_active=False)
+    past = _random_campaign(rng, skills, languages, categories, consultant=True)
+    for promoter in promoters[1:6]:
+        PromoterCampaignFactory(promoter=promoter, campaign=past)
+    return rng, promoters
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_suggested_promoters_are_the_ones_ranking_everyone_gives(monkeypatch, catalogue, crowd, seed):
+    rng, promoters = crowd
+    rng.seed(seed)
+    skills, languages, categories = catalogue
+    campaign = _random_campaign(rng, skills, languages, categories, consultant=True)
+    ApplicationFactory(campaign=campaign, promoter=promoters[7])
+    PromoterCampaignFactory(campaign=campaign, promoter=promoters[8])
+
+    for limit in (1, 3, 8, 60):
+        suggested = ranking.promoters_ranked(Campaign.objects.get(pk=campaign.pk), limit=limit)
+        assert suggested == _ranked_by_everyone(monkeypatch, campaign, limit)
+
+    best = matching.promoters_best_match(campaign, limit=60)
+    assert {p.pk for p in best}.isdisjoint({promoters[0].pk, promoters[7].pk, promoters[8].pk})
+    assert [p.match_score for p in best] == [p.match.score for p in best]  # the reasons add up to the rank
+
+
+def test_the_unbounded_record_is_found_though_it_fits_nothing(catalogue, crowd):
+    skills, languages, categories = catalogue
+    campaign = CampaignFactory(active=True, consultant=True, category=categories[0])
+    campaign.skills.set(skills[:1])
+    campaign.languages.set(languages[:1])
+    unbounded = User.objects.get(link_real_views=90)
+
+    suggested = ranking.promoters_ranked(Campaign.objects.get(pk=campaign.pk), limit=3)
+
+    assert suggested[0][0] == unbounded.pk
+
+
+def test_a_campaign_asking_for_skills_is_ranked_from_the_candidates_alone(catalogue):
+    rng = random.Random(7)
+    skills, languages, _categories = catalogue
+    for _ in range(30):
+        _random_promoter(rng, skills, languages)
+    campaign = CampaignFactory(active=True, consultant=True)
+    campaign.skills.set(skills[:1])
+    experts = [_random_promoter(rng, [], []) for _ in range(3)]
+    for expert in experts:
+        PromoterSkill.objects.get_or_create(promoter=expert.promoter_details, skill=skills[0])
+
+    with CaptureQueriesContext(connection) as queries:
+        suggested = ranking.promoters_ranked(Campaign.objects.get(pk=campaign.pk), limit=3)
+
+    assert {user_id for user_id, _score in suggested} <= set(
+        User.objects.filter(promoter_details__skill_links__skill=skills[0]).values_list("pk", flat=True)
+    )
+    statements = [query["sql"] for query in queries.captured_queries if "promoter_details" in query["sql"]]
+    assert len(statements) == 1 and "marks" in statements[0]  # no wider stage was needed
+
+
+def _promoter(*, skills=(), languages=(), followers=0, completed=0, cancelled=0):
+    promoter = PromoterFactory()
+    for skill in skills:
+        PromoterSkill.objects.create(promoter=promoter.promoter_details, skill=skill)
+    for language in languages:
+        PromoterLanguage.objects.create(promoter=promoter.promoter_details, language=language)
+    if followers:
+        FollowerEstimate.objects.create(promoter=promoter.promoter_details, platform="youtube", followers=followers)
+    User.objects.filter(pk=promoter.pk).update(campaigns_completed=completed, campaigns_cancelled=cancelled)
+    return promoter
+
+
+def test_a_promoter_outside_the_candidates_still_wins_on_audience_track_and_ties(catalogue):
+    skills, languages, _categories = catalogue
+    campaign = CampaignFactory(active=True, consultant=True)
+    campaign.skills.set(skills[:1])
+    campaign.languages.set(languages[:1])
+    holder = _promoter(skills=skills[:1], completed=2, cancelled=1)  # 30 + 0 + 0 + 0 + 10
+    outsider = _promoter(followers=2_000_000, completed=1)  # 0 + 0 + 0 + 25 + 15, and the higher id
+
+    assert ranking.promoters_ranked(campaign, limit=1) == [(outsider.pk, 40)]
+
+    speaker = _promoter(languages=languages[:1], followers=2_000_000, completed=1)  # 0 + 20 + 0 + 25 + 15
+    assert ranking.promoters_ranked(campaign, limit=1) == [(speaker.pk, 60)]
+    assert ranking.promoters_ranked(campaign, limit=3) == [(speaker.pk, 60), (outsider.pk, 40), (holder.pk, 40)]
