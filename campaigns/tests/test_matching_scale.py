@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import FollowerEstimate, Language, PromoterLanguage, PromoterSkill, Skill, User
 from accounts.tests.factories import AdvertiserFactory, PromoterFactory
 from campaigns import matching, ranking, services
-from campaigns.models import Campaign
+from campaigns.models import PLATFORM_BITS, Campaign
 from campaigns.tests.factories import ApplicationFactory, CampaignFactory, PromoterCampaignFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
@@ -103,6 +103,13 @@ def test_the_campaign_services_leave_the_copies_right():
 
     services.campaign_update(campaign=campaign, skills=skills[2:], languages=languages, title="Edited")
     assert _ids(campaign) == ([skills[2].pk], [language.pk for language in languages])
+
+
+def test_the_platform_bits_follow_the_platforms():
+    campaign = CampaignFactory(platforms=["youtube", "x"])
+    assert Campaign.objects.get(pk=campaign.pk).platform_bits == PLATFORM_BITS["youtube"] | PLATFORM_BITS["x"]
+    Campaign.objects.filter(pk=campaign.pk).update(platforms=[])
+    assert Campaign.objects.get(pk=campaign.pk).platform_bits == 0
 
 
 # --- the best-match page's score -----------------------------------------------------------------
