@@ -74,7 +74,11 @@ def left_to_earn(campaign) -> dict:
 
 
 def page_decorate(page, profile, *, best: bool) -> None:
+    """What each card shows beyond its row: what is left to earn, its languages' names and, in
+    best-match order, the match and its reasons."""
+    catalogue = matching.Catalogue.load()
     for campaign in page:
         campaign.left = left_to_earn(campaign)
+        campaign.language_names = [name for _pk, name in catalogue.languages_of(campaign)]
     if best:
-        matching.campaigns_match_page(page, profile)
+        matching.campaigns_match_page(page, profile, catalogue)

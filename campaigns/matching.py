@@ -151,15 +151,20 @@ def campaigns_best_match(campaigns: QuerySet, profile: PromoterProfile):
 
 def match_for(campaign: Campaign, profile: PromoterProfile) -> Match:
     """The score and its reasons; reads the campaign's prefetched languages and skills."""
-    languages = {language.pk: language.name for language in campaign.languages.all()}
-    skills = {skill.pk: skill.name for skill in campaign.skills.all()}
+    languages = [(language.pk, language.name) for language in campaign.languages.all()]
+    skills = [(skill.pk, skill.name) for skill in campaign.skills.all()]
+    return _match(campaign, profile, languages=languages, skills=skills)
+
+
+def _match(campaign: Campaign, profile: PromoterProfile, *, languages, skills) -> Match:
+    """The rules, given the campaign's languages and skills as (id, name) in their listed order."""
     reasons, score = [], 0
 
-    held = [name for pk, name in skills.items() if pk in profile.skills]
+    held = [name for pk, name in skills if pk in profile.skills]
     score += SKILL_POINTS * len(held) // len(skills) if skills else SKILL_POINTS // 2
     reasons += [Reason("skill", f"skilled in {name}") for name in held]
 
-    spoken = [name for pk, name in languages.items() if pk in profile.languages]
+    spoken = [name for pk, name in languages if pk in profile.languages]
     score += (LANGUAGE_POINTS if spoken else 0) if languages else LANGUAGE_POINTS // 2
     reasons += [Reason("language", f"speaks {name}") for name in spoken]
 
@@ -203,10 +208,45 @@ def _short_number(count: int) -> str:
     return str(count)
 
 
-def campaigns_match_page(campaigns, profile: PromoterProfile) -> None:
-    """Set `campaign.match` on each campaign of a page (prefetched languages and skills)."""
+@dataclass(frozen=True)
+class Catalogue:
+    """Every skill's and language's name, in the order pages list them (by name). Read once for a
+    page of campaigns, whose own skills and languages then come from the ids on their rows
+    (`skill_ids`, `language_ids`) rather than from a query of each one's links."""
+
+    skills: dict[int, str]
+    languages: dict[int, str]
+
+    @classmethod
+    def load(cls) -> "Catalogue":
+        catalogue = cls(skills={}, languages={})
+        with connection.cursor() as cursor:
+            cursor.execute(_CATALOGUE_SQL)
+            for kind, pk, name in cursor.fetchall():
+                getattr(catalogue, kind)[pk] = name
+        return catalogue
+
+    def skills_of(self, campaign: Campaign) -> list[tuple[int, str]]:
+        ids = set(campaign.skill_ids)
+        return [(pk, name) for pk, name in self.skills.items() if pk in ids]
+
+    def languages_of(self, campaign: Campaign) -> list[tuple[int, str]]:
+        ids = set(campaign.language_ids)
+        return [(pk, name) for pk, name in self.languages.items() if pk in ids]
+
+
+# Both small reference tables in one round trip, each by name as its model orders it.
+_CATALOGUE_SQL = """
+SELECT 'skills', id, name FROM skills UNION ALL SELECT 'languages', id, name FROM languages ORDER BY 1, 3
+"""
+
+
+def campaigns_match_page(campaigns, profile: PromoterProfile, catalogue: Catalogue) -> None:
+    """Set `campaign.match` on each campaign of a page, fresh from the database (its row's ids)."""
     for campaign in campaigns:
-        campaign.match = match_for(campaign, profile)
+        campaign.match = _match(
+            campaign, profile, languages=catalogue.languages_of(campaign), skills=catalogue.skills_of(campaign)
+        )
 
 
 # --- Advertiser side: rank promoters for one campaign ----------------------------------------------

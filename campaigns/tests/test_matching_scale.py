@@ -178,6 +178,10 @@ def test_the_best_match_order_is_the_python_score_order(catalogue):
     keys = [(-c.match_score, -c.published_at.timestamp(), -c.pk) for c in ranked]
     assert keys == sorted(keys)
 
+    # The page words the reasons from the rows' ids and one read of the catalogue: the same ones.
+    matching.campaigns_match_page(ranked, profile, matching.Catalogue.load())
+    assert {c.pk: c.match for c in ranked} == {pk: matching.match_for(c, profile) for pk, c in fresh.items()}
+
 
 # --- suggested promoters -------------------------------------------------------------------------
 
