@@ -3,9 +3,11 @@ best-match SQL agrees with the rules in Python, and the suggested promoters foun
 candidate prefilter are the ones ranking every promoter gives."""
 
 import random
+import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import FollowerEstimate, Language, PromoterLanguage, PromoterSkill, Skill, User
@@ -103,6 +105,36 @@ def test_the_campaign_services_leave_the_copies_right():
 
     services.campaign_update(campaign=campaign, skills=skills[2:], languages=languages, title="Edited")
     assert _ids(campaign) == ([skills[2].pk], [language.pk for language in languages])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_adding_skills_to_one_campaign_at_once_both_count():
+    campaign = CampaignFactory()
+    first, second = Skill.objects.order_by("pk")[:2]
+    first_added, errors = threading.Event(), []
+
+    def add(skill, *, hold=False):
+        try:
+            with transaction.atomic():
+                Campaign.objects.get(pk=campaign.pk).skills.add(skill)
+                if hold:  # keep the campaign row locked while the other transaction adds its skill
+                    first_added.set()
+                    time.sleep(0.3)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            close_old_connections()
+
+    holder = threading.Thread(target=add, args=(first,), kwargs={"hold": True})
+    holder.start()
+    first_added.wait(5)
+    adder = threading.Thread(target=add, args=(second,))
+    adder.start()
+    holder.join()
+    adder.join()
+
+    assert errors == []
+    assert _ids(campaign)[0] == sorted([first.pk, second.pk])
 
 
 def test_the_platform_bits_follow_the_platforms():
