@@ -136,6 +136,9 @@ def _audience_sql(profile) -> tuple[str, list]:
 # best fit left unscored (or an outsider's) plus the most audience and track points anyone can
 # add, nobody left out can reach the list: it is the list ranking everyone gives, ties included.
 # When not, the next stage scores every candidate; the last one ranks everyone as before.
+# A fit shared by thousands is scored whole: one skill asked and no language ties ~14,000 of the
+# 100,000 at the top, two skills ~21,000 (measured 1.2-3x faster than ranking everyone, against
+# ~8x when the campaign also asks for a language).
 #
 # Track points stay under TRACK_POINTS because each share is a part of its whole; a record whose
 # figures say otherwise (more works on time than reviewed, more real views than requests: a bug
