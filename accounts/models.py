@@ -5,7 +5,7 @@ import uuid
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.countries import COUNTRIES
@@ -78,6 +78,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         db_table = "users"
+        indexes = [
+            # Track records whose parts exceed their wholes (more works on time than reviewed,
+            # more real views than requests): none while the services keep the figures, but
+            # ranking promoters (campaigns.ranking) must find any at once, as it cannot bound
+            # their track points.
+            models.Index(
+                fields=["id"],
+                condition=Q(works_approved_on_time__gt=F("works_approved") + F("works_rejected"))
+                | Q(link_real_views__gt=F("link_requests"))
+                | Q(link_requests__lt=0),
+                name="users_track_over_whole",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(role__in=["", *Role.values]), name="users_role_valid"),
             models.CheckConstraint(condition=Q(wallet_balance__gte=0), name="users_wallet_balance_non_negative"),
@@ -268,7 +281,8 @@ class Proficiency(models.TextChoices):
 
 class PromoterLanguage(models.Model):
     promoter = models.ForeignKey(PromoterDetails, on_delete=models.CASCADE, related_name="language_links")
-    language = models.ForeignKey(Language, on_delete=models.PROTECT)
+    # Indexed with the promoter (below), so "who speaks one of these" reads the index alone.
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, db_index=False)
     proficiency = models.CharField(max_length=20, choices=Proficiency.choices, default=Proficiency.FLUENT)
 
     class Meta:
@@ -276,6 +290,7 @@ class PromoterLanguage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["promoter", "language"], name="promoter_language_unique"),
         ]
+        indexes = [models.Index(fields=["language", "promoter"], name="promoter_languages_by_language")]
 
     def __str__(self):
         return f"{self.language} ({self.get_proficiency_display()})"
@@ -290,7 +305,8 @@ class Skill(SlugCatalogue):
 
 class PromoterSkill(models.Model):
     promoter = models.ForeignKey(PromoterDetails, on_delete=models.CASCADE, related_name="skill_links")
-    skill = models.ForeignKey(Skill, on_delete=models.PROTECT)
+    # Indexed with the promoter (below), so "who holds one of these" reads the index alone.
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, db_index=False)
     years_experience = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(60)])
 
     class Meta:
@@ -299,6 +315,7 @@ class PromoterSkill(models.Model):
             models.UniqueConstraint(fields=["promoter", "skill"], name="promoter_skill_unique"),
             models.CheckConstraint(condition=Q(years_experience__lte=60), name="promoter_skill_years_sane"),
         ]
+        indexes = [models.Index(fields=["skill", "promoter"], name="promoter_skills_by_skill")]
 
     def __str__(self):
         return str(self.skill)

@@ -4,6 +4,7 @@ and what each card has left to earn."""
 from django import forms
 from django.db.models import BigIntegerField, Case, F, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from campaigns import matching
 from campaigns.models import APPLICATION_TYPES, CampaignType
@@ -74,7 +75,12 @@ def left_to_earn(campaign) -> dict:
 
 
 def page_decorate(page, profile, *, best: bool) -> None:
+    """What each card shows beyond its row: its link (used twice; reversed here once), what is
+    left to earn, its languages' names and, in best-match order, the match and its reasons."""
+    catalogue = matching.Catalogue.load()
     for campaign in page:
+        campaign.detail_url = reverse("campaigns:promoter_detail", args=[campaign.public_id])
         campaign.left = left_to_earn(campaign)
+        campaign.language_names = [name for _pk, name in catalogue.languages_of(campaign)]
     if best:
-        matching.campaigns_match_page(page, profile)
+        matching.campaigns_match_page(page, profile, catalogue)

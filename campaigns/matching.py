@@ -19,9 +19,10 @@ reasons are worded in Python for the rows of the page only, from rows already fe
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import QuerySet, prefetch_related_objects
 
-from accounts.models import FollowerEstimate, PromoterLanguage, PromoterSkill, SocialPlatform, User
+from accounts.models import SocialPlatform, User
 from campaigns.models import Campaign, PromoterCampaign
 
 SKILL_POINTS, LANGUAGE_POINTS, CATEGORY_POINTS, AUDIENCE_POINTS, TRACK_POINTS = 30, 20, 10, 25, 15
@@ -76,7 +77,7 @@ class TrackRecord:
 
 @dataclass
 class PromoterProfile:
-    """What matching needs to know of one promoter (a handful of small queries, or prefetched rows)."""
+    """What matching needs to know of one promoter (one query, or prefetched rows)."""
 
     user_id: int
     languages: dict[int, str] = field(default_factory=dict)
@@ -92,23 +93,37 @@ def audience_points(followers: int) -> int:
     return min(AUDIENCE_POINTS, round(AUDIENCE_POINTS * math.log10(followers + 1) / AUDIENCE_FULL_AT_LOG10))
 
 
+# One round trip for the four lists (each row: kind, id, name or platform, followers).
+_PROFILE_SQL = """
+SELECT 'language', pl.language_id, l.name, NULL::bigint
+FROM promoter_languages pl JOIN languages l ON l.id = pl.language_id WHERE pl.promoter_id = %(details)s
+UNION ALL
+SELECT 'skill', ps.skill_id, s.name, NULL FROM promoter_skills ps JOIN skills s ON s.id = ps.skill_id
+WHERE ps.promoter_id = %(details)s
+UNION ALL
+SELECT 'platform', NULL, fe.platform, fe.followers FROM follower_estimates fe WHERE fe.promoter_id = %(details)s
+UNION ALL
+SELECT DISTINCT 'category', c.category_id, t.name, NULL::bigint
+FROM promoter_campaigns pc JOIN campaigns c ON c.id = pc.campaign_id JOIN advertiser_types t ON t.id = c.category_id
+WHERE pc.promoter_id = %(user)s
+"""
+
+
 def promoter_profile(user) -> PromoterProfile:
-    """Load one promoter's profile: four small queries, whatever the marketplace holds."""
+    """Load one promoter's profile: one query, whatever the marketplace holds."""
+    profile = PromoterProfile(user_id=user.pk, track=TrackRecord.of(user))
     details = getattr(user, "promoter_details", None)
     if details is None:
-        return PromoterProfile(user_id=user.pk, track=TrackRecord.of(user))
-    languages = dict(
-        PromoterLanguage.objects.filter(promoter=details).values_list("language_id", "language__name").order_by()
-    )
-    skills = dict(PromoterSkill.objects.filter(promoter=details).values_list("skill_id", "skill__name").order_by())
-    followers = dict(FollowerEstimate.objects.filter(promoter=details).values_list("platform", "followers").order_by())
-    categories = dict(
-        PromoterCampaign.objects.filter(promoter=user, campaign__category__isnull=False)
-        .values_list("campaign__category_id", "campaign__category__name")
-        .distinct()
-        .order_by()
-    )
-    return PromoterProfile(user.pk, languages, skills, followers, categories, TrackRecord.of(user))
+        return profile
+    lists = {"language": profile.languages, "skill": profile.skills, "category": profile.categories}
+    with connection.cursor() as cursor:
+        cursor.execute(_PROFILE_SQL, {"details": details.pk, "user": user.pk})
+        for kind, pk, name, followers in cursor.fetchall():
+            if kind == "platform":
+                profile.followers[name] = followers
+            else:
+                lists[kind][pk] = name
+    return profile
 
 
 def profile_from_prefetched(user) -> PromoterProfile:
@@ -136,15 +151,20 @@ def campaigns_best_match(campaigns: QuerySet, profile: PromoterProfile):
 
 def match_for(campaign: Campaign, profile: PromoterProfile) -> Match:
     """The score and its reasons; reads the campaign's prefetched languages and skills."""
-    languages = {language.pk: language.name for language in campaign.languages.all()}
-    skills = {skill.pk: skill.name for skill in campaign.skills.all()}
+    languages = [(language.pk, language.name) for language in campaign.languages.all()]
+    skills = [(skill.pk, skill.name) for skill in campaign.skills.all()]
+    return _match(campaign, profile, languages=languages, skills=skills)
+
+
+def _match(campaign: Campaign, profile: PromoterProfile, *, languages, skills) -> Match:
+    """The rules, given the campaign's languages and skills as (id, name) in their listed order."""
     reasons, score = [], 0
 
-    held = [name for pk, name in skills.items() if pk in profile.skills]
+    held = [name for pk, name in skills if pk in profile.skills]
     score += SKILL_POINTS * len(held) // len(skills) if skills else SKILL_POINTS // 2
     reasons += [Reason("skill", f"skilled in {name}") for name in held]
 
-    spoken = [name for pk, name in languages.items() if pk in profile.languages]
+    spoken = [name for pk, name in languages if pk in profile.languages]
     score += (LANGUAGE_POINTS if spoken else 0) if languages else LANGUAGE_POINTS // 2
     reasons += [Reason("language", f"speaks {name}") for name in spoken]
 
@@ -188,10 +208,45 @@ def _short_number(count: int) -> str:
     return str(count)
 
 
-def campaigns_match_page(campaigns, profile: PromoterProfile) -> None:
-    """Set `campaign.match` on each campaign of a page (prefetched languages and skills)."""
+@dataclass(frozen=True)
+class Catalogue:
+    """Every skill's and language's name, in the order pages list them (by name). Read once for a
+    page of campaigns, whose own skills and languages then come from the ids on their rows
+    (`skill_ids`, `language_ids`) rather than from a query of each one's links."""
+
+    skills: dict[int, str]
+    languages: dict[int, str]
+
+    @classmethod
+    def load(cls) -> "Catalogue":
+        catalogue = cls(skills={}, languages={})
+        with connection.cursor() as cursor:
+            cursor.execute(_CATALOGUE_SQL)
+            for kind, pk, name in cursor.fetchall():
+                getattr(catalogue, kind)[pk] = name
+        return catalogue
+
+    def skills_of(self, campaign: Campaign) -> list[tuple[int, str]]:
+        ids = set(campaign.skill_ids)
+        return [(pk, name) for pk, name in self.skills.items() if pk in ids]
+
+    def languages_of(self, campaign: Campaign) -> list[tuple[int, str]]:
+        ids = set(campaign.language_ids)
+        return [(pk, name) for pk, name in self.languages.items() if pk in ids]
+
+
+# Both small reference tables in one round trip, each by name as its model orders it.
+_CATALOGUE_SQL = """
+SELECT 'skills', id, name FROM skills UNION ALL SELECT 'languages', id, name FROM languages ORDER BY 1, 3
+"""
+
+
+def campaigns_match_page(campaigns, profile: PromoterProfile, catalogue: Catalogue) -> None:
+    """Set `campaign.match` on each campaign of a page, fresh from the database (its row's ids)."""
     for campaign in campaigns:
-        campaign.match = match_for(campaign, profile)
+        campaign.match = _match(
+            campaign, profile, languages=catalogue.languages_of(campaign), skills=catalogue.skills_of(campaign)
+        )
 
 
 # --- Advertiser side: rank promoters for one campaign ----------------------------------------------
@@ -203,6 +258,7 @@ def promoters_best_match(campaign: Campaign, *, limit: int = 10) -> list:
     ranking (campaigns.ranking), then the rows shown with their prefetched profiles."""
     from campaigns.ranking import promoters_ranked
 
+    prefetch_related_objects([campaign], "languages", "skills")  # read by the ranking and each match
     ranked = promoters_ranked(campaign, limit=limit)
     by_id = (
         User.objects.select_related("promoter_details")

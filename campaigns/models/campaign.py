@@ -12,6 +12,9 @@ from django.utils import timezone
 
 from accounts.models import SocialPlatform
 
+# A bit for each platform (Campaign.platform_bits).
+PLATFORM_BITS = {platform: 1 << index for index, platform in enumerate(SocialPlatform.values)}
+
 # Upper bounds: a typo ("30000000") must be refused cleanly, not overflow a sum later on.
 MAX_CPV_CENTS = 100_000  # $1,000 per 100 views
 MAX_VIEWS = 100_000_000
@@ -76,22 +79,24 @@ def _not_null(*fields):
     return Q(**{f"{name}__isnull": False for name in fields})
 
 
+def _listed() -> Q:
+    """What promoters see in the marketplace.
+
+    Active Visibility/Salesman campaigns, and Consultant/Seller campaigns that have not selected
+    a promoter yet, from "awaiting funding" on: those are funded with the *accepted* amount, so
+    they must take applications before they can be funded and go live.
+    """
+    return Q(status=CampaignStatus.ACTIVE, campaign_type__in=JOINABLE_TYPES) | Q(
+        status__in=[CampaignStatus.AWAITING_FUNDING, CampaignStatus.ACTIVE],
+        campaign_type__in=APPLICATION_TYPES,
+        has_selected_promoter=False,
+    )
+
+
 class CampaignQuerySet(models.QuerySet):
     def listed(self):
-        """What promoters see in the marketplace.
-
-        Active Visibility/Salesman campaigns, and Consultant/Seller campaigns that have not
-        selected a promoter yet, from "awaiting funding" on: those are funded with the *accepted*
-        amount, so they must take applications before they can be funded and go live.
-        """
-        return self.filter(
-            Q(status=CampaignStatus.ACTIVE, campaign_type__in=JOINABLE_TYPES)
-            | Q(
-                status__in=[CampaignStatus.AWAITING_FUNDING, CampaignStatus.ACTIVE],
-                campaign_type__in=APPLICATION_TYPES,
-                has_selected_promoter=False,
-            )
-        )
+        """What promoters see in the marketplace (`_listed`)."""
+        return self.filter(_listed())
 
 
 # The terms an advertiser writes; everything else on a campaign is the platform's to set.
@@ -139,6 +144,24 @@ class Campaign(models.Model):
         blank=True,
         help_text="Platforms the campaign wants reach on; empty means any.",
     )
+    # The targeted platforms as bits (PLATFORM_BITS), for the best-match score: a bit test per
+    # platform costs a fraction of a lookup in the array; the database keeps it.
+    platform_bits = models.GeneratedField(
+        expression=sum(
+            (
+                models.Case(models.When(platforms__contains=[platform], then=bit), default=0)
+                for platform, bit in PLATFORM_BITS.items()
+            ),
+            start=models.Value(0),
+        ),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+    # Copies of the skills' and languages' ids for the best-match score (campaigns.ranking): the
+    # database derives them from the link tables (campaigns/sql/campaign_matching_ids_v1.sql)
+    # and recomputes them whenever a save names them, so Python never keeps them up to date.
+    skill_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
+    language_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
     start_date = models.DateField()
     end_date = models.DateField()
     currency = models.CharField(max_length=3, default="usd", editable=False)
@@ -179,6 +202,15 @@ class Campaign(models.Model):
         indexes = [
             models.Index(fields=["status", "campaign_type"], name="campaigns_status_type_idx"),
             models.Index(fields=["advertiser", "-created_at"], name="campaigns_advertiser_idx"),
+            # The listed campaigns in the marketplace's "newest" order: counting a marketplace page
+            # reads this index alone. Its condition is the one listed() filters on; were they to
+            # differ, queries would only stop using it.
+            models.Index(
+                models.F("published_at").desc(nulls_last=True),
+                models.F("id").desc(),
+                condition=_listed(),
+                name="campaigns_listed_newest_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(campaign_type__in=CampaignType.values), name="campaigns_type_valid"),

@@ -25,11 +25,8 @@ from campaigns.views.access import LIST_PAGE_SIZE, MARKETPLACE_PAGE_SIZE, error_
 @require_GET
 def marketplace(request):
     form = MarketplaceFilterForm(request.GET or None)
-    campaigns = (
-        Campaign.objects.listed()
-        .select_related("category", "advertiser__advertiser_details")
-        .prefetch_related("languages", "skills")
-    )
+    # Skills and languages are read from each row's ids (matching.Catalogue), not prefetched.
+    campaigns = Campaign.objects.listed().select_related("category", "advertiser__advertiser_details")
     if form.is_bound:
         campaigns = form.filter(campaigns)
     order_form = marketplace_orders.MarketplaceOrderForm(request.GET)
