@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0010_listed_campaigns_index'),
+        ('campaigns', '0012_listed_campaigns_index'),
     ]
 
     operations = [

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("campaigns", "0009_campaign_matching_ids")]
+    dependencies = [("campaigns", "0011_campaign_matching_ids")]
 
     operations = [
         migrations.AddIndex(

@@ -27,7 +27,7 @@ def _ids_field():
 
 
 class Migration(migrations.Migration):
-    dependencies = [("campaigns", "0008_platform_reference_rates")]
+    dependencies = [("campaigns", "0010_reason_code_constraints")]
 
     operations = [
         migrations.AddField(model_name="campaign", name="skill_ids", field=_ids_field()),

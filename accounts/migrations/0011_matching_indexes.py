@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0009_performance_backfill"),
+        ("accounts", "0010_roles_for_pricing_and_disputes"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
