@@ -4,7 +4,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 
 from django import forms
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.forms import validate_http_url
 from accounts.models import AdvertiserType, Language, Skill, SocialPlatform
@@ -444,11 +447,35 @@ class WorkForm(forms.Form):
         return cleaned
 
 
+class PlainSelect(forms.Select):
+    """A single select written out in Python. Django renders each option through a template of
+    its own, which on the marketplace (the page promoters load most) cost a few milliseconds
+    per page for the category and language lists; the HTML is the same."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option, mark_safe(" selected") if str(option) in chosen else "", label)
+                for option, label in self.choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )
+
+
 class MarketplaceFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search")
-    type = forms.ChoiceField(choices=[("", "Any type"), *CampaignType.choices], required=False)
-    category = forms.ModelChoiceField(queryset=AdvertiserType.objects.all(), required=False, empty_label="Any category")
-    language = forms.ModelChoiceField(queryset=Language.objects.all(), required=False, empty_label="Any language")
+    type = forms.ChoiceField(choices=[("", "Any type"), *CampaignType.choices], required=False, widget=PlainSelect)
+    category = forms.ModelChoiceField(
+        queryset=AdvertiserType.objects.all(), required=False, empty_label="Any category", widget=PlainSelect
+    )
+    language = forms.ModelChoiceField(
+        queryset=Language.objects.all(), required=False, empty_label="Any language", widget=PlainSelect
+    )
     min_rate = forms.DecimalField(
         required=False,
         min_value=0,

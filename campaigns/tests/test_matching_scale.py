@@ -315,3 +315,29 @@ def test_a_promoter_outside_the_candidates_still_wins_on_audience_track_and_ties
     speaker = _promoter(languages=languages[:1], followers=2_000_000, completed=1)  # 0 + 20 + 0 + 25 + 15
     assert ranking.promoters_ranked(campaign, limit=1) == [(speaker.pk, 60)]
     assert ranking.promoters_ranked(campaign, limit=3) == [(speaker.pk, 60), (outsider.pk, 40), (holder.pk, 40)]
+
+
+def test_the_marketplace_filters_render_as_django_would_with_the_choice_kept(client):
+    """The filter selects are written out in Python for speed: same options, the chosen one
+    selected, labelled and described like any other field."""
+    from django import forms as django_forms
+
+    from accounts.models import Language
+    from campaigns.forms import MarketplaceFilterForm
+
+    german = Language.objects.order_by("pk")[1]
+    for data in ({}, {"type": "seller", "language": str(german.pk)}, {"language": "nonsense"}):
+        form = MarketplaceFilterForm(data or None)
+        form.is_valid()
+        for name in ("type", "category", "language"):
+            field = form[name]
+            django_html = field.as_widget(widget=django_forms.Select(choices=field.field.choices))
+            assert _options(str(field)) == _options(django_html), (name, data)
+            assert f'id="id_{name}"' in str(field)
+    assert 'aria-invalid="true"' in str(MarketplaceFilterForm({"language": "nonsense"})["language"])
+
+
+def _options(html: str) -> list[str]:
+    import re
+
+    return re.findall(r"<option[^>]*>[^<]*</option>", html)
