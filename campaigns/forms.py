@@ -4,10 +4,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 
 from django import forms
-from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from accounts.forms import validate_http_url
 from accounts.models import AdvertiserType, Language, Skill, SocialPlatform
@@ -26,6 +23,7 @@ from campaigns.models import (
     TrackingMethod,
     WorkReviewReason,
 )
+from campaigns.widgets import PlainSelect
 
 MAX_CAMPAIGN_YEARS = 5
 MAX_WORK_FILE_BYTES = 10 * 1024 * 1024
@@ -445,26 +443,6 @@ class WorkForm(forms.Form):
         if not self.errors and not (cleaned.get("text", "").strip() or cleaned.get("link") or cleaned.get("file")):
             raise forms.ValidationError("Add notes, a link or a file.")
         return cleaned
-
-
-class PlainSelect(forms.Select):
-    """A single select written out in Python. Django renders each option through a template of
-    its own, which on the marketplace (the page promoters load most) cost a few milliseconds
-    per page for the category and language lists; the HTML is the same."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        chosen = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option, mark_safe(" selected") if str(option) in chosen else "", label)
-                for option, label in self.choices
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
-        )
 
 
 class MarketplaceFilterForm(forms.Form):

@@ -46,9 +46,9 @@ from billing.services.funding import (
     funding_record_success,
     funding_sync,
     paused_for,
-    payment_intents_reconcile,
 )
 from billing.services.quotes import FundingQuote, funding_purpose, funding_quote
+from billing.services.reconcile import payment_intents_reconcile
 from billing.services.refunds import (
     campaign_closed_refund,
     campaign_refund_unused,

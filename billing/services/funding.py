@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -485,27 +485,3 @@ def funding_for_return(*, user, intent_public_id) -> StripePaymentIntent:
     if intent is None:
         raise BillingError("That payment was not found.")
     return funding_sync(intent=intent)
-
-
-def payment_intents_reconcile(*, older_than_minutes: int = 5, limit: int = 100) -> int:
-    """Re-read payments left unsettled (crash between steps, lost webhook). Safe to run twice."""
-    cutoff = timezone.now() - timezone.timedelta(minutes=older_than_minutes)
-    since = timezone.now() - timezone.timedelta(days=2)
-    # A bank debit may take a week to settle (4 business days and a weekend).
-    bank_since = timezone.now() - timezone.timedelta(days=10)
-    rows = (
-        StripePaymentIntent.objects.filter(updated_at__lte=cutoff)
-        .filter(
-            Q(status__in=[IntentStatus.PENDING, IntentStatus.OPEN, IntentStatus.REQUIRES_ACTION], created_at__gte=since)
-            | Q(status=IntentStatus.PROCESSING, created_at__gte=bank_since)
-        )
-        .order_by("pk")[:limit]
-    )
-    done = 0
-    for intent in rows:
-        try:
-            funding_sync(intent=intent)
-            done += 1
-        except GatewayError as error:
-            logger.warning("reconcile of intent %s failed: %s", intent.pk, error)
-    return done
