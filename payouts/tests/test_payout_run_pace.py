@@ -183,8 +183,9 @@ def test_an_immediate_payment_goes_ahead_of_a_run_that_keeps_the_budget_empty(pa
     finds one at once, from the reserve the run leaves."""
     from billing import ratelimit
 
-    # 2 transfers a second, half kept for payments: the run may take one only from a full bucket.
-    settings.STRIPE_ENDPOINT_RATE_LIMIT_PER_SECOND = 2
+    # 4 transfers a second, half kept for payments: the run may take one only while 3 are left,
+    # so payments find 2 (not just 1: a token another sender takes meanwhile must not decide it).
+    settings.STRIPE_ENDPOINT_RATE_LIMIT_PER_SECOND = 4
     settings.STRIPE_RATE_LIMIT_BULK_RESERVE = 0.5
     settings.STRIPE_RATE_LIMIT_HEADROOM = 1.0
     connect_ready(paced, promoter)
