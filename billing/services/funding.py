@@ -346,7 +346,7 @@ def _other_payment_pages_close(processing: StripePaymentIntent) -> None:
         except GatewayUnavailable:
             continue  # still open: the reconciliation or its own webhook settles it later
         except GatewayError:
-            funding_sync(intent=page)  # no longer open at Stripe: paid or expired already
+            _page_settle_quietly(page)  # no longer open at Stripe: paid or expired already
             continue
         _intent_record(
             page,
@@ -354,6 +354,15 @@ def _other_payment_pages_close(processing: StripePaymentIntent) -> None:
             failure_reason_code=PaymentFailure.OTHER_PAYMENT_PROCESSING,
             failure_reason="A bank payment for this campaign is processing.",
         )
+
+
+def _page_settle_quietly(page: StripePaymentIntent) -> None:
+    """Record what became of another payment page; a failure here must not turn the bank
+    payment being recorded into an error for the advertiser: the reconciliation reads it later."""
+    try:
+        funding_sync(intent=page)
+    except GatewayError as error:
+        logger.warning("payment page %s not re-read after a bank payment started: %s", page.pk, error)
 
 
 def funding_record_success(

@@ -395,3 +395,36 @@ def test_a_bank_payment_after_a_declined_card_on_the_same_page_is_a_new_attempt(
     assert services.funding_sync(intent=page).status == IntentStatus.SUCCEEDED
     assert services.campaign_budget_remaining(campaign) == 6000
     assert ledger_audit().clean
+
+
+def test_a_page_that_cannot_be_re_read_does_not_fail_the_bank_payment(client, banked, stripe_sim, monkeypatch):
+    """Closing the other pages is housekeeping: if Stripe cannot be asked about one, the bank
+    payment is still recorded as processing and the advertiser sees no error."""
+    campaign = CampaignFactory(awaiting_funding=True, cpv=300, max_views=2000)
+    quote = services.funding_quote(campaign=campaign)
+    card_page, bank_page = (
+        services.funding_checkout_start(
+            campaign=campaign, actor=campaign.advertiser, quote=quote, return_url="http://testserver/back/"
+        )
+        for _ in range(2)
+    )
+    stripe_sim.pay_checkout_session(bank_page.stripe_checkout_session_id, account_number=SUCCEEDS)
+    stripe_sim.pay_checkout_session(card_page.stripe_checkout_session_id)  # already paid: cannot expire
+    real_retrieve = gateway.payment_intent_retrieve
+
+    def unreachable_for_the_card_page(payment_intent_id):
+        pi = real_retrieve(payment_intent_id)
+        if pi.metadata.get("intent_row_id") == str(card_page.pk):
+            raise gateway.GatewayUnavailable("Stripe did not answer.")
+        return pi
+
+    monkeypatch.setattr(gateway, "payment_intent_retrieve", unreachable_for_the_card_page)
+
+    assert services.funding_sync(intent=bank_page).status == IntentStatus.PROCESSING
+    card_page.refresh_from_db()
+    assert card_page.status == IntentStatus.OPEN  # left for the reconciliation
+    monkeypatch.setattr(gateway, "payment_intent_retrieve", real_retrieve)
+    services.payment_intents_reconcile(older_than_minutes=0)
+    card_page.refresh_from_db()
+    assert card_page.status == IntentStatus.SUCCEEDED
+    assert ledger_audit().clean
