@@ -300,3 +300,40 @@ def test_budget_left_counts_the_fixed_fees_per_sale_taken_from_it(advertiser):
     assert advertiser_summary_part(advertiser)["remaining"] == left
     (row,) = advertiser_campaigns_part(advertiser)["campaign_rows"]
     assert (row.spent, row.fees_taken, row.remaining) == (2_000, 50, left)
+
+
+def test_waiting_items_cost_no_query_of_their_own(advertiser_client, advertiser):
+    """The items read only the columns they show: a column missing from the query would be
+    fetched once per item when the page draws it."""
+    url = reverse("reporting:advertiser_dashboard") + "?part=actions"
+    nothing_waiting = _queries(advertiser_client, url, **HTMX)
+    _advertiser_world(advertiser, campaigns=4)
+    CampaignFactory(advertiser=advertiser, title="Unfunded launch", awaiting_funding=True)
+
+    with CaptureQueriesContext(connection) as captured:
+        body = advertiser_client.get(url, **HTMX).content.decode()
+
+    assert len(captured) == nothing_waiting
+    assert "Applications to answer" in body and "Work to review" in body and "Unfunded launch" in body
+
+
+def test_campaign_rows_show_each_type_and_escape_what_advertisers_typed(advertiser_client, advertiser):
+    visibility = _participation(campaign_type="visibility", advertiser=advertiser, title="<b>Views</b> & co")
+    salesman = _participation(campaign_type="salesman", advertiser=advertiser, title="Sales push")
+    _sale(salesman, order_id="o-1")
+    _participation(campaign_type="consultant", advertiser=advertiser, title="Advice")
+    unfunded = CampaignFactory(advertiser=advertiser, title="Unfunded", awaiting_funding=True)
+
+    body = advertiser_client.get(reverse("reporting:advertiser_dashboard") + "?part=campaigns", **HTMX)
+    html = body.content.decode()
+
+    assert "&lt;b&gt;Views&lt;/b&gt; &amp; co" in html and "<b>Views" not in html
+    detail = reverse("campaigns:advertiser_detail", args=[visibility.campaign.public_id])
+    assert f'<a href="{detail}">' in html
+    views = f"0 of {visibility.campaign.max_views:,} views (0%) · 1 promoter"
+    assert views in html
+    assert "0 verified sales" in html and f'<a href="{reverse("tracking:sales_queue")}">1 to verify</a>' in html
+    assert "Promoter selected" in html
+    assert f'href="{reverse("billing:fund", args=[unfunded.public_id])}">Fund it</a>' in html
+    assert "$200.00 spent of" not in html and "<strong>$200.00</strong> left" in html
+    assert 'aria-valuenow="0"' in html and "Not funded yet" in html
