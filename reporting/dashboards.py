@@ -55,6 +55,17 @@ WORK_ITEM_FIELDS = (
     "deliverable__promoter_campaign__campaign__public_id",
     "deliverable__promoter_campaign__campaign__title",
 )
+# What a row of the campaigns table (reporting/templatetags/dashboard_rows.py) shows.
+CAMPAIGN_ROW_FIELDS = (
+    "public_id",
+    "title",
+    "status",
+    "campaign_type",
+    "has_selected_promoter",
+    "paid_views",
+    "max_views",
+    "created_at",
+)
 CAMPAIGN_ITEM_FIELDS = ("public_id", "title", "status", "campaign_type", "has_selected_promoter", "updated_at")
 
 # Campaigns needing the advertiser first, finished ones last.
@@ -155,9 +166,12 @@ class CampaignRow:
 def advertiser_campaigns_part(user, *, today=None) -> dict:
     """Every campaign (needing attention first) with its budget bar and this month's spend."""
     today = today or timezone.localdate()
-    campaigns = list(Campaign.objects.filter(advertiser=user).order_by("-created_at")[:CAMPAIGNS_SHOWN])
+    newest = Campaign.objects.filter(advertiser=user).order_by("-created_at")[:CAMPAIGNS_SHOWN]
+    campaigns = list(newest.only(*CAMPAIGN_ROW_FIELDS))
     rows = {campaign.pk: CampaignRow(campaign=campaign) for campaign in campaigns}
-    ids = list(rows)
+    # A subquery rather than the list of ids: each id of a list is a parameter Django resolves
+    # one by one, in each of the four queries below.
+    ids = newest.values("pk")
     for values in (
         CampaignBudgetAllocation.objects.filter(campaign_id__in=ids)
         .values("campaign_id")
