@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.countries import COUNTRIES
+from campaignplatform.constraints import amounts_check, choice_check
 
 
 class Role(models.TextChoices):
@@ -92,8 +93,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(role__in=["", *Role.values]), name="users_role_valid"),
-            models.CheckConstraint(condition=Q(wallet_balance__gte=0), name="users_wallet_balance_non_negative"),
+            choice_check("role", Role, name="users_role_valid", blank=True),
+            amounts_check(name="users_wallet_balance_non_negative", non_negative=("wallet_balance",)),
             # An empty string would collide with other empty strings; "no uid" is NULL.
             models.CheckConstraint(condition=~Q(firebase_uid=""), name="users_firebase_uid_not_blank"),
         ]
@@ -193,10 +194,7 @@ class AdvertiserDetails(models.Model):
         permissions = [("verify_advertiser", "Can verify or reject advertisers")]
         verbose_name_plural = "advertiser details"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(verification_status__in=VerificationStatus.values),
-                name="advertiser_details_status_valid",
-            ),
+            choice_check("verification_status", VerificationStatus, name="advertiser_details_status_valid"),
             models.CheckConstraint(
                 condition=Q(verification_status="verified", verified_at__isnull=False)
                 | ~Q(verification_status="verified"),
@@ -250,7 +248,7 @@ class PromoterDetails(models.Model):
         verbose_name_plural = "promoter details"
         constraints = [
             models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="promoter_details_country_iso2"),
-            models.CheckConstraint(condition=Q(age_range__in=["", *AgeRange.values]), name="promoter_age_range_valid"),
+            choice_check("age_range", AgeRange, name="promoter_age_range_valid", blank=True),
         ]
 
     def __str__(self):
@@ -346,8 +344,8 @@ class FollowerEstimate(models.Model):
         ordering = ["-followers"]
         constraints = [
             models.UniqueConstraint(fields=["promoter", "platform"], name="follower_estimate_one_per_platform"),
-            models.CheckConstraint(condition=Q(followers__gte=0), name="follower_estimate_non_negative"),
-            models.CheckConstraint(condition=Q(platform__in=SocialPlatform.values), name="follower_platform_valid"),
+            amounts_check(name="follower_estimate_non_negative", non_negative=("followers",)),
+            choice_check("platform", SocialPlatform, name="follower_platform_valid"),
         ]
 
     def __str__(self):

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from campaignplatform.constraints import amounts_check
 from campaignplatform.reasons import code_of, reason_text
 
 
@@ -179,7 +180,7 @@ class Wallet(models.Model):
                 & Q(direct_paid_total__gte=0, paid_out_total__gte=0),
                 name="wallet_figures_non_negative",
             ),
-            models.CheckConstraint(condition=Q(minimum_threshold__gte=0), name="wallet_threshold_non_negative"),
+            amounts_check(name="wallet_threshold_non_negative", non_negative=("minimum_threshold",)),
         ]
 
     def __str__(self):
@@ -284,7 +285,7 @@ class StripeTransfer(models.Model):
         db_table = "stripe_transfers"
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="stripe_transfer_amount_positive"),
+            amounts_check(name="stripe_transfer_amount_positive", positive=("amount",)),
             models.CheckConstraint(
                 condition=Q(kind="immediate", work__isnull=False, resend_of__isnull=True)
                 | Q(kind="immediate", work__isnull=True, resend_of__isnull=False)
@@ -344,7 +345,7 @@ class PayoutRecord(models.Model):
         ordering = ["-period", "promoter_id"]
         constraints = [
             models.UniqueConstraint(fields=["promoter", "period"], name="payout_once_per_promoter_and_period"),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive"),
+            amounts_check(name="payout_amount_positive", positive=("amount",)),
         ]
 
     def __str__(self):

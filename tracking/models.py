@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from campaignplatform.constraints import amount_range_check, amounts_check, choice_check, coded_reason_check
 from campaignplatform.reasons import reason_text
 from campaigns.models import MAX_BUDGET_CENTS
 
@@ -177,11 +178,7 @@ class ViewAccrual(models.Model):
 
     class Meta:
         db_table = "view_accruals"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(accrued_views__gte=0, accrued_cents__gte=0), name="view_accrual_non_negative"
-            )
-        ]
+        constraints = [amounts_check(name="view_accrual_non_negative", non_negative=("accrued_views", "accrued_cents"))]
 
     def __str__(self):
         return f"{self.participation_id}: {self.accrued_cents} cents for {self.accrued_views} views"
@@ -318,16 +315,15 @@ class SaleRecord(models.Model):
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "order_id"], name="sale_once_per_order"),
-            models.CheckConstraint(
-                condition=Q(amount_cents__gt=0, amount_cents__lte=MAX_SALE_CENTS), name="sale_amount_sane"
+            amount_range_check("amount_cents", most=MAX_SALE_CENTS, name="sale_amount_sane"),
+            choice_check("status", SaleStatus, name="sale_status_valid"),
+            amounts_check(
+                name="sale_commission_non_negative", non_negative=("commission_cents", "commission_fee_cents")
             ),
-            models.CheckConstraint(condition=Q(status__in=SaleStatus.values), name="sale_status_valid"),
-            models.CheckConstraint(
-                condition=Q(commission_cents__gte=0, commission_fee_cents__gte=0), name="sale_commission_non_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(status=SaleStatus.REJECTED, decision_reason_code__in=SaleRejectionReason.values)
-                | (~Q(status=SaleStatus.REJECTED) & Q(decision_reason_code="")),
+            coded_reason_check(
+                when={"status": SaleStatus.REJECTED},
+                code_field="decision_reason_code",
+                reasons=SaleRejectionReason,
                 name="sale_rejected_has_reason",
             ),
         ]
@@ -393,7 +389,7 @@ class CommissionDeduction(models.Model):
         db_table = "commission_deductions"
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0, fee_cents__gte=0), name="deduction_amount_positive")
+            amounts_check(name="deduction_amount_positive", positive=("amount_cents",), non_negative=("fee_cents",))
         ]
         indexes = [models.Index(fields=["promoter", "applied_at"], name="deductions_open_idx")]
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from billing.models.ledger import Transaction
 from billing.models.payments import PaymentMethod, StripePaymentIntent
+from campaignplatform.constraints import amounts_check
 from campaignplatform.reasons import code_of, reason_text
 
 
@@ -122,7 +123,7 @@ class PlatformFee(models.Model):
     class Meta:
         db_table = "platform_fees"
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="platform_fee_positive")]
+        constraints = [amounts_check(name="platform_fee_positive", positive=("amount",))]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.amount}"
@@ -151,7 +152,7 @@ class AdvertiserSpend(models.Model):
         ordering = ["-date", "campaign_id"]
         constraints = [
             models.UniqueConstraint(fields=["advertiser", "campaign", "date"], name="advertiser_spend_daily"),
-            models.CheckConstraint(condition=Q(amount_spent__gte=0, fee_amount__gte=0), name="advertiser_spend_sane"),
+            amounts_check(name="advertiser_spend_sane", non_negative=("amount_spent", "fee_amount")),
         ]
 
     def __str__(self):

@@ -2,10 +2,10 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 from billing.models.charges import AdvertiserCharge
 from billing.models.payments import CampaignBudgetAllocation
+from campaignplatform.constraints import amounts_check
 
 
 class DisputeStatus(models.TextChoices):
@@ -44,9 +44,10 @@ class Dispute(models.Model):
         db_table = "disputes"
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(amount__gt=0, budget_covered__gte=0, fee_covered__gte=0, loss__gte=0),
+            amounts_check(
                 name="dispute_amounts_sane",
+                positive=("amount",),
+                non_negative=("budget_covered", "fee_covered", "loss"),
             ),
         ]
 
@@ -67,9 +68,7 @@ class DisputeHold(models.Model):
         db_table = "dispute_holds"
         constraints = [
             models.UniqueConstraint(fields=["dispute", "allocation"], name="dispute_hold_once_per_allocation"),
-            models.CheckConstraint(
-                condition=Q(budget_amount__gte=0, fee_amount__gte=0), name="dispute_hold_amounts_non_negative"
-            ),
+            amounts_check(name="dispute_hold_amounts_non_negative", non_negative=("budget_amount", "fee_amount")),
         ]
 
     def __str__(self):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from campaignplatform.constraints import choice_check
 from campaignplatform.reasons import code_of, reason_text
 
 
@@ -238,7 +239,7 @@ class StripePaymentIntent(models.Model):
                 ),
                 name="payment_intent_amounts_add_up",
             ),
-            models.CheckConstraint(condition=Q(status__in=IntentStatus.values), name="payment_intent_status_valid"),
+            choice_check("status", IntentStatus, name="payment_intent_status_valid"),
         ]
 
     def __str__(self):

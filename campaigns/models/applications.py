@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from campaignplatform.constraints import amount_range_check, choice_check, coded_reason_check
 from campaignplatform.reasons import reason_text
 from campaigns.models.campaign import MAX_BUDGET_CENTS, Campaign
 
@@ -93,19 +94,16 @@ class CampaignApplication(models.Model):
                 condition=Q(status="accepted"),
                 name="campaign_application_one_accepted",
             ),
-            models.CheckConstraint(
-                condition=Q(status__in=ApplicationStatus.values), name="campaign_application_status_valid"
-            ),
+            choice_check("status", ApplicationStatus, name="campaign_application_status_valid"),
             models.CheckConstraint(
                 condition=Q(proposed_amount__gt=0, proposed_amount__lte=MAX_BUDGET_CENTS)
                 & Q(current_amount__gt=0, current_amount__lte=MAX_BUDGET_CENTS),
                 name="campaign_application_amounts_sane",
             ),
-            models.CheckConstraint(
-                condition=Q(
-                    status__in=DECIDED_APPLICATION_STATUSES, decision_reason_code__in=ApplicationDecisionReason.values
-                )
-                | (~Q(status__in=DECIDED_APPLICATION_STATUSES) & Q(decision_reason_code="")),
+            coded_reason_check(
+                when={"status__in": DECIDED_APPLICATION_STATUSES},
+                code_field="decision_reason_code",
+                reasons=ApplicationDecisionReason,
                 name="campaign_application_decided_has_reason",
             ),
         ]
@@ -168,11 +166,8 @@ class ApplicationMessage(models.Model):
         db_table = "application_messages"
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=MessageKind.values), name="application_message_kind_valid"),
-            models.CheckConstraint(
-                condition=Q(amount__isnull=True) | Q(amount__gt=0, amount__lte=MAX_BUDGET_CENTS),
-                name="application_message_amount_sane",
-            ),
+            choice_check("kind", MessageKind, name="application_message_kind_valid"),
+            amount_range_check("amount", most=MAX_BUDGET_CENTS, name="application_message_amount_sane", null=True),
         ]
 
     def __str__(self):

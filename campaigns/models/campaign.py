@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import SocialPlatform
+from campaignplatform.constraints import choice_check
 
 # A bit for each platform (Campaign.platform_bits).
 PLATFORM_BITS = {platform: 1 << index for index, platform in enumerate(SocialPlatform.values)}
@@ -213,16 +214,14 @@ class Campaign(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(campaign_type__in=CampaignType.values), name="campaigns_type_valid"),
-            models.CheckConstraint(condition=Q(status__in=CampaignStatus.values), name="campaigns_status_valid"),
+            choice_check("campaign_type", CampaignType, name="campaigns_type_valid"),
+            choice_check("status", CampaignStatus, name="campaigns_status_valid"),
             models.CheckConstraint(condition=Q(currency="usd"), name="campaigns_currency_usd"),
             models.CheckConstraint(
                 condition=Q(platforms__contained_by=SocialPlatform.values), name="campaigns_platforms_valid"
             ),
             models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="campaigns_end_after_start"),
-            models.CheckConstraint(
-                condition=Q(tracking_method__in=["", *TrackingMethod.values]), name="campaigns_tracking_method_valid"
-            ),
+            choice_check("tracking_method", TrackingMethod, name="campaigns_tracking_method_valid", blank=True),
             models.CheckConstraint(
                 condition=Q(paid_views__gte=0) & (Q(max_views__isnull=True) | Q(paid_views__lte=models.F("max_views"))),
                 name="campaigns_paid_views_within_max",

@@ -4,9 +4,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
+from campaignplatform.constraints import amount_range_check, choice_check
 from campaigns.models.campaign import Campaign
 
 
@@ -31,7 +31,7 @@ class CampaignInvitation(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "promoter"], name="campaign_invitation_once"),
-            models.CheckConstraint(condition=Q(status__in=InvitationStatus.values), name="campaign_invitation_status"),
+            choice_check("status", InvitationStatus, name="campaign_invitation_status"),
         ]
 
     def __str__(self):
@@ -56,10 +56,7 @@ class PlatformReferenceRate(models.Model):
         db_table = "platform_reference_rates"
         ordering = ["platform"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(cents_per_thousand_followers__gt=0, cents_per_thousand_followers__lte=1_000_000),
-                name="platform_reference_rate_sane",
-            ),
+            amount_range_check("cents_per_thousand_followers", most=1_000_000, name="platform_reference_rate_sane"),
         ]
 
     def __str__(self):

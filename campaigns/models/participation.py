@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from campaignplatform.constraints import amount_range_check, amounts_check, choice_check, coded_reason_check
 from campaignplatform.reasons import reason_text
 from campaigns.models.applications import CampaignApplication
 from campaigns.models.campaign import MAX_BUDGET_CENTS, TRACKING_CODE_LENGTH, Campaign, CampaignType, http_url_validator
@@ -54,16 +55,13 @@ class PromoterCampaign(models.Model):
         ordering = ["-joined_at"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "promoter"], name="promoter_campaign_unique"),
-            models.CheckConstraint(
-                condition=Q(status__in=ParticipationStatus.values), name="promoter_campaign_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(budget_held__gte=0, spent_budget__gte=0, views_generated__gte=0),
+            choice_check("status", ParticipationStatus, name="promoter_campaign_status_valid"),
+            amounts_check(
                 name="promoter_campaign_counters_non_negative",
+                non_negative=("budget_held", "spent_budget", "views_generated"),
             ),
-            models.CheckConstraint(
-                condition=Q(agreed_amount__isnull=True) | Q(agreed_amount__gt=0, agreed_amount__lte=MAX_BUDGET_CENTS),
-                name="promoter_campaign_agreed_amount_sane",
+            amount_range_check(
+                "agreed_amount", most=MAX_BUDGET_CENTS, name="promoter_campaign_agreed_amount_sane", null=True
             ),
             models.CheckConstraint(
                 condition=Q(final_payout_amount__isnull=True) | Q(final_payout_amount__gte=0),
@@ -107,12 +105,8 @@ class CampaignDeliverable(models.Model):
         db_table = "campaign_deliverables"
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(amount__gt=0, amount__lte=MAX_BUDGET_CENTS), name="campaign_deliverable_amount_sane"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=DeliverableStatus.values), name="campaign_deliverable_status_valid"
-            ),
+            amount_range_check("amount", most=MAX_BUDGET_CENTS, name="campaign_deliverable_amount_sane"),
+            choice_check("status", DeliverableStatus, name="campaign_deliverable_status_valid"),
         ]
 
     def __str__(self):
@@ -182,11 +176,12 @@ class CampaignWork(models.Model):
         ordering = ["-submitted_at", "-id"]
         indexes = [models.Index(fields=["status", "auto_approve_after"], name="campaign_works_due_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=WorkStatus.values), name="campaign_work_status_valid"),
+            choice_check("status", WorkStatus, name="campaign_work_status_valid"),
             models.CheckConstraint(condition=~Q(text="", link="", file=""), name="campaign_work_not_empty"),
-            models.CheckConstraint(
-                condition=Q(status__in=SENT_BACK_WORK_STATUSES, review_reason_code__in=WorkReviewReason.values)
-                | (~Q(status__in=SENT_BACK_WORK_STATUSES) & Q(review_reason_code="")),
+            coded_reason_check(
+                when={"status__in": SENT_BACK_WORK_STATUSES},
+                code_field="review_reason_code",
+                reasons=WorkReviewReason,
                 name="campaign_work_sent_back_has_reason",
             ),
         ]
