@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.models import Role
 from campaignplatform.constraints import amounts_check
 from campaignplatform.reasons import code_of, reason_text
 
@@ -372,9 +373,8 @@ class PeriodClose(models.Model):
         return f"Close of {self.period:%Y-%m}"
 
 
-class SummaryRole(models.TextChoices):
-    ADVERTISER = "advertiser", "Advertiser"
-    PROMOTER = "promoter", "Promoter"
+# A statement is an advertiser's or a promoter's: the role of the user it is for.
+SummaryRole = Role
 
 
 class BillingPeriodSummary(models.Model):

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Role
 from campaignplatform.constraints import amount_range_check, choice_check, coded_reason_check
 from campaignplatform.reasons import reason_text
 from campaigns.models.campaign import MAX_BUDGET_CENTS, Campaign
@@ -51,9 +52,8 @@ APPLICATION_REJECTION_REASONS = (
 )
 
 
-class Party(models.TextChoices):
-    ADVERTISER = "advertiser", "Advertiser"
-    PROMOTER = "promoter", "Promoter"
+# The two sides of a negotiation are the two roles: the campaign's advertiser and the promoter.
+Party = Role
 
 
 class CampaignApplication(models.Model):
