@@ -199,7 +199,14 @@ def _review_reason_checked(*, code: str, note: str, work_status: str) -> tuple[s
     return code, note
 
 
-def _work_review(*, work: CampaignWork, actor, code: str, note: str, work_status: str, deliverable_status: str):
+# A review that sends work back leaves its milestone in the same state: open for a new version, or closed unpaid.
+_DELIVERABLE_STATUS_AFTER = {
+    WorkStatus.REVISION_REQUESTED: DeliverableStatus.REVISION_REQUESTED,
+    WorkStatus.REJECTED: DeliverableStatus.REJECTED,
+}
+
+
+def _work_review(*, work: CampaignWork, actor, code: str, note: str, work_status: str):
     code, note = _review_reason_checked(code=code, note=note, work_status=work_status)
     _require_reviewer(work, actor)
     now = timezone.now()
@@ -214,7 +221,7 @@ def _work_review(*, work: CampaignWork, actor, code: str, note: str, work_status
         )
         if not claimed:
             raise InvalidTransition("This work was already reviewed.")
-        CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=deliverable_status)
+        CampaignDeliverable.objects.filter(pk=work.deliverable_id).update(status=_DELIVERABLE_STATUS_AFTER[work_status])
         if work_status == WorkStatus.REJECTED:
             track_record.work_reviewed(work=work, approved=False)
         notifications.work_reviewed(work=work, revision=work_status == WorkStatus.REVISION_REQUESTED)
@@ -226,27 +233,13 @@ def _work_review(*, work: CampaignWork, actor, code: str, note: str, work_status
 def work_request_revision(*, work: CampaignWork, actor, code: str, note: str) -> CampaignWork:
     """Send the work back for a new version, for `code` (a WorkReviewReason) with a note
     saying what to change."""
-    return _work_review(
-        work=work,
-        actor=actor,
-        code=code,
-        note=note,
-        work_status=WorkStatus.REVISION_REQUESTED,
-        deliverable_status=DeliverableStatus.REVISION_REQUESTED,
-    )
+    return _work_review(work=work, actor=actor, code=code, note=note, work_status=WorkStatus.REVISION_REQUESTED)
 
 
 def work_reject(*, work: CampaignWork, actor, code: str, note: str = "") -> CampaignWork:
     """Reject the work for `code` (a WorkReviewReason; the note is optional except for OTHER);
     the milestone is closed unpaid and its amount can be planned again."""
-    return _work_review(
-        work=work,
-        actor=actor,
-        code=code,
-        note=note,
-        work_status=WorkStatus.REJECTED,
-        deliverable_status=DeliverableStatus.REJECTED,
-    )
+    return _work_review(work=work, actor=actor, code=code, note=note, work_status=WorkStatus.REJECTED)
 
 
 def works_auto_approve_overdue(*, now=None, limit: int = 500) -> int:

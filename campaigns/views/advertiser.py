@@ -208,12 +208,18 @@ CAMPAIGN_ACTIONS = {
 CONFIRMED_ACTIONS = {"complete", "cancel"}
 
 
+def _campaign_for_action(user, public_id, action: str, actions) -> Campaign:
+    """The advertiser's own campaign, when `action` is one of `actions`; 404 otherwise."""
+    campaign = get_campaign_for_advertiser(user, public_id)
+    if action not in actions:
+        raise Http404
+    return campaign
+
+
 @advertiser_required
 @require_GET
 def campaign_action_confirm(request, public_id, action):
-    campaign = get_campaign_for_advertiser(request.user, public_id)
-    if action not in CONFIRMED_ACTIONS:
-        raise Http404
+    campaign = _campaign_for_action(request.user, public_id, action, CONFIRMED_ACTIONS)
     context = {
         "campaign": campaign,
         "action": action,
@@ -225,9 +231,7 @@ def campaign_action_confirm(request, public_id, action):
 @advertiser_required
 @require_POST
 def campaign_action(request, public_id, action):
-    campaign = get_campaign_for_advertiser(request.user, public_id)
-    if action not in CAMPAIGN_ACTIONS:
-        raise Http404
+    campaign = _campaign_for_action(request.user, public_id, action, CAMPAIGN_ACTIONS)
     service, success = CAMPAIGN_ACTIONS[action]
     kwargs = {"campaign": campaign, "actor": request.user}
     if action == "cancel":
