@@ -108,13 +108,37 @@ def paginate(items: list[dict], params: dict, url: str) -> dict:
 def list_where(ctx: Ctx, kind: str, url: str, keys: tuple = (), *, by_created: bool = False) -> dict:
     """A list endpoint: the account's objects of `kind` equal to the request on each of `keys` it
     gives (and within its `created` range, `by_created`), a page at a time."""
-    items = ctx.state.all(kind, ctx.account)
-    for key in keys:
-        if ctx.params.get(key):
-            items = [o for o in items if o.get(key) == ctx.params[key]]
+    items = _asked_for(ctx.state.all(kind, ctx.account), ctx.params, keys)
     if by_created:
         items = filter_created(items, ctx.params.get("created"))
     return paginate(items, ctx.params, url)
+
+
+def list_under(
+    ctx: Ctx,
+    parent_kind: str,
+    parent_id: str,
+    kind: str,
+    url: str,
+    *,
+    link: str,
+    keys: tuple = (),
+    platform: bool = False,
+) -> dict:
+    """A nested list endpoint (`/v1/charges/<id>/refunds`): 404 when the parent is missing, else
+    the objects of `kind` whose `link` names it, narrowed like `list_where` by `keys`, a page at a
+    time. `platform`: the objects are the platform's, whichever account asks."""
+    get_or_404(ctx, parent_kind, parent_id)
+    items = [o for o in ctx.state.all(kind, None if platform else ctx.account) if o[link] == parent_id]
+    return paginate(_asked_for(items, ctx.params, keys), ctx.params, url)
+
+
+def _asked_for(items: list[dict], params: dict, keys: tuple) -> list[dict]:
+    """The items equal to the request on each of `keys` it gives."""
+    for key in keys:
+        if params.get(key):
+            items = [o for o in items if o.get(key) == params[key]]
+    return items
 
 
 def filter_created(items: list[dict], created) -> list[dict]:

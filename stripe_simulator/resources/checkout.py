@@ -11,7 +11,7 @@ from ..params import merge_metadata, to_int
 from ..state import new_id, now
 from . import bank_debits
 from .base import Ctx, Route, get_or_404, list_where, paginate
-from .customers import card_payment_method, create_customer
+from .customers import card_payment_method, create_customer, customer_checked
 from .payments import _confirm_payment_intent, _confirm_setup_intent, create_payment_intent, create_setup_intent
 
 # Keys of `payment_intent_data` copied onto the PaymentIntent the session creates.
@@ -81,8 +81,7 @@ def create_session(ctx: Ctx) -> dict:
     mode = p["mode"]
     if mode not in ("payment", "setup"):
         raise StripeError(f"The simulator does not support `mode={mode}`.", param="mode")
-    if p.get("customer"):
-        get_or_404(ctx, "customer", p["customer"], "customer", "customer")
+    customer_checked(ctx)
     items = _line_items(ctx, p.get("line_items")) if mode == "payment" else []
     total = sum(i["amount_total"] for i in items)
     cs_id = new_id("cs_test", 58)

@@ -10,7 +10,7 @@ from ..limits import amount_checked, currency_checked
 from ..params import merge_metadata, to_bool, to_int
 from ..state import new_id, now
 from .balance import dollars, record_balance_transaction
-from .base import Ctx, Route, get_or_404, list_where, paginate
+from .base import Ctx, Route, get_or_404, list_under, list_where, paginate
 
 _INITIAL_DUE = [
     "business_profile.mcc",
@@ -312,9 +312,8 @@ def create_reversal(ctx: Ctx, id: str) -> dict:
 
 
 def list_reversals(ctx: Ctx, id: str) -> dict:
-    get_or_404(ctx, "transfer", id)
-    items = [r for r in ctx.state.all("transfer_reversal", None) if r["transfer"] == id]
-    return paginate(items, ctx.params, f"/v1/transfers/{id}/reversals")
+    url = f"/v1/transfers/{id}/reversals"
+    return list_under(ctx, "transfer", id, "transfer_reversal", url, link="transfer", platform=True)
 
 
 def retrieve_reversal(ctx: Ctx, id: str, rid: str) -> dict:

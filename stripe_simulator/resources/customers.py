@@ -7,7 +7,7 @@ from ..errors import StripeError, missing
 from ..fixtures import build
 from ..params import merge_metadata, to_int
 from ..state import new_id
-from .base import Ctx, Route, get_or_404, list_where, paginate
+from .base import Ctx, Route, get_or_404, list_under, list_where, paginate
 
 # ----------------------------------------------------------------- customers
 _CUSTOMER_FIELDS = ("email", "name", "phone", "description")
@@ -42,6 +42,14 @@ def _apply_customer(ctx: Ctx, cus: dict, p: dict) -> None:
                     param="invoice_settings[default_payment_method]",
                 )
         cus["invoice_settings"]["default_payment_method"] = pm_id
+
+
+def customer_checked(ctx: Ctx) -> dict | None:
+    """The customer the request names, if any; a missing one is a 404 on `customer`, as Stripe
+    answers an intent or a Checkout session for it."""
+    if not ctx.params.get("customer"):
+        return None
+    return get_or_404(ctx, "customer", ctx.params["customer"], "customer", "customer")
 
 
 def retrieve_customer(ctx: Ctx, id: str) -> dict:
@@ -205,11 +213,8 @@ def list_payment_methods(ctx: Ctx) -> dict:
 
 
 def list_customer_payment_methods(ctx: Ctx, id: str) -> dict:
-    get_or_404(ctx, "customer", id)
-    items = [pm for pm in ctx.state.all("payment_method", ctx.account) if pm["customer"] == id]
-    if ctx.params.get("type"):
-        items = [pm for pm in items if pm["type"] == ctx.params["type"]]
-    return paginate(items, ctx.params, f"/v1/customers/{id}/payment_methods")
+    url = f"/v1/customers/{id}/payment_methods"
+    return list_under(ctx, "customer", id, "payment_method", url, link="customer", keys=("type",))
 
 
 ROUTES = [

@@ -14,7 +14,7 @@ from ..state import new_id, now
 from . import bank_debits
 from .balance import record_balance_transaction
 from .base import Ctx, Route, get_or_404, list_where
-from .customers import card_decline_error, resolve_payment_method
+from .customers import card_decline_error, customer_checked, resolve_payment_method
 
 _CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 
@@ -90,8 +90,7 @@ def create_payment_intent(ctx: Ctx) -> dict:
     p = ctx.params
     currency = currency_checked(p["currency"])
     amount = amount_checked(to_int(p, "amount", required=True), currency, charged=True)
-    if p.get("customer"):
-        get_or_404(ctx, "customer", p["customer"], "customer", "customer")
+    customer_checked(ctx)
     pi_id = new_id("pi")
     pi = build(
         "payment_intent",
@@ -319,8 +318,7 @@ def list_payment_intents(ctx: Ctx) -> dict:
 # ----------------------------------------------------------------- setup intents
 def create_setup_intent(ctx: Ctx) -> dict:
     p = ctx.params
-    if p.get("customer"):
-        get_or_404(ctx, "customer", p["customer"], "customer", "customer")
+    customer_checked(ctx)
     si_id = new_id("seti")
     si = build(
         "setup_intent",

@@ -7,7 +7,7 @@ from ..fixtures import build
 from ..params import merge_metadata, to_int
 from ..state import new_id
 from .balance import dollars, record_balance_transaction
-from .base import Ctx, Route, get_or_404, list_where, paginate
+from .base import Ctx, Route, get_or_404, list_under, list_where
 
 
 def _dispute_not_won(ctx: Ctx, charge_id: str) -> bool:
@@ -96,9 +96,7 @@ def list_refunds(ctx: Ctx) -> dict:
 
 
 def list_charge_refunds(ctx: Ctx, id: str) -> dict:
-    get_or_404(ctx, "charge", id)
-    items = [r for r in ctx.state.all("refund", ctx.account) if r["charge"] == id]
-    return paginate(items, ctx.params, f"/v1/charges/{id}/refunds")
+    return list_under(ctx, "charge", id, "refund", f"/v1/charges/{id}/refunds", link="charge")
 
 
 ROUTES = [
