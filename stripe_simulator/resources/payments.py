@@ -86,6 +86,16 @@ def list_charges(ctx: Ctx) -> dict:
 
 
 # ----------------------------------------------------------------- payment intents
+def _intent_save(ctx: Ctx, intent: dict) -> None:
+    """Save a new payment or setup intent and emit its `.created` event; with the request's
+    `payment_method`, attached to it, it then requires confirmation."""
+    if ctx.params.get("payment_method"):
+        intent["payment_method"] = resolve_payment_method(ctx, ctx.params["payment_method"])["id"]
+        intent["status"] = "requires_confirmation"
+    ctx.state.put(intent, ctx.account)
+    ctx.emit(f"{intent['object']}.created", intent)
+
+
 def create_payment_intent(ctx: Ctx) -> dict:
     p = ctx.params
     currency = currency_checked(p["currency"])
@@ -119,11 +129,7 @@ def create_payment_intent(ctx: Ctx) -> dict:
             "enabled": to_bool(p["automatic_payment_methods"].get("enabled")),
             "allow_redirects": p["automatic_payment_methods"].get("allow_redirects", "always"),
         }
-    if p.get("payment_method"):
-        pi["payment_method"] = resolve_payment_method(ctx, p["payment_method"])["id"]
-        pi["status"] = "requires_confirmation"
-    ctx.state.put(pi, ctx.account)
-    ctx.emit("payment_intent.created", pi)
+    _intent_save(ctx, pi)
     if to_bool(p.get("confirm")):
         confirm_params = {k: p[k] for k in ("off_session", "return_url", "setup_future_usage") if k in p}
         return _confirm_payment_intent(ctx, pi, confirm_params)
@@ -331,11 +337,7 @@ def create_setup_intent(ctx: Ctx) -> dict:
         payment_method_types=p.get("allowed_payment_method_types") or p.get("payment_method_types") or ["card"],
         status="requires_payment_method",
     )
-    if p.get("payment_method"):
-        si["payment_method"] = resolve_payment_method(ctx, p["payment_method"])["id"]
-        si["status"] = "requires_confirmation"
-    ctx.state.put(si, ctx.account)
-    ctx.emit("setup_intent.created", si)
+    _intent_save(ctx, si)
     if to_bool(p.get("confirm")):
         return _confirm_setup_intent(ctx, si, {k: p[k] for k in ("return_url",) if k in p})
     return si
