@@ -50,36 +50,9 @@ def users_ensure() -> dict[str, User]:
     (someone may have edited them in the running demo), so running this again changes nothing."""
     people = {}
     for key, advertiser in ADVERTISERS.items():
-        user = _user(advertiser["spec"], role=Role.ADVERTISER)
-        if not AdvertiserDetails.objects.filter(user=user).exists():
-            account_services.advertiser_profile_save(
-                user=user,
-                company_name=advertiser["company_name"],
-                website=advertiser["website"],
-                description=advertiser["description"],
-                business_types=AdvertiserType.objects.filter(slug__in=advertiser["types"]),
-            )
-            account_services.advertisers_set_verification(
-                queryset=AdvertiserDetails.objects.filter(user=user),
-                status=VerificationStatus(advertiser["status"]),
-            )
-        people[key] = user
+        people[key] = _user_with_profile(advertiser, Role.ADVERTISER, AdvertiserDetails, _advertiser_profile_make)
     for key, promoter in PROMOTERS.items():
-        user = _user(promoter["spec"], role=Role.PROMOTER)
-        if not PromoterDetails.objects.filter(user=user).exists():
-            account_services.promoter_profile_save(
-                user=user,
-                display_name=promoter["display_name"],
-                bio=promoter["bio"],
-                country="GB" if promoter["city"] == "Leeds" else "FR" if promoter["city"] == "Lyon" else "US",
-                city=promoter["city"],
-                age_range=promoter["age_range"],
-                audience_description=promoter["audience"],
-                languages=Language.objects.filter(code__in=promoter["languages"]),
-                skills=Skill.objects.filter(slug__in=promoter["skills"]),
-                followers={platform: (handle, followers) for platform, handle, followers in promoter["followers"]},
-            )
-        people[key] = user
+        people[key] = _user_with_profile(promoter, Role.PROMOTER, PromoterDetails, _promoter_profile_make)
     staff, created = User.objects.get_or_create(
         email=DEMO_STAFF["email"],
         defaults={"full_name": DEMO_STAFF["name"], "is_staff": True, "is_superuser": True},
@@ -89,6 +62,43 @@ def users_ensure() -> dict[str, User]:
         staff.save()
     people["staff"] = staff
     return people
+
+
+def _user_with_profile(person: dict, role: str, details, profile_make) -> User:
+    """The person's user; their profile (a `details` row) is made by `profile_make` unless they have one."""
+    user = _user(person["spec"], role=role)
+    if not details.objects.filter(user=user).exists():
+        profile_make(user, person)
+    return user
+
+
+def _advertiser_profile_make(user: User, advertiser: dict) -> None:
+    account_services.advertiser_profile_save(
+        user=user,
+        company_name=advertiser["company_name"],
+        website=advertiser["website"],
+        description=advertiser["description"],
+        business_types=AdvertiserType.objects.filter(slug__in=advertiser["types"]),
+    )
+    account_services.advertisers_set_verification(
+        queryset=AdvertiserDetails.objects.filter(user=user),
+        status=VerificationStatus(advertiser["status"]),
+    )
+
+
+def _promoter_profile_make(user: User, promoter: dict) -> None:
+    account_services.promoter_profile_save(
+        user=user,
+        display_name=promoter["display_name"],
+        bio=promoter["bio"],
+        country="GB" if promoter["city"] == "Leeds" else "FR" if promoter["city"] == "Lyon" else "US",
+        city=promoter["city"],
+        age_range=promoter["age_range"],
+        audience_description=promoter["audience"],
+        languages=Language.objects.filter(code__in=promoter["languages"]),
+        skills=Skill.objects.filter(slug__in=promoter["skills"]),
+        followers={platform: (handle, followers) for platform, handle, followers in promoter["followers"]},
+    )
 
 
 def _user(spec, *, role) -> User:
