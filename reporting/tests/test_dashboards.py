@@ -304,16 +304,19 @@ def test_budget_left_counts_the_fixed_fees_per_sale_taken_from_it(advertiser):
 
 def test_waiting_items_cost_no_query_of_their_own(advertiser_client, advertiser):
     """The items read only the columns they show: a column missing from the query would be
-    fetched once per item when the page draws it."""
+    fetched once per item when the page draws it. An empty group costs only its count."""
     url = reverse("reporting:advertiser_dashboard") + "?part=actions"
     nothing_waiting = _queries(advertiser_client, url, **HTMX)
-    _advertiser_world(advertiser, campaigns=4)
+    _advertiser_world(advertiser, campaigns=4)  # an application, work and a sale waiting
     CampaignFactory(advertiser=advertiser, title="Unfunded launch", awaiting_funding=True)
+    one_of_each = _queries(advertiser_client, url, **HTMX)
+    _advertiser_world(advertiser, campaigns=8)
+    CampaignFactory(advertiser=advertiser, title="Another unfunded launch", awaiting_funding=True)
 
     with CaptureQueriesContext(connection) as captured:
         body = advertiser_client.get(url, **HTMX).content.decode()
 
-    assert len(captured) == nothing_waiting
+    assert len(captured) == one_of_each == nothing_waiting + 3  # the items of three groups
     assert "Applications to answer" in body and "Work to review" in body and "Unfunded launch" in body
 
 
