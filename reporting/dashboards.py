@@ -2,7 +2,9 @@
 
 Every function here aggregates in the database (grouped sums over a bounded date range), so a
 dashboard costs the same number of queries for 5 campaigns or 50, and for a thousand view rows
-or a million. Each `*_part` function feeds one HTMX-refreshable part of a dashboard page.
+or a million. Each `*_part` function feeds one HTMX-refreshable part of a dashboard page. The
+advertiser dashboard's grouped sums are SQL of their own (reporting/queries.py says why); the
+rows the pages link to (campaigns, waiting items) are read with the ORM.
 """
 
 import datetime
@@ -14,7 +16,7 @@ from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import AdvertiserSpend, CampaignBudgetAllocation, Transaction, TransactionKind
+from billing.models import Transaction, TransactionKind
 from campaignplatform.charts import Series, bar_chart
 from campaigns.models import (
     ApplicationStatus,
@@ -31,7 +33,8 @@ from campaigns.models import (
 )
 from payouts.models import StripeConnectAccount, Wallet
 from payouts.services import next_payout_at
-from tracking.models import CampaignViewDay, SaleRecord, SaleStatus
+from reporting import queries
+from tracking.models import SaleStatus
 
 CHART_DAYS = 30
 ACTION_ITEMS_SHOWN = 5
@@ -115,25 +118,17 @@ def _progress(part: int, whole: int) -> int:
 def advertiser_summary_part(user, *, today=None) -> dict:
     """Money across all the advertiser's campaigns: funded, spent, refunded, left, this month."""
     today = today or timezone.localdate()
-    totals = CampaignBudgetAllocation.objects.filter(campaign__advertiser=user).aggregate(
-        funded=Sum("allocated_amount", default=0),
-        spent=Sum("spent_amount", default=0),
-        fees_taken=Sum("fee_taken_amount", default=0),
-        refunded=Sum("refunded_amount", default=0),
-    )
-    month = AdvertiserSpend.objects.filter(advertiser=user, date__gte=_month_start(today)).aggregate(
-        spent=Sum("amount_spent", default=0), fees=Sum("fee_amount", default=0)
-    )
+    money = queries.advertiser_money(user.pk, month_start=_month_start(today))
     # Fixed fees per sale or milestone come out of the budget too.
-    remaining = totals["funded"] - totals["spent"] - totals["fees_taken"] - totals["refunded"]
+    remaining = money["funded"] - money["spent"] - money["fees_taken"] - money["refunded"]
     return {
-        "funded": totals["funded"],
-        "spent": totals["spent"],
-        "refunded": totals["refunded"],
+        "funded": money["funded"],
+        "spent": money["spent"],
+        "refunded": money["refunded"],
         "remaining": remaining,
-        "spent_percent": _progress(totals["spent"], totals["funded"]),
-        "month_spent": month["spent"],
-        "month_fees": month["fees"],
+        "spent_percent": _progress(money["spent"], money["funded"]),
+        "month_spent": money["month_spent"],
+        "month_fees": money["month_fees"],
         "month_start": _month_start(today),
     }
 
@@ -168,51 +163,9 @@ def advertiser_campaigns_part(user, *, today=None) -> dict:
     today = today or timezone.localdate()
     newest = Campaign.objects.filter(advertiser=user).order_by("-created_at")[:CAMPAIGNS_SHOWN]
     campaigns = list(newest.only(*CAMPAIGN_ROW_FIELDS))
-    rows = {campaign.pk: CampaignRow(campaign=campaign) for campaign in campaigns}
-    # A subquery rather than the list of ids: each id of a list is a parameter Django resolves
-    # one by one, in each of the four queries below.
-    ids = newest.values("pk")
-    for values in (
-        CampaignBudgetAllocation.objects.filter(campaign_id__in=ids)
-        .values("campaign_id")
-        .annotate(
-            funded=Sum("allocated_amount"),
-            spent=Sum("spent_amount"),
-            fees_taken=Sum("fee_taken_amount"),
-            refunded=Sum("refunded_amount"),
-        )
-        .order_by()
-    ):
-        row = rows[values["campaign_id"]]
-        row.funded, row.spent, row.refunded = values["funded"], values["spent"], values["refunded"]
-        row.fees_taken = values["fees_taken"]
-    for campaign_id, month_spent in (
-        AdvertiserSpend.objects.filter(campaign_id__in=ids, date__gte=_month_start(today))
-        .values_list("campaign_id")
-        .annotate(total=Sum("amount_spent"))
-        .order_by()
-    ):
-        rows[campaign_id].month_spent = month_spent
-    for campaign_id, promoters in (
-        PromoterCampaign.objects.filter(campaign_id__in=ids)
-        .exclude(status=ParticipationStatus.CANCELLED)
-        .values_list("campaign_id")
-        .annotate(count=Count("id"))
-        .order_by()
-    ):
-        rows[campaign_id].promoters = promoters
-    for values in (
-        SaleRecord.objects.filter(campaign_id__in=ids)
-        .values("campaign_id")
-        .annotate(
-            pending=Count("id", filter=Q(status=SaleStatus.PENDING)),
-            verified=Count("id", filter=Q(status=SaleStatus.VERIFIED)),
-        )
-        .order_by()
-    ):
-        rows[values["campaign_id"]].sales_pending = values["pending"]
-        rows[values["campaign_id"]].sales_verified = values["verified"]
-    ordered = sorted(rows.values(), key=lambda row: STATUS_ORDER.index(row.campaign.status))
+    figures = queries.campaign_figures([campaign.pk for campaign in campaigns], month_start=_month_start(today))
+    rows = [CampaignRow(campaign=campaign, **figures[campaign.pk]) for campaign in campaigns]
+    ordered = sorted(rows, key=lambda row: STATUS_ORDER.index(row.campaign.status))
     return {"campaign_rows": ordered, "campaigns_capped": len(campaigns) == CAMPAIGNS_SHOWN}
 
 
@@ -220,112 +173,64 @@ def advertiser_charts_part(user, *, today=None) -> dict:
     """Daily spend, views (Visibility) and sales (Salesman) over the last 30 days."""
     today = today or timezone.localdate()
     days = _days(today)
-    ids_by_type = _campaign_ids_by_type(user)
-    charts = [_spend_chart(user, days)]
-    if ids_by_type[CampaignType.VISIBILITY]:
-        charts.append(_views_chart(ids_by_type[CampaignType.VISIBILITY], days))
-    if ids_by_type[CampaignType.SALESMAN]:
-        charts.append(_sales_chart(ids_by_type[CampaignType.SALESMAN], days))
-    return {"charts": charts, "top_promoters": _top_promoters(user)}
-
-
-def _campaign_ids_by_type(user) -> dict[str, list[int]]:
-    ids_by_type = defaultdict(list)
-    for campaign_id, campaign_type in Campaign.objects.filter(advertiser=user).values_list("id", "campaign_type"):
-        ids_by_type[campaign_type].append(campaign_id)
-    return ids_by_type
-
-
-def _spend_chart(user, days: list[datetime.date]):
-    spend_by_day = dict(
-        AdvertiserSpend.objects.filter(advertiser=user, date__gte=days[0], date__lte=days[-1])
-        .values_list("date")
-        .annotate(total=Sum("amount_spent"))
-        .order_by()
+    figures = queries.daily_figures(
+        user.pk,
+        first=days[0],
+        last=days[-1],
+        since=datetime.datetime.combine(days[0], datetime.time.min, tzinfo=datetime.UTC),
+        timezone=timezone.get_current_timezone_name(),
     )
+    charts = [_spend_chart(figures["spent"], days)]
+    if figures[f"campaign type {CampaignType.VISIBILITY}"]:
+        charts.append(_views_chart(figures["paid views"], figures["view requests"], days))
+    if figures[f"campaign type {CampaignType.SALESMAN}"]:
+        charts.append(_sales_chart(figures, days))
+    return {"charts": charts, "top_promoters": queries.top_promoters(user.pk, limit=TOP_PROMOTERS)}
+
+
+def _spend_chart(spent: dict, days: list[datetime.date]):
     return bar_chart(
         title="Budget spent per day",
         labels=_day_labels(days),
-        series=[Series("spent", [spend_by_day.get(day, 0) for day in days])],
+        series=[Series("spent", [spent.get(day, 0) for day in days])],
         money=True,
     )
 
 
-def _views_chart(campaign_ids: list[int], days: list[datetime.date]):
+def _views_chart(paid: dict, requests: dict, days: list[datetime.date]):
     # From each campaign's daily totals (kept by the database with view_stats): at most 30
-    # rows a campaign, however many promoters and how much history. By campaign id list, not
-    # a join: the (campaign, day) key then narrows the rows.
-    views = {
-        row["day"]: row
-        for row in CampaignViewDay.objects.filter(campaign_id__in=campaign_ids, day__gte=days[0], day__lte=days[-1])
-        .values("day")
-        .annotate(requests=Sum("requests"), paid=Sum("paid_views"))
-        .order_by()
-    }
-    paid = [views[day]["paid"] if day in views else 0 for day in days]
-    not_counted = [views[day]["requests"] - views[day]["paid"] if day in views else 0 for day in days]
+    # rows a campaign, however many promoters and how much history.
     return bar_chart(
         title="Views per day",
         labels=_day_labels(days),
-        series=[Series("paid views", paid), Series("not counted (bots, repeats, over cap…)", not_counted)],
-    )
-
-
-def _sales_chart(campaign_ids: list[int], days: list[datetime.date]):
-    sales = defaultdict(lambda: defaultdict(int))
-    since = datetime.datetime.combine(days[0], datetime.time.min, tzinfo=datetime.UTC)
-    for row in (
-        SaleRecord.objects.filter(campaign_id__in=campaign_ids, occurred_at__gte=since)
-        .annotate(day=TruncDate("occurred_at"))
-        .values("day", "status")
-        .annotate(count=Count("id"))
-        .order_by()
-    ):
-        sales[row["day"]][row["status"]] += row["count"]
-    return bar_chart(
-        title="Sales per day",
-        labels=_day_labels(days),
         series=[
-            Series("verified", [sales[day][SaleStatus.VERIFIED] for day in days]),
-            Series("pending", [sales[day][SaleStatus.PENDING] for day in days]),
-            Series(
-                "rejected or refunded",
-                [sales[day][SaleStatus.REJECTED] + sales[day][SaleStatus.REFUNDED] for day in days],
-            ),
+            Series("paid views", [paid.get(day, 0) for day in days]),
+            Series("not counted (bots, repeats, over cap…)", [requests.get(day, 0) - paid.get(day, 0) for day in days]),
         ],
     )
 
 
-def _top_promoters(user) -> list[dict]:
-    """The promoters who earned most across the advertiser's campaigns, with views and sales."""
-    top = list(
-        PromoterCampaign.objects.filter(campaign__advertiser=user)
-        .values("promoter_id", "promoter__promoter_details__display_name")
-        .annotate(earned=Sum("spent_budget"), views=Sum("views_generated"), campaigns=Count("id"))
-        .filter(Q(earned__gt=0) | Q(views__gt=0))
-        .order_by("-earned", "-views")[:TOP_PROMOTERS]
+def _sales_chart(figures: dict, days: list[datetime.date]):
+    def per_day(*statuses):
+        return [sum(figures[f"sales {status}"].get(day, 0) for status in statuses) for day in days]
+
+    return bar_chart(
+        title="Sales per day",
+        labels=_day_labels(days),
+        series=[
+            Series("verified", per_day(SaleStatus.VERIFIED)),
+            Series("pending", per_day(SaleStatus.PENDING)),
+            Series("rejected or refunded", per_day(SaleStatus.REJECTED, SaleStatus.REFUNDED)),
+        ],
     )
-    # Counted apart: joining sales above would repeat each participation's sums once per sale.
-    sales = dict(
-        SaleRecord.objects.filter(
-            campaign__advertiser=user,
-            status=SaleStatus.VERIFIED,
-            participation__promoter_id__in=[r["promoter_id"] for r in top],
-        )
-        .values_list("participation__promoter_id")
-        .annotate(count=Count("id"))
-        .order_by()
-    )
-    for row in top:
-        row["sales"] = sales.get(row["promoter_id"], 0)
-    return top
 
 
 def advertiser_actions_part(user) -> dict:
     """What waits for the advertiser: applications, work, sales, campaigns paused or unfunded.
 
-    Each group is counted, and its first items read only when it has some; both sale counts come
-    from one query: four to seven queries for five groups, however many campaigns."""
+    The five groups are counted in one query; a group's first items are read only when it has
+    some: one to four queries, however many campaigns."""
+    counts = queries.waiting_counts(user.pk)
     applications = CampaignApplication.objects.filter(campaign__advertiser=user, status=ApplicationStatus.PENDING)
     works = CampaignWork.objects.filter(
         deliverable__promoter_campaign__campaign__advertiser=user, status=WorkStatus.SUBMITTED
@@ -333,54 +238,50 @@ def advertiser_actions_part(user) -> dict:
     stalled = Campaign.objects.filter(
         advertiser=user, status__in=[CampaignStatus.PAUSED, CampaignStatus.AWAITING_FUNDING]
     )
-    sales = SaleRecord.objects.filter(
-        campaign__advertiser=user, status__in=[SaleStatus.PENDING, SaleStatus.AWAITING_BUDGET]
-    ).aggregate(
-        pending=Count("id", filter=Q(status=SaleStatus.PENDING)),
-        awaiting_budget=Count("id", filter=Q(status=SaleStatus.AWAITING_BUDGET)),
-    )
     groups = [
         ActionGroup(
             "application",
             "Applications to answer",
-            *_first_and_count(
+            counts["applications"],
+            _first_items(
+                counts["applications"],
                 applications.select_related("campaign", "promoter__promoter_details")
                 .only(*APPLICATION_ITEM_FIELDS)
-                .order_by("created_at")
+                .order_by("created_at"),
             ),
         ),
         ActionGroup(
             "work",
             "Work to review",
-            *_first_and_count(
+            counts["works"],
+            _first_items(
+                counts["works"],
                 works.select_related("deliverable__promoter_campaign__campaign")
                 .only(*WORK_ITEM_FIELDS)
-                .order_by("auto_approve_after")
+                .order_by("auto_approve_after"),
             ),
         ),
-        ActionGroup("sales", "Sales to verify", sales["pending"], url=reverse("tracking:sales_queue")),
+        ActionGroup("sales", "Sales to verify", counts["sales_pending"], url=reverse("tracking:sales_queue")),
         ActionGroup(
             "sales",
             "Verified sales waiting for budget (top up to pay them)",
-            sales["awaiting_budget"],
+            counts["sales_awaiting_budget"],
             url=reverse("billing:overview"),
         ),
         ActionGroup(
             "campaign",
             "Campaigns paused or waiting for funding",
-            *_first_and_count(stalled.only(*CAMPAIGN_ITEM_FIELDS).order_by("-updated_at")),
+            counts["stalled"],
+            _first_items(counts["stalled"], stalled.only(*CAMPAIGN_ITEM_FIELDS).order_by("-updated_at")),
         ),
     ]
     return {"action_groups": groups, "actions_total": sum(group.count for group in groups)}
 
 
-def _first_and_count(queryset) -> tuple[int, list]:
-    """How many rows `queryset` has and, when it has any, its first ACTION_ITEMS_SHOWN.
-
-    Counted first: most groups are empty most of the time, and a bare count is the cheapest query
-    to build; a window count over the items' joins cost as much to compile as the two queries."""
-    count = queryset.order_by().count()
-    return count, list(queryset[:ACTION_ITEMS_SHOWN]) if count else []
+def _first_items(count: int, queryset) -> list:
+    """The first ACTION_ITEMS_SHOWN rows of a group `count` says is not empty (an empty one costs
+    no query)."""
+    return list(queryset[:ACTION_ITEMS_SHOWN]) if count else []
 
 
 # --- Promoter -------------------------------------------------------------------------------

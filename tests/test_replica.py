@@ -32,6 +32,9 @@ def test_dashboards_and_statements_read_from_the_replica(replica_on, advertiser_
     # Only who is signed in is read from the primary.
     assert "django_session" in tables_on_primary
     assert '"campaigns"' not in tables_on_primary and '"ledger_accounts"' not in tables_on_primary
+    # The dashboard's grouped figures are SQL of their own (reporting/queries.py): on the replica too.
+    assert "campaign_budget_allocations" not in tables_on_primary
+    assert "promoter_campaigns" not in tables_on_primary
 
 
 def test_other_pages_and_every_write_use_the_primary(replica_on, advertiser_client):

@@ -340,3 +340,118 @@ def test_campaign_rows_show_each_type_and_escape_what_advertisers_typed(advertis
     assert f'href="{reverse("billing:fund", args=[unfunded.public_id])}">Fund it</a>' in html
     assert "$200.00 spent of" not in html and "<strong>$200.00</strong> left" in html
     assert 'aria-valuenow="0"' in html and "Not funded yet" in html
+
+
+def test_top_promoters_rank_earnings_with_views_and_verified_sales_of_this_advertiser_only(advertiser):
+    from reporting.dashboards import advertiser_charts_part
+    from tracking.services import sale_verify
+
+    star = PromoterFactory(details__display_name="Star")
+    second = PromoterFactory(details__display_name="Second")
+    idle = PromoterFactory(details__display_name="Idle")
+    shoes = _participation(campaign_type="visibility", advertiser=advertiser, promoter=star)
+    sales = _participation(campaign_type="salesman", advertiser=advertiser, promoter=star)
+    _participation(campaign_type="visibility", advertiser=advertiser, promoter=idle)
+    second_in = _participation(campaign_type="visibility", advertiser=advertiser, promoter=second)
+    elsewhere = _participation(campaign_type="salesman", promoter=second)  # another advertiser's
+    _earn(shoes, 1_500, "star-views")
+    _earn(second_in, 900, "second-views")
+    _earn(elsewhere, 5_000, "second-elsewhere")
+    type(shoes).objects.filter(pk=second_in.pk).update(views_generated=300)
+    sale_verify(sale=_sale(sales, order_id="s-1", amount=10_000))
+    _sale(sales, order_id="s-2")  # pending: not counted
+    sale_verify(sale=_sale(elsewhere, order_id="e-1"))  # another advertiser's
+
+    top = advertiser_charts_part(advertiser)["top_promoters"]
+
+    assert [row["display_name"] for row in top] == ["Star", "Second"]
+    star_row, second_row = top
+    sales.refresh_from_db()
+    assert (star_row["earned"], star_row["campaigns"], star_row["sales"]) == (1_500 + sales.spent_budget, 2, 1)
+    assert (second_row["earned"], second_row["views"], second_row["campaigns"], second_row["sales"]) == (
+        900,
+        300,
+        1,
+        0,
+    )
+
+
+def test_campaign_figures_add_this_months_spend_refunds_and_active_promoters(advertiser):
+    from billing.models import CampaignBudgetAllocation
+    from campaigns.models import ParticipationStatus
+    from reporting.dashboards import advertiser_campaigns_part, advertiser_summary_part
+
+    participation = _participation(campaign_type="visibility", advertiser=advertiser)
+    campaign = participation.campaign
+    PromoterCampaignFactory(campaign=campaign, status=ParticipationStatus.CANCELLED)
+    PromoterCampaignFactory(campaign=campaign)
+    _earn(participation, 700, "month-1")
+    _earn(participation, 300, "month-2")
+    CampaignBudgetAllocation.objects.filter(campaign=campaign).update(refunded_amount=2_000)
+
+    (row,) = advertiser_campaigns_part(advertiser)["campaign_rows"]
+    summary = advertiser_summary_part(advertiser)
+
+    assert (row.funded, row.spent, row.refunded, row.month_spent, row.promoters) == (20_000, 1_000, 2_000, 1_000, 2)
+    assert row.remaining == 20_000 - 1_000 - 2_000
+    assert (summary["funded"], summary["spent"], summary["refunded"], summary["remaining"]) == (
+        20_000,
+        1_000,
+        2_000,
+        17_000,
+    )
+    assert summary["month_spent"] == 1_000 and summary["month_fees"] >= 0
+
+
+def _chart(charts, title):
+    (chart,) = [chart for chart in charts if chart["title"] == title]
+    return {bar["label"]: dict(bar["details"]) for bar in chart["bars"]}
+
+
+def test_charts_count_each_day_of_this_advertisers_spend_views_and_sales(advertiser):
+    from reporting.dashboards import _day_labels, advertiser_charts_part
+    from tracking.services import sale_verify
+
+    today = timezone.localdate()
+    yesterday = today - timezone.timedelta(days=1)
+    views = _participation(campaign_type="visibility", advertiser=advertiser)
+    seller = _participation(campaign_type="salesman", advertiser=advertiser)
+    other = _participation(campaign_type="visibility")  # another advertiser's
+    for participation, day, requests, paid in (
+        (views, today, 40, 25),
+        (views, yesterday, 10, 10),
+        (other, today, 99, 99),
+    ):
+        ViewStat.objects.create(
+            participation=participation,
+            campaign=participation.campaign,
+            day=day,
+            requests=requests,
+            unique_views=paid,
+            paid_views=paid,
+        )
+    _earn(views, 1_000, "today")
+    sale_verify(sale=_sale(seller, order_id="v-1"))
+    _sale(seller, order_id="p-1")
+    _sale(seller, order_id="p-2")
+
+    charts = advertiser_charts_part(advertiser, today=today)["charts"]
+
+    label, before = _day_labels([today, yesterday])
+    seller.refresh_from_db()
+    assert _chart(charts, "Budget spent per day")[label] == {"spent": 1_000 + seller.spent_budget}
+    per_day = _chart(charts, "Views per day")
+    assert per_day[label] == {"paid views": 25, "not counted (bots, repeats, over cap…)": 15}
+    assert per_day[before] == {"paid views": 10, "not counted (bots, repeats, over cap…)": 0}
+    assert _chart(charts, "Sales per day")[label] == {"verified": 1, "pending": 2, "rejected or refunded": 0}
+
+
+def test_a_chart_shows_for_each_type_of_campaign_even_before_any_figure(advertiser):
+    from reporting.dashboards import advertiser_charts_part
+
+    CampaignFactory(advertiser=advertiser, campaign_type="visibility")
+    CampaignFactory(campaign_type="salesman")  # another advertiser's
+
+    titles = [chart["title"] for chart in advertiser_charts_part(advertiser)["charts"]]
+
+    assert titles == ["Budget spent per day", "Views per day"]
