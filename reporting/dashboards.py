@@ -177,7 +177,6 @@ def advertiser_charts_part(user, *, today=None) -> dict:
         user.pk,
         first=days[0],
         last=days[-1],
-        since=datetime.datetime.combine(days[0], datetime.time.min, tzinfo=datetime.UTC),
         timezone=timezone.get_current_timezone_name(),
     )
     charts = [_spend_chart(figures["spent"], days)]

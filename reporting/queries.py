@@ -7,8 +7,10 @@ compile, more than the database spent answering it: on the benchmark (bench/dash
 So they are written here once, against the tables' names, and read through the connection the
 replica router picks for reports (a replica when there is one, as for the ORM's reads).
 
-Every figure is covered by reporting/tests/test_dashboards.py, which compares the dashboard with
-what the services wrote; a renamed column fails there.
+The SQL names other apps' tables and columns (billing's allocations and spends, tracking's sales,
+campaigns' rows), which import-linter cannot see: every figure is covered by
+reporting/tests/test_dashboards.py, which compares the dashboard with what the services wrote, so
+a renamed column fails there.
 """
 
 import datetime
@@ -34,7 +36,7 @@ def _rows(sql: str, params: dict) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-ADVERTISER_MONEY = """
+ADVERTISER_MONEY_SQL = """
 SELECT a.funded, a.spent, a.fees_taken, a.refunded, m.month_spent, m.month_fees
 FROM (
     SELECT COALESCE(SUM(allocated_amount), 0)::bigint AS funded,
@@ -55,11 +57,11 @@ FROM (
 def advertiser_money(advertiser_id: int, *, month_start: datetime.date) -> dict:
     """Funded, spent, fees taken and refunded across the advertiser's campaigns; this month's
     spend and platform fees."""
-    (row,) = _rows(ADVERTISER_MONEY, {"advertiser": advertiser_id, "month_start": month_start})
+    (row,) = _rows(ADVERTISER_MONEY_SQL, {"advertiser": advertiser_id, "month_start": month_start})
     return row
 
 
-CAMPAIGN_FIGURES = """
+CAMPAIGN_FIGURES_SQL = """
 SELECT c.id AS campaign_id,
        COALESCE(a.funded, 0) AS funded, COALESCE(a.spent, 0) AS spent,
        COALESCE(a.fees_taken, 0) AS fees_taken, COALESCE(a.refunded, 0) AS refunded,
@@ -97,10 +99,10 @@ def campaign_figures(campaign_ids: list[int], *, month_start: datetime.date) -> 
         "pending": SaleStatus.PENDING,
         "verified": SaleStatus.VERIFIED,
     }
-    return {row.pop("campaign_id"): row for row in _rows(CAMPAIGN_FIGURES, params)}
+    return {row.pop("campaign_id"): row for row in _rows(CAMPAIGN_FIGURES_SQL, params)}
 
 
-TOP_PROMOTERS = """
+TOP_PROMOTERS_SQL = """
 WITH earners AS (
     SELECT pc.promoter_id, SUM(pc.spent_budget)::bigint AS earned,
            SUM(pc.views_generated)::bigint AS views, COUNT(*) AS campaigns
@@ -108,7 +110,7 @@ WITH earners AS (
     WHERE c.advertiser_id = %(advertiser)s
     GROUP BY pc.promoter_id
     HAVING SUM(pc.spent_budget) > 0 OR SUM(pc.views_generated) > 0
-    ORDER BY earned DESC, views DESC
+    ORDER BY earned DESC, views DESC, pc.promoter_id
     LIMIT %(limit)s
 )
 SELECT e.promoter_id, d.display_name, e.earned, e.views, e.campaigns,
@@ -118,7 +120,7 @@ SELECT e.promoter_id, d.display_name, e.earned, e.views, e.campaigns,
         WHERE c.advertiser_id = %(advertiser)s AND s.status = %(verified)s
           AND pc.promoter_id = e.promoter_id) AS sales
 FROM earners e LEFT JOIN promoter_details d ON d.user_id = e.promoter_id
-ORDER BY e.earned DESC, e.views DESC
+ORDER BY e.earned DESC, e.views DESC, e.promoter_id
 """
 
 
@@ -126,10 +128,10 @@ def top_promoters(advertiser_id: int, *, limit: int) -> list[dict]:
     """The promoters who earned most across the advertiser's campaigns: earned, views, campaigns
     and verified sales (counted apart: joining sales would repeat each participation's sums)."""
     params = {"advertiser": advertiser_id, "limit": limit, "verified": SaleStatus.VERIFIED}
-    return _rows(TOP_PROMOTERS, params)
+    return _rows(TOP_PROMOTERS_SQL, params)
 
 
-WAITING_COUNTS = """
+WAITING_COUNTS_SQL = """
 SELECT
     (SELECT COUNT(*) FROM campaign_applications a JOIN campaigns c ON c.id = a.campaign_id
      WHERE c.advertiser_id = %(advertiser)s AND a.status = %(application_pending)s) AS applications,
@@ -162,11 +164,11 @@ def waiting_counts(advertiser_id: int) -> dict:
         "sale_pending": SaleStatus.PENDING,
         "sale_awaiting_budget": SaleStatus.AWAITING_BUDGET,
     }
-    (row,) = _rows(WAITING_COUNTS, params)
+    (row,) = _rows(WAITING_COUNTS_SQL, params)
     return row
 
 
-DAILY_FIGURES = """
+DAILY_FIGURES_SQL = """
 SELECT 'campaign type ' || campaign_type AS figure, NULL::date AS day, COUNT(*) AS value
 FROM campaigns WHERE advertiser_id = %(advertiser)s GROUP BY campaign_type
 UNION ALL
@@ -193,23 +195,25 @@ GROUP BY 1, 2
 """
 
 
-def daily_figures(
-    advertiser_id: int, *, first: datetime.date, last: datetime.date, since: datetime.datetime, timezone: str
-) -> dict[str, dict]:
-    """The charts' figures, by figure and day: "spent" (cents), "paid views" and "view requests"
-    (Visibility campaigns, from their daily totals), "sales <status>" (Salesman campaigns, by the
-    day in `timezone` they occurred, since `since`). Also "campaign type <type>": how many
-    campaigns of each type the advertiser has (day None), so a chart with nothing yet still shows."""
+def daily_figures(advertiser_id: int, *, first: datetime.date, last: datetime.date, timezone: str) -> dict[str, dict]:
+    """The charts' figures, by figure and day from `first` to `last`: "spent" (cents), "paid
+    views" and "view requests" (Visibility campaigns, from their daily totals), "sales <status>"
+    (Salesman campaigns, by the day in `timezone` they occurred, since midnight UTC of `first`).
+    Also "campaign type <type>": how many campaigns of each type the advertiser has (day None),
+    so a chart with nothing yet still shows.
+
+    `timezone` is a zone's name (Django's current one): PostgreSQL reads a bare "+05:00" offset
+    the other way round, which Django's TruncDate corrects for and this does not."""
     params = {
         "advertiser": advertiser_id,
         "first": first,
         "last": last,
-        "since": since,
+        "since": datetime.datetime.combine(first, datetime.time.min, tzinfo=datetime.UTC),
         "timezone": timezone,
         "visibility": CampaignType.VISIBILITY,
         "salesman": CampaignType.SALESMAN,
     }
     figures = defaultdict(dict)
-    for row in _rows(DAILY_FIGURES, params):
+    for row in _rows(DAILY_FIGURES_SQL, params):
         figures[row["figure"]][row["day"]] = row["value"]
     return figures

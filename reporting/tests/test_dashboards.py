@@ -377,7 +377,7 @@ def test_top_promoters_rank_earnings_with_views_and_verified_sales_of_this_adver
 
 
 def test_campaign_figures_add_this_months_spend_refunds_and_active_promoters(advertiser):
-    from billing.models import CampaignBudgetAllocation
+    from billing.models import AdvertiserSpend, CampaignBudgetAllocation
     from campaigns.models import ParticipationStatus
     from reporting.dashboards import advertiser_campaigns_part, advertiser_summary_part
 
@@ -400,7 +400,10 @@ def test_campaign_figures_add_this_months_spend_refunds_and_active_promoters(adv
         2_000,
         17_000,
     )
-    assert summary["month_spent"] == 1_000 and summary["month_fees"] >= 0
+    fees = sum(spend.fee_amount for spend in AdvertiserSpend.objects.filter(campaign=campaign))
+    assert (summary["month_spent"], summary["month_fees"]) == (1_000, fees) and fees > 0
+    # int, not Decimal: a SUM over bigint is numeric in PostgreSQL unless cast back.
+    assert {type(value) for value in (row.funded, row.month_spent, row.promoters, summary["funded"])} == {int}
 
 
 def _chart(charts, title):
