@@ -3,6 +3,7 @@
     python bench/dashboards.py                       # database dashboards_bench (bench/database.py)
     python bench/dashboards.py --rows 200000
     python bench/dashboards.py --reuse               # time again on the last run's data
+    python bench/dashboards.py --rows 5000000 --database dashboards_5m   # beside the 1M database
 
 Recreates the database, migrates it, then builds one advertiser with 50 funded campaigns (the four
 types), a promoter in every campaign earning through the real spend service, 2,000 participations
@@ -181,12 +182,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in view_stats and in unique_views")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--reuse", action="store_true", help="time the pages on the last run's data, no seeding")
+    parser.add_argument("--database", default="dashboards_bench", help="database to recreate (default %(default)s)")
     args = parser.parse_args()
     if args.reuse:
-        _setup_django(bench_database_url("dashboards_bench"))
+        _setup_django(bench_database_url(args.database))
         _time_dashboards(requests=args.requests)
         return
-    django_on_fresh_database("dashboards_bench")
+    django_on_fresh_database(args.database)
     started = time.perf_counter()
     view_rows, unique_rows = _seed(args.campaigns, args.participations, args.rows)
     print(
@@ -195,7 +197,8 @@ def main() -> None:
     )
     # Timed in a new process, as a server's worker would serve them: this one holds everything the
     # seeding built, and the garbage collector's passes over it cost each request several ms.
-    subprocess.run([sys.executable, __file__, "--reuse", "--requests", str(args.requests)], check=True)  # noqa: S603 (this script)
+    command = [sys.executable, __file__, "--reuse", "--database", args.database, "--requests", str(args.requests)]
+    subprocess.run(command, check=True)  # noqa: S603 (this script)
 
 
 def _time_dashboards(*, requests: int) -> None:
