@@ -374,24 +374,25 @@ def promoter_actions_part(user) -> dict:
         promoter_campaign__status=ParticipationStatus.ACTIVE,
     )
     account = StripeConnectAccount.objects.filter(user=user).first()
+    counts = [counters.count(), revisions.count(), to_deliver.count()]
     groups = [
         ActionGroup(
             "counter",
             "Counter-offers to answer",
-            counters.count(),
-            list(counters.select_related("campaign").order_by("updated_at")[:ACTION_ITEMS_SHOWN]),
+            counts[0],
+            _first_items(counts[0], counters.select_related("campaign").order_by("updated_at")),
         ),
         ActionGroup(
             "deliverable",
             "Revisions requested",
-            revisions.count(),
-            list(revisions.select_related("promoter_campaign__campaign").order_by("due_date")[:ACTION_ITEMS_SHOWN]),
+            counts[1],
+            _first_items(counts[1], revisions.select_related("promoter_campaign__campaign").order_by("due_date")),
         ),
         ActionGroup(
             "deliverable",
             "Milestones to deliver",
-            to_deliver.count(),
-            list(to_deliver.select_related("promoter_campaign__campaign").order_by("due_date")[:ACTION_ITEMS_SHOWN]),
+            counts[2],
+            _first_items(counts[2], to_deliver.select_related("promoter_campaign__campaign").order_by("due_date")),
         ),
     ]
     if account is None or not account.can_receive_money:
