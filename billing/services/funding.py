@@ -37,6 +37,7 @@ from billing.services.base import (
 from billing.services.cards import billing_customer_ensure, default_payment_method
 from billing.services.quotes import FundingQuote
 from billing.services.refunds import refund_unused_safely
+from billing.services.reserve import milestone_fee_reserve_cents
 from campaigns import services as campaign_services
 from campaigns.models import (
     APPLICATION_TYPES,
@@ -82,6 +83,9 @@ def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment
     if actor.pk != campaign.advertiser_id:
         raise BillingError("Only the campaign's advertiser can fund it.")
     _refuse_while_bank_processing(campaign)
+    if quote.fee_reserve_cents < milestone_fee_reserve_cents(campaign):
+        # A milestone was planned since the quote: paid, its fee would be in no reserve.
+        raise BillingError("The milestones changed since this total was worked out: check the new total and pay.")
     campaign_fee_terms_fix(campaign=campaign)
     return StripePaymentIntent.objects.create(
         campaign=campaign,
@@ -333,13 +337,37 @@ def funding_apply(*, intent: StripePaymentIntent, pi: gateway.PaymentIntent) -> 
     )
 
 
+def _open_payment_pages(campaign):
+    return campaign.payment_intents.filter(
+        method=IntentMethod.CHECKOUT, status=IntentStatus.OPEN, stripe_checkout_session_id__isnull=False
+    )
+
+
 def _other_payment_pages_close(processing: StripePaymentIntent) -> None:
     """Expire the campaign's other open payment pages once a bank payment is on its way: paid
     later, a page left open in another tab would fund the campaign twice. A page paid just
     before Stripe could expire it is recorded as what it is, a payment (a top-up)."""
-    pages = processing.campaign.payment_intents.filter(
-        method=IntentMethod.CHECKOUT, status=IntentStatus.OPEN, stripe_checkout_session_id__isnull=False
-    ).exclude(pk=processing.pk)
+    _payment_pages_close(
+        _open_payment_pages(processing.campaign).exclude(pk=processing.pk),
+        code=PaymentFailure.OTHER_PAYMENT_PROCESSING,
+        note="A bank payment for this campaign is processing.",
+    )
+
+
+def stale_payment_pages_close(*, campaign_id: int) -> None:
+    """After a milestone is planned (on commit, no lock held): expire the campaign's open payment
+    pages quoted for fewer milestones, whose fee reserve would leave a milestone's fee unpaid. The
+    advertiser pays again with the new total; a page paid meanwhile is recorded as paid."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    needed = milestone_fee_reserve_cents(campaign)
+    _payment_pages_close(
+        _open_payment_pages(campaign).filter(fee_reserve_amount__lt=needed),
+        code=PaymentFailure.OTHER,
+        note="The milestones changed after this payment page was opened: pay again with the new total.",
+    )
+
+
+def _payment_pages_close(pages, *, code: str, note: str) -> None:
     for page in pages:
         try:
             gateway.checkout_session_expire(page.stripe_checkout_session_id)
@@ -348,12 +376,7 @@ def _other_payment_pages_close(processing: StripePaymentIntent) -> None:
         except GatewayError:
             _page_settle_quietly(page)  # no longer open at Stripe: paid or expired already
             continue
-        _intent_record(
-            page,
-            status=IntentStatus.CANCELED,
-            failure_reason_code=PaymentFailure.OTHER_PAYMENT_PROCESSING,
-            failure_reason="A bank payment for this campaign is processing.",
-        )
+        _intent_record(page, status=IntentStatus.CANCELED, failure_reason_code=code, failure_reason=note)
 
 
 def _page_settle_quietly(page: StripePaymentIntent) -> None:

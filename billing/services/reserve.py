@@ -8,10 +8,13 @@ milestone planned once the campaign is funded must fit, with its fee, in what th
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.db import transaction
 from django.db.models import Count, Sum
 
 from billing import fees
-from billing.models import CampaignBudgetAllocation
+from billing.models import CampaignBudgetAllocation, IntentPurpose, IntentStatus
 from billing.services.budget import campaign_budget_remaining
 from campaignplatform.money import dollars
 from campaigns.models import Campaign, CampaignDeliverable, DeliverableStatus
@@ -39,19 +42,45 @@ def milestone_planning_check(sender, *, campaign: Campaign, amount_cents: int, *
     row locked (so no payment or other milestone moves the figures meanwhile): once the campaign
     is funded under a fixed fee per milestone payment, the milestones still to pay, the new one
     and a fee for each must fit in what the budget holds, or every milestone could not be paid.
-    Raises BudgetExceeded, which undoes the planning. Before funding, the reserve will count it."""
+    Raises BudgetExceeded, which undoes the planning. While a bank payment is processing, the
+    same rule holds against what it will put in the budget. Before funding, the next payment's
+    reserve counts it, and open payment pages quoted without it are closed once it commits."""
     fee = fees.campaign_fixed_fee_per_spend(campaign)
-    if not fee or not CampaignBudgetAllocation.objects.filter(campaign=campaign).exists():
+    if not fee:
+        return
+    holds = _budget_to_plan_against(campaign)
+    if holds is None:
+        # The next payment's reserve counts it; a page already open was quoted without it.
+        transaction.on_commit(partial(_stale_pages_close, campaign.pk))
         return
     unpaid = (
         CampaignDeliverable.objects.filter(promoter_campaign__campaign=campaign)
         .exclude(status__in=_SETTLED)
         .aggregate(total=Sum("amount"), count=Count("pk"))
     )
-    free = campaign_budget_remaining(campaign) - (unpaid["total"] or 0) - fee * unpaid["count"]
+    free = holds - (unpaid["total"] or 0) - fee * unpaid["count"]
     if amount_cents + fee <= free:
         return
     raise BudgetExceeded(_no_room_message(fee=fee, unpaid=unpaid["count"], free=free))
+
+
+def _budget_to_plan_against(campaign: Campaign) -> int | None:
+    """What the campaign's budget holds once funded; while a bank payment is processing, what that
+    payment will put there (its reserve was fixed when it was made); None before either."""
+    if CampaignBudgetAllocation.objects.filter(campaign=campaign).exists():
+        return campaign_budget_remaining(campaign)
+    processing = (
+        campaign.payment_intents.filter(purpose=IntentPurpose.FUNDING, status=IntentStatus.PROCESSING)
+        .order_by("-pk")
+        .first()
+    )
+    return processing.budget_amount + processing.fee_reserve_amount if processing else None
+
+
+def _stale_pages_close(campaign_id: int) -> None:
+    from billing.services.funding import stale_payment_pages_close  # funding's quotes import this module
+
+    stale_payment_pages_close(campaign_id=campaign_id)
 
 
 def _no_room_message(*, fee: int, unpaid: int, free: int) -> str:

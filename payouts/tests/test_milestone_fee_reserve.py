@@ -21,6 +21,7 @@ from campaigns.tests.factories import CampaignFactory, PromoterCampaignFactory
 from payouts import services, statements
 from payouts.models import BillingPeriodSummary, StripeTransfer, TransferStatus, Wallet
 from payouts.reconciliation import statements_reconcile
+from stripe_simulator.errors import StripeError
 from tests.support.books import assert_books_clean
 from tests.support.funding import fund_with_card, fund_with_charge
 from tests.support.payouts import connect_ready
@@ -285,3 +286,102 @@ def test_the_statement_itemises_the_reserve_and_its_unused_part(stripe_sim, clie
     assert refunds == [("Unused budget refunded", "220.00"), ("Unused milestone fees refunded", "1.00")]
     funding = [(row["item"], row["amount"]) for row in body if row["section"] == "funding"]
     assert funding == [("Payment Visa •••• 4242", "331.50")]
+
+
+BANK_ACCOUNT_THAT_PAYS = "000123456789"
+
+
+def _payment_page(campaign):
+    quote = billing_services.funding_quote(campaign=campaign)
+    return billing_services.funding_checkout_start(
+        campaign=campaign, actor=campaign.advertiser, quote=quote, return_url="http://testserver/back/"
+    )
+
+
+def test_a_milestone_planned_while_the_bank_payment_processes_must_fit_what_it_brings(
+    stripe_sim, stripe_settings, django_capture_on_commit_callbacks
+):
+    """A bank debit takes days. Its reserve was fixed for the milestones planned when it was made,
+    so a milestone planned meanwhile must fit, with its fee, in what that payment will bring."""
+    participation = _project(stripe_sim)
+    first, second = plan(participation, 10_000), plan(participation, 10_000)
+    page = _payment_page(participation.campaign)  # 30,000 + 10% + the fees of 2 milestones
+    stripe_sim.pay_checkout_session(page.stripe_checkout_session_id, account_number=BANK_ACCOUNT_THAT_PAYS)
+    assert billing_services.funding_sync(intent=page).status == "processing"
+
+    with pytest.raises(campaign_services.BudgetExceeded, match=r"room for 2 milestones .* plan at most \$99.50"):
+        plan(participation, 10_000)  # within the agreed amount, but its fee is in no reserve
+
+    assert CampaignDeliverable.objects.filter(promoter_campaign=participation).count() == 2
+    third = plan(participation, 9_950)
+    stripe_sim.settle_bank_debits()
+    billing_services.funding_sync(intent=page)
+    for milestone in (first, second, third):
+        deliver(participation, milestone, django_capture_on_commit_callbacks)
+    assert Wallet.objects.get(user=participation.promoter).direct_paid_total == 29_950
+    assert _fixed_fees_posted(participation.campaign) == [FEE] * 3
+    assert billing_services.campaign_budget_remaining(participation.campaign) == 0
+    assert_books_clean()
+
+
+def test_a_milestone_that_fits_what_the_processing_payment_brings_is_planned(stripe_sim, stripe_settings):
+    participation = _project(stripe_sim)
+    plan(participation, 20_000)
+    page = _payment_page(participation.campaign)  # one milestone's fee reserved
+    stripe_sim.pay_checkout_session(page.stripe_checkout_session_id, account_number=BANK_ACCOUNT_THAT_PAYS)
+    billing_services.funding_sync(intent=page)
+
+    plan(participation, 9_950)  # 20,000 + 9,950 + 2 fees = 30,050: what the payment brings
+
+    assert CampaignDeliverable.objects.filter(promoter_campaign=participation).count() == 2
+
+
+def test_planning_a_milestone_closes_a_payment_page_quoted_without_it(
+    client, stripe_sim, stripe_settings, django_capture_on_commit_callbacks
+):
+    """Paid after the milestones changed, the page's reserve would leave a fee unpaid: Stripe is
+    asked to expire it, and the next page's total counts every milestone."""
+    participation = _project(stripe_sim)
+    plan(participation, 15_000)
+    stale = _payment_page(participation.campaign)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan(participation, 15_000)
+
+    stale.refresh_from_db()
+    assert stale.status == "canceled" and "milestones changed" in stale.failure_reason
+    with pytest.raises(StripeError, match="Checkout Session is expired"):
+        stripe_sim.pay_checkout_session(stale.stripe_checkout_session_id)
+    fresh = _payment_page(participation.campaign)
+    assert fresh.fee_reserve_amount == 2 * FEE and fresh.amount == AGREED + 3_000 + 2 * FEE
+
+
+def test_planning_leaves_a_page_that_already_reserves_enough_open(
+    stripe_sim, stripe_settings, django_capture_on_commit_callbacks
+):
+    participation = _project(stripe_sim)
+    page = _payment_page(participation.campaign)  # at least one fee is always reserved
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan(participation, AGREED)
+
+    page.refresh_from_db()
+    assert page.status == "open"
+
+
+def test_a_quote_made_before_a_milestone_was_planned_is_not_paid(stripe_sim, stripe_settings):
+    participation = _project(stripe_sim)
+    plan(participation, 10_000)
+    quote = billing_services.funding_quote(campaign=participation.campaign)  # one milestone's fee
+    plan(participation, 10_000)
+
+    with pytest.raises(billing_services.BillingError, match="milestones changed"):
+        billing_services.funding_checkout_start(
+            campaign=participation.campaign,
+            actor=participation.campaign.advertiser,
+            quote=quote,
+            return_url="http://testserver/back/",
+        )
+
+    assert not participation.campaign.payment_intents.exists()
+    assert _payment_page(participation.campaign).fee_reserve_amount == 2 * FEE
