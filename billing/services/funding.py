@@ -380,12 +380,13 @@ def _payment_pages_close(pages, *, code: str, note: str) -> None:
 
 
 def _page_settle_quietly(page: StripePaymentIntent) -> None:
-    """Record what became of another payment page; a failure here must not turn the bank
-    payment being recorded into an error for the advertiser: the reconciliation reads it later."""
+    """Record what became of a payment page Stripe would not close; a failure here must not turn
+    what closed it (a bank payment, a planned milestone) into an error for the advertiser: the
+    reconciliation reads it later."""
     try:
         funding_sync(intent=page)
     except GatewayError as error:
-        logger.warning("payment page %s not re-read after a bank payment started: %s", page.pk, error)
+        logger.warning("payment page %s not re-read while closing it: %s", page.pk, error)
 
 
 def funding_record_success(

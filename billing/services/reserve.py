@@ -8,8 +8,6 @@ milestone planned once the campaign is funded must fit, with its fee, in what th
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.db import transaction
 from django.db.models import Count, Sum
 
@@ -51,7 +49,9 @@ def milestone_planning_check(sender, *, campaign: Campaign, amount_cents: int, *
     holds = _budget_to_plan_against(campaign)
     if holds is None:
         # The next payment's reserve counts it; a page already open was quoted without it.
-        transaction.on_commit(partial(_stale_pages_close, campaign.pk))
+        # robust: the milestone is saved by then; a failure to close a page must not become an
+        # error for the advertiser (who would plan the milestone twice), so it is logged.
+        transaction.on_commit(lambda campaign_id=campaign.pk: _stale_pages_close(campaign_id), robust=True)
         return
     unpaid = (
         CampaignDeliverable.objects.filter(promoter_campaign__campaign=campaign)

@@ -337,7 +337,7 @@ def test_a_milestone_that_fits_what_the_processing_payment_brings_is_planned(str
 
 
 def test_planning_a_milestone_closes_a_payment_page_quoted_without_it(
-    client, stripe_sim, stripe_settings, django_capture_on_commit_callbacks
+    stripe_sim, stripe_settings, django_capture_on_commit_callbacks
 ):
     """Paid after the milestones changed, the page's reserve would leave a fee unpaid: Stripe is
     asked to expire it, and the next page's total counts every milestone."""
@@ -385,3 +385,20 @@ def test_a_quote_made_before_a_milestone_was_planned_is_not_paid(stripe_sim, str
 
     assert not participation.campaign.payment_intents.exists()
     assert _payment_page(participation.campaign).fee_reserve_amount == 2 * FEE
+
+
+def test_a_failure_to_close_a_page_does_not_fail_the_planned_milestone(
+    stripe_sim, stripe_settings, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    participation = _project(stripe_sim)
+    _payment_page(participation.campaign)
+
+    def stripe_trouble(**_kwargs):
+        raise RuntimeError("no answer")
+
+    monkeypatch.setattr("billing.services.funding.stale_payment_pages_close", stripe_trouble)
+    with django_capture_on_commit_callbacks(execute=True):
+        milestone = plan(participation, 10_000)
+
+    assert CampaignDeliverable.objects.filter(pk=milestone.pk).exists()
+    assert "no answer" in caplog.text
