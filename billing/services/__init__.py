@@ -22,8 +22,10 @@ from billing.services.base import (
 from billing.services.budget import (
     SpendResult,
     campaign_budget_remaining,
+    campaign_budget_returned,
     campaign_budget_spend,
     campaign_budget_spend_reverse,
+    paused_for,
 )
 from billing.services.cards import (
     billing_customer_ensure,
@@ -36,8 +38,6 @@ from billing.services.cards import (
 )
 from billing.services.funding import (
     bank_payment_processing,
-    campaign_budget_returned,
-    campaign_fee_terms_fix,
     funding_apply,
     funding_card_send,
     funding_checkout_start,
@@ -45,9 +45,8 @@ from billing.services.funding import (
     funding_pay_with_card,
     funding_record_success,
     funding_sync,
-    paused_for,
 )
-from billing.services.quotes import FundingQuote, funding_purpose, funding_quote
+from billing.services.quotes import FundingQuote, campaign_fee_terms_fix, funding_purpose, funding_quote
 from billing.services.reconcile import payment_intents_reconcile
 from billing.services.refunds import (
     campaign_closed_refund,

@@ -9,7 +9,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from billing import fees, forecasts, ledger
+from billing import fees, forecasts, ledger, signals
 from billing.models import (
     AccountKind,
     AdvertiserSpend,
@@ -25,6 +25,7 @@ from campaigns import services as campaign_services
 from campaigns.models import (
     Campaign,
     CampaignStatus,
+    CampaignStatusChange,
     PromoterCampaign,
     StatusReason,
 )
@@ -299,3 +300,20 @@ def _advertiser_spend_add(campaign, amount: int, fee: int) -> None:
             )
     except IntegrityError:
         AdvertiserSpend.objects.filter(**lookup).update(**increment)
+
+
+def campaign_budget_returned(*, campaign, code: str) -> None:
+    """Budget came back to a live campaign (a top-up, or the commission of a sale refunded before
+    payout): resume it if it was paused only because its budget ran out, and pay the Salesman
+    sales that were verified meanwhile and wait as "awaiting budget" (tracking, `budget_returned`).
+    Call inside the transaction that returned the budget, with the campaign row locked."""
+    if campaign.status == CampaignStatus.PAUSED and paused_for(campaign, StatusReason.BUDGET_USED_UP):
+        campaign_services.campaign_resume(campaign=campaign, code=code)
+    if campaign.status not in ENDED:
+        signals.budget_returned.send(sender=Campaign, campaign=campaign)
+
+
+def paused_for(campaign, code: str) -> bool:
+    """Whether the campaign's last status change paused it for `code` (a StatusReason)."""
+    last = CampaignStatusChange.objects.filter(campaign=campaign).order_by("-created_at", "-id").first()
+    return last is not None and last.to_status == CampaignStatus.PAUSED and last.reason_code == code

@@ -10,13 +10,12 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import fees, gateway, ledger, notifications, signals
+from billing import gateway, ledger, notifications
 from billing.gateway import GatewayError, GatewayUnavailable, PaymentDeclined, PaymentRequiresAction
 from billing.models import (
     AdvertiserCharge,
     BillingCustomer,
     CampaignBudgetAllocation,
-    CampaignFeeTerms,
     ChargeKind,
     ChargeStatus,
     IntentMethod,
@@ -34,8 +33,9 @@ from billing.services.base import (
     ENDED,
     BillingError,
 )
+from billing.services.budget import campaign_budget_returned
 from billing.services.cards import billing_customer_ensure, default_payment_method
-from billing.services.quotes import FundingQuote
+from billing.services.quotes import FundingQuote, campaign_fee_terms_fix
 from billing.services.refunds import refund_unused_safely
 from billing.services.reserve import milestone_fee_reserve_cents
 from campaigns import services as campaign_services
@@ -43,7 +43,6 @@ from campaigns.models import (
     APPLICATION_TYPES,
     Campaign,
     CampaignStatus,
-    CampaignStatusChange,
     CampaignType,
     PromoterCampaign,
     StatusReason,
@@ -64,19 +63,6 @@ def _intent_metadata(intent: StripePaymentIntent) -> dict:
 def _intent_description(intent: StripePaymentIntent) -> str:
     kind = "Top-up" if intent.purpose == IntentPurpose.TOP_UP else "Budget"
     return f"{kind} for campaign “{intent.campaign.title}”"[:200]
-
-
-def campaign_fee_terms_fix(*, campaign: Campaign) -> None:
-    """Fix the fee plan on the campaign when its funding starts (the quote the advertiser saw
-    used it); a plan changed later applies to new campaigns only, and each sale or milestone
-    payment of the campaign takes the fixed fee fixed here."""
-    if CampaignFeeTerms.objects.filter(campaign=campaign).exists():
-        return
-    plan = fees.plan_in_force(campaign_type=campaign.campaign_type, advertiser_id=campaign.advertiser_id)
-    terms = fees.terms_of_plan(plan, campaign.campaign_type)
-    CampaignFeeTerms.objects.get_or_create(
-        campaign=campaign, defaults={"plan": plan, "percent_bp": terms.percent_bp, "fixed_cents": terms.fixed_cents}
-    )
 
 
 def _intent_create(*, campaign, actor, quote: FundingQuote, method: str, payment_method=None) -> StripePaymentIntent:
@@ -490,23 +476,6 @@ def funding_record_success(
         # Paid after the campaign ended (a Checkout page left open): give the money back.
         refund_unused_safely(campaign=campaign, actor=None)
     return allocation
-
-
-def campaign_budget_returned(*, campaign, code: str) -> None:
-    """Budget came back to a live campaign (a top-up, or the commission of a sale refunded before
-    payout): resume it if it was paused only because its budget ran out, and pay the Salesman
-    sales that were verified meanwhile and wait as "awaiting budget" (tracking, `budget_returned`).
-    Call inside the transaction that returned the budget, with the campaign row locked."""
-    if campaign.status == CampaignStatus.PAUSED and paused_for(campaign, StatusReason.BUDGET_USED_UP):
-        campaign_services.campaign_resume(campaign=campaign, code=code)
-    if campaign.status not in ENDED:
-        signals.budget_returned.send(sender=Campaign, campaign=campaign)
-
-
-def paused_for(campaign, code: str) -> bool:
-    """Whether the campaign's last status change paused it for `code` (a StatusReason)."""
-    last = CampaignStatusChange.objects.filter(campaign=campaign).order_by("-created_at", "-id").first()
-    return last is not None and last.to_status == CampaignStatus.PAUSED and last.reason_code == code
 
 
 def funding_for_return(*, user, intent_public_id) -> StripePaymentIntent:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from billing import fees
 from billing.models import (
+    CampaignFeeTerms,
     IntentPurpose,
 )
 from billing.services.base import (
@@ -128,4 +129,17 @@ def funding_quote(*, campaign: Campaign, budget_cents: int | None = None, views:
         fee_reserve_cents=reserve,
         fee_reserve_label=fee_terms.describe_reserve(reserve) if reserve else "",
         **extra,
+    )
+
+
+def campaign_fee_terms_fix(*, campaign: Campaign) -> None:
+    """Fix the fee plan on the campaign when its funding starts (the quote the advertiser saw
+    used it); a plan changed later applies to new campaigns only, and each sale or milestone
+    payment of the campaign takes the fixed fee fixed here."""
+    if CampaignFeeTerms.objects.filter(campaign=campaign).exists():
+        return
+    plan = fees.plan_in_force(campaign_type=campaign.campaign_type, advertiser_id=campaign.advertiser_id)
+    terms = fees.terms_of_plan(plan, campaign.campaign_type)
+    CampaignFeeTerms.objects.get_or_create(
+        campaign=campaign, defaults={"plan": plan, "percent_bp": terms.percent_bp, "fixed_cents": terms.fixed_cents}
     )
