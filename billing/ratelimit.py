@@ -150,6 +150,14 @@ def _take_or_wait(buckets: list[Bucket]) -> float | None:
     return max([(need - tokens) / rate for _, tokens, need, rate in rows if tokens < need] or [0.001])
 
 
+def buckets_clear() -> None:
+    """Forget every bucket, so each starts full on its next take: for tests, whose rollback does
+    not undo what a taker wrote on a connection of its own, and for an operator after changing
+    the limits."""
+    with _autocommit_cursor() as cursor:
+        cursor.execute("DELETE FROM stripe_rate_buckets")
+
+
 def levels() -> dict[str, float]:
     """Each bucket's tokens as last written (for admin and tests)."""
     with _autocommit_cursor() as cursor:

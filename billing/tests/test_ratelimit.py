@@ -12,6 +12,13 @@ from billing.ratelimit import Priority, RateBudgetExceeded
 TRANSFERS = "POST /v1/transfers"
 
 
+@pytest.fixture(autouse=True)
+def full_buckets(db):
+    """Each test starts with full buckets: a Stripe call in an earlier test of this worker wrote
+    its bucket on a connection of its own, which that test's rollback left in place."""
+    ratelimit.buckets_clear()
+
+
 @pytest.fixture
 def slow_budget(settings):
     """10 transfers a second, 100 overall, no headroom: easy figures."""

@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from accounts.tests.factories import PromoterFactory
-from billing import gateway
+from billing import gateway, ratelimit
 from campaigns.models import CampaignType
 from campaigns.tests.factories import CampaignFactory
 from payouts import services, tasks
@@ -34,6 +34,9 @@ def paced(settings, stripe_sim):
     settings.STRIPE_RATE_LIMIT_BACKOFF_SECONDS = 0.05
     settings.PAYOUT_RUN_CONCURRENCY = 4
     stripe_sim.add_balance(1_000_000)
+    # Full buckets: an earlier test's Stripe calls wrote theirs on a connection of their own,
+    # which its rollback left in place (billing.ratelimit).
+    ratelimit.buckets_clear()
     return stripe_sim
 
 
@@ -181,8 +184,6 @@ def test_staff_see_a_running_runs_progress(admin_client):
 def test_an_immediate_payment_goes_ahead_of_a_run_that_keeps_the_budget_empty(paced, settings, promoter):
     """The run (bulk) has taken every token it may: an immediate payment (high priority) still
     finds one at once, from the reserve the run leaves."""
-    from billing import ratelimit
-
     # 4 transfers a second, half kept for payments: the run may take one only while 3 are left,
     # so payments find 2 (not just 1: a token another sender takes meanwhile must not decide it).
     settings.STRIPE_ENDPOINT_RATE_LIMIT_PER_SECOND = 4
