@@ -21,6 +21,7 @@ from billing.services.base import (
 )
 from billing.services.budget import (
     SpendResult,
+    bank_payment_processing,
     campaign_budget_remaining,
     campaign_budget_returned,
     campaign_budget_spend,
@@ -37,7 +38,6 @@ from billing.services.cards import (
     payment_method_store,
 )
 from billing.services.funding import (
-    bank_payment_processing,
     funding_apply,
     funding_card_send,
     funding_checkout_start,

@@ -14,9 +14,11 @@ from billing.models import (
     AccountKind,
     AdvertiserSpend,
     CampaignBudgetAllocation,
+    IntentStatus,
     LedgerAccount,
     PlatformFee,
     PlatformFeeKind,
+    StripePaymentIntent,
     Transaction,
     TransactionKind,
 )
@@ -317,3 +319,9 @@ def paused_for(campaign, code: str) -> bool:
     """Whether the campaign's last status change paused it for `code` (a StatusReason)."""
     last = CampaignStatusChange.objects.filter(campaign=campaign).order_by("-created_at", "-id").first()
     return last is not None and last.to_status == CampaignStatus.PAUSED and last.reason_code == code
+
+
+def bank_payment_processing(campaign) -> StripePaymentIntent | None:
+    """The campaign's bank payment still processing, if any: its money is not there yet, and
+    what it will put in the budget was fixed when it was made (milestone planning reads it)."""
+    return campaign.payment_intents.filter(status=IntentStatus.PROCESSING).order_by("-pk").first()

@@ -33,7 +33,7 @@ from billing.services.base import (
     ENDED,
     BillingError,
 )
-from billing.services.budget import campaign_budget_returned
+from billing.services.budget import bank_payment_processing, campaign_budget_returned
 from billing.services.cards import billing_customer_ensure, default_payment_method
 from billing.services.quotes import FundingQuote, campaign_fee_terms_fix
 from billing.services.refunds import refund_unused_safely
@@ -97,11 +97,6 @@ def _refuse_while_bank_processing(campaign) -> None:
             "A bank payment for this campaign is processing. It usually settles within 4 business days; "
             "if it fails, you can pay another way."
         )
-
-
-def bank_payment_processing(campaign) -> StripePaymentIntent | None:
-    """The campaign's bank payment still processing, if any: its money is not there yet."""
-    return campaign.payment_intents.filter(status=IntentStatus.PROCESSING).order_by("-pk").first()
 
 
 def _intent_record(intent: StripePaymentIntent, *, charge_id: str = "", **fields) -> StripePaymentIntent:

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Count, Sum
 
 from billing import fees
-from billing.models import CampaignBudgetAllocation, IntentPurpose, IntentStatus
-from billing.services.budget import campaign_budget_remaining
+from billing.models import CampaignBudgetAllocation
+from billing.services.budget import bank_payment_processing, campaign_budget_remaining
 from campaignplatform.money import dollars
 from campaigns.models import Campaign, CampaignDeliverable, DeliverableStatus
 from campaigns.services import BudgetExceeded
@@ -69,11 +69,7 @@ def _budget_to_plan_against(campaign: Campaign) -> int | None:
     payment will put there (its reserve was fixed when it was made); None before either."""
     if CampaignBudgetAllocation.objects.filter(campaign=campaign).exists():
         return campaign_budget_remaining(campaign)
-    processing = (
-        campaign.payment_intents.filter(purpose=IntentPurpose.FUNDING, status=IntentStatus.PROCESSING)
-        .order_by("-pk")
-        .first()
-    )
+    processing = bank_payment_processing(campaign)
     return processing.budget_amount + processing.fee_reserve_amount if processing else None
 
 
